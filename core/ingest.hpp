@@ -1,0 +1,49 @@
+#pragma once
+// Ingest: files (CSV with a header row, NDJSON) become items in the store. Each record's source key
+// is '<SHA-256 of the file>:<record ordinal>', so ingesting the same bytes again adds nothing, even
+// after a run killed midway. Bad records go to quarantine with file, line and reason; the rest
+// commits in batched transactions.
+
+#include "ndjson.hpp"
+#include "store.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace edgectl {
+
+struct IngestOptions {
+    std::vector<fs::path> paths;  ///< files or directories (walked recursively, in name order)
+    std::string source;           ///< source name for every item; empty: each file's path
+    std::string format = "auto";  ///< auto (by extension), csv or ndjson
+    std::size_t batch = 10000;    ///< records per transaction
+};
+
+struct IngestFileResult {
+    std::string path;
+    std::string status;  ///< ingested, unchanged (already ingested), rejected
+    std::string reason;  ///< why it was rejected
+    std::int64_t records = 0;
+    std::int64_t added = 0;
+    std::int64_t quarantined = 0;
+};
+
+struct IngestResult {
+    std::vector<IngestFileResult> files;
+    std::int64_t added = 0;
+    std::int64_t quarantined = 0;
+    std::int64_t rejected_files = 0;
+    /// True when anything was quarantined or rejected (exit code 3).
+    bool partial() const { return quarantined > 0 || rejected_files > 0; }
+};
+
+IngestResult ingest(Store& store, const IngestOptions& options);
+
+Json to_json(const IngestResult& result);
+
+/// Converts one CSV cell to a JSON value: strict JSON numbers become numbers, an empty cell null,
+/// anything else stays a string (so "007" keeps its zeros).
+Json csv_cell_value(const std::string& cell);
+
+} // namespace edgectl

@@ -1,0 +1,75 @@
+#include "ndjson.hpp"
+
+#include "error.hpp"
+
+namespace edgectl {
+namespace {
+
+// Deepest nesting of arrays/objects in text, ignoring brackets inside strings. nlohmann's parser
+// recurses, so hostile nesting must be refused before it reaches the parser.
+int nesting_depth(std::string_view text) {
+    int depth = 0, deepest = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\') ++i;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            deepest = std::max(deepest, ++depth);
+        } else if (c == ']' || c == '}') {
+            --depth;
+        }
+    }
+    return deepest;
+}
+
+} // namespace
+
+bool LineReader::next(Line& out) {
+    out.text.clear();
+    out.too_long = false;
+    int c = in_.get();
+    if (c < 0) return false;
+    out.number = ++number_;
+    for (; c >= 0 && c != '\n'; c = in_.get()) {
+        if (out.text.size() < max_) out.text.push_back(char(c));
+        else out.too_long = true;
+    }
+    if (!out.text.empty() && out.text.back() == '\r') out.text.pop_back();
+    return true;
+}
+
+std::optional<Json> parse_json(std::string_view text, std::string& why) {
+    if (nesting_depth(text) > max_json_depth) {
+        why = "JSON nested deeper than " + std::to_string(max_json_depth) + " levels";
+        return std::nullopt;
+    }
+    try {
+        return Json::parse(text);
+    } catch (const Json::parse_error& e) {
+        why = "invalid JSON at byte " + std::to_string(e.byte);
+        return std::nullopt;
+    }
+}
+
+std::optional<Json> parse_json_object(std::string_view text, std::string& why) {
+    auto value = parse_json(text, why);
+    if (value && !value->is_object()) {
+        why = "expected a JSON object, found " + std::string(value->type_name());
+        return std::nullopt;
+    }
+    return value;
+}
+
+std::string dump_json(const Json& value) {
+    try {
+        return value.dump();
+    } catch (const Json::type_error&) {
+        throw Error("text is not valid UTF-8");
+    }
+}
+
+} // namespace edgectl

@@ -1,0 +1,182 @@
+#include "package.hpp"
+
+#include "archive.hpp"
+#include "error.hpp"
+#include "log.hpp"
+#include "registry.hpp"
+#include "sha256.hpp"
+
+#include <set>
+#include <sstream>
+
+namespace edgectl {
+namespace {
+
+constexpr const char* sums_name = "SHA256SUMS";
+constexpr const char* signature_name = "SHA256SUMS.minisig";
+const std::vector<std::string> payload_names = {"model.json", "model.pt", "golden.ndjson"};
+
+// Bounds for what a package may hold: the model may be large, the rest is small text.
+std::size_t entry_limit(const std::string& name) {
+    return name == "model.pt" ? (std::size_t(1) << 30) : (std::size_t(16) << 20);
+}
+
+ArchiveLimits package_limits() { return {8, std::uint64_t(1) << 30, (std::uint64_t(1) << 30) + (64u << 20)}; }
+
+// Reads every entry into memory, refusing anything a package must not hold.
+std::map<std::string, std::string> read_entries(const fs::path& path) {
+    ArchiveReader reader(path, package_limits());
+    std::map<std::string, std::string> files;
+    ArchiveReader::Entry entry;
+    auto refuse = [&](const std::string& why) { throw VerifyError("'" + path.string() + "': entry '" + entry.name + "' " + why); };
+    while (reader.next(entry)) {
+        if (entry.directory) refuse("is a directory; a package holds files at its root only");
+        bool known = entry.name == sums_name || entry.name == signature_name ||
+                     std::find(payload_names.begin(), payload_names.end(), entry.name) != payload_names.end();
+        if (!known) refuse("is not part of a model package");
+        if (files.count(entry.name)) refuse("appears twice");
+        files[entry.name] = reader.read_all(entry_limit(entry.name));
+    }
+    return files;
+}
+
+// Parses sha256sum output ("<hex>  <name>" or "<hex> *<name>") into name -> digest.
+std::map<std::string, std::string> parse_sums(const std::string& text, const fs::path& path) {
+    std::map<std::string, std::string> sums;
+    std::istringstream in(text);
+    std::string line;
+    for (int number = 1; std::getline(in, line); ++number) {
+        if (line.empty()) continue;
+        auto bad = [&](const std::string& why) {
+            throw VerifyError("'" + path.string() + "': SHA256SUMS line " + std::to_string(number) + " " + why);
+        };
+        if (line.size() < 67 || !is_sha256_hex(line.substr(0, 64)) || line[64] != ' ' ||
+            (line[65] != ' ' && line[65] != '*'))
+            bad("is not '<sha256>  <file>'");
+        std::string name = line.substr(66);
+        if (!sums.emplace(name, line.substr(0, 64)).second) bad("lists '" + name + "' twice");
+    }
+    return sums;
+}
+
+void check_digests(const std::map<std::string, std::string>& files, const fs::path& path) {
+    auto it = files.find(sums_name);
+    if (it == files.end()) throw VerifyError("'" + path.string() + "': SHA256SUMS is missing");
+    auto sums = parse_sums(it->second, path);
+    for (const auto& [name, bytes] : files) {
+        if (name == sums_name || name == signature_name) continue;
+        auto listed = sums.find(name);
+        if (listed == sums.end()) throw VerifyError("'" + path.string() + "': entry '" + name + "' is not listed in SHA256SUMS");
+        if (sha256_hex(bytes) != listed->second)
+            throw VerifyError("'" + path.string() + "': entry '" + name + "' does not match its SHA-256 in SHA256SUMS");
+    }
+    for (const auto& [name, digest] : sums)
+        if (!files.count(name)) throw VerifyError("'" + path.string() + "': '" + name + "' is listed in SHA256SUMS but missing");
+    for (const auto& name : payload_names)
+        if (!files.count(name)) throw VerifyError("'" + path.string() + "': '" + name + "' is missing");
+}
+
+// The signature seam: signed packages and the trust store arrive with the model-trust work. Until
+// then a package is accepted on its digests alone, and a signature it carries is not yet checked.
+std::optional<std::string> check_signature(const std::map<std::string, std::string>& files, const fs::path& path) {
+    if (files.count(signature_name))
+        log::warning("'" + path.string() + "' is signed, but this edgectl does not check signatures yet");
+    return std::nullopt;
+}
+
+std::string make_sums(const std::map<std::string, std::string>& files) {
+    std::string out;
+    for (const auto& name : payload_names) out += sha256_hex(files.at(name)) + "  " + name + "\n";
+    return out;
+}
+
+} // namespace
+
+VerifiedPackage verify_package(const fs::path& path) {
+    VerifiedPackage p;
+    p.files = read_entries(path);
+    p.checks.push_back({"archive", "tar.zst with " + std::to_string(p.files.size()) + " safe entries"});
+    check_digests(p.files, path);
+    p.digest = sha256_hex(p.files.at(sums_name));
+    p.checks.push_back({"digests", "every file matches SHA256SUMS"});
+    p.signer = check_signature(p.files, path);
+    p.checks.push_back({"signature", p.signer ? "signed by " + *p.signer : "unsigned (not checked yet)"});
+    p.spec = parse_model_spec(p.files.at("model.json"), path.string() + ": model.json");
+    p.checks.push_back({"model.json", p.spec.name + "@" + p.spec.version + " matches the schema"});
+    auto model = load_torchscript(p.files.at("model.pt"), path.string() + ": model.pt");
+    p.checks.push_back({"torchscript", "model.pt loads"});
+    try {
+        p.golden_vectors = check_golden(p.spec, *model, p.files.at("golden.ndjson"));
+    } catch (const VerifyError& e) {
+        throw VerifyError("'" + path.string() + "': " + e.what());
+    }
+    p.checks.push_back({"golden", std::to_string(p.golden_vectors) + " vectors reproduce within tolerance"});
+    return p;
+}
+
+void pack_model(const PackOptions& o) {
+    std::map<std::string, std::string> files = {
+        {"model.json", read_file(o.spec, entry_limit("model.json"))},
+        {"model.pt", read_file(o.model, entry_limit("model.pt"))},
+        {"golden.ndjson", read_file(o.golden, entry_limit("golden.ndjson"))}};
+    ModelSpec spec = parse_model_spec(files["model.json"], o.spec.string());
+    auto model = load_torchscript(files["model.pt"], o.model.string());
+    check_golden(spec, *model, files["golden.ndjson"]);
+    files[sums_name] = make_sums(files);
+
+    AtomicFile out(o.output, 0644);
+    ArchiveWriter writer(out.file(), 19, 0);
+    for (const auto& name : payload_names) writer.add_file(name, files[name]);
+    writer.add_file(sums_name, files[sums_name]);
+    writer.close();
+    out.commit();
+}
+
+ImportResult import_model(Store& store, const ImportOptions& o) {
+    store.clear_staging("import-");
+    VerifiedPackage p = verify_package(o.package);
+    ImportResult r{p.spec.name, p.spec.version, p.digest, p.golden_vectors, false, false};
+    Db& db = store.db();
+
+    Statement existing(db, "SELECT digest FROM models WHERE name = ? AND version = ?");
+    existing.bind(1, r.name).bind(2, r.version);
+    if (existing.step()) {
+        if (existing.column_text(0) != r.digest)
+            throw VerifyError("model " + r.name + "@" + r.version +
+                              " is already installed with different contents; a new build needs a new version");
+        r.unchanged = true;
+    } else {
+        // Stage on the store's filesystem, make it durable, then rename into place: a reader sees the
+        // whole version directory or none of it.
+        TempDir staging(store.staging_dir(), "import-");
+        for (const auto& [name, bytes] : p.files) write_file_atomic(staging.path() / name, bytes, 0600);
+        fs::path parent = store.models_dir() / r.name;
+        make_dir(parent, 0700);
+        fs::path target = parent / r.version;
+        // A directory without a registry row is what an import killed after its rename leaves.
+        if (fs::exists(target)) fs::remove_all(target);
+        fs::rename(staging.path(), target);
+        staging.release();
+        fsync_dir(parent);
+
+        Transaction tx(db);
+        Statement add(db, "INSERT INTO models (name, version, digest, signer, spec, imported_at) VALUES (?, ?, ?, ?, ?, ?)");
+        add.bind(1, r.name).bind(2, r.version).bind(3, r.digest).bind(4, p.signer);
+        add.bind(5, p.files.at("model.json")).bind(6, now_utc()).run();
+        tx.commit();
+    }
+    if (o.activate) {
+        activate_model(db, r.name, r.version);
+        r.activated = true;
+    }
+    return r;
+}
+
+Json to_json(const VerifiedPackage& p) {
+    Json checks = Json::array();
+    for (const auto& c : p.checks) checks.push_back({{"check", c.name}, {"ok", true}, {"detail", c.detail}});
+    return {{"kind", "model-package"}, {"ok", true}, {"name", p.spec.name}, {"version", p.spec.version},
+            {"digest", p.digest}, {"signer", p.signer ? Json(*p.signer) : Json()}, {"checks", checks}};
+}
+
+} // namespace edgectl

@@ -1,0 +1,65 @@
+#pragma once
+// Model packages (DESIGN.md §5): a .tar.zst holding model.json, model.pt, golden.ndjson, SHA256SUMS
+// (and SHA256SUMS.minisig once signing lands). pack_model builds one; verify_package proves one
+// intact and answering correctly on this machine without installing it; import_model does the same
+// and then installs it atomically.
+
+#include "model_spec.hpp"
+#include "store.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace edgectl {
+
+struct PackOptions {
+    fs::path model;   ///< TorchScript file
+    fs::path spec;    ///< model.json
+    fs::path golden;  ///< golden.ndjson
+    fs::path output;  ///< the package to write
+};
+
+/// Builds a package; refuses (VerifyError) a spec that fails its schema or a model that does not
+/// reproduce its own golden vectors, so a bad package is never made.
+void pack_model(const PackOptions& options);
+
+/// One check of a package and its outcome, for `verify --json`.
+struct PackageCheck {
+    std::string name;
+    std::string detail;
+};
+
+struct VerifiedPackage {
+    ModelSpec spec;
+    std::map<std::string, std::string> files;  ///< entry name -> bytes
+    std::string digest;                        ///< SHA-256 of SHA256SUMS: the package's identity
+    std::optional<std::string> signer;
+    std::size_t golden_vectors = 0;
+    std::vector<PackageCheck> checks;          ///< the checks passed, in order
+};
+
+/// Runs every check of a package; throws VerifyError naming the entry and the cause at the first
+/// that fails. Nothing is written to disk.
+VerifiedPackage verify_package(const fs::path& path);
+
+struct ImportOptions {
+    fs::path package;
+    bool activate = false;
+};
+
+struct ImportResult {
+    std::string name, version, digest;
+    std::size_t golden_vectors = 0;
+    bool activated = false;
+    bool unchanged = false;  ///< this exact package was already installed
+};
+
+/// Verifies and installs a package under models/<name>/<version>/; nothing becomes visible unless
+/// every check passed.
+ImportResult import_model(Store& store, const ImportOptions& options);
+
+Json to_json(const VerifiedPackage& package);
+
+} // namespace edgectl

@@ -1,0 +1,37 @@
+#pragma once
+// Buffered byte-at-a-time reading over a File, for the record parsers. Inline: it is their hot loop.
+
+#include "fs.hpp"
+
+#include <array>
+
+namespace edgectl {
+
+class ByteReader {
+public:
+    explicit ByteReader(File& file) : file_(file) {}
+
+    /// The next byte, or -1 at end of file.
+    int get() {
+        if (pos_ == end_ && !fill()) return -1;
+        return static_cast<unsigned char>(buf_[pos_++]);
+    }
+    /// The next byte without consuming it, or -1 at end of file.
+    int peek() {
+        if (pos_ == end_ && !fill()) return -1;
+        return static_cast<unsigned char>(buf_[pos_]);
+    }
+
+private:
+    bool fill() {
+        pos_ = 0;
+        end_ = file_.read_some(buf_.data(), buf_.size());
+        return end_ > 0;
+    }
+    File& file_;
+    std::array<char, 1 << 16> buf_{};
+    std::size_t pos_ = 0;
+    std::size_t end_ = 0;
+};
+
+} // namespace edgectl

@@ -1,0 +1,42 @@
+#pragma once
+// The model registry: which versions are installed (models/<name>/<version>/ plus a row in
+// `models`) and which one of each name is active. Activation is one transaction.
+
+#include "model_spec.hpp"
+#include "store.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace edgectl {
+
+struct ModelVersion {
+    std::string name, version, digest, imported_at;
+    std::optional<std::string> signer;
+    bool active = false;
+};
+
+/// Every installed version, by name then version.
+std::vector<ModelVersion> list_models(Db& db);
+
+/// Makes name@version the active version of name (remembering the previous one for rollback).
+/// Throws Error if it is not installed.
+void activate_model(Db& db, const std::string& name, const std::string& version);
+
+/// An active model as score uses it.
+struct ActiveModel {
+    std::string name, version, digest;
+    ModelSpec spec;
+    fs::path dir;  ///< models/<name>/<version>
+};
+
+/// The active versions (only `name`'s when given), read once: a swap during a run does not change it.
+std::vector<ActiveModel> active_models(Store& store, const std::string& name = {});
+
+/// Parses "NAME@VERSION"; throws a usage Error otherwise.
+std::pair<std::string, std::string> parse_model_ref(const std::string& ref);
+
+Json to_json(const std::vector<ModelVersion>& models);
+
+} // namespace edgectl

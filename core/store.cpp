@@ -1,0 +1,140 @@
+#include "store.hpp"
+
+#include "error.hpp"
+#include "sha256.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <vector>
+
+namespace edgectl {
+
+namespace embedded {
+extern const std::string_view store_v1_sql;
+}
+
+namespace {
+
+constexpr std::string_view default_store = "/var/lib/edgectl";
+
+/// Forward migrations: entry i takes a store from user_version i to i + 1.
+const std::vector<std::string_view>& migrations() {
+    static const std::vector<std::string_view> all = {embedded::store_v1_sql};
+    return all;
+}
+
+void migrate(Db& db, const fs::path& root) {
+    int version = db.user_version();
+    if (version > store_schema_version)
+        throw Error("store '" + root.string() + "' has schema version " + std::to_string(version) +
+                    ", newer than this edgectl understands (" + std::to_string(store_schema_version) +
+                    "); upgrade edgectl");
+    for (; version < store_schema_version; ++version) {
+        Transaction tx(db);
+        db.exec(migrations()[std::size_t(version)]);
+        db.exec("PRAGMA user_version = " + std::to_string(version + 1));
+        tx.commit();
+    }
+}
+
+std::string read_meta(Db& db, std::string_view key) {
+    Statement stmt(db, "SELECT value FROM meta WHERE key = ?");
+    stmt.bind(1, key);
+    return stmt.step() ? stmt.column_text(0) : std::string();
+}
+
+} // namespace
+
+fs::path resolve_store_root(const std::string& flag) {
+    if (!flag.empty()) return flag;
+    if (const char* env = std::getenv("EDGECTL_STORE"); env && *env) return env;
+    return fs::path(default_store);
+}
+
+bool is_valid_site_id(std::string_view site) {
+    if (site.empty() || site.size() > 64) return false;
+    for (std::size_t i = 0; i < site.size(); ++i) {
+        char c = site[i];
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-'))) return false;
+    }
+    return true;
+}
+
+StoreLock::StoreLock(const fs::path& lock_file, std::string_view command, const fs::path& store_root) {
+    int fd = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        throw Error("cannot open lock file '" + lock_file.string() + "': " + std::strerror(errno));
+    file_ = File(fd, lock_file);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK)
+            throw Error("another 'edgectl " + std::string(command) + "' is running on store '" +
+                            store_root.string() + "'; try again later",
+                        Exit::locked);
+        throw Error("cannot lock '" + lock_file.string() + "': " + std::strerror(errno));
+    }
+}
+
+Store::Store(fs::path root, Db db) : root_(std::move(root)), db_(std::move(db)) {
+    site_ = read_meta(db_, "site");
+}
+
+Store Store::open(const fs::path& root) {
+    if (!fs::exists(root / "edgectl.db"))
+        throw Error("no edgectl store at '" + root.string() +
+                    "': create one with 'edgectl init --site ID' (or point --store / EDGECTL_STORE at it)");
+    Db db = Db::open(root / "edgectl.db", false);
+    migrate(db, root);
+    return Store(root, std::move(db));
+}
+
+Store Store::init(const fs::path& root, std::string_view site) {
+    require(is_valid_site_id(site), "site id '" + std::string(site) +
+                                        "' is not valid: use 1 to 64 letters, digits, '.', '_' or '-', "
+                                        "starting with a letter or digit",
+            Exit::usage);
+    if (fs::exists(root / "edgectl.db"))
+        throw Error("a store already exists at '" + root.string() + "'");
+    ::umask(077);
+    make_dir(root, 0700);
+    if (::chmod(root.c_str(), 0700) != 0)
+        throw Error("cannot set mode 0700 on '" + root.string() + "': " + std::strerror(errno));
+    for (const char* sub : {"models", "trust", "staging", "locks"}) make_dir(root / sub, 0700);
+    write_file_atomic(root / "site.secret", random_hex(32) + "\n", 0600);
+
+    // The database is built under a temporary name and renamed last: its presence is what makes a
+    // directory a store, so an init killed midway is simply run again.
+    fs::path temp_db = root / ".edgectl.db.init";
+    fs::remove(temp_db);
+    {
+        Db db = Db::open(temp_db, true);
+        migrate(db, root);
+        Transaction tx(db);
+        Statement put(db, "INSERT INTO meta (key, value) VALUES (?, ?)");
+        put.bind(1, "site").bind(2, site).run();
+        put.bind(1, "created_at").bind(2, now_utc()).run();
+        tx.commit();
+        db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    }
+    fs::remove(fs::path(temp_db.string() + "-wal"));
+    fs::remove(fs::path(temp_db.string() + "-shm"));
+    if (::rename(temp_db.c_str(), (root / "edgectl.db").c_str()) != 0)
+        throw Error("cannot create '" + (root / "edgectl.db").string() + "': " + std::strerror(errno));
+    fsync_dir(root);
+    return open(root);
+}
+
+void Store::clear_staging(std::string_view prefix) const {
+    for (const auto& entry : fs::directory_iterator(staging_dir()))
+        if (entry.path().filename().string().starts_with(prefix)) fs::remove_all(entry.path());
+}
+
+StoreLock Store::lock(std::string_view command) const {
+    return StoreLock(root_ / "locks" / (std::string(command) + ".lock"), command, root_);
+}
+
+} // namespace edgectl

@@ -1,0 +1,64 @@
+#pragma once
+// The store directory (DESIGN.md §3): edgectl.db (SQLite, WAL), models/, trust/, staging/ for
+// write-then-rename on the same filesystem, locks/, and the site's secrets. Everything is readable
+// by its owner only.
+
+#include "db.hpp"
+#include "fs.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace edgectl {
+
+/// The schema version this build writes; older stores are migrated forward on open.
+inline constexpr int store_schema_version = 1;
+
+/// --store DIR, else $EDGECTL_STORE, else /var/lib/edgectl.
+fs::path resolve_store_root(const std::string& flag);
+
+/// True for a site id that is safe in file names: [A-Za-z0-9][A-Za-z0-9._-]{0,63}.
+bool is_valid_site_id(std::string_view site);
+
+/// An exclusive, non-blocking lock on one command's lock file (flock), held while alive. The kernel
+/// drops it when the process dies, so kill -9 never leaves a stale lock behind.
+class StoreLock {
+public:
+    StoreLock(const fs::path& lock_file, std::string_view command, const fs::path& store_root);
+    StoreLock(StoreLock&&) noexcept = default;
+
+private:
+    File file_;
+};
+
+class Store {
+public:
+    /// Opens an existing store; throws Error naming the path and 'edgectl init' when there is none.
+    static Store open(const fs::path& root);
+    /// Creates a new store for site (mode 0700, secret 0600). Refuses an existing store.
+    static Store init(const fs::path& root, std::string_view site);
+
+    const fs::path& root() const { return root_; }
+    fs::path db_path() const { return root_ / "edgectl.db"; }
+    fs::path models_dir() const { return root_ / "models"; }
+    fs::path staging_dir() const { return root_ / "staging"; }
+    fs::path trust_dir() const { return root_ / "trust"; }
+    fs::path secret_path() const { return root_ / "site.secret"; }
+    Db& db() { return db_; }
+    const std::string& site() const { return site_; }
+
+    /// Removes what runs killed midway left in staging under this prefix. Call only while holding
+    /// the lock of the command that owns the prefix, so that none of it is live.
+    void clear_staging(std::string_view prefix) const;
+
+    /// Takes this command's lock, or throws Error(Exit::locked) when another run holds it.
+    StoreLock lock(std::string_view command) const;
+
+private:
+    Store(fs::path root, Db db);
+    fs::path root_;
+    Db db_;
+    std::string site_;
+};
+
+} // namespace edgectl

@@ -1,0 +1,39 @@
+#include "verify.hpp"
+
+#include "archive.hpp"
+#include "bag.hpp"
+#include "error.hpp"
+#include "package.hpp"
+
+namespace edgectl {
+namespace {
+
+// A bag keeps everything under one base directory; a package has its files at the root.
+std::string kind_of(const fs::path& path) {
+    ArchiveReader reader(path);
+    ArchiveReader::Entry entry;
+    if (!reader.next(entry)) throw VerifyError("'" + path.string() + "' is an empty archive");
+    return entry.directory || entry.name.find('/') != std::string::npos ? "export-bag" : "model-package";
+}
+
+} // namespace
+
+VerifyOutcome verify_artifact(const fs::path& path) {
+    VerifyOutcome out{path, "unknown", {}, Json::object()};
+    if (!fs::exists(path)) throw Error("cannot verify '" + path.string() + "': no such file");
+    try {
+        out.kind = kind_of(path);
+        if (out.kind == "export-bag") {
+            BagReport report = verify_bag_archive(path);
+            out.problems = report.problems;
+            out.detail = to_json(report);
+        } else {
+            out.detail = to_json(verify_package(path));
+        }
+    } catch (const VerifyError& e) {
+        out.problems.push_back(e.what());
+    }
+    return out;
+}
+
+} // namespace edgectl

@@ -1,0 +1,449 @@
+#!/usr/bin/python3
+"""Train edgectl's sample model and write a sample site's inbox.
+
+What it makes (all under scripts/sample-site/):
+
+  model/model.pt        TorchScript MLP 13 -> 16 -> ReLU -> 3. It takes ALREADY STANDARDISED float32
+                        features, shape [N, 13], and returns raw logits, shape [N, 3] (no softmax).
+  model/model.json      the package manifest (validates against schemas/model.schema.json): input
+                        fields with the train split's mean/std, labels, softmax, anomaly rule
+                        "confidence_below" with a threshold chosen here, golden tolerances.
+  model/golden.ndjson   16 acceptance vectors from held-out samples: RAW feature values in, raw
+                        logits out.
+  inbox/lab-north-2026-11-20.csv     RFC 4180 CSV records (with planted defects)
+  inbox/lab-south-2026-11-21.ndjson  NDJSON records (with planted defects)
+
+Data: scikit-learn's bundled copy of the UCI Wine data set (Forina et al.; 178 samples, 13 chemical
+measurements, 3 cultivars), loaded with sklearn.datasets.load_wine(); no network needed.
+
+It is deterministic (fixed seeds, one CPU thread, deterministic algorithms, a fixed created_at):
+rerunning it rewrites byte-identical record files and golden.ndjson. Rerun it from the project root
+with Debian's interpreter (python3-torch, python3-sklearn), not a pyenv/venv one:
+
+    /usr/bin/python3 scripts/train-sample-model.py
+
+Scoring contract the files assume (what edgectl's scorer does):
+    x_std = (x - mean) / std          per field, in the order of input.fields
+    logits = model(float32(x_std))
+    p = softmax(logits); label = argmax p; confidence = max p
+    anomaly when confidence < threshold
+Here the standardisation is done in float64 and the result cast to float32 before the forward pass;
+doing it in float32 instead changes the logits by ~1e-6, far inside the golden tolerance (1e-4).
+"""
+
+import csv
+import io
+import json
+import math
+import os
+import re
+import sys
+
+import numpy as np
+import torch
+from torch import nn
+from sklearn.datasets import load_wine
+from sklearn.model_selection import train_test_split
+
+SEED = 20261122
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SITE = os.path.join(HERE, "sample-site")
+MODEL_DIR = os.path.join(SITE, "model")
+INBOX_DIR = os.path.join(SITE, "inbox")
+SCHEMA = os.path.join(ROOT, "schemas", "model.schema.json")
+
+CREATED_AT = "2026-11-22T00:00:00Z"  # fixed, so reruns write identical files
+LABELS = ["cultivar_1", "cultivar_2", "cultivar_3"]
+N_GOLDEN = 16
+N_NORTH_VALID = 40
+N_SOUTH_VALID = 30
+TARGET_SHARE = 0.20  # aim for ~20% of valid records flagged as low confidence
+
+# Decimals a lab instrument would report per feature (as in the source data, never more than 4).
+DECIMALS = {
+    "alcohol": 2, "malic_acid": 2, "ash": 2, "alcalinity_of_ash": 1, "magnesium": 0,
+    "total_phenols": 2, "flavanoids": 2, "nonflavanoid_phenols": 2, "proanthocyanins": 2,
+    "color_intensity": 2, "hue": 3, "od280/od315_of_diluted_wines": 2, "proline": 0,
+}
+
+META_COLUMNS = ["sample_id", "taken_at", "operator_email", "operator_phone", "notes"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Model
+
+class WineMLP(nn.Module):
+    """13 standardised features -> 16 hidden (ReLU) -> 3 logits.
+
+    Plain parameters rather than nn.Linear submodules: scripting nn.Linear writes its Final
+    constants in Python's (hash-randomised) set order, so model.pt would differ from run to run."""
+
+    def __init__(self, n_in: int, n_hidden: int, n_out: int):
+        super().__init__()
+        hidden, out = nn.Linear(n_in, n_hidden), nn.Linear(n_hidden, n_out)  # for their default init
+        self.w1 = nn.Parameter(hidden.weight.detach().clone())
+        self.b1 = nn.Parameter(hidden.bias.detach().clone())
+        self.w2 = nn.Parameter(out.weight.detach().clone())
+        self.b2 = nn.Parameter(out.bias.detach().clone())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = torch.relu(nn.functional.linear(x, self.w1, self.b1))
+        return nn.functional.linear(h, self.w2, self.b2)
+
+
+def standardise(x, mean, std):
+    """float64 standardisation, then float32: what the golden outputs and anomaly share assume."""
+    return ((np.asarray(x, dtype=np.float64) - mean) / std).astype(np.float32)
+
+
+def logits_of(model, x_raw, mean, std):
+    with torch.no_grad():
+        return model(torch.from_numpy(standardise(x_raw, mean, std))).numpy()
+
+
+def softmax_confidence(logits):
+    z = logits.astype(np.float64)
+    z = z - z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    p /= p.sum(axis=1, keepdims=True)
+    return p.argmax(axis=1), p.max(axis=1)
+
+
+def train(x_train_std, y_train):
+    torch.manual_seed(SEED)
+    model = WineMLP(13, 16, 3)
+    opt = torch.optim.Adam(model.parameters(), lr=0.01, weight_decay=3e-2)
+    xt = torch.from_numpy(x_train_std)
+    yt = torch.from_numpy(y_train.astype(np.int64))
+    loss_fn = nn.CrossEntropyLoss()
+    model.train()
+    for _ in range(300):
+        opt.zero_grad()
+        loss = loss_fn(model(xt), yt)
+        loss.backward()
+        opt.step()
+    model.eval()
+    return model, float(loss)
+
+
+# ---------------------------------------------------------------------------------------------
+# model.json check (a hand-written subset of schemas/model.schema.json; no jsonschema package)
+
+def check_spec(spec, schema):
+    def fail(msg):
+        raise SystemExit(f"train-sample-model: model.json does not match the schema: {msg}")
+
+    def keys_ok(obj, sch, where):
+        if not isinstance(obj, dict):
+            fail(f"{where} is not an object")
+        for k in sch.get("required", []):
+            if k not in obj:
+                fail(f"{where} misses required key {k!r}")
+        if sch.get("additionalProperties") is False:
+            extra = set(obj) - set(sch["properties"])
+            if extra:
+                fail(f"{where} has keys the schema does not allow: {sorted(extra)}")
+
+    props = schema["properties"]
+    keys_ok(spec, schema, "model.json")
+    if spec["schema_version"] != props["schema_version"]["const"]:
+        fail("schema_version")
+    if spec["framework"] != props["framework"]["const"]:
+        fail("framework")
+    if not re.fullmatch(props["name"]["pattern"], spec["name"]):
+        fail("name pattern")
+    if not re.fullmatch(props["version"]["pattern"], spec["version"]):
+        fail("version pattern")
+
+    inp, isch = spec["input"], props["input"]
+    keys_ok(inp, isch, "input")
+    if inp["kind"] != "features" or inp["dtype"] != "float32":
+        fail("input kind/dtype")
+    fields = inp["fields"]
+    if not fields or len(set(fields)) != len(fields):
+        fail("input.fields empty or not unique")
+    for k in ("mean", "std"):
+        if len(inp[k]) != len(fields) or not all(isinstance(v, float) and math.isfinite(v) for v in inp[k]):
+            fail(f"input.{k} must be {len(fields)} finite numbers")
+    if not all(v > 0 for v in inp["std"]):
+        fail("input.std must be > 0")
+
+    out, osch = spec["output"], props["output"]
+    keys_ok(out, osch, "output")
+    if out["kind"] not in osch["properties"]["kind"]["enum"]:
+        fail("output.kind")
+    if out["kind"] == "classification" and (len(out.get("labels", [])) < 2 or len(set(out["labels"])) != len(out["labels"])):
+        fail("output.labels")
+    if out.get("activation") not in osch["properties"]["activation"]["enum"]:
+        fail("output.activation")
+
+    asch = props["anomaly"]["items"]
+    for i, rule in enumerate(spec["anomaly"]):
+        keys_ok(rule, asch, f"anomaly[{i}]")
+        if rule["rule"] not in asch["properties"]["rule"]["enum"]:
+            fail(f"anomaly[{i}].rule")
+        if rule["rule"] != "label_in" and not isinstance(rule.get("threshold"), float):
+            fail(f"anomaly[{i}].threshold")
+
+    keys_ok(spec["golden"], props["golden"], "golden")
+    for k in ("atol", "rtol"):
+        if not 0 <= spec["golden"][k] <= 1:
+            fail(f"golden.{k}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Sample records
+
+NORTH_OPERATORS = [
+    ("ines.alvarez@example.org", "+44 7700 900123"),
+    ("tom.okafor@example.org", "+44 7700 900457"),
+    ("marta.lindqvist@example.org", "+44 7700 900781"),
+    ("j.perrin@example.org", "+44 7700 900302"),
+]
+SOUTH_OPERATORS = [
+    ("kofi.mensah@example.org", "+44 7700 900614"),
+    ("lucia.romano@example.org", "+44 7700 900045"),
+    ("h.nakamura@example.org", "+44 7700 900938"),
+]
+PLAIN_NOTES = [
+    "", "", "", "", "routine", "routine", "duplicate vial kept", "sample from tank 3",
+    "sample from tank 5", "cold room reading", "re-labelled before analysis",
+]
+# Placed at fixed record positions: commas and double quotes (need RFC 4180 quoting), an e-mail
+# address inside free text (a PII regex target), non-ASCII text.
+SPECIAL_NOTES_NORTH = {
+    2: "vial cracked, re-sampled from the same barrel",
+    6: 'operator says "slightly cloudy", filtered twice',
+    11: "call back: results to anna.berg@example.org before Friday",
+    15: 'label reads "Barbera?" - check, please',
+    23: "stored at 4 °C overnight, analysed next morning",
+    31: 'tank 2, 3 and 4 blended; "house" reference',
+}
+SPECIAL_NOTES_SOUTH = {
+    3: 'probe recalibrated, see log entry "P-17"',
+    9: "sample split, half sent to north lab",
+    20: "stored at 4 °C, analysed next day",
+}
+
+
+def noisy(rng, x, sigma):
+    """Multiplicative Gaussian sensor noise, clipped so values stay positive."""
+    return x * np.clip(1.0 + rng.normal(0.0, sigma, size=x.shape), 0.5, 1.5)
+
+
+def rounded(fields, x):
+    """Feature dict with instrument precision: ints where 0 decimals, else floats rounded."""
+    rec = {}
+    for name, v in zip(fields, x):
+        d = DECIMALS[name]
+        rec[name] = int(round(float(v))) if d == 0 else round(float(v), d)
+    return rec
+
+
+def fmt_csv(name, v):
+    d = DECIMALS[name]
+    return str(v) if d == 0 else f"{v:.{d}f}"
+
+
+def timestamps(rng, day, n):
+    out, t = [], 6 * 3600 + int(rng.randint(0, 1800))
+    for _ in range(n):
+        out.append(f"{day}T{t // 3600:02d}:{t // 60 % 60:02d}:{t % 60:02d}Z")
+        t += int(rng.randint(300, 1200))
+    assert t < 24 * 3600
+    return out
+
+
+def make_records(rng, fields, x_pool, n, prefix, day, operators, special_notes, big_noise):
+    recs = []
+    times = timestamps(rng, day, n)
+    for i in range(n):
+        sigma = 0.10 if i in big_noise else float(rng.choice([0.01, 0.02, 0.03]))
+        email, phone = operators[int(rng.randint(len(operators)))]
+        note = special_notes.get(i, PLAIN_NOTES[int(rng.randint(len(PLAIN_NOTES)))])
+        rec = {"sample_id": f"{prefix}-{i + 1:04d}", "taken_at": times[i],
+               "operator_email": email, "operator_phone": phone, "notes": note}
+        rec.update(rounded(fields, noisy(rng, x_pool[i % len(x_pool)], sigma)))
+        recs.append(rec)
+    return recs
+
+
+def write_csv(path, fields, recs, ragged_at, na_at):
+    """RFC 4180: CRLF line ends, quoting only where needed. Defects: one truncated (ragged) row,
+    one row whose magnesium is the string "n/a"."""
+    header = META_COLUMNS + fields
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    w.writerow(header)
+    for i, r in enumerate(recs):
+        row = [r[c] for c in META_COLUMNS] + [fmt_csv(f, r[f]) for f in fields]
+        if i == na_at:
+            row[header.index("magnesium")] = "n/a"
+        if i == ragged_at:
+            row = row[: len(META_COLUMNS) + 3]  # line cut short after "ash": 8 of 18 fields
+        w.writerow(row)
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write(buf.getvalue())
+
+
+def write_ndjson(path, recs, broken_at, no_flavanoids_at, null_proline_at):
+    """One object per line, LF line ends. Defects: one line that is not JSON (cut short), one
+    object without "flavanoids", one object with "proline": null."""
+    lines = []
+    for i, r in enumerate(recs):
+        r = dict(r)
+        if i == no_flavanoids_at:
+            del r["flavanoids"]
+        if i == null_proline_at:
+            r["proline"] = None
+        line = json.dumps(r, ensure_ascii=False)
+        if i == broken_at:
+            line = line[: line.index('"malic_acid"')].rstrip()  # ends after '"alcohol": 13.1,'
+        lines.append(line + "\n")
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write("".join(lines))
+
+
+def read_valid_csv(path, fields):
+    """Read the CSV back as a scorer would; return the feature rows that are fully valid."""
+    good, bad = [], 0
+    with open(path, encoding="utf-8", newline="") as f:
+        rd = csv.reader(f)
+        header = next(rd)
+        for row in rd:
+            try:
+                if len(row) != len(header):
+                    raise ValueError("ragged")
+                rec = dict(zip(header, row))
+                good.append([float(rec[k]) for k in fields])
+            except ValueError:
+                bad += 1
+    return np.array(good), bad
+
+
+def read_valid_ndjson(path, fields):
+    good, bad = [], 0
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            try:
+                rec = json.loads(line)
+                vals = [rec[k] for k in fields]
+                if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
+                    raise ValueError("non-numeric")
+                good.append([float(v) for v in vals])
+            except (ValueError, KeyError):
+                bad += 1
+    return np.array(good), bad
+
+
+def choose_threshold(conf):
+    """Round threshold (2 decimals) whose flagged share is closest to TARGET_SHARE, within 10-30%,
+    and at least 0.002 away from every confidence so float noise in C++ cannot flip a record."""
+    best = None
+    for t in np.arange(0.50, 0.995, 0.01):
+        t = round(float(t), 2)
+        share = float(np.mean(conf < t))
+        if not 0.10 <= share <= 0.30 or np.min(np.abs(conf - t)) < 0.002:
+            continue
+        if best is None or abs(share - TARGET_SHARE) < abs(best[1] - TARGET_SHARE):
+            best = (t, share)
+    if best is None:
+        raise SystemExit("train-sample-model: no threshold flags 10-30% of the valid records")
+    return best
+
+
+# ---------------------------------------------------------------------------------------------
+
+def main():
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    os.makedirs(MODEL_DIR, exist_ok=True)
+    os.makedirs(INBOX_DIR, exist_ok=True)
+
+    # 1. data and split
+    wine = load_wine()
+    fields = list(wine.feature_names)
+    x_all, y_all = wine.data.astype(np.float64), wine.target
+    x_train, x_held, y_train, y_held = train_test_split(
+        x_all, y_all, train_size=0.6, stratify=y_all, random_state=SEED % (2**31))
+    rng = np.random.RandomState(SEED)
+    perm = rng.permutation(len(x_held))
+    x_held, y_held = x_held[perm], y_held[perm]
+
+    # 2. standardisation and training
+    mean = x_train.mean(axis=0)
+    std = x_train.std(axis=0)
+    model, loss = train(standardise(x_train, mean, std), y_train)
+    acc_train = float(np.mean(logits_of(model, x_train, mean, std).argmax(1) == y_train))
+    acc_held = float(np.mean(logits_of(model, x_held, mean, std).argmax(1) == y_held))
+    print(f"split: {len(x_train)} train, {len(x_held)} held-out; final train loss {loss:.4f}")
+    print(f"accuracy: train {acc_train:.4f}, held-out {acc_held:.4f}")
+
+    # 3. TorchScript
+    scripted = torch.jit.script(model.eval())
+    model_pt = os.path.join(MODEL_DIR, "model.pt")
+    scripted.save(model_pt)
+
+    # 6. sample records (before model.json: the anomaly threshold depends on them)
+    north = make_records(rng, fields, x_held, N_NORTH_VALID + 2, "N", "2026-11-20", NORTH_OPERATORS,
+                         SPECIAL_NOTES_NORTH, big_noise={4, 13, 19, 27, 36})
+    south = make_records(rng, fields, x_held[N_NORTH_VALID + 2:], N_SOUTH_VALID + 3, "S", "2026-11-21",
+                         SOUTH_OPERATORS, SPECIAL_NOTES_SOUTH, big_noise={5, 14, 24, 29})
+    north_csv = os.path.join(INBOX_DIR, "lab-north-2026-11-20.csv")
+    south_ndjson = os.path.join(INBOX_DIR, "lab-south-2026-11-21.ndjson")
+    write_csv(north_csv, fields, north, ragged_at=17, na_at=28)
+    write_ndjson(south_ndjson, south, broken_at=16, no_flavanoids_at=7, null_proline_at=25)
+
+    # Read the files back (rounded values, defective records skipped), score, pick the threshold.
+    xn, bad_n = read_valid_csv(north_csv, fields)
+    xs, bad_s = read_valid_ndjson(south_ndjson, fields)
+    assert (len(xn), bad_n, len(xs), bad_s) == (N_NORTH_VALID, 2, N_SOUTH_VALID, 3), (len(xn), bad_n, len(xs), bad_s)
+    x_valid = np.vstack([xn, xs])
+    _, conf = softmax_confidence(logits_of(model, x_valid, mean, std))
+    threshold, share = choose_threshold(conf)
+
+    # 4. model.json
+    spec = {
+        "schema_version": 1,
+        "name": "wine-cultivar",
+        "version": "1.0.0",
+        "description": ("Sample model for edgectl: classifies a wine sample into one of three "
+                        "cultivars from 13 chemical measurements (UCI Wine data, Forina et al., as "
+                        "bundled with scikit-learn). MLP 13-16-3 on standardised features; outputs "
+                        "logits. Trained by scripts/train-sample-model.py."),
+        "framework": "torchscript",
+        "torch_version": torch.__version__,
+        "created_at": CREATED_AT,
+        "input": {"kind": "features", "dtype": "float32", "fields": fields,
+                  "mean": [float(v) for v in mean], "std": [float(v) for v in std]},
+        "output": {"kind": "classification", "labels": LABELS, "activation": "softmax"},
+        "anomaly": [{"rule": "confidence_below", "threshold": threshold}],
+        "golden": {"atol": 1e-4, "rtol": 1e-4},
+    }
+    with open(SCHEMA, encoding="utf-8") as f:
+        check_spec(spec, json.load(f))
+    with open(os.path.join(MODEL_DIR, "model.json"), "w", encoding="utf-8", newline="\n") as f:
+        f.write(json.dumps(spec, indent=2, ensure_ascii=False) + "\n")
+
+    # 5. golden vectors: raw held-out inputs, logits of the float32 forward pass.
+    x_gold = x_held[:N_GOLDEN]
+    gold_logits = logits_of(scripted, x_gold, mean, std)
+    with open(os.path.join(MODEL_DIR, "golden.ndjson"), "w", encoding="utf-8", newline="\n") as f:
+        for x, out in zip(x_gold, gold_logits):
+            f.write(json.dumps({"input": {k: float(v) for k, v in zip(fields, x)},
+                                "output": [float(v) for v in out]}) + "\n")
+
+    # 7. summary
+    n_flag = int(np.sum(conf < threshold))
+    print(f"model: {model_pt} ({os.path.getsize(model_pt)} bytes), torch {torch.__version__}")
+    print(f"golden.ndjson: {N_GOLDEN} vectors")
+    print(f"records: {os.path.basename(north_csv)}: {len(xn)} valid + {bad_n} defective; "
+          f"{os.path.basename(south_ndjson)}: {len(xs)} valid + {bad_s} defective")
+    print(f"anomaly rule: confidence_below {threshold}: {n_flag} of {len(conf)} valid records "
+          f"flagged ({share:.1%}); min confidence {conf.min():.4f}, median {np.median(conf):.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

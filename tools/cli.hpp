@@ -1,0 +1,59 @@
+#pragma once
+// What the subcommand files share: the global options, the table that maps a parsed subcommand to
+// its action, and output helpers. Each tools/*.cpp binds a plain options struct and calls one core
+// function; the action runs after parsing, inside main()'s single try.
+
+#include "error.hpp"
+#include "ndjson.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace edgectl::cli {
+
+struct Globals {
+    std::string store;
+    bool json = false;
+    bool quiet = false;
+    bool verbose = false;
+};
+
+using Action = std::function<Exit()>;
+
+class Commands {
+public:
+    void add(CLI::App* command, Action action) { table_.emplace_back(command, std::move(action)); }
+    /// The action of the subcommand that was parsed (the deepest one), or nullptr.
+    const Action* selected() const {
+        for (auto it = table_.rbegin(); it != table_.rend(); ++it)
+            if (it->first->parsed()) return &it->second;
+        return nullptr;
+    }
+
+private:
+    std::vector<std::pair<CLI::App*, Action>> table_;
+};
+
+/// Prints one JSON document on stdout (for --json).
+void print_json(const Json& doc);
+/// Prints a result line on stdout unless --quiet.
+void say(const Globals& g, const std::string& line);
+/// Human-readable byte count (e.g. "1.4 MiB").
+std::string human_bytes(std::uint64_t bytes);
+
+void add_init(CLI::App& app, Globals& g, Commands& commands);
+void add_ingest(CLI::App& app, Globals& g, Commands& commands);
+void add_score(CLI::App& app, Globals& g, Commands& commands);
+void add_export(CLI::App& app, Globals& g, Commands& commands);
+void add_verify(CLI::App& app, Globals& g, Commands& commands);
+void add_import_model(CLI::App& app, Globals& g, Commands& commands);
+void add_models(CLI::App& app, Globals& g, Commands& commands);
+void add_pack_model(CLI::App& app, Globals& g, Commands& commands);
+void add_status(CLI::App& app, Globals& g, Commands& commands);
+
+} // namespace edgectl::cli

@@ -1,0 +1,26 @@
+#include "cli.hpp"
+#include "package.hpp"
+
+namespace edgectl::cli {
+
+void add_import_model(CLI::App& app, Globals& g, Commands& commands) {
+    auto o = std::make_shared<ImportOptions>();
+    auto* cmd = app.add_subcommand("import-model", "verify a model package and install it");
+    cmd->add_option("PACKAGE", o->package, "the .tar.zst model package")->required();
+    cmd->add_flag("--activate", o->activate, "make the imported version the active one");
+    commands.add(cmd, [&g, o] {
+        Store store = Store::open(resolve_store_root(g.store));
+        auto lock = store.lock("import-model");
+        ImportResult r = import_model(store, *o);
+        if (g.json) {
+            print_json({{"name", r.name}, {"version", r.version}, {"digest", r.digest}, {"activated", r.activated},
+                        {"unchanged", r.unchanged}, {"golden_vectors", r.golden_vectors}});
+        } else {
+            say(g, (r.unchanged ? "already installed " : "imported ") + r.name + "@" + r.version + " (" +
+                       std::to_string(r.golden_vectors) + " golden vectors reproduced)" + (r.activated ? ", active" : ""));
+        }
+        return Exit::ok;
+    });
+}
+
+} // namespace edgectl::cli

@@ -1,0 +1,34 @@
+#include "cli.hpp"
+#include "ingest.hpp"
+
+namespace edgectl::cli {
+
+void add_ingest(CLI::App& app, Globals& g, Commands& commands) {
+    auto o = std::make_shared<IngestOptions>();
+    auto paths = std::make_shared<std::vector<std::string>>();
+    auto* cmd = app.add_subcommand("ingest", "ingest CSV or NDJSON files (or directories of them) as items");
+    cmd->add_option("--source", o->source, "source name recorded with every item (default: each file's path)");
+    cmd->add_option("--format", o->format, "input format")->check(CLI::IsMember({"auto", "csv", "ndjson"}))
+        ->capture_default_str();
+    cmd->add_option("PATH", *paths, "files or directories")->required();
+    commands.add(cmd, [&g, o, paths] {
+        o->paths.assign(paths->begin(), paths->end());
+        Store store = Store::open(resolve_store_root(g.store));
+        auto lock = store.lock("ingest");
+        IngestResult r = ingest(store, *o);
+        if (g.json) {
+            print_json(to_json(r));
+        } else {
+            for (const auto& f : r.files)
+                say(g, f.path + ": " + f.status +
+                           (f.status == "ingested" ? " (" + std::to_string(f.added) + " items, " +
+                                                         std::to_string(f.quarantined) + " quarantined)"
+                                                   : f.reason.empty() ? "" : " (" + f.reason + ")"));
+            say(g, "ingested " + std::to_string(r.added) + " items, quarantined " + std::to_string(r.quarantined) +
+                       " records" + (r.rejected_files ? ", rejected " + std::to_string(r.rejected_files) + " files" : ""));
+        }
+        return r.partial() ? Exit::partial : Exit::ok;
+    });
+}
+
+} // namespace edgectl::cli

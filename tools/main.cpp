@@ -1,0 +1,54 @@
+// edgectl: main() only parses and forwards; every command's logic lives in core/ (edgectl_core).
+
+#include "cli.hpp"
+#include "log.hpp"
+
+#include <sys/stat.h>
+
+#ifndef EDGECTL_VERSION
+#define EDGECTL_VERSION "unknown"
+#endif
+
+int main(int argc, char** argv) {
+    using namespace edgectl;
+    ::umask(077);  // least exposure: whatever edgectl creates is its owner's alone unless it says so
+
+    CLI::App app{"edgectl: offline ML inference at the edge: ingest, score, export, import models"};
+    app.set_version_flag("--version", std::string("edgectl ") + EDGECTL_VERSION);
+    app.require_subcommand(1);
+    cli::Globals g;
+    app.add_option("--store", g.store, "store directory (default: $EDGECTL_STORE, else /var/lib/edgectl)")
+        ->type_name("DIR");
+    app.add_flag("--json", g.json, "print the result as one JSON document on stdout");
+    app.add_flag("-q,--quiet", g.quiet, "print errors only (for cron)");
+    app.add_flag("-v,--verbose", g.verbose, "print debug detail on stderr");
+
+    cli::Commands commands;
+    cli::add_init(app, g, commands);
+    cli::add_ingest(app, g, commands);
+    cli::add_score(app, g, commands);
+    cli::add_export(app, g, commands);
+    cli::add_verify(app, g, commands);
+    cli::add_import_model(app, g, commands);
+    cli::add_models(app, g, commands);
+    cli::add_pack_model(app, g, commands);
+    cli::add_status(app, g, commands);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    log::set_level(g.quiet ? log::Level::quiet : g.verbose ? log::Level::verbose : log::Level::normal);
+    try {
+        const cli::Action* action = commands.selected();
+        if (!action) throw Error("no command given; see 'edgectl --help'", Exit::usage);
+        return static_cast<int>((*action)());
+    } catch (const Error& e) {
+        log::error(e.what());
+        return static_cast<int>(e.code());
+    } catch (const std::exception& e) {
+        log::error(std::string("unexpected failure: ") + e.what());
+        return static_cast<int>(Exit::error);
+    }
+}

@@ -1,0 +1,39 @@
+#include "cli.hpp"
+#include "registry.hpp"
+
+namespace edgectl::cli {
+
+void add_models(CLI::App& app, Globals& g, Commands& commands) {
+    auto* cmd = app.add_subcommand("models", "the model registry");
+    cmd->require_subcommand(1);
+
+    auto* list = cmd->add_subcommand("list", "list installed model versions");
+    commands.add(list, [&g] {
+        Store store = Store::open(resolve_store_root(g.store));
+        auto models = list_models(store.db());
+        if (g.json) {
+            print_json(to_json(models));
+            return Exit::ok;
+        }
+        if (models.empty()) say(g, "no models installed");
+        for (const auto& m : models)
+            say(g, (m.active ? "* " : "  ") + m.name + "@" + m.version + "  imported " + m.imported_at + "  sha256:" +
+                       m.digest.substr(0, 16) + "  " + (m.signer ? "signed by " + *m.signer : "unsigned"));
+        return Exit::ok;
+    });
+
+    auto ref = std::make_shared<std::string>();
+    auto* activate = cmd->add_subcommand("activate", "make NAME@VERSION the active version of NAME");
+    activate->add_option("MODEL", *ref, "NAME@VERSION")->required();
+    commands.add(activate, [&g, ref] {
+        auto [name, version] = parse_model_ref(*ref);
+        Store store = Store::open(resolve_store_root(g.store));
+        auto lock = store.lock("import-model");
+        activate_model(store.db(), name, version);
+        if (g.json) print_json({{"name", name}, {"version", version}, {"active", true}});
+        else say(g, name + "@" + version + " is now active");
+        return Exit::ok;
+    });
+}
+
+} // namespace edgectl::cli

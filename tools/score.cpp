@@ -1,0 +1,28 @@
+#include "cli.hpp"
+#include "score.hpp"
+
+namespace edgectl::cli {
+
+void add_score(CLI::App& app, Globals& g, Commands& commands) {
+    auto o = std::make_shared<ScoreOptions>();
+    auto* cmd = app.add_subcommand("score", "score every item not yet scored by the active version of each model");
+    cmd->add_option("--model", o->model, "score with this model only");
+    cmd->add_option("--batch", o->batch, "items per forward pass")->capture_default_str();
+    cmd->add_option("--threads", o->threads, "LibTorch threads")->capture_default_str();
+    cmd->add_option("--limit", o->limit, "score at most N items per model (0: all)")->capture_default_str();
+    commands.add(cmd, [&g, o] {
+        Store store = Store::open(resolve_store_root(g.store));
+        auto lock = store.lock("score");
+        ScoreResult r = score(store, *o);
+        if (g.json) {
+            print_json(to_json(r));
+        } else {
+            for (const auto& m : r.models)
+                say(g, m.name + "@" + m.version + ": scored " + std::to_string(m.scored) + " items, " +
+                           std::to_string(m.anomalies) + " anomalies, " + std::to_string(m.quarantined) + " quarantined");
+        }
+        return r.partial() ? Exit::partial : Exit::ok;
+    });
+}
+
+} // namespace edgectl::cli

@@ -1,0 +1,29 @@
+#include "cli.hpp"
+#include "status.hpp"
+
+namespace edgectl::cli {
+
+void add_status(CLI::App& app, Globals& g, Commands& commands) {
+    auto* cmd = app.add_subcommand("status", "counts, backlog, active models, last export, disk use");
+    commands.add(cmd, [&g] {
+        Store store = Store::open(resolve_store_root(g.store));
+        StatusReport r = status(store);
+        if (g.json) {
+            print_json(to_json(r));
+            return Exit::ok;
+        }
+        auto n = [](std::int64_t v) { return std::to_string(v); };
+        say(g, "site " + r.site + " (store " + r.store.string() + ", " + human_bytes(r.disk_bytes) + ")");
+        say(g, "items:       " + n(r.items) + " (" + n(r.quarantined) + " records quarantined at ingest)");
+        say(g, "insights:    " + n(r.insights) + " (" + n(r.anomalies) + " anomalies), " + n(r.unexported) +
+                   " waiting for export");
+        say(g, "exports:     " + n(r.exports) + (r.last_export ? ", last " + *r.last_export + " at " + *r.last_export_at : ""));
+        if (r.models.empty()) say(g, "models:      none active");
+        for (const auto& m : r.models)
+            say(g, "model " + m.name + "@" + m.version + ": " + n(m.scored) + " scored, " + n(m.pending) +
+                       " not yet scored, " + n(m.quarantined) + " quarantined, " + n(m.anomalies) + " anomalies");
+        return Exit::ok;
+    });
+}
+
+} // namespace edgectl::cli
