@@ -1,6 +1,14 @@
 #include "csv.hpp"
 
 namespace edgectl {
+namespace {
+
+void trim_line_end(std::string& raw) {
+    if (!raw.empty() && raw.back() == '\n') raw.pop_back();
+    if (!raw.empty() && raw.back() == '\r') raw.pop_back();
+}
+
+} // namespace
 
 int CsvReader::get() {
     int c = in_.get();
@@ -18,6 +26,7 @@ void CsvReader::fail(CsvRecord& out, std::string why) {
         get();
         if (c == '\n') break;
     }
+    trim_line_end(out.raw);
 }
 
 bool CsvReader::next(CsvRecord& out) {
@@ -78,8 +87,7 @@ bool CsvReader::next(CsvRecord& out) {
         if (c == '\r' && in_.peek() == '\n') c = get();
         if (c < 0 || c == '\n') {
             out.fields.push_back(std::move(field));
-            if (!out.raw.empty() && out.raw.back() == '\n') out.raw.pop_back();
-            if (!out.raw.empty() && out.raw.back() == '\r') out.raw.pop_back();
+            trim_line_end(out.raw);
             return true;
         }
         field.push_back(char(c));

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages edgectl needs to build, test and run, non-interactively, skipping
+# those already present. Safe to run again. Needs root (or sudo) only when something is missing.
+set -euo pipefail
+
+packages=(
+  g++ cmake ninja-build pkg-config
+  libtorch-dev libopenblas0-pthread   # LibTorch; OpenBLAS instead of the ~6x slower reference BLAS
+  libcli11-dev catch2 libsqlite3-dev libzstd-dev libarchive-dev libssl-dev libsodium-dev
+  nlohmann-json3-dev libvalijson-dev
+  sqlite3 zstd minisign python3       # used by the tests and the demo
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

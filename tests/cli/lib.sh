@@ -1,0 +1,128 @@
+# Shared helpers for the end-to-end CLI tests. Each test sources this, runs the real binary
+# ($EDGECTL, set by ctest) in a fresh temporary directory, and fails loudly on the first surprise.
+set -euo pipefail
+
+: "${EDGECTL:?run through ctest, or set EDGECTL to the edgectl binary}"
+: "${EDGECTL_SOURCE:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+SAMPLE="$EDGECTL_SOURCE/scripts/sample-site"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/edgectl-test.XXXXXX")
+# at_exit CMD: runs CMD (a string, eval'd) when the test ends, newest first, before $WORK is removed
+# (e.g. unmounting a tmpfs inside it, or ending a background process by its id).
+_at_exit=()
+at_exit() { _at_exit=("$1" "${_at_exit[@]}"); }
+_finish() {
+    local cmd
+    for cmd in "${_at_exit[@]}"; do eval "$cmd" || true; done
+    rm -rf "$WORK"
+}
+trap _finish EXIT
+STORE="$WORK/store"
+export EDGECTL_STORE="$STORE"
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# expect_exit CODE CMD...: runs CMD, keeps its stdout in $OUT and stderr in $ERR, checks the code.
+expect_exit() {
+    local want=$1 got=0
+    shift
+    "$@" >"$WORK/.out" 2>"$WORK/.err" || got=$?
+    OUT=$(cat "$WORK/.out")
+    ERR=$(cat "$WORK/.err")
+    if [ "$got" != "$want" ]; then
+        echo "--- stdout:" >&2; echo "$OUT" >&2; echo "--- stderr:" >&2; echo "$ERR" >&2
+        fail "expected exit $want, got $got from: $*"
+    fi
+}
+
+assert_eq() { [ "$1" = "$2" ] || fail "${3:-values differ}: expected '$2', got '$1'"; }
+assert_contains() { [[ "$1" == *"$2"* ]] || fail "${3:-missing text}: '$2' not in: $1"; }
+assert_not_contains() { [[ "$1" != *"$2"* ]] || fail "${3:-unexpected text}: '$2' in: $1"; }
+
+# sql QUERY: one query against the test store's database (read-only).
+sql() { sqlite3 -readonly "$STORE/edgectl.db" "$1"; }
+
+# new_store [SITE]: a fresh store at $STORE.
+new_store() { expect_exit 0 "$EDGECTL" init --site "${1:-test-site}"; }
+
+# sample_package OUT: packs the committed sample model.
+sample_package() {
+    expect_exit 0 "$EDGECTL" pack-model --model "$SAMPLE/model/model.pt" --spec "$SAMPLE/model/model.json" \
+        --golden "$SAMPLE/model/golden.ndjson" -o "$1"
+}
+
+# sample_site: a store with the sample model active and the sample inbox ingested.
+sample_site() {
+    new_store
+    sample_package "$WORK/model.tar.zst"
+    expect_exit 0 "$EDGECTL" import-model "$WORK/model.tar.zst" --activate
+    expect_exit 3 "$EDGECTL" ingest "$SAMPLE/inbox"
+}
+
+# repack DIR OUT: a tar.zst of the files in DIR, at the archive root, in the given order.
+repack() {
+    local dir=$1 out=$2
+    shift 2
+    tar --zstd -cf "$out" -C "$dir" "$@"
+}
+
+# ---- helpers for inspecting results --------------------------------------------------------------
+
+# lines FILE: the number of lines in FILE.
+lines() { local n; n=$(wc -l <"$1"); echo "${n//[[:space:]]/}"; }
+
+# json_ok TEXT: TEXT is exactly one JSON document.
+json_ok() { printf '%s' "$1" | python3 -c 'import json,sys; json.load(sys.stdin)' || fail "not valid JSON: $1"; }
+
+# json_get TEXT EXPR: evaluates a Python expression over the parsed document `d` (e.g. "d['items']").
+json_get() { printf '%s' "$1" | python3 -c 'import json,sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$2"; }
+
+# ndjson_ok FILE: every line of FILE parses as one JSON object.
+ndjson_ok() {
+    python3 - "$1" <<'PY' || fail "'$1' is not valid NDJSON"
+import json, sys
+with open(sys.argv[1], encoding="utf-8") as f:
+    for number, line in enumerate(f, 1):
+        if not isinstance(json.loads(line), dict):
+            sys.exit(f"line {number} is not a JSON object")
+PY
+}
+
+# unpack ARCHIVE DIR: extracts a .tar.zst into DIR (created) with GNU tar, no edgectl code.
+unpack() { mkdir -p "$2" && tar --zstd -xf "$1" -C "$2"; }
+
+# insight_ids FILE: the insight_id of every record of an insights.ndjson, one per line.
+insight_ids() { python3 -c 'import json,sys; [print(json.loads(l)["insight_id"]) for l in open(sys.argv[1])]' "$1"; }
+
+# flip_byte FILE OFFSET: inverts every bit of the byte at OFFSET, in place.
+flip_byte() {
+    local file=$1 offset=$2 old
+    old=$(od -An -tu1 -j "$offset" -N1 "$file" | tr -d ' ')
+    [ -n "$old" ] || fail "flip_byte: '$file' has no byte at offset $offset"
+    # shellcheck disable=SC2059
+    printf "$(printf '\\%03o' $((old ^ 0xff)))" | dd of="$file" bs=1 seek="$offset" count=1 conv=notrunc status=none
+}
+
+# feature_csv OUT ROWS [FIRST_ID]: a CSV of ROWS records with a 'row_id' column (from FIRST_ID,
+# default 0) and the model's 13 feature columns, values cycled from the sample's valid CSV rows.
+# Distinct FIRST_IDs give files with distinct contents.
+feature_csv() {
+    python3 - "$SAMPLE/inbox/lab-north-2026-11-20.csv" "$1" "$2" "${3:-0}" <<'PY'
+import csv, sys
+src, out, count, first = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+rows = list(csv.reader(open(src, newline="", encoding="utf-8")))
+header = rows[0]
+start = header.index("alcohol")
+def numeric(cell):
+    try:
+        float(cell)
+        return True
+    except ValueError:
+        return False
+good = [r[start:] for r in rows[1:] if len(r) == len(header) and all(numeric(c) for c in r[start:])]
+with open(out, "w", newline="") as f:
+    f.write("row_id," + ",".join(header[start:]) + "\n")
+    for i in range(count):
+        f.write(f"{first + i}," + ",".join(good[i % len(good)]) + "\n")
+PY
+}

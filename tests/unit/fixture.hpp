@@ -1,0 +1,44 @@
+#pragma once
+// Test fixtures: a temporary directory per test, a hand-made tar.zst writer for crafting hostile
+// archives byte by byte, and the path of the committed sample site.
+
+#include "fs.hpp"
+#include "ingest.hpp"
+
+#include <string>
+#include <vector>
+
+namespace edgectl::test {
+
+/// A fresh directory, removed with its contents when the test ends.
+struct TempDirFixture {
+    TempDirFixture();
+    ~TempDirFixture();
+    fs::path dir;
+};
+
+/// One entry of a crafted archive. type: 'f' file, 'd' directory, 'l' symlink (content = target),
+/// 'h' hard link (content = target), 'c' character device, 'p' FIFO.
+struct CraftedEntry {
+    std::string name;
+    std::string content;
+    char type = 'f';
+};
+
+/// Writes entries as a zstd-compressed tar exactly as given (no safety checks: that is the point).
+void write_crafted(const fs::path& path, const std::vector<CraftedEntry>& entries);
+
+/// Ingest options naming just these paths.
+inline IngestOptions paths(std::vector<fs::path> p) {
+    IngestOptions o;
+    o.paths = std::move(p);
+    return o;
+}
+
+/// The sample site committed in scripts/sample-site.
+fs::path sample_dir();
+
+/// Reads a whole file.
+std::string slurp(const fs::path& path);
+
+} // namespace edgectl::test

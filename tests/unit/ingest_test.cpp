@@ -1,0 +1,86 @@
+#include "ingest.hpp"
+
+#include "fixture.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace edgectl;
+
+TEST_CASE("ingest: CSV cells become JSON numbers only when they are strict JSON numbers") {
+    CHECK(csv_cell_value("12") == Json(12));
+    CHECK(csv_cell_value("-0.5") == Json(-0.5));
+    CHECK(csv_cell_value("1e3") == Json(1000.0));
+    CHECK(csv_cell_value("007") == Json("007"));
+    CHECK(csv_cell_value("1.") == Json("1."));
+    CHECK(csv_cell_value("n/a") == Json("n/a"));
+    CHECK(csv_cell_value("1e999") == Json("1e999"));
+    CHECK(csv_cell_value("").is_null());
+}
+
+TEST_CASE_METHOD(test::TempDirFixture, "ingest: records become items, bad records are quarantined, re-ingest adds nothing") {
+    Store store = Store::init(dir / "s", "x");
+    fs::create_directories(dir / "in");
+    write_file_atomic(dir / "in/a.csv", "id,v\n1,2.5\n2,3,extra\n3,\"q\"\n");
+    write_file_atomic(dir / "in/b.ndjson", "{\"id\": 4}\n\n[1]\n{\"id\": 5\n");
+    write_file_atomic(dir / "in/.hidden.csv", "id\n9\n");
+    write_file_atomic(dir / "in/c.csv.partial", "id\n9\n");
+
+    IngestResult r = ingest(store, test::paths({dir / "in"}));
+    CHECK(r.added == 3);
+    CHECK(r.quarantined == 3);
+    CHECK(r.partial());
+    REQUIRE(r.files.size() == 2);
+    Statement q(store.db(), "SELECT source, line, reason FROM quarantine ORDER BY source, line");
+    REQUIRE(q.step());
+    CHECK(q.column_text(0) == (dir / "in/a.csv").string());
+    CHECK(q.column_int(1) == 3);
+    CHECK(q.column_text(2) == "expected 2 fields, found 3");
+    REQUIRE(q.step());
+    CHECK(q.column_int(1) == 3);
+    CHECK(q.column_text(2) == "expected a JSON object, found array");
+    Statement payload(store.db(), "SELECT payload FROM items ORDER BY id LIMIT 1");
+    REQUIRE(payload.step());
+    CHECK(payload.column_text(0) == R"({"id":1,"v":2.5})");
+
+    IngestResult again = ingest(store, test::paths({dir / "in"}));
+    CHECK(again.added == 0);
+    CHECK(again.files[0].status == "unchanged");
+    // The same bytes under another name are the same source.
+    fs::copy_file(dir / "in/a.csv", dir / "copy.csv");
+    CHECK(ingest(store, test::paths({dir / "copy.csv"})).added == 0);
+    CHECK(query_int(store.db(), "SELECT count(*) FROM items") == 3);
+}
+
+TEST_CASE_METHOD(test::TempDirFixture, "ingest: an interrupted file is completed without duplicates") {
+    Store store = Store::init(dir / "s", "x");
+    write_file_atomic(dir / "a.csv", "id\n1\n2\n3\n4\n5\n");
+    // Simulate a run killed after its first batch: items 1-2 committed, the source not complete.
+    IngestOptions first = test::paths({dir / "a.csv"});
+    first.batch = 2;
+    ingest(store, first);
+    store.db().exec("UPDATE sources SET complete = 0; DELETE FROM items WHERE line > 3");
+    CHECK(query_int(store.db(), "SELECT count(*) FROM items") == 2);
+    CHECK(ingest(store, test::paths({dir / "a.csv"})).added == 3);
+    CHECK(query_int(store.db(), "SELECT count(*) FROM items") == 5);
+    CHECK(query_int(store.db(), "SELECT count(DISTINCT source_key) FROM items") == 5);
+}
+
+TEST_CASE_METHOD(test::TempDirFixture, "ingest: duplicate header names reject the file with a reason") {
+    Store store = Store::init(dir / "s", "x");
+    write_file_atomic(dir / "a.csv", "id,id\n1,2\n");
+    IngestResult r = ingest(store, test::paths({dir / "a.csv"}));
+    CHECK(r.added == 0);
+    CHECK(r.quarantined == 1);
+    Statement q(store.db(), "SELECT reason FROM quarantine");
+    REQUIRE(q.step());
+    CHECK(q.column_text(0) == "duplicate column name 'id' in header row");
+}
+
+TEST_CASE_METHOD(test::TempDirFixture, "ingest: unknown file types are rejected and named") {
+    Store store = Store::init(dir / "s", "x");
+    write_file_atomic(dir / "a.txt", "hello\n");
+    IngestResult r = ingest(store, test::paths({dir / "a.txt"}));
+    CHECK(r.rejected_files == 1);
+    CHECK(r.partial());
+    CHECK_THROWS_WITH(ingest(store, test::paths({dir / "missing.csv"})), Catch::Contains("no such file or directory"));
+}
