@@ -76,14 +76,6 @@ void check_digests(const std::map<std::string, std::string>& files, const fs::pa
         if (!files.count(name)) throw VerifyError("'" + path.string() + "': '" + name + "' is missing");
 }
 
-// The signature seam: signed packages and the trust store arrive with the model-trust work. Until
-// then a package is accepted on its digests alone, and a signature it carries is not yet checked.
-std::optional<std::string> check_signature(const std::map<std::string, std::string>& files, const fs::path& path) {
-    if (files.count(signature_name))
-        log::warning("'" + path.string() + "' is signed, but this edgectl does not check signatures yet");
-    return std::nullopt;
-}
-
 std::string make_sums(const std::map<std::string, std::string>& files) {
     std::string out;
     for (const auto& name : payload_names) out += sha256_hex(files.at(name)) + "  " + name + "\n";
@@ -92,15 +84,17 @@ std::string make_sums(const std::map<std::string, std::string>& files) {
 
 } // namespace
 
-VerifiedPackage verify_package(const fs::path& path) {
+VerifiedPackage verify_package(const fs::path& path, const SignaturePolicy& policy) {
     VerifiedPackage p;
     p.files = read_entries(path);
     p.checks.push_back({"archive", "tar.zst with " + std::to_string(p.files.size()) + " safe entries"});
     check_digests(p.files, path);
     p.digest = sha256_hex(p.files.at(sums_name));
     p.checks.push_back({"digests", "every file matches SHA256SUMS"});
-    p.signer = check_signature(p.files, path);
-    p.checks.push_back({"signature", p.signer ? "signed by " + *p.signer : "unsigned (not checked yet)"});
+    auto sig = p.files.find(signature_name);
+    p.signer = check_package_signature(sig == p.files.end() ? std::nullopt : std::optional(sig->second),
+                                       p.files.at(sums_name), policy, path.string());
+    p.checks.push_back({"signature", p.signer ? "signed by " + *p.signer : "unsigned"});
     p.spec = parse_model_spec(p.files.at("model.json"), path.string() + ": model.json");
     p.checks.push_back({"model.json", p.spec.name + "@" + p.spec.version + " matches the schema"});
     auto model = load_torchscript(p.files.at("model.pt"), path.string() + ": model.pt");
@@ -123,20 +117,29 @@ void pack_model(const PackOptions& o) {
     auto model = load_torchscript(files["model.pt"], o.model.string());
     check_golden(spec, *model, files["golden.ndjson"]);
     files[sums_name] = make_sums(files);
+    if (!o.sign_key.empty()) {
+        std::string comment = "edgectl model " + spec.name + "@" + spec.version + " timestamp:" + now_utc();
+        files[signature_name] = minisign::sign(load_secret_key(o.sign_key), files[sums_name], comment);
+    }
 
     AtomicFile out(o.output, 0644);
     ArchiveWriter writer(out.file(), 19, 0);
     for (const auto& name : payload_names) writer.add_file(name, files[name]);
     writer.add_file(sums_name, files[sums_name]);
+    if (files.count(signature_name)) writer.add_file(signature_name, files[signature_name]);
     writer.close();
     out.commit();
 }
 
 ImportResult import_model(Store& store, const ImportOptions& o) {
     store.clear_staging("import-");
-    VerifiedPackage p = verify_package(o.package);
+    SignaturePolicy policy{trusted_keys(store), o.allow_unsigned, true};
+    VerifiedPackage p = verify_package(o.package, policy);
     ImportResult r{p.spec.name, p.spec.version, p.digest, p.golden_vectors, false, false};
     Db& db = store.db();
+    if (auto active = active_version(db, r.name); active && compare_versions(r.version, *active) < 0 && !o.allow_downgrade)
+        throw VerifyError("'" + o.package.string() + "' holds " + r.name + "@" + r.version + ", older than the active " +
+                          *active + "; an old model replayed may be an attack: pass --allow-downgrade if it is meant");
 
     Statement existing(db, "SELECT digest FROM models WHERE name = ? AND version = ?");
     existing.bind(1, r.name).bind(2, r.version);

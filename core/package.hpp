@@ -6,6 +6,7 @@
 
 #include "model_spec.hpp"
 #include "store.hpp"
+#include "trust.hpp"
 
 #include <map>
 #include <optional>
@@ -19,6 +20,7 @@ struct PackOptions {
     fs::path spec;    ///< model.json
     fs::path golden;  ///< golden.ndjson
     fs::path output;  ///< the package to write
+    fs::path sign_key;  ///< minisign secret key to sign SHA256SUMS with; empty: unsigned
 };
 
 /// Builds a package; refuses (VerifyError) a spec that fails its schema or a model that does not
@@ -42,11 +44,13 @@ struct VerifiedPackage {
 
 /// Runs every check of a package; throws VerifyError naming the entry and the cause at the first
 /// that fails. Nothing is written to disk.
-VerifiedPackage verify_package(const fs::path& path);
+VerifiedPackage verify_package(const fs::path& path, const SignaturePolicy& policy);
 
 struct ImportOptions {
     fs::path package;
     bool activate = false;
+    bool allow_unsigned = false;   ///< accept a package without a signature (warned)
+    bool allow_downgrade = false;  ///< accept a version older than the active one
 };
 
 struct ImportResult {

@@ -2,6 +2,8 @@
 
 #include "error.hpp"
 
+#include <algorithm>
+
 namespace edgectl {
 
 std::vector<ModelVersion> list_models(Db& db) {
@@ -26,6 +28,100 @@ void activate_model(Db& db, const std::string& name, const std::string& version)
                          "WHERE active_models.version <> excluded.version");
     upsert.bind(1, name).bind(2, version).bind(3, now_utc()).run();
     tx.commit();
+}
+
+std::optional<std::string> active_version(Db& db, const std::string& name) {
+    Statement stmt(db, "SELECT version FROM active_models WHERE name = ?");
+    stmt.bind(1, name);
+    if (!stmt.step()) return std::nullopt;
+    return stmt.column_text(0);
+}
+
+std::string rollback_model(Db& db, const std::string& name) {
+    Transaction tx(db);
+    Statement prev(db, "SELECT version, previous_version FROM active_models WHERE name = ?");
+    prev.bind(1, name);
+    if (!prev.step()) throw Error("model '" + name + "' has no active version");
+    if (prev.column_is_null(1))
+        throw Error("model '" + name + "' has no previous version to roll back to (active: " + prev.column_text(0) + ")");
+    std::string current = prev.column_text(0), previous = prev.column_text(1);
+    prev.reset();
+    Statement swap(db, "UPDATE active_models SET version = ?, previous_version = ?, activated_at = ? WHERE name = ?");
+    swap.bind(1, previous).bind(2, current).bind(3, now_utc()).bind(4, name).run();
+    tx.commit();
+    return previous;
+}
+
+void remove_model(Store& store, const std::string& name, const std::string& version) {
+    Db& db = store.db();
+    fs::path dir = store.models_dir() / name / version;
+    {
+        Transaction tx(db);
+        Statement active(db, "SELECT version, previous_version FROM active_models WHERE name = ?");
+        active.bind(1, name);
+        if (active.step() && active.column_text(0) == version)
+            throw Error("model " + name + "@" + version + " is active; activate another version before removing it");
+        bool was_previous = active.column_optional_text(1) == version;
+        active.reset();
+        Statement del(db, "DELETE FROM models WHERE name = ? AND version = ?");
+        del.bind(1, name).bind(2, version).run();
+        if (db.changes() == 0) throw Error("model " + name + "@" + version + " is not installed");
+        if (was_previous) {
+            Statement forget(db, "UPDATE active_models SET previous_version = NULL WHERE name = ?");
+            forget.bind(1, name).run();
+        }
+        tx.commit();
+    }
+    // The row is gone first: a crash here leaves only an unregistered directory, which the next
+    // import of that version replaces.
+    std::error_code ignored;
+    fs::remove_all(dir, ignored);
+}
+
+namespace {
+
+// Splits "1.2.3-rc.1" into numeric core parts and the pre-release identifiers.
+std::pair<std::vector<std::uint64_t>, std::vector<std::string>> split_version(const std::string& v) {
+    auto dash = v.find('-');
+    std::string core = v.substr(0, dash), pre = dash == std::string::npos ? "" : v.substr(dash + 1);
+    std::vector<std::uint64_t> nums;
+    std::size_t start = 0;
+    while (start <= core.size()) {
+        auto dot = core.find('.', start);
+        std::string part = core.substr(start, dot - start);
+        nums.push_back(part.empty() ? 0 : std::stoull(part));
+        if (dot == std::string::npos) break;
+        start = dot + 1;
+    }
+    std::vector<std::string> ids;
+    for (std::size_t s = 0; !pre.empty() && s <= pre.size();) {
+        auto dot = pre.find('.', s);
+        ids.push_back(pre.substr(s, dot - s));
+        if (dot == std::string::npos) break;
+        s = dot + 1;
+    }
+    return {nums, ids};
+}
+
+bool all_digits(const std::string& s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+} // namespace
+
+int compare_versions(const std::string& a, const std::string& b) {
+    auto [an, ap] = split_version(a);
+    auto [bn, bp] = split_version(b);
+    if (an != bn) return an < bn ? -1 : 1;
+    if (ap.empty() || bp.empty()) return ap.empty() == bp.empty() ? 0 : (ap.empty() ? 1 : -1);
+    for (std::size_t i = 0; i < std::min(ap.size(), bp.size()); ++i) {
+        if (ap[i] == bp[i]) continue;
+        if (all_digits(ap[i]) && all_digits(bp[i]))
+            return std::stoull(ap[i]) < std::stoull(bp[i]) ? -1 : 1;
+        if (all_digits(ap[i]) != all_digits(bp[i])) return all_digits(ap[i]) ? -1 : 1;
+        return ap[i] < bp[i] ? -1 : 1;
+    }
+    return ap.size() == bp.size() ? 0 : (ap.size() < bp.size() ? -1 : 1);
 }
 
 std::vector<ActiveModel> active_models(Store& store, const std::string& name) {

@@ -24,6 +24,18 @@ std::vector<ModelVersion> list_models(Db& db);
 /// Throws Error if it is not installed.
 void activate_model(Db& db, const std::string& name, const std::string& version);
 
+/// Rolls name back to the version active before the current one; returns that version.
+std::string rollback_model(Db& db, const std::string& name);
+
+/// Removes an installed version that is not active: its registry row, then its directory.
+void remove_model(Store& store, const std::string& name, const std::string& version);
+
+/// The active version of name, if any.
+std::optional<std::string> active_version(Db& db, const std::string& name);
+
+/// Semantic-version order (MAJOR.MINOR.PATCH, a pre-release sorts before its release): <0, 0, >0.
+int compare_versions(const std::string& a, const std::string& b);
+
 /// An active model as score uses it.
 struct ActiveModel {
     std::string name, version, digest;

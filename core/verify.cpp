@@ -18,7 +18,7 @@ std::string kind_of(const fs::path& path) {
 
 } // namespace
 
-VerifyOutcome verify_artifact(const fs::path& path) {
+VerifyOutcome verify_artifact(const fs::path& path, const std::optional<std::vector<TrustedKey>>& trusted) {
     VerifyOutcome out{path, "unknown", {}, Json::object()};
     if (!fs::exists(path)) throw Error("cannot verify '" + path.string() + "': no such file");
     try {
@@ -28,7 +28,8 @@ VerifyOutcome verify_artifact(const fs::path& path) {
             out.problems = report.problems;
             out.detail = to_json(report);
         } else {
-            out.detail = to_json(verify_package(path));
+            SignaturePolicy policy{trusted.value_or(std::vector<TrustedKey>{}), false, trusted.has_value()};
+            out.detail = to_json(verify_package(path, policy));
         }
     } catch (const VerifyError& e) {
         out.problems.push_back(e.what());

@@ -4,6 +4,9 @@
 
 #include "ndjson.hpp"
 #include "fs.hpp"
+#include "trust.hpp"
+
+#include <optional>
 
 #include <string>
 #include <vector>
@@ -18,6 +21,8 @@ struct VerifyOutcome {
     bool ok() const { return problems.empty(); }
 };
 
-VerifyOutcome verify_artifact(const fs::path& path);
+/// Verifies one archive or package. Package signatures are judged against `trusted` when given
+/// (a store's trust list), else only reported.
+VerifyOutcome verify_artifact(const fs::path& path, const std::optional<std::vector<TrustedKey>>& trusted);
 
 } // namespace edgectl

@@ -40,11 +40,14 @@ run() {
 step "1. Create the site's store"
 run init --site sample-site
 
-step "2. Cloud side: pack the trained model with its golden vectors (scripts/train-sample-model.py made them)"
+step "2. Cloud side: a signing key, and the trained model packed and signed with its golden vectors"
+mkdir -p "$dir/cloud"
+run keygen -o "$dir/cloud/model-signing"
 run pack-model --model "$sample/model/model.pt" --spec "$sample/model/model.json" \
-  --golden "$sample/model/golden.ndjson" -o "$dir/wine-cultivar-1.0.0.tar.zst"
+  --golden "$sample/model/golden.ndjson" --sign "$dir/cloud/model-signing.key" -o "$dir/wine-cultivar-1.0.0.tar.zst"
 
-step "3. Site: verify the package, import it and make it active"
+step "3. Site: trust the cloud's public key, verify the package, import it and make it active"
+run trust add "$dir/cloud/model-signing.pub" --name cloud-ml-team
 run verify "$dir/wine-cultivar-1.0.0.tar.zst"
 run import-model "$dir/wine-cultivar-1.0.0.tar.zst" --activate
 run models list
@@ -71,5 +74,5 @@ echo
 echo "quarantined (file, line, reason):"
 sqlite3 -readonly -column "$db" "SELECT source, line, reason FROM quarantine ORDER BY stage, source, line"
 echo
-echo "export written: $(ls "$dir/exports")"
+echo "export written: $(ls "$dir/exports" | tr "\n" " ")"
 echo "unpack it with: tar --zstd -xf $dir/exports/sample-site-000001.tar.zst"

@@ -55,5 +55,7 @@ void add_import_model(CLI::App& app, Globals& g, Commands& commands);
 void add_models(CLI::App& app, Globals& g, Commands& commands);
 void add_pack_model(CLI::App& app, Globals& g, Commands& commands);
 void add_status(CLI::App& app, Globals& g, Commands& commands);
+void add_keygen(CLI::App& app, Globals& g, Commands& commands);
+void add_trust(CLI::App& app, Globals& g, Commands& commands);
 
 } // namespace edgectl::cli

@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
     cli::add_models(app, g, commands);
     cli::add_pack_model(app, g, commands);
     cli::add_status(app, g, commands);
+    cli::add_keygen(app, g, commands);
+    cli::add_trust(app, g, commands);
 
     try {
         app.parse(argc, argv);

@@ -34,6 +34,31 @@ void add_models(CLI::App& app, Globals& g, Commands& commands) {
         else say(g, name + "@" + version + " is now active");
         return Exit::ok;
     });
+
+    auto model = std::make_shared<std::string>();
+    auto* rollback = cmd->add_subcommand("rollback", "make the previously active version of NAME active again");
+    rollback->add_option("NAME", *model, "model name")->required();
+    commands.add(rollback, [&g, model] {
+        Store store = Store::open(resolve_store_root(g.store));
+        auto lock = store.lock("import-model");
+        std::string version = rollback_model(store.db(), *model);
+        if (g.json) print_json({{"name", *model}, {"version", version}, {"active", true}});
+        else say(g, "rolled back: " + *model + "@" + version + " is now active");
+        return Exit::ok;
+    });
+
+    auto victim = std::make_shared<std::string>();
+    auto* remove = cmd->add_subcommand("remove", "remove an installed version that is not active");
+    remove->add_option("MODEL", *victim, "NAME@VERSION")->required();
+    commands.add(remove, [&g, victim] {
+        auto [name, version] = parse_model_ref(*victim);
+        Store store = Store::open(resolve_store_root(g.store));
+        auto lock = store.lock("import-model");
+        remove_model(store, name, version);
+        if (g.json) print_json({{"name", name}, {"version", version}, {"removed", true}});
+        else say(g, "removed " + name + "@" + version);
+        return Exit::ok;
+    });
 }
 
 } // namespace edgectl::cli

@@ -26,24 +26,24 @@ struct Files {
 
 PackOptions sample_pack(const fs::path& out) {
     fs::path s = test::sample_dir() / "model";
-    return {s / "model.pt", s / "model.json", s / "golden.ndjson", out};
+    return {s / "model.pt", s / "model.json", s / "golden.ndjson", out, {}};
 }
 
 } // namespace
 
 TEST_CASE_METHOD(test::TempDirFixture, "package: pack, verify and import the sample model") {
     pack_model(sample_pack(dir / "p.tar.zst"));
-    VerifiedPackage p = verify_package(dir / "p.tar.zst");
+    VerifiedPackage p = verify_package(dir / "p.tar.zst", {{}, false, false});
     CHECK(p.spec.name == "wine-cultivar");
     CHECK(p.golden_vectors == 16);
     CHECK(p.digest == sha256_hex(p.files["SHA256SUMS"]));
 
     Store store = Store::init(dir / "s", "x");
-    ImportResult r = import_model(store, {dir / "p.tar.zst", true});
+    ImportResult r = import_model(store, {dir / "p.tar.zst", true, true});
     CHECK(r.activated);
     CHECK(fs::exists(dir / "s/models/wine-cultivar/1.0.0/model.pt"));
     CHECK(active_models(store).size() == 1);
-    CHECK(import_model(store, {dir / "p.tar.zst", false}).unchanged);
+    CHECK(import_model(store, {dir / "p.tar.zst", false, true}).unchanged);
     CHECK(fs::is_empty(dir / "s/staging"));
 }
 
@@ -51,7 +51,7 @@ TEST_CASE_METHOD(test::TempDirFixture, "package: every tampering is refused befo
     Store store = Store::init(dir / "s", "x");
     auto refused = [&](std::vector<test::CraftedEntry> entries, const std::string& why) {
         test::write_crafted(dir / "bad.tar.zst", entries);
-        CHECK_THROWS_WITH(import_model(store, {dir / "bad.tar.zst", true}), Catch::Contains(why));
+        CHECK_THROWS_WITH(import_model(store, {dir / "bad.tar.zst", true, true}), Catch::Contains(why));
         CHECK(fs::is_empty(dir / "s/models"));
         CHECK(list_models(store.db()).empty());
     };

@@ -15,8 +15,8 @@ namespace {
 Store sample_store(const fs::path& dir) {
     Store store = Store::init(dir / "s", "x");
     fs::path s = test::sample_dir() / "model";
-    pack_model({s / "model.pt", s / "model.json", s / "golden.ndjson", dir / "p.tar.zst"});
-    import_model(store, {dir / "p.tar.zst", true});
+    pack_model({s / "model.pt", s / "model.json", s / "golden.ndjson", dir / "p.tar.zst", {}});
+    import_model(store, {dir / "p.tar.zst", true, true});
     return store;
 }
 

@@ -1,0 +1,49 @@
+#include "cli.hpp"
+#include "trust.hpp"
+
+namespace edgectl::cli {
+
+void add_trust(CLI::App& app, Globals& g, Commands& commands) {
+    auto* cmd = app.add_subcommand("trust", "the public keys trusted to sign model packages");
+    cmd->require_subcommand(1);
+
+    struct AddOptions {
+        fs::path file;
+        std::string name;
+    };
+    auto a = std::make_shared<AddOptions>();
+    auto* add = cmd->add_subcommand("add", "trust a minisign public key");
+    add->add_option("FILE", a->file, "the public key file (.pub)")->required()->check(CLI::ExistingFile);
+    add->add_option("--name", a->name, "a name for it (default: its key id)");
+    commands.add(add, [&g, a] {
+        Store store = Store::open(resolve_store_root(g.store));
+        TrustedKey k = trust_add(store, a->file, a->name);
+        if (g.json) print_json({{"name", k.name}, {"key_id", k.key_id}});
+        else say(g, "trusting key " + k.key_id + " as '" + k.name + "'");
+        return Exit::ok;
+    });
+
+    auto* list = cmd->add_subcommand("list", "list trusted keys");
+    commands.add(list, [&g] {
+        Store store = Store::open(resolve_store_root(g.store));
+        auto keys = trusted_keys(store);
+        if (g.json) print_json(to_json(keys));
+        else if (keys.empty()) say(g, "no trusted keys: every signed package will be refused");
+        for (const auto& k : keys)
+            if (!g.json) say(g, k.name + "  " + k.key_id);
+        return Exit::ok;
+    });
+
+    auto who = std::make_shared<std::string>();
+    auto* remove = cmd->add_subcommand("remove", "stop trusting a key");
+    remove->add_option("NAME", *who, "the key's name or key id")->required();
+    commands.add(remove, [&g, who] {
+        Store store = Store::open(resolve_store_root(g.store));
+        TrustedKey k = trust_remove(store, *who);
+        if (g.json) print_json({{"name", k.name}, {"key_id", k.key_id}, {"removed", true}});
+        else say(g, "no longer trusting key " + k.key_id + " ('" + k.name + "')");
+        return Exit::ok;
+    });
+}
+
+} // namespace edgectl::cli
