@@ -92,6 +92,11 @@ TEST_CASE_METHOD(test::TempDirFixture, "package: every tampering is refused befo
     off.golden = first.dump() + off.golden.substr(first_end);
     refused(off.entries(), "golden.ndjson line 1: output 0 is");
 
+    // A decompression bomb: 64 MiB of zeros packs to a few KiB, but text entries are capped at 16 MiB.
+    Files bomb;
+    bomb.golden = std::string(64u << 20, '0');
+    refused(bomb.entries(), "entry 'golden.ndjson' is larger than the limit");
+
     Files wrong_shape;
     Json spec = Json::parse(wrong_shape.spec);
     spec["output"]["labels"].push_back("cultivar_4");
