@@ -193,13 +193,17 @@ ExportedArchive finish(Store& store, const Ledger& l, const fs::path& archive) {
     a.anomalies = std::stoll(report.info["Edgectl-Anomalies"]);
     a.bytes = fs::file_size(archive);
     a.sha256 = sha256_file(archive);
+    // The sidecar is written (and its space taken) before the archive gets its final name, so a full
+    // disk fails here with nothing under a final name. Its own rename follows the archive's; a crash
+    // between the two is finished by recover(), which comes back here.
+    AtomicFile sidecar(a.path.string() + ".sha256", 0644);
+    sidecar.write(a.sha256 + "  " + a.path.filename().string() + "\n");
+    sidecar.file().sync();
     if (archive != a.path) {
         if (::rename(archive.c_str(), a.path.c_str()) != 0)
             throw Error("cannot rename '" + archive.string() + "' into place: " + std::strerror(errno));
-        fsync_dir(l.target);
     }
-    // After the rename: a crash before this line is finished by recover(), which writes it again.
-    write_file_atomic(a.path.string() + ".sha256", a.sha256 + "  " + a.path.filename().string() + "\n", 0644);
+    sidecar.commit();
     mark_exported(store.db(), l, a, report.tagmanifest_sha256);
     return a;
 }
