@@ -16,6 +16,9 @@ int main(int argc, char** argv) {
     CLI::App app{"edgectl: offline ML inference at the edge: ingest, score, export, import models"};
     app.set_version_flag("--version", std::string("edgectl ") + EDGECTL_VERSION);
     app.require_subcommand(1);
+    // Global options may also follow the subcommand ('edgectl status --json'); subcommands added
+    // below inherit this.
+    app.fallthrough();
     cli::Globals g;
     app.add_option("--store", g.store, "store directory (default: $EDGECTL_STORE, else /var/lib/edgectl)")
         ->type_name("DIR");
