@@ -5,6 +5,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <cstring>
+
 namespace edgectl {
 
 std::string unsafe_entry_name(std::string_view name) {
@@ -25,6 +27,23 @@ std::string unsafe_entry_name(std::string_view name) {
     return {};
 }
 
+namespace {
+
+// True when the file begins with a zstd frame's magic number (28 B5 2F FD): then a read failure
+// means damage, not a file of another kind.
+bool starts_with_zstd_magic(const fs::path& path) {
+    try {
+        File file = File::open_read(path);
+        unsigned char magic[4] = {};
+        return file.read_some(magic, 4) == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f &&
+               magic[3] == 0xfd;
+    } catch (const Error&) {
+        return false;
+    }
+}
+
+} // namespace
+
 void ArchiveReader::Free::operator()(archive* a) const noexcept { archive_read_free(a); }
 
 ArchiveReader::ArchiveReader(const fs::path& path, ArchiveLimits limits)
@@ -34,7 +53,7 @@ ArchiveReader::ArchiveReader(const fs::path& path, ArchiveLimits limits)
     archive_read_support_format_tar(a_.get());
     if (archive_read_open_filename(a_.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
         if (!fs::exists(path)) throw Error("cannot open '" + path.string() + "': no such file");
-        fail("is not a zstd-compressed tar archive");
+        fail(starts_with_zstd_magic(path) ? "is corrupt or truncated" : "is not a zstd-compressed tar archive");
     }
 }
 
@@ -55,7 +74,8 @@ bool ArchiveReader::next(Entry& entry) {
     archive_entry* e = nullptr;
     int rc = archive_read_next_header(a_.get(), &e);
     if (rc == ARCHIVE_EOF) return false;
-    if (rc != ARCHIVE_OK) fail(entries_ == 0 ? "is not a zstd-compressed tar archive" : "is corrupt or truncated");
+    if (rc != ARCHIVE_OK) fail(entries_ == 0 && !starts_with_zstd_magic(path_) ? "is not a zstd-compressed tar archive"
+                                                                                : "is corrupt or truncated");
     if (++entries_ > limits_.max_entries)
         throw VerifyError("'" + path_.string() + "' holds more than " + std::to_string(limits_.max_entries) + " entries");
     const char* raw_name = archive_entry_pathname(e);
@@ -125,7 +145,12 @@ ArchiveWriter::~ArchiveWriter() = default;
 
 void ArchiveWriter::fail(const std::string& what) {
     const char* why = archive_error_string(a_.get());
-    throw Error(what + " '" + path_.string() + "'" + (why && *why ? std::string(": ") + why : std::string()));
+    int err = archive_errno(a_.get());
+    std::string message = what + " '" + path_.string() + "'";
+    // libarchive says only "Write error"; the errno behind it is the cause (e.g. no space left).
+    if (err > 0) message += ": " + std::string(std::strerror(err));
+    else if (why && *why) message += std::string(": ") + why;
+    throw Error(message);
 }
 
 void ArchiveWriter::header(const std::string& name, std::uint64_t size, bool directory) {

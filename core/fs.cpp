@@ -43,7 +43,10 @@ File File::open_read(const fs::path& path) {
 File File::create_new(const fs::path& path, mode_t mode) {
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd < 0) fail_io("create", path, errno);
-    return File(fd, path);
+    File file(fd, path);
+    // The umask (077 in edgectl) would narrow it: exports and public keys are meant to be readable.
+    if (::fchmod(fd, mode) != 0) fail_io("set the mode of", path, errno);
+    return file;
 }
 
 std::size_t File::read_some(void* buf, std::size_t size) {

@@ -25,7 +25,7 @@ public:
     ~File();
 
     static File open_read(const fs::path& path);
-    /// Creates a new file (fails if it exists) with the given mode.
+    /// Creates a new file (fails if it exists) with exactly the given mode, whatever the umask.
     static File create_new(const fs::path& path, mode_t mode);
 
     int fd() const noexcept { return fd_; }

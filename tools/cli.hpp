@@ -43,6 +43,8 @@ private:
 void print_json(const Json& doc);
 /// Prints a result line on stdout unless --quiet.
 void say(const Globals& g, const std::string& line);
+/// The message for a command line CLI11 refused, naming an unknown command when that is the cause.
+std::string usage_message(const CLI::App& app, const CLI::ParseError& e, int argc, char** argv);
 /// Human-readable byte count (e.g. "1.4 MiB").
 std::string human_bytes(std::uint64_t bytes);
 

@@ -11,6 +11,22 @@ void say(const Globals& g, const std::string& line) {
     if (!g.quiet) std::cout << line << '\n';
 }
 
+std::string usage_message(const CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
+    const std::string hint = " (see 'edgectl --help')";
+    // The first word that is not an option (nor --store's value) should be a command.
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg == "--store") { ++i; continue; }
+        if (arg.starts_with("-")) continue;
+        bool known = false;
+        for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+            known = known || sub->get_name() == arg;
+        if (!known) return "unknown command '" + arg + "'" + hint;
+        break;
+    }
+    return std::string(e.what()) + hint;
+}
+
 std::string human_bytes(std::uint64_t bytes) {
     const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
     double value = double(bytes);
