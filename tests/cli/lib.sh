@@ -51,10 +51,37 @@ sample_package() {
         --golden "$SAMPLE/model/golden.ndjson" -o "$1"
 }
 
-# sample_site: a store with the sample model active and the sample inbox ingested.
+# vendor_key: a signing key pair $WORK/keys/vendor.{key,pub} (made once), trusted by the store as 'vendor'.
+vendor_key() {
+    if [ ! -f "$WORK/keys/vendor.key" ]; then
+        mkdir -p "$WORK/keys"
+        expect_exit 0 "$EDGECTL" keygen -o "$WORK/keys/vendor"
+    fi
+    if [ ! -f "$STORE/trust/vendor.pub" ]; then
+        expect_exit 0 "$EDGECTL" trust add "$WORK/keys/vendor.pub" --name vendor
+        [ -f "$STORE/trust/vendor.pub" ] || fail "'trust add --name vendor' did not write trust/vendor.pub"
+    fi
+}
+
+# signed_sample_package OUT: packs the committed sample model, signed with the vendor key.
+signed_sample_package() {
+    vendor_key
+    expect_exit 0 "$EDGECTL" pack-model --model "$SAMPLE/model/model.pt" --spec "$SAMPLE/model/model.json" \
+        --golden "$SAMPLE/model/golden.ndjson" --sign "$WORK/keys/vendor.key" -o "$1"
+}
+
+# sign_sums DIR: (re)signs DIR/SHA256SUMS with the vendor key using the minisign tool, not edgectl.
+sign_sums() {
+    command -v minisign >/dev/null || fail "the minisign tool is needed (Debian package 'minisign')"
+    rm -f "$1/SHA256SUMS.minisig"
+    minisign -S -s "$WORK/keys/vendor.key" -m "$1/SHA256SUMS" -x "$1/SHA256SUMS.minisig" -t "re-signed by a test" \
+        </dev/null >/dev/null || fail "minisign could not sign $1/SHA256SUMS"
+}
+
+# sample_site: a store with the (signed) sample model active and the sample inbox ingested.
 sample_site() {
     new_store
-    sample_package "$WORK/model.tar.zst"
+    signed_sample_package "$WORK/model.tar.zst"
     expect_exit 0 "$EDGECTL" import-model "$WORK/model.tar.zst" --activate
     expect_exit 3 "$EDGECTL" ingest "$SAMPLE/inbox"
 }
