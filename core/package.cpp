@@ -84,28 +84,55 @@ std::string make_sums(const std::map<std::string, std::string>& files) {
 
 } // namespace
 
-VerifiedPackage verify_package(const fs::path& path, const SignaturePolicy& policy) {
+VerifiedPackage verify_package(const fs::path& path, const SignaturePolicy& policy, std::vector<PackageCheck>& trail) {
     VerifiedPackage p;
-    p.files = read_entries(path);
-    p.checks.push_back({"archive", "tar.zst with " + std::to_string(p.files.size()) + " safe entries"});
-    check_digests(p.files, path);
-    p.digest = sha256_hex(p.files.at(sums_name));
-    p.checks.push_back({"digests", "every file matches SHA256SUMS"});
-    auto sig = p.files.find(signature_name);
-    p.signer = check_package_signature(sig == p.files.end() ? std::nullopt : std::optional(sig->second),
-                                       p.files.at(sums_name), policy, path.string());
-    p.checks.push_back({"signature", p.signer ? "signed by " + *p.signer : "unsigned"});
-    p.spec = parse_model_spec(p.files.at("model.json"), path.string() + ": model.json");
-    p.checks.push_back({"model.json", p.spec.name + "@" + p.spec.version + " matches the schema"});
-    auto model = load_torchscript(p.files.at("model.pt"), path.string() + ": model.pt");
-    p.checks.push_back({"torchscript", "model.pt loads"});
-    try {
-        p.golden_vectors = check_golden(p.spec, *model, p.files.at("golden.ndjson"));
-    } catch (const VerifyError& e) {
-        throw VerifyError("'" + path.string() + "': " + e.what());
-    }
-    p.checks.push_back({"golden", std::to_string(p.golden_vectors) + " vectors reproduce within tolerance"});
+    // step(name, check): runs one check, recording what it proved or why it failed.
+    auto step = [&](const char* name, auto&& check) {
+        try {
+            trail.push_back({name, true, check()});
+        } catch (const VerifyError& e) {
+            trail.push_back({name, false, e.what()});
+            throw;
+        }
+    };
+    step("archive", [&] {
+        p.files = read_entries(path);
+        return "tar.zst with " + std::to_string(p.files.size()) + " safe entries";
+    });
+    step("digests", [&] {
+        check_digests(p.files, path);
+        p.digest = sha256_hex(p.files.at(sums_name));
+        return std::string("every file matches SHA256SUMS");
+    });
+    step("signature", [&] {
+        auto sig = p.files.find(signature_name);
+        p.signer = check_package_signature(sig == p.files.end() ? std::nullopt : std::optional(sig->second),
+                                           p.files.at(sums_name), policy, path.string());
+        return p.signer ? "signed by " + *p.signer : std::string("unsigned");
+    });
+    step("model.json", [&] {
+        p.spec = parse_model_spec(p.files.at("model.json"), path.string() + ": model.json");
+        return p.spec.name + "@" + p.spec.version + " matches the schema";
+    });
+    std::unique_ptr<Model> model;
+    step("torchscript", [&] {
+        model = load_torchscript(p.files.at("model.pt"), path.string() + ": model.pt");
+        return std::string("model.pt loads");
+    });
+    step("golden", [&] {
+        try {
+            p.golden_vectors = check_golden(p.spec, *model, p.files.at("golden.ndjson"));
+        } catch (const VerifyError& e) {
+            throw VerifyError("'" + path.string() + "': " + e.what());
+        }
+        return std::to_string(p.golden_vectors) + " vectors reproduce within tolerance";
+    });
     return p;
+}
+
+VerifiedPackage verify_package(const fs::path& path, const SignaturePolicy& policy) {
+    std::vector<PackageCheck> trail;
+    return verify_package(path, policy, trail);
 }
 
 void pack_model(const PackOptions& o) {
@@ -175,11 +202,10 @@ ImportResult import_model(Store& store, const ImportOptions& o) {
     return r;
 }
 
-Json to_json(const VerifiedPackage& p) {
-    Json checks = Json::array();
-    for (const auto& c : p.checks) checks.push_back({{"check", c.name}, {"ok", true}, {"detail", c.detail}});
-    return {{"kind", "model-package"}, {"ok", true}, {"name", p.spec.name}, {"version", p.spec.version},
-            {"digest", p.digest}, {"signer", p.signer ? Json(*p.signer) : Json()}, {"checks", checks}};
+Json to_json(const std::vector<PackageCheck>& checks) {
+    Json out = Json::array();
+    for (const auto& c : checks) out.push_back({{"check", c.name}, {"ok", c.ok}, {"detail", c.detail}});
+    return out;
 }
 
 } // namespace edgectl

@@ -30,7 +30,8 @@ void pack_model(const PackOptions& options);
 /// One check of a package and its outcome, for `verify --json`.
 struct PackageCheck {
     std::string name;
-    std::string detail;
+    bool ok = true;
+    std::string detail;  ///< what passed, or why it failed
 };
 
 struct VerifiedPackage {
@@ -39,11 +40,11 @@ struct VerifiedPackage {
     std::string digest;                        ///< SHA-256 of SHA256SUMS: the package's identity
     std::optional<std::string> signer;
     std::size_t golden_vectors = 0;
-    std::vector<PackageCheck> checks;          ///< the checks passed, in order
 };
 
-/// Runs every check of a package; throws VerifyError naming the entry and the cause at the first
-/// that fails. Nothing is written to disk.
+/// Runs every check of a package in order, appending each outcome to `trail`; throws VerifyError
+/// naming the entry and the cause at the first that fails. Nothing is written to disk.
+VerifiedPackage verify_package(const fs::path& path, const SignaturePolicy& policy, std::vector<PackageCheck>& trail);
 VerifiedPackage verify_package(const fs::path& path, const SignaturePolicy& policy);
 
 struct ImportOptions {
@@ -64,6 +65,6 @@ struct ImportResult {
 /// every check passed.
 ImportResult import_model(Store& store, const ImportOptions& options);
 
-Json to_json(const VerifiedPackage& package);
+Json to_json(const std::vector<PackageCheck>& checks);
 
 } // namespace edgectl

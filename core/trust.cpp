@@ -83,7 +83,7 @@ std::optional<std::string> check_package_signature(const std::optional<std::stri
         minisign::verify(k.key, sig, sums, where + ": SHA256SUMS.minisig");
         return k.name + " (" + id + ")";
     }
-    if (!policy.require_trusted) return "untrusted key " + id;
+    if (!policy.require_trusted) return "key " + id + " (not checked: no store, so no trust list)";
     throw VerifyError("'" + where + "' is signed by key " + id + ", which is not trusted (see 'edgectl trust add')");
 }
 

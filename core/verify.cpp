@@ -29,7 +29,15 @@ VerifyOutcome verify_artifact(const fs::path& path, const std::optional<std::vec
             out.detail = to_json(report);
         } else {
             SignaturePolicy policy{trusted.value_or(std::vector<TrustedKey>{}), false, trusted.has_value()};
-            out.detail = to_json(verify_package(path, policy));
+            std::vector<PackageCheck> trail;
+            try {
+                VerifiedPackage p = verify_package(path, policy, trail);
+                out.detail = {{"name", p.spec.name}, {"version", p.spec.version}, {"digest", p.digest},
+                              {"signer", p.signer ? Json(*p.signer) : Json()}};
+            } catch (const VerifyError& e) {
+                out.problems.push_back(e.what());
+            }
+            out.detail["checks"] = to_json(trail);
         }
     } catch (const VerifyError& e) {
         out.problems.push_back(e.what());

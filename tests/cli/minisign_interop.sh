@@ -42,6 +42,18 @@ repack theirs changed.tar.zst model.json model.pt golden.ndjson SHA256SUMS SHA25
 expect_exit 4 "$EDGECTL" verify changed.tar.zst
 assert_contains "$ERR" "signature verification failed"
 
+# A password-protected key made by minisign signs with the password from $EDGECTL_KEY_PASSWORD.
+printf 'sekrit\nsekrit\n' | minisign -G -p enc.pub -s enc.key >/dev/null 2>&1 || fail "minisign -G with a password"
+pack_with() { "$EDGECTL" pack-model --model "$SAMPLE/model/model.pt" --spec "$SAMPLE/model/model.json" \
+    --golden "$SAMPLE/model/golden.ndjson" --sign enc.key -o "$1"; }
+expect_exit 1 pack_with nopass.tar.zst
+assert_contains "$ERR" "secret key 'enc.key' is password-protected: set EDGECTL_KEY_PASSWORD"
+EDGECTL_KEY_PASSWORD=wrong expect_exit 1 pack_with wrong.tar.zst
+assert_contains "$ERR" "does not check out (wrong password, or a damaged key)"
+EDGECTL_KEY_PASSWORD=sekrit expect_exit 0 pack_with enc.tar.zst
+mkdir enc && tar --zstd -xf enc.tar.zst -C enc
+expect_exit 0 minisign -V -p enc.pub -m enc/SHA256SUMS -x enc/SHA256SUMS.minisig
+
 # Unsigned: refused unless the operator says otherwise, and then warned about.
 sample_package unsigned.tar.zst
 expect_exit 4 "$EDGECTL" verify unsigned.tar.zst
