@@ -142,7 +142,33 @@ std::string bag_info(const std::vector<std::pair<std::string, std::string>>& fie
     return out;
 }
 
-BagReport verify_bag_archive(const fs::path& path) {
+namespace {
+
+// Checks the archive's .minisig (a pre-hashed signature of the archive file) against the site key.
+void check_signature(const fs::path& path, const minisign::PublicKey* key, bool required, BagReport& r) {
+    fs::path sig = path.string() + ".minisig";
+    if (!fs::exists(sig)) {
+        r.signature = "none";
+        if (key && required) r.problems.push_back("'" + sig.filename().string() + "' is missing: the archive is not signed");
+        return;
+    }
+    if (!key) {
+        r.signature = "present, not checked (give the site's public key)";
+        return;
+    }
+    try {
+        auto parsed = minisign::parse_signature(read_file(sig, 8192), sig.string());
+        minisign::verify_prehashed(*key, parsed, minisign::prehash_file(path.string()), sig.filename().string());
+        r.signature = "valid, by key " + minisign::key_id_hex(key->key_id) + ": " + parsed.trusted_comment;
+    } catch (const VerifyError& e) {
+        r.signature = "invalid";
+        r.problems.push_back(e.what());
+    }
+}
+
+} // namespace
+
+BagReport verify_bag_archive(const fs::path& path, const minisign::PublicKey* site_key, bool require_signature) {
     BagReport r;
     std::map<std::string, SeenFile> seen;
     std::map<std::string, std::string> texts;
@@ -161,12 +187,14 @@ BagReport verify_bag_archive(const fs::path& path) {
             r.problems.push_back("'" + path.filename().string() + "' does not match its digest in '" +
                                  sidecar.filename().string() + "'");
     }
+    check_signature(path, site_key, require_signature, r);
     return r;
 }
 
 Json to_json(const BagReport& r) {
     return {{"kind", "export-bag"}, {"ok", r.ok()}, {"bag", r.base}, {"problems", r.problems},
-            {"payload_files", r.payload_files}, {"payload_bytes", r.payload_bytes}, {"bag_info", r.info}};
+            {"payload_files", r.payload_files}, {"payload_bytes", r.payload_bytes}, {"bag_info", r.info},
+            {"signature", r.signature}};
 }
 
 } // namespace edgectl

@@ -4,6 +4,7 @@
 // writing the payload to disk.
 
 #include "fs.hpp"
+#include "minisign.hpp"
 #include "ndjson.hpp"
 
 #include <cstdint>
@@ -37,12 +38,15 @@ struct BagReport {
     std::size_t payload_files = 0;
     std::map<std::string, std::string> info;  ///< bag-info.txt labels and values
     std::string tagmanifest_sha256;           ///< digest of tagmanifest-sha256.txt
+    std::string signature;                    ///< what was found of the .minisig beside it
     bool ok() const { return problems.empty(); }
 };
 
 /// Streams a .tar.zst holding one bag and checks it completely. Hostile or corrupt archives become
 /// problems (never exceptions) so that every failing entry is named.
-BagReport verify_bag_archive(const fs::path& path);
+/// With site_key, a '.minisig' beside the archive must be a valid signature by it (and must be there
+/// if require_signature); without, a signature that is there is reported but not checked.
+BagReport verify_bag_archive(const fs::path& path, const minisign::PublicKey* site_key, bool require_signature = false);
 
 Json to_json(const BagReport& report);
 

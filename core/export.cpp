@@ -4,11 +4,16 @@
 #include "bag.hpp"
 #include "error.hpp"
 #include "log.hpp"
+#include "minisign.hpp"
 #include "sha256.hpp"
 
+#include <zstd.h>
+
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <ctime>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #ifndef EDGECTL_VERSION
@@ -18,18 +23,150 @@
 namespace edgectl {
 namespace {
 
-struct Ledger {
-    std::int64_t seq = 0;
-    std::string name;
-    std::string nonce;
-    fs::path target;
-    std::int64_t max_insight_id = 0;
-};
+constexpr std::uint64_t min_volume_bytes = 64 * 1024;
+constexpr std::uint64_t sidecar_reserve = 4096;  // the .sha256 and .minisig beside each archive
 
 fs::path archive_path(const fs::path& dir, const std::string& name) { return dir / (name + ".tar.zst"); }
 fs::path partial_path(const fs::path& dir, const std::string& name) { return dir / ("." + name + ".tar.zst.partial"); }
 
-// A payload file written to staging while its SHA-256 and size are computed.
+std::string utc_date() { return now_utc().substr(0, 10); }
+
+// ---------------------------------------------------------------------------------------------
+// The ledger row of one volume.
+
+struct Ledger {
+    std::int64_t seq = 0;
+    std::string name, nonce, group_id;
+    fs::path target;
+    std::int64_t max_insight_id = 0;
+    int volume = 1, volumes = 1;
+    Json plan = Json::object();    ///< include, ranges per category, manifest digest
+    Json counts = Json::object();  ///< rows per category
+};
+
+Ledger read_ledger(Statement& s) {
+    Ledger l;
+    l.seq = s.column_int(0);
+    l.name = s.column_text(1);
+    l.nonce = s.column_text(2);
+    l.target = s.column_text(3);
+    l.max_insight_id = s.column_int(4);
+    l.group_id = s.column_is_null(5) ? l.name : s.column_text(5);
+    l.volume = int(s.column_int(6));
+    l.volumes = int(s.column_int(7));
+    if (!s.column_is_null(8)) l.plan = Json::parse(s.column_view(8));
+    if (!s.column_is_null(9)) l.counts = Json::parse(s.column_view(9));
+    return l;
+}
+
+constexpr const char* ledger_columns =
+    "SELECT seq, name, nonce, target, max_insight_id, group_id, volume, volumes, plan, counts FROM exports ";
+
+std::string previous_tagmanifest(Db& db, std::int64_t seq) {
+    Statement stmt(db, "SELECT tagmanifest_digest FROM exports WHERE seq = ? AND tagmanifest_digest IS NOT NULL");
+    stmt.bind(1, seq - 1);
+    return stmt.step() ? stmt.column_text(0) : "none";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rows: how each category is selected and serialised. Planning selects unexported rows in an id
+// range; marking uses the same predicate; a resend selects the rows marked with the sequence.
+
+struct CategorySql {
+    std::string select;  ///< fresh: ?1 lo, ?2 hi, ?3 max insight id; resend: ?1 seq
+    std::string resend;
+    std::string mark;    ///< ?1 seq, ?2 lo, ?3 hi, ?4 max insight id
+    std::string max_id;  ///< the upper end of a fresh plan
+};
+
+const std::string insight_columns =
+    "SELECT i.id, i.item_id, it.source, it.source_key, i.model, i.model_version, i.label, i.score, i.probabilities, "
+    "i.anomaly, i.scored_at, it.ingested_at, it.payload FROM insights i JOIN items it ON it.id = i.item_id ";
+
+CategorySql insight_sql(int anomaly) {
+    std::string a = std::to_string(anomaly);
+    return {insight_columns + "WHERE i.export_seq IS NULL AND i.anomaly = " + a + " AND i.id > ?1 AND i.id <= ?2 "
+                              "AND ?3 >= 0 ORDER BY i.id",
+            insight_columns + "WHERE i.export_seq = ?1 AND i.anomaly = " + a + " ORDER BY i.id",
+            "UPDATE insights SET export_seq = ?1 WHERE export_seq IS NULL AND anomaly = " + a +
+                " AND id > ?2 AND id <= ?3 AND ?4 >= 0",
+            "SELECT coalesce(max(id), 0) FROM insights"};
+}
+
+const std::string item_columns = "SELECT it.id, it.source, it.source_key, it.line, it.ingested_at, it.payload FROM items it ";
+const std::string item_scored = " AND EXISTS (SELECT 1 FROM insights s WHERE s.item_id = it.id AND s.id <= ?3)";
+const std::string quarantine_columns =
+    "SELECT id, stage, source, line, source_key, item_id, model, model_version, reason, raw, created_at FROM quarantine ";
+
+const CategorySql& category_sql(const std::string& category) {
+    static const std::map<std::string, CategorySql> all = {
+        {"anomalies", insight_sql(1)},
+        {"insights", insight_sql(0)},
+        {"items",
+         {item_columns + "WHERE it.export_seq IS NULL AND it.id > ?1 AND it.id <= ?2" + item_scored + " ORDER BY it.id",
+          item_columns + "WHERE it.export_seq = ?1 ORDER BY it.id",
+          "UPDATE items AS it SET export_seq = ?1 WHERE it.export_seq IS NULL AND it.id > ?2 AND it.id <= ?3 AND "
+          "EXISTS (SELECT 1 FROM insights s WHERE s.item_id = it.id AND s.id <= ?4)",
+          "SELECT coalesce(max(id), 0) FROM items"}},
+        {"quarantine",
+         {quarantine_columns + "WHERE export_seq IS NULL AND id > ?1 AND id <= ?2 AND ?3 >= 0 ORDER BY id",
+          quarantine_columns + "WHERE export_seq = ?1 ORDER BY id",
+          "UPDATE quarantine SET export_seq = ?1 WHERE export_seq IS NULL AND id > ?2 AND id <= ?3 AND ?4 >= 0",
+          "SELECT coalesce(max(id), 0) FROM quarantine"}}};
+    return all.at(category);
+}
+
+Json optional_text(const Statement& s, int col) { return s.column_is_null(col) ? Json() : Json(s.column_text(col)); }
+
+/// One row serialised: the lines it adds to which payload files.
+struct RowLines {
+    std::int64_t id = 0;
+    std::vector<std::pair<std::string, std::string>> lines;  ///< file, line
+    std::string model, version, label, hour;                  ///< for the summary (insights only)
+    bool anomaly = false;
+};
+
+RowLines serialise(const std::string& category, const Statement& s, const std::string& site) {
+    RowLines r;
+    r.id = s.column_int(0);
+    if (category == "anomalies" || category == "insights") {
+        Json record = {{"site", site}, {"insight_id", r.id}, {"item_id", s.column_int(1)},
+                       {"source", s.column_text(2)}, {"source_key", s.column_text(3)}, {"model", s.column_text(4)},
+                       {"model_version", s.column_text(5)}, {"label", optional_text(s, 6)},
+                       {"score", s.column_double(7)},
+                       {"probabilities", s.column_is_null(8) ? Json() : Json::parse(s.column_view(8))},
+                       {"anomaly", s.column_int(9) != 0}, {"scored_at", s.column_text(10)}};
+        r.lines.emplace_back("data/insights.ndjson", record.dump());
+        r.model = s.column_text(4);
+        r.version = s.column_text(5);
+        r.label = s.column_is_null(6) ? "" : s.column_text(6);
+        r.hour = s.column_text(10).substr(0, 13) + ":00:00Z";
+        r.anomaly = s.column_int(9) != 0;
+        if (r.anomaly) {
+            record["ingested_at"] = s.column_text(11);
+            record["payload"] = Json::parse(s.column_view(12));
+            r.lines.emplace_back("data/anomalies.ndjson", record.dump());
+        }
+    } else if (category == "items") {
+        Json record = {{"site", site}, {"item_id", r.id}, {"source", s.column_text(1)}, {"source_key", s.column_text(2)},
+                       {"line", s.column_int(3)}, {"ingested_at", s.column_text(4)},
+                       {"payload", Json::parse(s.column_view(5))}};
+        r.lines.emplace_back("data/items.ndjson", record.dump());
+    } else {
+        Json record = {{"site", site}, {"quarantine_id", r.id}, {"stage", s.column_text(1)}, {"source", s.column_text(2)},
+                       {"line", s.column_int(3)}, {"source_key", s.column_text(4)},
+                       {"item_id", s.column_is_null(5) ? Json() : Json(s.column_int(5))},
+                       {"model", s.column_text(6)}, {"model_version", s.column_text(7)}, {"reason", s.column_text(8)},
+                       {"raw", optional_text(s, 9)}, {"created_at", s.column_text(10)}};
+        r.lines.emplace_back("data/quarantine.ndjson", record.dump());
+    }
+    return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Staging one volume: payload files hashed as written, and a zstd stream that counts how large the
+// compressed payload is so far, so that a volume is cut before it outgrows its budget.
+
 class HashedFile {
 public:
     HashedFile(const fs::path& path, std::string bag_path) : file_(File::create_new(path, 0600)) {
@@ -60,6 +197,126 @@ private:
     BagFile entry_;
 };
 
+class CompressedSizeCounter {
+public:
+    CompressedSizeCounter() : cctx_(ZSTD_createCCtx()), out_(ZSTD_CStreamOutSize()) {
+        // Level 1 compresses less than the archive's level, so the estimate errs on the large side.
+        ZSTD_CCtx_setParameter(cctx_.get(), ZSTD_c_compressionLevel, 1);
+    }
+    void feed(std::string_view bytes) {
+        run(bytes, ZSTD_e_continue);
+        unflushed_ += bytes.size();
+        // Flushing now and then makes `produced_` exact up to here, at a negligible cost in ratio.
+        if (unflushed_ >= (128u << 10)) {
+            run({}, ZSTD_e_flush);
+            unflushed_ = 0;
+        }
+    }
+    /// Compressed bytes so far, counting input not yet flushed as if it did not compress at all.
+    std::uint64_t estimate() const { return produced_ + unflushed_; }
+
+private:
+    struct Free {
+        void operator()(ZSTD_CCtx* c) const noexcept { ZSTD_freeCCtx(c); }
+    };
+    void run(std::string_view bytes, ZSTD_EndDirective mode) {
+        ZSTD_inBuffer in{bytes.data(), bytes.size(), 0};
+        for (;;) {
+            ZSTD_outBuffer out{out_.data(), out_.size(), 0};
+            std::size_t left = ZSTD_compressStream2(cctx_.get(), &out, &in, mode);
+            if (ZSTD_isError(left)) throw Error("zstd failed while sizing an export volume");
+            produced_ += out.pos;
+            if (in.pos == in.size && (mode == ZSTD_e_continue || left == 0)) break;
+        }
+    }
+    std::unique_ptr<ZSTD_CCtx, Free> cctx_;
+    std::vector<char> out_;
+    std::uint64_t produced_ = 0, unflushed_ = 0;
+};
+
+struct SummaryKey {
+    std::string model, version, label, hour;
+    auto operator<=>(const SummaryKey&) const = default;
+};
+
+struct Volume {
+    Volume(const Store& store, std::uint64_t limit) : dir(store.staging_dir(), "export-"), budget(limit) {
+        fs::create_directories(dir.path() / "data");
+    }
+
+    bool fits(const RowLines& row) const {
+        std::uint64_t bytes = 0;
+        for (const auto& [file, line] : row.lines) bytes += line.size() + 1;
+        // Room for tar headers, tag files, the summary and models files, and the estimate's slack.
+        std::uint64_t margin = 16384 + budget / 100 + summary.size() * 160 + models.size() * 4096;
+        return counter.estimate() + bytes + margin <= budget;
+    }
+
+    /// Adds a row; `previous` is the id of the row of this category before it (0 if none), which
+    /// opens this volume's range for the category when it is the first.
+    void add(const std::string& category, const RowLines& row, std::int64_t previous) {
+        for (const auto& [file, line] : row.lines) {
+            auto it = files.find(file);
+            if (it == files.end()) it = files.emplace(file, HashedFile(dir.path() / file, file)).first;
+            it->second.write_line(line);
+            counter.feed(line);
+        }
+        auto& range = ranges[category];
+        if (range.is_null()) range = {previous, row.id};
+        range[1] = row.id;
+        ++counts[category];
+        if (!row.model.empty()) {
+            models.insert({row.model, row.version});
+            auto& s = summary[{row.model, row.version, row.label, row.hour}];
+            ++s.first;
+            s.second += row.anomaly;
+        }
+    }
+
+    bool empty() const { return counts.empty(); }
+
+    TempDir dir;
+    std::uint64_t budget;
+    std::map<std::string, HashedFile> files;
+    CompressedSizeCounter counter;
+    Json ranges = Json::object();
+    std::map<std::string, std::int64_t> counts;
+    std::set<std::pair<std::string, std::string>> models;
+    std::map<SummaryKey, std::pair<std::int64_t, std::int64_t>> summary;
+    std::vector<BagFile> payload;  ///< after finish_payload
+};
+
+// Writes the derived files (models, summary) and closes the payload files.
+void finish_payload(Store& store, Volume& v, bool with_summary) {
+    auto write = [&](const std::string& file, const std::string& line) {
+        auto it = v.files.find(file);
+        if (it == v.files.end()) it = v.files.emplace(file, HashedFile(v.dir.path() / file, file)).first;
+        it->second.write_line(line);
+    };
+    Statement model(store.db(), "SELECT digest, signer, imported_at, spec FROM models WHERE name = ? AND version = ?");
+    for (const auto& [name, version] : v.models) {
+        model.bind(1, name).bind(2, version);
+        if (model.step())
+            write("data/models.ndjson", Json{{"site", store.site()}, {"model", name}, {"model_version", version},
+                                             {"digest", model.column_text(0)}, {"signer", optional_text(model, 1)},
+                                             {"imported_at", model.column_text(2)},
+                                             {"spec", Json::parse(model.column_view(3))}}.dump());
+        model.reset();
+    }
+    if (with_summary)
+        for (const auto& [k, n] : v.summary)
+            write("data/summary.ndjson", Json{{"site", store.site()}, {"model", k.model}, {"model_version", k.version},
+                                              {"label", k.label.empty() ? Json() : Json(k.label)}, {"hour", k.hour},
+                                              {"insights", n.first}, {"anomalies", n.second}}.dump());
+    for (auto& [name, file] : v.files) v.payload.push_back(file.finish());
+}
+
+std::uint64_t free_bytes(const fs::path& dir) {
+    struct statvfs st{};
+    if (::statvfs(dir.c_str(), &st) != 0) throw Error("cannot read the free space of '" + dir.string() + "': " + std::strerror(errno));
+    return std::uint64_t(st.f_bavail) * st.f_frsize;
+}
+
 void check_target(const fs::path& dir) {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) throw Error("export target '" + dir.string() + "' does not exist or is not a directory");
@@ -67,59 +324,78 @@ void check_target(const fs::path& dir) {
         throw Error("cannot write to export target '" + dir.string() + "': " + std::strerror(errno));
 }
 
-std::optional<Ledger> pending_export(Db& db) {
-    Statement stmt(db, "SELECT seq, name, nonce, target, max_insight_id FROM exports WHERE state = 'pending'");
-    if (!stmt.step()) return std::nullopt;
-    return Ledger{stmt.column_int(0), stmt.column_text(1), stmt.column_text(2), stmt.column_text(3), stmt.column_int(4)};
-}
+// ---------------------------------------------------------------------------------------------
+// Planning: fill volumes in priority order until the rows run out or the target's space does.
 
-std::string previous_tagmanifest(Db& db, std::int64_t seq) {
-    Statement stmt(db, "SELECT tagmanifest_digest FROM exports WHERE state = 'complete' AND seq < ? ORDER BY seq DESC LIMIT 1");
-    stmt.bind(1, seq);
-    return stmt.step() ? stmt.column_text(0) : "none";
-}
+struct Planned {
+    std::vector<std::unique_ptr<Volume>> volumes;
+    std::int64_t max_insight_id = 0;
+    std::int64_t left_pending = 0;
+};
 
-std::string utc_date() {
-    std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-    return buf;
-}
-
-// Streams the rows of one export from the store into data/*.ndjson in staging.
-std::vector<BagFile> write_payload(Store& store, const Ledger& l, const fs::path& dir, ExportedArchive& out) {
-    fs::create_directories(dir / "data");
-    HashedFile insights(dir / "data/insights.ndjson", "data/insights.ndjson");
-    HashedFile anomalies(dir / "data/anomalies.ndjson", "data/anomalies.ndjson");
-    Statement rows(store.db(),
-                   "SELECT i.id, i.item_id, it.source, it.source_key, i.model, i.model_version, i.label, i.score, "
-                   "i.probabilities, i.anomaly, i.scored_at, it.ingested_at, it.payload FROM insights i "
-                   "JOIN items it ON it.id = i.item_id WHERE i.export_seq IS NULL AND i.id <= ? ORDER BY i.id");
-    rows.bind(1, l.max_insight_id);
-    while (rows.step()) {
-        Json record = {{"site", store.site()}, {"insight_id", rows.column_int(0)}, {"item_id", rows.column_int(1)},
-                       {"source", rows.column_text(2)}, {"source_key", rows.column_text(3)},
-                       {"model", rows.column_text(4)}, {"model_version", rows.column_text(5)},
-                       {"label", rows.column_is_null(6) ? Json() : Json(rows.column_text(6))},
-                       {"score", rows.column_double(7)},
-                       {"probabilities", rows.column_is_null(8) ? Json() : Json::parse(rows.column_view(8))},
-                       {"anomaly", rows.column_int(9) != 0}, {"scored_at", rows.column_text(10)}};
-        insights.write_line(record.dump());
-        ++out.insights;
-        if (rows.column_int(9) == 0) continue;
-        record["ingested_at"] = rows.column_text(11);
-        record["payload"] = Json::parse(rows.column_view(12));
-        anomalies.write_line(record.dump());
-        ++out.anomalies;
+Planned plan_volumes(Store& store, const ExportOptions& o, const fs::path& target) {
+    Db& db = store.db();
+    Planned p;
+    p.max_insight_id = query_int(db, "SELECT coalesce(max(id), 0) FROM insights");
+    std::uint64_t space = free_bytes(target), used = 0;
+    // The next volume's budget: the volume limit, within what is left on the disk.
+    auto next_budget = [&]() -> std::uint64_t {
+        std::uint64_t reserve = (p.volumes.size() + 1) * sidecar_reserve;
+        std::uint64_t left = space > used + reserve ? space - used - reserve : 0;
+        return o.max_bytes ? std::min(o.max_bytes, left) : left;
+    };
+    auto open_volume = [&]() -> Volume* {
+        std::uint64_t budget = next_budget();
+        if (budget < min_volume_bytes) return nullptr;
+        p.volumes.push_back(std::make_unique<Volume>(store, budget));
+        return p.volumes.back().get();
+    };
+    Volume* v = nullptr;
+    bool out_of_space = false;
+    for (const auto& category : export_categories) {
+        if (!o.include.count(category)) continue;
+        const CategorySql& sql = category_sql(category);
+        std::int64_t hi = query_int(db, sql.max_id);
+        Statement rows(db, sql.select);
+        rows.bind(1, std::int64_t(0)).bind(2, hi).bind(3, p.max_insight_id);
+        std::int64_t last = 0;
+        while (!out_of_space && rows.step()) {
+            RowLines row = serialise(category, rows, store.site());
+            if (!v && !(v = open_volume())) {
+                out_of_space = true;
+                break;
+            }
+            if (!v->fits(row) && !v->empty()) {
+                used += v->counter.estimate() + 16384;  // the full volume, closed
+                if (!(v = open_volume())) {
+                    out_of_space = true;
+                    break;
+                }
+            }
+            if (!v->fits(row)) {  // not even in an empty volume
+                if (o.max_bytes && v->budget == o.max_bytes)
+                    throw Error("a " + category + " record (id " + std::to_string(row.id) +
+                                ") is larger than --max-bytes allows");
+                out_of_space = true;
+                break;
+            }
+            v->add(category, row, last);
+            last = row.id;
+        }
+        if (out_of_space) {
+            Statement left(db, "SELECT count(*) FROM (" + sql.select + ")");
+            left.bind(1, last).bind(2, hi).bind(3, p.max_insight_id);
+            p.left_pending += left.step() ? left.column_int(0) : 0;
+        }
     }
-    return {anomalies.finish(), insights.finish()};
+    if (!p.volumes.empty() && p.volumes.back()->empty()) p.volumes.pop_back();
+    return p;
 }
 
-// Writes the tag files of the bag into staging; returns them in archive order.
-std::vector<BagFile> write_tags(Store& store, const Ledger& l, const fs::path& dir,
-                                const std::vector<BagFile>& payload, const ExportedArchive& a) {
+// ---------------------------------------------------------------------------------------------
+// Writing, checking and finishing one volume.
+
+std::vector<BagFile> write_tags(Store& store, const Ledger& l, const fs::path& dir, const std::vector<BagFile>& payload) {
     std::uint64_t bytes = 0;
     for (const auto& f : payload) bytes += f.size;
     std::vector<std::pair<std::string, std::string>> info = {
@@ -127,14 +403,18 @@ std::vector<BagFile> write_tags(Store& store, const Ledger& l, const fs::path& d
         {"Bagging-Date", utc_date()},
         {"Payload-Oxum", std::to_string(bytes) + "." + std::to_string(payload.size())},
         {"External-Identifier", l.name},
-        {"Bag-Group-Identifier", l.name},
-        {"Bag-Count", "1 of 1"},
+        {"Bag-Group-Identifier", l.group_id},
+        {"Bag-Count", std::to_string(l.volume) + " of " + std::to_string(l.volumes)},
         {"Edgectl-Version", EDGECTL_VERSION},
         {"Edgectl-Export-Sequence", std::to_string(l.seq)},
         {"Edgectl-Export-Nonce", l.nonce},
-        {"Edgectl-Previous-Tagmanifest-SHA256", previous_tagmanifest(store.db(), l.seq)},
-        {"Edgectl-Insights", std::to_string(a.insights)},
-        {"Edgectl-Anomalies", std::to_string(a.anomalies)}};
+        {"Edgectl-Previous-Tagmanifest-SHA256", previous_tagmanifest(store.db(), l.seq)}};
+    // Records per payload file: insights.ndjson holds the anomalies too.
+    auto count = [&](const char* c) { return l.counts.value(c, std::int64_t(0)); };
+    info.push_back({"Edgectl-Insights", std::to_string(count("anomalies") + count("insights"))});
+    info.push_back({"Edgectl-Anomalies", std::to_string(count("anomalies"))});
+    if (l.counts.contains("items")) info.push_back({"Edgectl-Items", std::to_string(count("items"))});
+    if (l.counts.contains("quarantine")) info.push_back({"Edgectl-Quarantine", std::to_string(count("quarantine"))});
     std::vector<std::pair<std::string, std::string>> texts = {
         {"bagit.txt", bagit_txt()}, {"bag-info.txt", bag_info(info)}, {"manifest-sha256.txt", bag_manifest(payload)}};
     std::vector<BagFile> tags;
@@ -148,7 +428,7 @@ std::vector<BagFile> write_tags(Store& store, const Ledger& l, const fs::path& d
     return tags;
 }
 
-// Builds the archive under a temporary name on the target, durable and verified; returns its path.
+// Builds the archive under a temporary name on the target, durable; returns its path.
 fs::path write_archive(const Ledger& l, const fs::path& staging, const std::vector<BagFile>& files, int level) {
     fs::path partial = partial_path(l.target, l.name);
     ::unlink(partial.c_str());
@@ -169,66 +449,203 @@ fs::path write_archive(const Ledger& l, const fs::path& staging, const std::vect
     return partial;
 }
 
-// Marks the rows of a finished archive and completes its ledger row, in one transaction.
-void mark_exported(Db& db, const Ledger& l, const ExportedArchive& a, const std::string& tagmanifest) {
-    Transaction tx(db);
-    Statement mark(db, "UPDATE insights SET export_seq = ? WHERE export_seq IS NULL AND id <= ?");
-    mark.bind(1, l.seq).bind(2, l.max_insight_id).run();
-    Statement done(db, "UPDATE exports SET state = 'complete', rows = ?, bytes = ?, digest = ?, tagmanifest_digest = ?, "
-                       "completed_at = ? WHERE seq = ?");
-    done.bind(1, a.insights).bind(2, std::int64_t(a.bytes)).bind(3, a.sha256).bind(4, tagmanifest);
-    done.bind(5, now_utc()).bind(6, l.seq).run();
-    tx.commit();
+minisign::SecretKey site_key(const Store& store) {
+    if (!fs::exists(store.site_key_path())) {
+        // A store made before sites had keys gets one now.
+        minisign::SecretKey key = minisign::generate();
+        write_file_atomic(store.site_key_path(), minisign::format_secret_key(key), 0600);
+        write_file_atomic(store.site_public_key_path(), minisign::format_public_key(key.public_key()), 0644);
+        log::warning("created the site's signing key '" + store.site_key_path().string() + "'");
+    }
+    return minisign::parse_secret_key(read_file(store.site_key_path(), 4096), store.site_key_path().string(), std::nullopt);
 }
 
-// Checks an archive on the target and, if whole, moves it to its final name and marks its rows.
-ExportedArchive finish(Store& store, const Ledger& l, const fs::path& archive) {
-    BagReport report = verify_bag_archive(archive);
+// Verifies an archive, writes its digest and signature beside it and gives it its final name.
+ExportedArchive place(Store& store, const Ledger& l, const fs::path& archive) {
+    BagReport report = verify_bag_archive(archive, nullptr);
     if (!report.ok()) throw Error("export '" + archive.string() + "' failed verification after writing: " + report.problems.front());
     ExportedArchive a;
     a.seq = l.seq;
     a.name = l.name;
     a.path = archive_path(l.target, l.name);
-    a.insights = std::stoll(report.info["Edgectl-Insights"]);
-    a.anomalies = std::stoll(report.info["Edgectl-Anomalies"]);
+    a.volume = l.volume;
+    a.volumes = l.volumes;
+    for (const auto& [k, v] : l.counts.items()) a.counts[k] = v.get<std::int64_t>();
     a.bytes = fs::file_size(archive);
     a.sha256 = sha256_file(archive);
-    // The sidecar is written (and its space taken) before the archive gets its final name, so a full
-    // disk fails here with nothing under a final name. Its own rename follows the archive's; a crash
-    // between the two is finished by recover(), which comes back here.
-    AtomicFile sidecar(a.path.string() + ".sha256", 0644);
-    sidecar.write(a.sha256 + "  " + a.path.filename().string() + "\n");
-    sidecar.file().sync();
-    if (archive != a.path) {
-        if (::rename(archive.c_str(), a.path.c_str()) != 0)
-            throw Error("cannot rename '" + archive.string() + "' into place: " + std::strerror(errno));
-    }
-    sidecar.commit();
-    mark_exported(store.db(), l, a, report.tagmanifest_sha256);
+    std::string comment = "edgectl export " + l.name + " site:" + store.site() + " seq:" + std::to_string(l.seq) +
+                          " volume:" + std::to_string(l.volume) + "/" + std::to_string(l.volumes) +
+                          " sha256:" + a.sha256;
+    std::string signature =
+        minisign::sign_prehashed(site_key(store), minisign::prehash_file(archive.string()), comment,
+                                 "signature from edgectl site " + store.site());
+    // Sidecars are written (their space taken) before the archive gets its final name, so a full disk
+    // fails with nothing under a final name; their renames follow the archive's.
+    AtomicFile digest_file(a.path.string() + ".sha256", 0644);
+    digest_file.write(a.sha256 + "  " + a.path.filename().string() + "\n");
+    AtomicFile signature_file(a.path.string() + ".minisig", 0644);
+    signature_file.write(signature);
+    digest_file.file().sync();
+    signature_file.file().sync();
+    if (archive != a.path && ::rename(archive.c_str(), a.path.c_str()) != 0)
+        throw Error("cannot rename '" + archive.string() + "' into place: " + std::strerror(errno));
+    digest_file.commit();
+    signature_file.commit();
     return a;
 }
 
-// True when a bag found on the target is whole and is the very export the ledger row describes.
+// Marks a placed volume's rows and completes its ledger row, in one transaction.
+void mark_exported(Db& db, const Ledger& l, const ExportedArchive& a, const std::string& tagmanifest) {
+    Transaction tx(db);
+    std::int64_t rows = 0;
+    for (const auto& [category, range] : l.plan["ranges"].items()) {
+        Statement mark(db, category_sql(category).mark);
+        mark.bind(1, l.seq).bind(2, range[0].get<std::int64_t>()).bind(3, range[1].get<std::int64_t>());
+        mark.bind(4, l.max_insight_id).run();
+        rows += db.changes();
+    }
+    Statement done(db, "UPDATE exports SET state = 'complete', rows = ?, bytes = ?, digest = ?, tagmanifest_digest = ?, "
+                       "completed_at = ? WHERE seq = ?");
+    done.bind(1, rows).bind(2, std::int64_t(a.bytes)).bind(3, a.sha256).bind(4, tagmanifest);
+    done.bind(5, now_utc()).bind(6, l.seq).run();
+    tx.commit();
+}
+
+ExportedArchive finish(Store& store, const Ledger& l, const fs::path& archive) {
+    ExportedArchive a = place(store, l, archive);
+    mark_exported(store.db(), l, a, verify_bag_archive(a.path, nullptr).tagmanifest_sha256);
+    return a;
+}
+
+// True when a bag found on the target is whole and is the very volume the ledger row describes.
 bool is_this_export(BagReport report, const Ledger& l) {
     return report.ok() && report.info["Edgectl-Export-Nonce"] == l.nonce && report.base == l.name;
 }
 
-// An export interrupted after its archive reached its final name is finished; any other is dropped
-// (its sequence number is reused, nothing was marked).
-std::optional<ExportedArchive> recover(Store& store) {
-    auto l = pending_export(store.db());
-    if (!l) return std::nullopt;
-    ::unlink(partial_path(l->target, l->name).c_str());
-    fs::path archive = archive_path(l->target, l->name);
-    if (fs::exists(archive) && is_this_export(verify_bag_archive(archive), *l)) {
-        ExportedArchive a = finish(store, *l, archive);
-        a.recovered = true;
-        log::warning("finished export " + l->name + " left by an interrupted run");
-        return a;
+// Volumes interrupted after their archive reached its final name are finished; others are dropped
+// (their sequence numbers are reused, nothing was marked).
+std::vector<ExportedArchive> recover(Store& store) {
+    std::vector<Ledger> pending;
+    {
+        Statement stmt(store.db(), std::string(ledger_columns) + "WHERE state = 'pending' ORDER BY seq");
+        while (stmt.step()) pending.push_back(read_ledger(stmt));
     }
-    Statement drop(store.db(), "DELETE FROM exports WHERE seq = ? AND state = 'pending'");
-    drop.bind(1, l->seq).run();
-    return std::nullopt;
+    std::vector<ExportedArchive> done;
+    for (const auto& l : pending) {
+        ::unlink(partial_path(l.target, l.name).c_str());
+        fs::path archive = archive_path(l.target, l.name);
+        if (fs::exists(archive) && is_this_export(verify_bag_archive(archive, nullptr), l)) {
+            done.push_back(finish(store, l, archive));
+            done.back().recovered = true;
+            log::warning("finished export " + l.name + " left by an interrupted run");
+            continue;
+        }
+        Statement drop(store.db(), "DELETE FROM exports WHERE seq = ? AND state = 'pending'");
+        drop.bind(1, l.seq).run();
+    }
+    return done;
+}
+
+// Builds, places and finishes each planned volume in turn.
+void write_volumes(Store& store, const ExportOptions& o, Planned& p, ExportResult& result) {
+    Db& db = store.db();
+    std::vector<Ledger> ledgers;
+    std::int64_t first = query_int(db, "SELECT coalesce(max(seq), 0) + 1 FROM exports");
+    fs::path target = fs::absolute(o.to);
+    Json include = Json::array();
+    for (const auto& i : o.include) include.push_back(i);
+    for (std::size_t k = 0; k < p.volumes.size(); ++k) {
+        Volume& v = *p.volumes[k];
+        finish_payload(store, v, o.include.count("summary") > 0);
+        Ledger l;
+        l.seq = first + std::int64_t(k);
+        l.name = export_name(store.site(), l.seq);
+        l.group_id = export_name(store.site(), first);
+        l.nonce = random_hex(16);
+        l.target = target;
+        l.max_insight_id = p.max_insight_id;
+        l.volume = int(k + 1);
+        l.volumes = int(p.volumes.size());
+        l.plan = {{"include", include}, {"ranges", v.ranges}, {"manifest_sha256", sha256_hex(bag_manifest(v.payload))}};
+        l.counts = v.counts;
+        require(!fs::exists(archive_path(target, l.name)),
+                "export target already holds '" + archive_path(target, l.name).string() + "'; refusing to overwrite it");
+        ledgers.push_back(l);
+    }
+    {
+        Transaction tx(db);
+        Statement add(db, "INSERT INTO exports (seq, name, nonce, target, state, max_insight_id, started_at, group_id, "
+                          "volume, volumes, plan, counts) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)");
+        for (const auto& l : ledgers) {
+            add.bind(1, l.seq).bind(2, l.name).bind(3, l.nonce).bind(4, l.target.string()).bind(5, l.max_insight_id);
+            add.bind(6, now_utc()).bind(7, l.group_id).bind(8, l.volume).bind(9, l.volumes);
+            add.bind(10, l.plan.dump()).bind(11, l.counts.dump()).run();
+        }
+        tx.commit();
+    }
+    for (std::size_t k = 0; k < ledgers.size(); ++k) {
+        const Ledger& l = ledgers[k];
+        try {
+            Volume& v = *p.volumes[k];
+            std::vector<BagFile> files = write_tags(store, l, v.dir.path(), v.payload);
+            files.insert(files.end(), v.payload.begin(), v.payload.end());
+            fs::path partial = write_archive(l, v.dir.path(), files, o.level);
+            try {
+                // The size estimate errs on the large side; should it ever not, the volume is refused.
+                if (fs::file_size(partial) > v.budget)
+                    throw Error("volume " + l.name + " came out at " + std::to_string(fs::file_size(partial)) +
+                                " bytes, over its budget of " + std::to_string(v.budget) + "; nothing was marked");
+                result.archives.push_back(finish(store, l, partial));
+            } catch (...) {
+                ::unlink(partial.c_str());
+                throw;
+            }
+        } catch (...) {
+            // Volumes that never reached their final name shipped nothing: forget them.
+            for (std::size_t j = k; j < ledgers.size(); ++j) {
+                if (fs::exists(archive_path(target, ledgers[j].name))) continue;
+                Statement drop(db, "DELETE FROM exports WHERE seq = ? AND state = 'pending'");
+                drop.bind(1, ledgers[j].seq).run();
+            }
+            throw;
+        }
+    }
+}
+
+// Rebuilds a complete export from the rows marked with its sequence: same rows, same payload bytes.
+ExportedArchive resend(Store& store, const ExportOptions& o) {
+    Db& db = store.db();
+    Statement stmt(db, std::string(ledger_columns) + "WHERE seq = ? AND state = 'complete'");
+    stmt.bind(1, o.resend);
+    if (!stmt.step()) throw Error("export " + std::to_string(o.resend) + " is not a complete export (see 'edgectl exports list')");
+    Ledger l = read_ledger(stmt);
+    l.target = fs::absolute(o.to);
+    require(!fs::exists(archive_path(l.target, l.name)),
+            "export target already holds '" + archive_path(l.target, l.name).string() + "'; refusing to overwrite it");
+    std::set<std::string> include;
+    for (const auto& i : l.plan.value("include", Json::array())) include.insert(i.get<std::string>());
+    Volume v(store, 0);
+    for (const auto& category : export_categories) {
+        if (!include.count(category)) continue;
+        Statement rows(db, category_sql(category).resend);
+        rows.bind(1, l.seq);
+        std::int64_t previous = 0;
+        for (; rows.step(); previous = rows.column_int(0)) v.add(category, serialise(category, rows, store.site()), previous);
+    }
+    finish_payload(store, v, include.count("summary") > 0);
+    if (sha256_hex(bag_manifest(v.payload)) != l.plan.value("manifest_sha256", std::string()))
+        throw Error("the rows of export " + l.name + " have changed since it was made (purged?); it cannot be resent identically");
+    std::vector<BagFile> files = write_tags(store, l, v.dir.path(), v.payload);
+    files.insert(files.end(), v.payload.begin(), v.payload.end());
+    fs::path partial = write_archive(l, v.dir.path(), files, o.level);
+    try {
+        ExportedArchive a = place(store, l, partial);
+        a.resent = true;
+        return a;
+    } catch (...) {
+        ::unlink(partial.c_str());
+        throw;
+    }
 }
 
 } // namespace
@@ -239,68 +656,131 @@ std::string export_name(const std::string& site, std::int64_t seq) {
     return site + "-" + buf;
 }
 
+std::uint64_t parse_size(const std::string& text) {
+    std::size_t end = 0;
+    double value = 0;
+    try {
+        value = std::stod(text, &end);
+    } catch (const std::exception&) {
+        end = 0;
+    }
+    std::string unit = text.substr(end);
+    static const std::map<std::string, double> units = {{"", 1}, {"B", 1}, {"K", 1024.0}, {"KiB", 1024.0},
+                                                        {"M", 1048576.0}, {"MiB", 1048576.0}, {"G", 1073741824.0},
+                                                        {"GiB", 1073741824.0}, {"T", 1099511627776.0}, {"TiB", 1099511627776.0}};
+    auto it = units.find(unit);
+    if (end == 0 || it == units.end() || !(value > 0))
+        throw Error("'" + text + "' is not a size (e.g. 500M, 4G, 1T)", Exit::usage);
+    return std::uint64_t(std::llround(value * it->second));
+}
+
 ExportResult export_next(Store& store, const ExportOptions& o) {
+    for (const auto& i : o.include)
+        require(export_includes.count(i) > 0, "--include: unknown '" + i + "' (use anomalies, insights, items, quarantine, summary)",
+                Exit::usage);
+    require(o.max_bytes == 0 || o.max_bytes >= min_volume_bytes, "--max-bytes must be at least 64K", Exit::usage);
     ExportResult result;
     result.dry_run = o.dry_run;
-    Db& db = store.db();
     check_target(o.to);
-    if (o.dry_run) {
-        result.pending_insights = query_int(db, "SELECT count(*) FROM insights WHERE export_seq IS NULL");
-        result.pending_anomalies = query_int(db, "SELECT count(*) FROM insights WHERE export_seq IS NULL AND anomaly = 1");
+    store.clear_staging("export-");
+    if (o.resend > 0) {
+        result.archives.push_back(resend(store, o));
         return result;
     }
-    store.clear_staging("export-");
-    if (auto a = recover(store)) result.archives.push_back(*a);
-
-    // 1. Fix the sequence number and the rows (everything unexported up to now) in the ledger.
-    Ledger l;
-    l.max_insight_id = query_int(db, "SELECT coalesce(max(id), 0) FROM insights WHERE export_seq IS NULL");
-    if (l.max_insight_id == 0) return result;
-    l.seq = query_int(db, "SELECT coalesce(max(seq), 0) + 1 FROM exports");
-    l.name = export_name(store.site(), l.seq);
-    l.nonce = random_hex(16);
-    l.target = fs::absolute(o.to);
-    fs::path final_path = archive_path(l.target, l.name);
-    require(!fs::exists(final_path), "export target already holds '" + final_path.string() + "'; refusing to overwrite it");
-    {
-        Statement add(db, "INSERT INTO exports (seq, name, nonce, target, state, max_insight_id, started_at) "
-                          "VALUES (?, ?, ?, ?, 'pending', ?, ?)");
-        add.bind(1, l.seq).bind(2, l.name).bind(3, l.nonce).bind(4, l.target.string()).bind(5, l.max_insight_id);
-        add.bind(6, now_utc()).run();
+    if (!o.dry_run) {
+        auto recovered = recover(store);
+        result.archives.insert(result.archives.end(), recovered.begin(), recovered.end());
     }
-    // 2. Stage the bag on the store's filesystem, 3. pack it onto the target, verified, 4. finish.
-    try {
-        TempDir staging(store.staging_dir(), "export-");
-        ExportedArchive counts;
-        std::vector<BagFile> payload = write_payload(store, l, staging.path(), counts);
-        std::vector<BagFile> files = write_tags(store, l, staging.path(), payload, counts);
-        files.insert(files.end(), payload.begin(), payload.end());
-        fs::path partial = write_archive(l, staging.path(), files, o.level);
-        try {
-            result.archives.push_back(finish(store, l, partial));
-        } catch (...) {
-            ::unlink(partial.c_str());
-            throw;
+    Planned p = plan_volumes(store, o, o.to);
+    result.left_pending = p.left_pending;
+    if (p.volumes.empty() && p.left_pending > 0)
+        throw Error("export target '" + o.to.string() + "' has " + std::to_string(free_bytes(o.to)) +
+                    " bytes free: not enough for any archive");
+    if (o.dry_run) {
+        std::int64_t seq = query_int(store.db(), "SELECT coalesce(max(seq), 0) + 1 FROM exports");
+        for (std::size_t k = 0; k < p.volumes.size(); ++k) {
+            ExportedArchive a;
+            a.seq = seq + std::int64_t(k);
+            a.name = export_name(store.site(), a.seq);
+            a.path = archive_path(fs::absolute(o.to), a.name);
+            a.volume = int(k + 1);
+            a.volumes = int(p.volumes.size());
+            a.counts = p.volumes[k]->counts;
+            a.bytes = p.volumes[k]->counter.estimate();
+            result.archives.push_back(a);
         }
-    } catch (...) {
-        // Failed before the archive reached its final name: nothing was shipped, forget the attempt.
-        if (!fs::exists(final_path)) {
-            Statement drop(db, "DELETE FROM exports WHERE seq = ? AND state = 'pending'");
-            drop.bind(1, l.seq).run();
-        }
-        throw;
+        return result;
     }
+    write_volumes(store, o, p, result);
     return result;
+}
+
+std::vector<ExportRecord> list_exports(Db& db) {
+    Statement stmt(db, "SELECT seq, name, state, started_at, completed_at, acked_at, digest, volume, volumes, rows, bytes "
+                       "FROM exports ORDER BY seq");
+    std::vector<ExportRecord> out;
+    while (stmt.step())
+        out.push_back({stmt.column_int(0), stmt.column_text(1), stmt.column_text(2), stmt.column_text(3),
+                       stmt.column_optional_text(4), stmt.column_optional_text(5), stmt.column_optional_text(6),
+                       int(stmt.column_int(7)), int(stmt.column_int(8)), stmt.column_int(9), stmt.column_int(10)});
+    return out;
+}
+
+void ack_exports(Db& db, const std::vector<std::int64_t>& seqs) {
+    Transaction tx(db);
+    Statement ack(db, "UPDATE exports SET acked_at = coalesce(acked_at, ?) WHERE seq = ? AND state = 'complete'");
+    for (auto seq : seqs) {
+        ack.bind(1, now_utc()).bind(2, seq).run();
+        if (db.changes() == 0) throw Error("export " + std::to_string(seq) + " is not a complete export (see 'edgectl exports list')");
+    }
+    tx.commit();
+}
+
+PurgeResult purge(Store& store, double days, bool force) {
+    require(days >= 0, "--older-than must be a number of days, 0 or more", Exit::usage);
+    std::time_t cutoff_t = std::time(nullptr) - std::time_t(days * 86400);
+    std::tm tm{};
+    gmtime_r(&cutoff_t, &tm);
+    char cutoff[32];
+    std::strftime(cutoff, sizeof cutoff, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    // Without --force, only rows whose export the receiving side acknowledged go.
+    std::string acked = force ? "1" : "export_seq IN (SELECT seq FROM exports WHERE acked_at IS NOT NULL)";
+    Db& db = store.db();
+    PurgeResult r;
+    Transaction tx(db);
+    auto run = [&](const std::string& sql) {
+        Statement s(db, sql);
+        s.bind(1, std::string_view(cutoff)).run();
+        return std::int64_t(db.changes());
+    };
+    r.insights = run("DELETE FROM insights WHERE scored_at < ?1 AND " + acked);
+    r.quarantine = run("DELETE FROM quarantine WHERE created_at < ?1 AND " + acked);
+    // An item goes only when nothing refers to it any more.
+    r.items = run("DELETE FROM items WHERE ingested_at < ?1 AND " + acked +
+                  " AND NOT EXISTS (SELECT 1 FROM insights s WHERE s.item_id = items.id)"
+                  " AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.item_id = items.id)");
+    tx.commit();
+    return r;
 }
 
 Json to_json(const ExportResult& r) {
     Json archives = Json::array();
     for (const auto& a : r.archives)
-        archives.push_back({{"seq", a.seq}, {"name", a.name}, {"path", a.path.string()}, {"insights", a.insights},
-                            {"anomalies", a.anomalies}, {"bytes", a.bytes}, {"sha256", a.sha256},
-                            {"recovered", a.recovered}});
-    Json out = {{"archives", archives}, {"dry_run", r.dry_run}};
-    if (r.dry_run) out["pending"] = {{"insights", r.pending_insights}, {"anomalies", r.pending_anomalies}};
+        archives.push_back({{"seq", a.seq}, {"name", a.name}, {"path", a.path.string()}, {"volume", a.volume},
+                            {"volumes", a.volumes}, {"rows", a.counts}, {"bytes", a.bytes},
+                            {"sha256", a.sha256.empty() ? Json() : Json(a.sha256)}, {"recovered", a.recovered},
+                            {"resent", a.resent}});
+    return {{"archives", archives}, {"dry_run", r.dry_run}, {"left_pending", r.left_pending}};
+}
+
+Json to_json(const std::vector<ExportRecord>& exports) {
+    Json out = Json::array();
+    auto opt = [](const std::optional<std::string>& s) { return s ? Json(*s) : Json(); };
+    for (const auto& e : exports)
+        out.push_back({{"seq", e.seq}, {"name", e.name}, {"state", e.state}, {"volume", e.volume},
+                       {"volumes", e.volumes}, {"rows", e.rows}, {"bytes", e.bytes}, {"sha256", opt(e.digest)},
+                       {"started_at", e.started_at}, {"completed_at", opt(e.completed_at)},
+                       {"acked_at", opt(e.acked_at)}});
     return out;
 }
 

@@ -1,44 +1,56 @@
 #pragma once
-// Export (DESIGN.md §6): the insights and anomalies not yet shipped become one BagIt bag in
-// '<site>-<seq>.tar.zst' on the target disk, with a sha256sum-format digest beside it.
+// Export (DESIGN.md §6): what the cloud needs, most important first, as BagIt bags in
+// '<site>-<seq>.tar.zst' volumes on the target disk, each with a sha256sum-format digest and the
+// site's minisign signature beside it.
 //
-// Exactly-once: a 'pending' ledger row first fixes the sequence number and the high-water mark of
-// the rows it will hold. The archive is written under a temporary name, flushed, re-read and
-// verified, and renamed to its final name; only then are the rows marked, in one transaction with
-// the ledger row becoming 'complete'. A run killed at any point leaves either nothing under a final
-// name, or a complete, verified archive that the next run recognises and finishes marking.
+// Exactly-once: every volume first gets a 'pending' ledger row holding its sequence number, a
+// random nonce its bag repeats, and its plan — the id range of the rows it holds in each category.
+// The archive is written under a temporary name, flushed, re-read and verified, and renamed to its
+// final name; only then are its rows marked, in one transaction with the ledger row becoming
+// 'complete'. The next run finishes a pending volume whose archive reached its final name and drops
+// any other, so every row ends up in exactly one complete archive.
 
 #include "ndjson.hpp"
 #include "store.hpp"
 
 #include <cstdint>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 namespace edgectl {
 
+/// The kinds of rows an export can carry, in the order volumes are filled.
+inline const std::vector<std::string> export_categories = {"anomalies", "insights", "items", "quarantine"};
+/// What --include accepts: the categories plus the per-volume summary.
+inline const std::set<std::string> export_includes = {"anomalies", "insights", "items", "quarantine", "summary"};
+
 struct ExportOptions {
-    fs::path to;           ///< target directory (a mounted Data Box disk)
-    bool dry_run = false;  ///< say what would be written, write nothing
-    int level = 3;         ///< zstd level
+    fs::path to;                 ///< target directory (a mounted Data Box disk)
+    bool dry_run = false;        ///< say what would be written and how big; write nothing
+    int level = 3;               ///< zstd level
+    std::uint64_t max_bytes = 0; ///< largest archive (volume); 0: no limit but the disk's free space
+    std::set<std::string> include = {"anomalies", "insights", "summary"};
+    std::int64_t resend = 0;     ///< rebuild the archive of this complete export sequence instead
 };
 
 struct ExportedArchive {
     std::int64_t seq = 0;
-    std::string name;     ///< <site>-<seq> (the bag's base directory too)
-    fs::path path;        ///< the archive's final path
-    std::int64_t insights = 0;
-    std::int64_t anomalies = 0;
-    std::uint64_t bytes = 0;
+    std::string name;   ///< <site>-<seq> (the bag's base directory too)
+    fs::path path;      ///< the archive's final path
+    int volume = 1, volumes = 1;
+    std::map<std::string, std::int64_t> counts;  ///< rows per category
+    std::uint64_t bytes = 0;  ///< archive size (estimated for a dry run)
     std::string sha256;
-    bool recovered = false;  ///< finished on behalf of an interrupted run
+    bool recovered = false;   ///< finished on behalf of an interrupted run
+    bool resent = false;
 };
 
 struct ExportResult {
     std::vector<ExportedArchive> archives;
-    std::int64_t pending_insights = 0;  ///< dry run: rows that would be exported
-    std::int64_t pending_anomalies = 0;
     bool dry_run = false;
+    std::int64_t left_pending = 0;  ///< rows that did not fit and wait for the next export
 };
 
 ExportResult export_next(Store& store, const ExportOptions& options);
@@ -46,6 +58,32 @@ ExportResult export_next(Store& store, const ExportOptions& options);
 /// The archive name for an export sequence: '<site>-<seq>' with seq zero-padded to 6 digits.
 std::string export_name(const std::string& site, std::int64_t seq);
 
+/// Parses a size such as 4096, 500K, 64M, 4G, 1T (powers of 1024); throws a usage Error.
+std::uint64_t parse_size(const std::string& text);
+
+struct ExportRecord {
+    std::int64_t seq = 0;
+    std::string name, state, started_at;
+    std::optional<std::string> completed_at, acked_at, digest;
+    int volume = 1, volumes = 1;
+    std::int64_t rows = 0, bytes = 0;
+};
+
+/// The export ledger, oldest first.
+std::vector<ExportRecord> list_exports(Db& db);
+
+/// Records that the receiving side confirmed these complete exports.
+void ack_exports(Db& db, const std::vector<std::int64_t>& seqs);
+
+struct PurgeResult {
+    std::int64_t insights = 0, items = 0, quarantine = 0;
+};
+
+/// Deletes insights, quarantine rows and items older than `days` whose export was acknowledged;
+/// with force, everything older, exported or not.
+PurgeResult purge(Store& store, double days, bool force);
+
 Json to_json(const ExportResult& result);
+Json to_json(const std::vector<ExportRecord>& exports);
 
 } // namespace edgectl

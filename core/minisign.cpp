@@ -1,6 +1,7 @@
 #include "minisign.hpp"
 
 #include "error.hpp"
+#include "fs.hpp"
 
 #include <sodium.h>
 
@@ -199,14 +200,32 @@ std::string format_secret_key(const SecretKey& k) {
     return out;
 }
 
+std::array<std::uint8_t, 64> prehash_file(const std::string& path) {
+    init_sodium();
+    File file = File::open_read(path);
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, nullptr, 0, 64);
+    std::vector<unsigned char> buf(1 << 16);
+    while (std::size_t n = file.read_some(buf.data(), buf.size())) crypto_generichash_update(&st, buf.data(), n);
+    std::array<std::uint8_t, 64> digest{};
+    crypto_generichash_final(&st, digest.data(), digest.size());
+    return digest;
+}
+
 std::string sign(const SecretKey& k, std::string_view message, std::string_view trusted_comment,
                  std::string_view untrusted_comment) {
     init_sodium();
-    if (trusted_comment.find('\n') != std::string_view::npos || untrusted_comment.find('\n') != std::string_view::npos)
-        throw Error("a signature comment cannot hold a line break");
     std::array<std::uint8_t, 64> digest{};
     crypto_generichash(digest.data(), digest.size(), reinterpret_cast<const unsigned char*>(message.data()),
                        message.size(), nullptr, 0);
+    return sign_prehashed(k, digest, trusted_comment, untrusted_comment);
+}
+
+std::string sign_prehashed(const SecretKey& k, const std::array<std::uint8_t, 64>& digest,
+                           std::string_view trusted_comment, std::string_view untrusted_comment) {
+    init_sodium();
+    if (trusted_comment.find('\n') != std::string_view::npos || untrusted_comment.find('\n') != std::string_view::npos)
+        throw Error("a signature comment cannot hold a line break");
     std::vector<std::uint8_t> sig = {'E', 'D'};
     sig.insert(sig.end(), k.key_id.begin(), k.key_id.end());
     sig.resize(74);
@@ -219,11 +238,25 @@ std::string sign(const SecretKey& k, std::string_view message, std::string_view 
            std::string(trusted_prefix) + std::string(trusted_comment) + "\n" + to_base64(global) + "\n";
 }
 
-void verify(const PublicKey& k, const Signature& s, std::string_view message, std::string_view where) {
-    init_sodium();
-    std::string name(where);
+namespace {
+
+// Checks the key id, the signature over the signed bytes, and the global signature.
+void verify_signed(const PublicKey& k, const Signature& s, const unsigned char* signed_bytes, std::size_t signed_size,
+                   const std::string& name) {
     if (s.key_id != k.key_id)
         throw VerifyError("'" + name + "' is signed by key " + key_id_hex(s.key_id) + ", not by key " + key_id_hex(k.key_id));
+    if (crypto_sign_verify_detached(s.signature.data(), signed_bytes, signed_size, k.key.data()) != 0)
+        throw VerifyError("'" + name + "': signature verification failed");
+    std::vector<std::uint8_t> global_input(s.signature.begin(), s.signature.end());
+    global_input.insert(global_input.end(), s.trusted_comment.begin(), s.trusted_comment.end());
+    if (crypto_sign_verify_detached(s.global_signature.data(), global_input.data(), global_input.size(), k.key.data()) != 0)
+        throw VerifyError("'" + name + "': the trusted comment's signature does not verify");
+}
+
+} // namespace
+
+void verify(const PublicKey& k, const Signature& s, std::string_view message, std::string_view where) {
+    init_sodium();
     std::array<std::uint8_t, 64> digest{};
     const unsigned char* signed_bytes = reinterpret_cast<const unsigned char*>(message.data());
     std::size_t signed_size = message.size();
@@ -232,12 +265,15 @@ void verify(const PublicKey& k, const Signature& s, std::string_view message, st
         signed_bytes = digest.data();
         signed_size = digest.size();
     }
-    if (crypto_sign_verify_detached(s.signature.data(), signed_bytes, signed_size, k.key.data()) != 0)
-        throw VerifyError("'" + name + "': signature verification failed");
-    std::vector<std::uint8_t> global_input(s.signature.begin(), s.signature.end());
-    global_input.insert(global_input.end(), s.trusted_comment.begin(), s.trusted_comment.end());
-    if (crypto_sign_verify_detached(s.global_signature.data(), global_input.data(), global_input.size(), k.key.data()) != 0)
-        throw VerifyError("'" + name + "': the trusted comment's signature does not verify");
+    verify_signed(k, s, signed_bytes, signed_size, std::string(where));
+}
+
+void verify_prehashed(const PublicKey& k, const Signature& s, const std::array<std::uint8_t, 64>& digest,
+                      std::string_view where) {
+    init_sodium();
+    if (!s.prehashed)
+        throw VerifyError("'" + std::string(where) + "' is a legacy (not pre-hashed) signature; expected a pre-hashed one");
+    verify_signed(k, s, digest.data(), digest.size(), std::string(where));
 }
 
 } // namespace edgectl::minisign

@@ -58,6 +58,18 @@ std::string format_secret_key(const SecretKey& key);
 std::string sign(const SecretKey& key, std::string_view message, std::string_view trusted_comment,
                  std::string_view untrusted_comment = "signature from edgectl secret key");
 
+/// BLAKE2b-512 of a file, streamed: what a pre-hashed ("ED") signature signs.
+std::array<std::uint8_t, 64> prehash_file(const std::string& path);
+
+/// Signs a BLAKE2b-512 digest computed elsewhere (e.g. by prehash_file); returns the .minisig text.
+std::string sign_prehashed(const SecretKey& key, const std::array<std::uint8_t, 64>& digest,
+                           std::string_view trusted_comment,
+                           std::string_view untrusted_comment = "signature from edgectl secret key");
+
+/// Checks a pre-hashed signature against a digest (see prehash_file). Throws VerifyError.
+void verify_prehashed(const PublicKey& key, const Signature& sig, const std::array<std::uint8_t, 64>& digest,
+                      std::string_view where);
+
 /// Checks both the signature over message and the global signature over the trusted comment.
 /// Throws VerifyError naming `where` on any mismatch.
 void verify(const PublicKey& key, const Signature& sig, std::string_view message, std::string_view where);

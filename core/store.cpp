@@ -1,6 +1,7 @@
 #include "store.hpp"
 
 #include "error.hpp"
+#include "minisign.hpp"
 #include "sha256.hpp"
 
 #include <cerrno>
@@ -15,6 +16,7 @@ namespace edgectl {
 
 namespace embedded {
 extern const std::string_view store_v1_sql;
+extern const std::string_view store_v2_sql;
 }
 
 namespace {
@@ -23,7 +25,7 @@ constexpr std::string_view default_store = "/var/lib/edgectl";
 
 /// Forward migrations: entry i takes a store from user_version i to i + 1.
 const std::vector<std::string_view>& migrations() {
-    static const std::vector<std::string_view> all = {embedded::store_v1_sql};
+    static const std::vector<std::string_view> all = {embedded::store_v1_sql, embedded::store_v2_sql};
     return all;
 }
 
@@ -105,6 +107,9 @@ Store Store::init(const fs::path& root, std::string_view site) {
         throw Error("cannot set mode 0700 on '" + root.string() + "': " + std::strerror(errno));
     for (const char* sub : {"models", "trust", "staging", "locks"}) make_dir(root / sub, 0700);
     write_file_atomic(root / "site.secret", random_hex(32) + "\n", 0600);
+    minisign::SecretKey site_key = minisign::generate();
+    write_file_atomic(root / "site.key", minisign::format_secret_key(site_key), 0600);
+    write_file_atomic(root / "site.pub", minisign::format_public_key(site_key.public_key()), 0644);
 
     // The database is built under a temporary name and renamed last: its presence is what makes a
     // directory a store, so an init killed midway is simply run again.

@@ -12,7 +12,7 @@
 namespace edgectl {
 
 /// The schema version this build writes; older stores are migrated forward on open.
-inline constexpr int store_schema_version = 1;
+inline constexpr int store_schema_version = 2;
 
 /// --store DIR, else $EDGECTL_STORE, else /var/lib/edgectl.
 fs::path resolve_store_root(const std::string& flag);
@@ -44,6 +44,9 @@ public:
     fs::path staging_dir() const { return root_ / "staging"; }
     fs::path trust_dir() const { return root_ / "trust"; }
     fs::path secret_path() const { return root_ / "site.secret"; }
+    /// The site's signing key pair (minisign format): it signs the site's exports.
+    fs::path site_key_path() const { return root_ / "site.key"; }
+    fs::path site_public_key_path() const { return root_ / "site.pub"; }
     Db& db() { return db_; }
     const std::string& site() const { return site_; }
 

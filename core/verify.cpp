@@ -18,17 +18,17 @@ std::string kind_of(const fs::path& path) {
 
 } // namespace
 
-VerifyOutcome verify_artifact(const fs::path& path, const std::optional<std::vector<TrustedKey>>& trusted) {
+VerifyOutcome verify_artifact(const fs::path& path, const VerifyKeys& keys) {
     VerifyOutcome out{path, "unknown", {}, Json::object()};
     if (!fs::exists(path)) throw Error("cannot verify '" + path.string() + "': no such file");
     try {
         out.kind = kind_of(path);
         if (out.kind == "export-bag") {
-            BagReport report = verify_bag_archive(path);
+            BagReport report = verify_bag_archive(path, keys.site_key ? &*keys.site_key : nullptr, keys.require_signature);
             out.problems = report.problems;
             out.detail = to_json(report);
         } else {
-            SignaturePolicy policy{trusted.value_or(std::vector<TrustedKey>{}), false, trusted.has_value()};
+            SignaturePolicy policy{keys.trusted.value_or(std::vector<TrustedKey>{}), false, keys.trusted.has_value()};
             std::vector<PackageCheck> trail;
             try {
                 VerifiedPackage p = verify_package(path, policy, trail);

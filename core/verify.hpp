@@ -21,8 +21,15 @@ struct VerifyOutcome {
     bool ok() const { return problems.empty(); }
 };
 
-/// Verifies one archive or package. Package signatures are judged against `trusted` when given
-/// (a store's trust list), else only reported.
-VerifyOutcome verify_artifact(const fs::path& path, const std::optional<std::vector<TrustedKey>>& trusted);
+/// What a verification is checked against: the trust list for package signatures and the site's
+/// public key for export signatures; an absent one means that signature is only reported.
+struct VerifyKeys {
+    std::optional<std::vector<TrustedKey>> trusted;
+    std::optional<minisign::PublicKey> site_key;
+    bool require_signature = false;  ///< an export without a .minisig fails (the key was given explicitly)
+};
+
+/// Verifies one archive or package.
+VerifyOutcome verify_artifact(const fs::path& path, const VerifyKeys& keys);
 
 } // namespace edgectl

@@ -59,5 +59,9 @@ void add_pack_model(CLI::App& app, Globals& g, Commands& commands);
 void add_status(CLI::App& app, Globals& g, Commands& commands);
 void add_keygen(CLI::App& app, Globals& g, Commands& commands);
 void add_trust(CLI::App& app, Globals& g, Commands& commands);
+void add_exports(CLI::App& app, Globals& g, Commands& commands);
+void add_ack(CLI::App& app, Globals& g, Commands& commands);
+void add_purge(CLI::App& app, Globals& g, Commands& commands);
+void add_site_key(CLI::App& app, Globals& g, Commands& commands);
 
 } // namespace edgectl::cli

@@ -1,29 +1,124 @@
 #include "cli.hpp"
 #include "export.hpp"
 
+#include <sstream>
+
 namespace edgectl::cli {
+namespace {
+
+// "70 insights, 14 anomalies[, N items][, N quarantine rows]": insights count the anomalies too.
+std::string describe(const std::map<std::string, std::int64_t>& counts) {
+    auto n = [&](const char* c) { auto it = counts.find(c); return it == counts.end() ? std::int64_t(0) : it->second; };
+    std::string out = std::to_string(n("anomalies") + n("insights")) + " insights, " + std::to_string(n("anomalies")) +
+                      " anomalies";
+    if (counts.count("items")) out += ", " + std::to_string(n("items")) + " items";
+    if (counts.count("quarantine")) out += ", " + std::to_string(n("quarantine")) + " quarantine rows";
+    return out;
+}
+
+std::set<std::string> split_list(const std::string& list) {
+    std::set<std::string> out;
+    std::stringstream in(list);
+    for (std::string item; std::getline(in, item, ',');)
+        if (!item.empty()) out.insert(item);
+    return out;
+}
+
+} // namespace
 
 void add_export(CLI::App& app, Globals& g, Commands& commands) {
-    auto o = std::make_shared<ExportOptions>();
-    auto* cmd = app.add_subcommand("export", "write the next export archive (a BagIt bag in .tar.zst) to DIR");
-    cmd->add_option("--to", o->to, "target directory, e.g. a mounted Data Box disk")->required()->type_name("DIR");
-    cmd->add_flag("--dry-run", o->dry_run, "say what would be exported; write nothing");
+    struct Options {
+        ExportOptions core;
+        std::string max_bytes, include = "anomalies,insights,summary";
+    };
+    auto o = std::make_shared<Options>();
+    auto* cmd = app.add_subcommand("export", "write the next export archives (BagIt bags in .tar.zst) to DIR");
+    cmd->add_option("--to", o->core.to, "target directory, e.g. a mounted Data Box disk")->required()->type_name("DIR");
+    cmd->add_option("--max-bytes", o->max_bytes, "largest archive; more data goes into further volumes (e.g. 4G)")
+        ->type_name("SIZE");
+    cmd->add_option("--include", o->include, "what to export: anomalies,insights,items,quarantine,summary")
+        ->capture_default_str()->type_name("LIST");
+    cmd->add_flag("--dry-run", o->core.dry_run, "say what would be written and how big; write nothing");
+    cmd->add_option("--resend", o->core.resend, "rebuild the archive of export SEQ (a lost shipment)")->type_name("SEQ");
+    commands.add(cmd, [&g, o] {
+        if (!o->max_bytes.empty()) o->core.max_bytes = parse_size(o->max_bytes);
+        o->core.include = split_list(o->include);
+        Store store = Store::open(resolve_store_root(g.store));
+        auto lock = store.lock("export");
+        ExportResult r = export_next(store, o->core);
+        if (g.json) {
+            print_json(to_json(r));
+            return Exit::ok;
+        }
+        for (const auto& a : r.archives) {
+            std::string volume = a.volumes > 1 ? " volume " + std::to_string(a.volume) + " of " + std::to_string(a.volumes) : "";
+            if (r.dry_run)
+                say(g, "would write " + a.path.string() + volume + " (" + describe(a.counts) + ", about " +
+                           human_bytes(a.bytes) + ")");
+            else
+                say(g, std::string(a.resent ? "rewrote " : "wrote ") + a.path.string() + volume + " (" +
+                           describe(a.counts) + ", " + human_bytes(a.bytes) + ")" +
+                           (a.recovered ? " [finished for an interrupted run]" : ""));
+        }
+        if (r.archives.empty()) say(g, "nothing to export");
+        if (r.left_pending > 0)
+            say(g, std::to_string(r.left_pending) + " rows did not fit and wait for the next export");
+        return Exit::ok;
+    });
+}
+
+void add_exports(CLI::App& app, Globals& g, Commands& commands) {
+    auto* cmd = app.add_subcommand("exports", "the export ledger");
+    cmd->require_subcommand(1);
+    auto* list = cmd->add_subcommand("list", "every export: sequence, volume, rows, bytes, state, acknowledgement");
+    commands.add(list, [&g] {
+        Store store = Store::open(resolve_store_root(g.store));
+        auto exports = list_exports(store.db());
+        if (g.json) {
+            print_json(to_json(exports));
+            return Exit::ok;
+        }
+        if (exports.empty()) say(g, "no exports yet");
+        for (const auto& e : exports)
+            say(g, e.name + "  " + std::to_string(e.volume) + "/" + std::to_string(e.volumes) + "  " + e.state + "  " +
+                       std::to_string(e.rows) + " rows  " + human_bytes(std::uint64_t(e.bytes)) + "  " +
+                       e.completed_at.value_or(e.started_at) + (e.acked_at ? "  acked " + *e.acked_at : ""));
+        return Exit::ok;
+    });
+}
+
+void add_ack(CLI::App& app, Globals& g, Commands& commands) {
+    auto seqs = std::make_shared<std::vector<std::int64_t>>();
+    auto* cmd = app.add_subcommand("ack", "record that the receiving side confirmed these exports");
+    cmd->add_option("SEQ", *seqs, "export sequence numbers")->required();
+    commands.add(cmd, [&g, seqs] {
+        Store store = Store::open(resolve_store_root(g.store));
+        auto lock = store.lock("export");
+        ack_exports(store.db(), *seqs);
+        if (g.json) print_json({{"acked", *seqs}});
+        else say(g, "acknowledged " + std::to_string(seqs->size()) + " export(s)");
+        return Exit::ok;
+    });
+}
+
+void add_purge(CLI::App& app, Globals& g, Commands& commands) {
+    struct Options {
+        double days = -1;
+        bool force = false;
+    };
+    auto o = std::make_shared<Options>();
+    auto* cmd = app.add_subcommand("purge", "delete old rows whose export was acknowledged");
+    cmd->add_option("--older-than", o->days, "age in days")->required()->type_name("DAYS");
+    cmd->add_flag("--force", o->force, "also delete rows never exported or not acknowledged");
     commands.add(cmd, [&g, o] {
         Store store = Store::open(resolve_store_root(g.store));
         auto lock = store.lock("export");
-        ExportResult r = export_next(store, *o);
-        if (g.json) {
-            print_json(to_json(r));
-        } else if (r.dry_run) {
-            say(g, "would export " + std::to_string(r.pending_insights) + " insights (" +
-                       std::to_string(r.pending_anomalies) + " anomalies) to " + o->to.string());
-        } else {
-            for (const auto& a : r.archives)
-                say(g, "wrote " + a.path.string() + " (" + std::to_string(a.insights) + " insights, " +
-                           std::to_string(a.anomalies) + " anomalies, " + human_bytes(a.bytes) + ")" +
-                           (a.recovered ? " [finished for an interrupted run]" : ""));
-            if (r.archives.empty()) say(g, "nothing to export");
-        }
+        PurgeResult r = purge(store, o->days, o->force);
+        if (g.json)
+            print_json({{"insights", r.insights}, {"items", r.items}, {"quarantine", r.quarantine}});
+        else
+            say(g, "purged " + std::to_string(r.insights) + " insights, " + std::to_string(r.items) + " items, " +
+                       std::to_string(r.quarantine) + " quarantine rows");
         return Exit::ok;
     });
 }

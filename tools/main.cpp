@@ -38,6 +38,10 @@ int main(int argc, char** argv) {
     cli::add_status(app, g, commands);
     cli::add_keygen(app, g, commands);
     cli::add_trust(app, g, commands);
+    cli::add_exports(app, g, commands);
+    cli::add_ack(app, g, commands);
+    cli::add_purge(app, g, commands);
+    cli::add_site_key(app, g, commands);
 
     try {
         app.parse(argc, argv);

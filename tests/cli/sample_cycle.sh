@@ -36,7 +36,13 @@ mkdir "$WORK/disk"
 expect_exit 0 "$EDGECTL" export --to "$WORK/disk"
 assert_contains "$OUT" "wrote $WORK/disk/test-site-000001.tar.zst (70 insights, $anomalies anomalies, "
 assert_eq "$(cd "$WORK/disk" && ls)" "test-site-000001.tar.zst
+test-site-000001.tar.zst.minisig
 test-site-000001.tar.zst.sha256" "files on the export target"
+# The site's signature verifies with the minisign tool and the key 'edgectl site-key' prints.
+expect_exit 0 "$EDGECTL" site-key
+printf '%s\n' "$OUT" > "$WORK/site.pub"
+expect_exit 0 minisign -V -p "$WORK/site.pub" -m "$WORK/disk/test-site-000001.tar.zst"
+assert_contains "$ERR$OUT" "Trusted comment: edgectl export test-site-000001"
 (cd "$WORK/disk" && sha256sum --quiet -c test-site-000001.tar.zst.sha256) || fail "sha256sum -c of the sidecar failed"
 assert_eq "$(sql 'SELECT count(*) FROM insights WHERE export_seq = 1')" 70 "insights marked exported"
 

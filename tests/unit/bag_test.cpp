@@ -26,7 +26,7 @@ std::vector<test::CraftedEntry> valid_bag(const std::string& payload = "{\"a\":1
 
 BagReport check(const fs::path& dir, const std::vector<test::CraftedEntry>& entries) {
     test::write_crafted(dir / "bag.tar.zst", entries);
-    return verify_bag_archive(dir / "bag.tar.zst");
+    return verify_bag_archive(dir / "bag.tar.zst", nullptr);
 }
 
 bool mentions(const BagReport& r, const std::string& text) {
@@ -79,5 +79,5 @@ TEST_CASE_METHOD(test::TempDirFixture, "bag: each defect is named") {
 TEST_CASE_METHOD(test::TempDirFixture, "bag: a sidecar digest that does not match is reported") {
     test::write_crafted(dir / "bag.tar.zst", valid_bag());
     write_file_atomic(dir / "bag.tar.zst.sha256", std::string(64, '0') + "  bag.tar.zst\n");
-    CHECK(mentions(verify_bag_archive(dir / "bag.tar.zst"), "does not match its digest in 'bag.tar.zst.sha256'"));
+    CHECK(mentions(verify_bag_archive(dir / "bag.tar.zst", nullptr), "does not match its digest in 'bag.tar.zst.sha256'"));
 }

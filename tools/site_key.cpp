@@ -1,0 +1,23 @@
+#include "cli.hpp"
+#include "minisign.hpp"
+#include "store.hpp"
+
+#include <iostream>
+
+namespace edgectl::cli {
+
+void add_site_key(CLI::App& app, Globals& g, Commands& commands) {
+    auto* cmd = app.add_subcommand("site-key", "print the site's public key, which verifies its exports");
+    commands.add(cmd, [&g] {
+        Store store = Store::open(resolve_store_root(g.store));
+        fs::path pub = store.site_public_key_path();
+        if (!fs::exists(pub)) throw Error("the store has no site key yet; the next 'edgectl export' creates it");
+        std::string text = read_file(pub, 4096);
+        auto key = minisign::parse_public_key(text, pub.string());
+        if (g.json) print_json({{"key_id", minisign::key_id_hex(key.key_id)}, {"path", pub.string()}, {"public_key", text}});
+        else std::cout << text;
+        return Exit::ok;
+    });
+}
+
+} // namespace edgectl::cli
