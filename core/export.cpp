@@ -9,6 +9,7 @@
 
 #include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -199,21 +200,27 @@ private:
 
 class CompressedSizeCounter {
 public:
-    CompressedSizeCounter() : cctx_(ZSTD_createCCtx()), out_(ZSTD_CStreamOutSize()) {
-        // Level 1 compresses less than the archive's level, so the estimate errs on the large side.
-        ZSTD_CCtx_setParameter(cctx_.get(), ZSTD_c_compressionLevel, 1);
+    /// Compresses at the archive's level, flushing every flush_every bytes of input.
+    CompressedSizeCounter(int level, std::uint64_t flush_every)
+        : cctx_(ZSTD_createCCtx()), out_(ZSTD_CStreamOutSize()), flush_every_(flush_every) {
+        ZSTD_CCtx_setParameter(cctx_.get(), ZSTD_c_compressionLevel, level);
     }
     void feed(std::string_view bytes) {
         run(bytes, ZSTD_e_continue);
         unflushed_ += bytes.size();
         // Flushing now and then makes `produced_` exact up to here, at a negligible cost in ratio.
-        if (unflushed_ >= (128u << 10)) {
+        if (unflushed_ >= flush_every_) {
             run({}, ZSTD_e_flush);
+            flushed_ += unflushed_;
             unflushed_ = 0;
         }
     }
-    /// Compressed bytes so far, counting input not yet flushed as if it did not compress at all.
-    std::uint64_t estimate() const { return produced_ + unflushed_; }
+    /// Compressed bytes so far: exact up to the last flush; input since then is counted at 1.5 times
+    /// the ratio seen so far (or uncompressed before the first flush), to err on the large side.
+    std::uint64_t estimate() const {
+        double ratio = flushed_ ? std::min(1.0, 1.5 * double(produced_) / double(flushed_)) : 1.0;
+        return produced_ + std::uint64_t(std::ceil(double(unflushed_) * ratio));
+    }
 
 private:
     struct Free {
@@ -231,7 +238,8 @@ private:
     }
     std::unique_ptr<ZSTD_CCtx, Free> cctx_;
     std::vector<char> out_;
-    std::uint64_t produced_ = 0, unflushed_ = 0;
+    std::uint64_t flush_every_;
+    std::uint64_t produced_ = 0, flushed_ = 0, unflushed_ = 0;
 };
 
 struct SummaryKey {
@@ -240,7 +248,9 @@ struct SummaryKey {
 };
 
 struct Volume {
-    Volume(const Store& store, std::uint64_t limit) : dir(store.staging_dir(), "export-"), budget(limit) {
+    Volume(const Store& store, std::uint64_t limit, int level)
+        : dir(store.staging_dir(), "export-"), budget(limit),
+          counter(level, std::clamp<std::uint64_t>(limit / 16, 16u << 10, 1u << 20)) {
         fs::create_directories(dir.path() / "data");
     }
 
@@ -347,7 +357,7 @@ Planned plan_volumes(Store& store, const ExportOptions& o, const fs::path& targe
     auto open_volume = [&]() -> Volume* {
         std::uint64_t budget = next_budget();
         if (budget < min_volume_bytes) return nullptr;
-        p.volumes.push_back(std::make_unique<Volume>(store, budget));
+        p.volumes.push_back(std::make_unique<Volume>(store, budget, o.level));
         return p.volumes.back().get();
     };
     Volume* v = nullptr;
@@ -624,7 +634,7 @@ ExportedArchive resend(Store& store, const ExportOptions& o) {
             "export target already holds '" + archive_path(l.target, l.name).string() + "'; refusing to overwrite it");
     std::set<std::string> include;
     for (const auto& i : l.plan.value("include", Json::array())) include.insert(i.get<std::string>());
-    Volume v(store, 0);
+    Volume v(store, 0, o.level);
     for (const auto& category : export_categories) {
         if (!include.count(category)) continue;
         Statement rows(db, category_sql(category).resend);

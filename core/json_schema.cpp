@@ -14,12 +14,14 @@
 namespace edgectl {
 namespace {
 
-// Parsed schemas, keyed by the address of their embedded text (which lives for the program).
+// Parsed schemas, keyed by their text (a few small documents; parsing one is the costly part).
 const valijson::Schema& parsed(std::string_view schema_text) {
     static std::mutex mutex;
-    static std::map<const char*, std::unique_ptr<valijson::Schema>> cache;
+    static std::map<std::string, std::unique_ptr<valijson::Schema>, std::less<>> cache;
     std::lock_guard lock(mutex);
-    auto& slot = cache[schema_text.data()];
+    auto it = cache.find(schema_text);
+    if (it == cache.end()) it = cache.emplace(std::string(schema_text), nullptr).first;
+    auto& slot = it->second;
     if (!slot) {
         Json doc = Json::parse(schema_text);
         slot = std::make_unique<valijson::Schema>();

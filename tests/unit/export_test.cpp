@@ -4,6 +4,11 @@
 #include "bag.hpp"
 #include "error.hpp"
 #include "fixture.hpp"
+#include "json_schema.hpp"
+#include "package.hpp"
+#include "score.hpp"
+
+#include <sstream>
 #include "sha256.hpp"
 
 #include <catch2/catch.hpp>
@@ -80,7 +85,7 @@ TEST_CASE_METHOD(test::TempDirFixture, "export: archives hold each row once, in 
 TEST_CASE_METHOD(test::TempDirFixture, "export: --max-bytes splits into volumes that fit, anomalies first, every row once") {
     Store store = Store::init(dir / "s", "site");
     fs::create_directories(dir / "out");
-    add_insights(store, 300, 2000);  // about 600 KiB of incompressible anomaly payloads
+    add_insights(store, 600, 2000);  // random hex: about 600 KiB once compressed
     ExportOptions o = to(dir / "out");
     o.max_bytes = 128 * 1024;
     ExportResult r = export_next(store, o);
@@ -99,7 +104,7 @@ TEST_CASE_METHOD(test::TempDirFixture, "export: --max-bytes splits into volumes 
         CHECK(b.info["Bag-Count"] == std::to_string(a.volume) + " of " + std::to_string(a.volumes));
         CHECK(b.info["Bag-Group-Identifier"] == "site-000001");
     }
-    CHECK(total == 300);
+    CHECK(total == 600);
     CHECK(unexported(store) == 0);
     CHECK(query_int(store.db(), "SELECT count(DISTINCT export_seq) FROM insights") == std::int64_t(r.archives.size()));
 }
@@ -216,4 +221,39 @@ TEST_CASE("export: sizes parse with binary units") {
     CHECK(parse_size("4G") == 4294967296ULL);
     CHECK_THROWS_AS(parse_size("4Q"), Error);
     CHECK_THROWS_AS(parse_size("-1M"), Error);
+}
+
+TEST_CASE_METHOD(test::TempDirFixture, "export: every NDJSON record matches its JSON Schema in schemas/") {
+    Store store = Store::init(dir / "s", "site");
+    fs::create_directories(dir / "out");
+    // A real model and real data: import the sample, ingest its inbox, score.
+    fs::path m = test::sample_dir() / "model";
+    pack_model({m / "model.pt", m / "model.json", m / "golden.ndjson", dir / "p.tar.zst", {}});
+    import_model(store, {dir / "p.tar.zst", true, true});
+    ingest(store, test::paths({test::sample_dir() / "inbox"}));
+    score(store, {});
+    ExportOptions o = to(dir / "out");
+    o.include = {"anomalies", "insights", "items", "quarantine", "summary"};
+    export_next(store, o);
+
+    const std::map<std::string, std::string> schema_of = {
+        {"insights.ndjson", "export-insight"}, {"anomalies.ndjson", "export-anomaly"}, {"items.ndjson", "export-item"},
+        {"quarantine.ndjson", "export-quarantine"}, {"models.ndjson", "export-model"}, {"summary.ndjson", "export-summary"}};
+    std::set<std::string> seen;
+    ArchiveReader reader(dir / "out/site-000001.tar.zst");
+    ArchiveReader::Entry e;
+    while (reader.next(e)) {
+        std::string file = fs::path(e.name).filename().string();
+        if (!schema_of.count(file)) continue;
+        seen.insert(file);
+        std::string schema = test::slurp(fs::path(EDGECTL_SOURCE_DIR) / "schemas" / (schema_of.at(file) + ".schema.json"));
+        std::istringstream lines(reader.read_all(1 << 24));
+        std::size_t n = 0;
+        for (std::string line; std::getline(lines, line); ++n) {
+            INFO(file << " line " << n + 1);
+            CHECK(schema_problem(schema, Json::parse(line)) == "");
+        }
+        CHECK(n > 0);
+    }
+    CHECK(seen.size() == schema_of.size());
 }
