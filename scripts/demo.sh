@@ -59,10 +59,15 @@ step "5. Score every new item on this CPU"
 run score
 
 step "6. Export insights and anomalies to the removable disk"
-run export --to "$dir/exports"
-run verify "$dir/exports"/*.tar.zst
+run export --to "$dir/exports" --include anomalies,insights,items,quarantine,summary
 
-step "7. Where things stand"
+step "7. Receiving side: the archive is intact and from this site"
+"$edgectl" site-key > "$dir/site.pub"
+run verify --key "$dir/site.pub" "$dir/exports"/*.tar.zst
+echo "\$ minisign -Vm sample-site-000001.tar.zst -p site.pub"
+minisign -Vm "$dir/exports/sample-site-000001.tar.zst" -p "$dir/site.pub"
+
+step "8. Where things stand"
 run status
 db="$dir/store/edgectl.db"
 echo

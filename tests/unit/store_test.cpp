@@ -61,3 +61,22 @@ TEST_CASE_METHOD(test::TempDirFixture, "store: a store newer than this build is 
     { Store store = Store::init(dir / "s", "x"); store.db().exec("PRAGMA user_version = 99"); }
     CHECK_THROWS_WITH(Store::open(dir / "s"), Catch::Contains("newer than this edgectl understands"));
 }
+
+namespace edgectl::embedded {
+extern const std::string_view store_v1_sql;
+}
+
+TEST_CASE_METHOD(test::TempDirFixture, "store: a version 1 store is migrated forward on open, its rows kept") {
+    fs::create_directories(dir / "s");
+    {
+        Db db = Db::open(dir / "s/edgectl.db", true);
+        db.exec(embedded::store_v1_sql);
+        db.exec("PRAGMA user_version = 1; INSERT INTO meta VALUES ('site', 'old');"
+                "INSERT INTO items (source_key, source, line, ingested_at, payload) VALUES ('k:1', 'f', 2, 't', '{}')");
+    }
+    Store store = Store::open(dir / "s");
+    CHECK(store.db().user_version() == 2);
+    CHECK(store.site() == "old");
+    CHECK(query_int(store.db(), "SELECT count(*) FROM items WHERE export_seq IS NULL") == 1);
+    CHECK(query_int(store.db(), "SELECT count(*) FROM pragma_table_info('exports') WHERE name = 'plan'") == 1);
+}
