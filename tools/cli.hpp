@@ -5,6 +5,7 @@
 
 #include "error.hpp"
 #include "ndjson.hpp"
+#include "store.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -38,6 +39,9 @@ public:
 private:
     std::vector<std::pair<CLI::App*, Action>> table_;
 };
+
+/// Opens the store the global options name (--store, $EDGECTL_STORE, the default).
+Store open_store(const Globals& g);
 
 /// Prints one JSON document on stdout (for --json).
 void print_json(const Json& doc);

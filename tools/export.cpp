@@ -43,7 +43,7 @@ void add_export(CLI::App& app, Globals& g, Commands& commands) {
     commands.add(cmd, [&g, o] {
         if (!o->max_bytes.empty()) o->core.max_bytes = parse_size(o->max_bytes);
         o->core.include = split_list(o->include);
-        Store store = Store::open(resolve_store_root(g.store));
+        Store store = open_store(g);
         auto lock = store.lock("export");
         ExportResult r = export_next(store, o->core);
         if (g.json) {
@@ -72,7 +72,7 @@ void add_exports(CLI::App& app, Globals& g, Commands& commands) {
     cmd->require_subcommand(1);
     auto* list = cmd->add_subcommand("list", "every export: sequence, volume, rows, bytes, state, acknowledgement");
     commands.add(list, [&g] {
-        Store store = Store::open(resolve_store_root(g.store));
+        Store store = open_store(g);
         auto exports = list_exports(store.db());
         if (g.json) {
             print_json(to_json(exports));
@@ -92,7 +92,7 @@ void add_ack(CLI::App& app, Globals& g, Commands& commands) {
     auto* cmd = app.add_subcommand("ack", "record that the receiving side confirmed these exports");
     cmd->add_option("SEQ", *seqs, "export sequence numbers")->required();
     commands.add(cmd, [&g, seqs] {
-        Store store = Store::open(resolve_store_root(g.store));
+        Store store = open_store(g);
         auto lock = store.lock("export");
         ack_exports(store.db(), *seqs);
         if (g.json) print_json({{"acked", *seqs}});
@@ -111,7 +111,7 @@ void add_purge(CLI::App& app, Globals& g, Commands& commands) {
     cmd->add_option("--older-than", o->days, "age in days")->required()->type_name("DAYS");
     cmd->add_flag("--force", o->force, "also delete rows never exported or not acknowledged");
     commands.add(cmd, [&g, o] {
-        Store store = Store::open(resolve_store_root(g.store));
+        Store store = open_store(g);
         auto lock = store.lock("export");
         PurgeResult r = purge(store, o->days, o->force);
         if (g.json)

@@ -11,7 +11,7 @@ void add_import_model(CLI::App& app, Globals& g, Commands& commands) {
     cmd->add_flag("--allow-unsigned", o->allow_unsigned, "accept a package that carries no signature");
     cmd->add_flag("--allow-downgrade", o->allow_downgrade, "accept a version older than the active one");
     commands.add(cmd, [&g, o] {
-        Store store = Store::open(resolve_store_root(g.store));
+        Store store = open_store(g);
         auto lock = store.lock("import-model");
         ImportResult r = import_model(store, *o);
         if (g.json) {

@@ -13,7 +13,7 @@ void add_ingest(CLI::App& app, Globals& g, Commands& commands) {
     cmd->add_option("PATH", *paths, "files or directories")->required();
     commands.add(cmd, [&g, o, paths] {
         o->paths.assign(paths->begin(), paths->end());
-        Store store = Store::open(resolve_store_root(g.store));
+        Store store = open_store(g);
         auto lock = store.lock("ingest");
         IngestResult r = ingest(store, *o);
         if (g.json) {

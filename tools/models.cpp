@@ -9,7 +9,7 @@ void add_models(CLI::App& app, Globals& g, Commands& commands) {
 
     auto* list = cmd->add_subcommand("list", "list installed model versions");
     commands.add(list, [&g] {
-        Store store = Store::open(resolve_store_root(g.store));
+        Store store = open_store(g);
         auto models = list_models(store.db());
         if (g.json) {
             print_json(to_json(models));
@@ -27,7 +27,7 @@ void add_models(CLI::App& app, Globals& g, Commands& commands) {
     activate->add_option("MODEL", *ref, "NAME@VERSION")->required();
     commands.add(activate, [&g, ref] {
         auto [name, version] = parse_model_ref(*ref);
-        Store store = Store::open(resolve_store_root(g.store));
+        Store store = open_store(g);
         auto lock = store.lock("import-model");
         activate_model(store.db(), name, version);
         if (g.json) print_json({{"name", name}, {"version", version}, {"active", true}});
@@ -39,7 +39,7 @@ void add_models(CLI::App& app, Globals& g, Commands& commands) {
     auto* rollback = cmd->add_subcommand("rollback", "make the previously active version of NAME active again");
     rollback->add_option("NAME", *model, "model name")->required();
     commands.add(rollback, [&g, model] {
-        Store store = Store::open(resolve_store_root(g.store));
+        Store store = open_store(g);
         auto lock = store.lock("import-model");
         std::string version = rollback_model(store.db(), *model);
         if (g.json) print_json({{"name", *model}, {"version", version}, {"active", true}});
@@ -52,7 +52,7 @@ void add_models(CLI::App& app, Globals& g, Commands& commands) {
     remove->add_option("MODEL", *victim, "NAME@VERSION")->required();
     commands.add(remove, [&g, victim] {
         auto [name, version] = parse_model_ref(*victim);
-        Store store = Store::open(resolve_store_root(g.store));
+        Store store = open_store(g);
         auto lock = store.lock("import-model");
         remove_model(store, name, version);
         if (g.json) print_json({{"name", name}, {"version", version}, {"removed", true}});

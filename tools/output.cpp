@@ -5,6 +5,8 @@
 
 namespace edgectl::cli {
 
+Store open_store(const Globals& g) { return Store::open(resolve_store_root(g.store)); }
+
 void print_json(const Json& doc) { std::cout << doc.dump(2) << '\n'; }
 
 void say(const Globals& g, const std::string& line) {

@@ -11,7 +11,7 @@ void add_score(CLI::App& app, Globals& g, Commands& commands) {
     cmd->add_option("--threads", o->threads, "LibTorch threads")->capture_default_str();
     cmd->add_option("--limit", o->limit, "score at most N items per model (0: all)")->capture_default_str();
     commands.add(cmd, [&g, o] {
-        Store store = Store::open(resolve_store_root(g.store));
+        Store store = open_store(g);
         auto lock = store.lock("score");
         ScoreResult r = score(store, *o);
         if (g.json) {

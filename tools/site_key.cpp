@@ -9,7 +9,7 @@ namespace edgectl::cli {
 void add_site_key(CLI::App& app, Globals& g, Commands& commands) {
     auto* cmd = app.add_subcommand("site-key", "print the site's public key, which verifies its exports");
     commands.add(cmd, [&g] {
-        Store store = Store::open(resolve_store_root(g.store));
+        Store store = open_store(g);
         fs::path pub = store.site_public_key_path();
         if (!fs::exists(pub)) throw Error("the store has no site key yet; the next 'edgectl export' creates it");
         std::string text = read_file(pub, 4096);

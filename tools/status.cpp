@@ -6,7 +6,7 @@ namespace edgectl::cli {
 void add_status(CLI::App& app, Globals& g, Commands& commands) {
     auto* cmd = app.add_subcommand("status", "counts, backlog, active models, last export, disk use");
     commands.add(cmd, [&g] {
-        Store store = Store::open(resolve_store_root(g.store));
+        Store store = open_store(g);
         StatusReport r = status(store);
         if (g.json) {
             print_json(to_json(r));

@@ -16,7 +16,7 @@ void add_trust(CLI::App& app, Globals& g, Commands& commands) {
     add->add_option("FILE", a->file, "the public key file (.pub)")->required()->check(CLI::ExistingFile);
     add->add_option("--name", a->name, "a name for it (default: its key id)");
     commands.add(add, [&g, a] {
-        Store store = Store::open(resolve_store_root(g.store));
+        Store store = open_store(g);
         TrustedKey k = trust_add(store, a->file, a->name);
         if (g.json) print_json({{"name", k.name}, {"key_id", k.key_id}});
         else say(g, "trusting key " + k.key_id + " as '" + k.name + "'");
@@ -25,7 +25,7 @@ void add_trust(CLI::App& app, Globals& g, Commands& commands) {
 
     auto* list = cmd->add_subcommand("list", "list trusted keys");
     commands.add(list, [&g] {
-        Store store = Store::open(resolve_store_root(g.store));
+        Store store = open_store(g);
         auto keys = trusted_keys(store);
         if (g.json) print_json(to_json(keys));
         else if (keys.empty()) say(g, "no trusted keys: every signed package will be refused");
@@ -38,7 +38,7 @@ void add_trust(CLI::App& app, Globals& g, Commands& commands) {
     auto* remove = cmd->add_subcommand("remove", "stop trusting a key");
     remove->add_option("NAME", *who, "the key's name or key id")->required();
     commands.add(remove, [&g, who] {
-        Store store = Store::open(resolve_store_root(g.store));
+        Store store = open_store(g);
         TrustedKey k = trust_remove(store, *who);
         if (g.json) print_json({{"name", k.name}, {"key_id", k.key_id}, {"removed", true}});
         else say(g, "no longer trusting key " + k.key_id + " ('" + k.name + "')");
