@@ -82,7 +82,8 @@ struct CategorySql {
 
 const std::string insight_columns =
     "SELECT i.id, i.item_id, it.source, it.source_key, i.model, i.model_version, i.label, i.score, i.probabilities, "
-    "i.anomaly, i.scored_at, it.ingested_at, it.payload FROM insights i JOIN items it ON it.id = i.item_id ";
+    "i.anomaly, i.scored_at, it.ingested_at, it.payload, i.model_digest FROM insights i "
+    "JOIN items it ON it.id = i.item_id ";
 
 CategorySql insight_sql(int anomaly) {
     std::string a = std::to_string(anomaly);
@@ -136,7 +137,8 @@ RowLines serialise(const std::string& category, const Statement& s, const std::s
                        {"model_version", s.column_text(5)}, {"label", optional_text(s, 6)},
                        {"score", s.column_double(7)},
                        {"probabilities", s.column_is_null(8) ? Json() : Json::parse(s.column_view(8))},
-                       {"anomaly", s.column_int(9) != 0}, {"scored_at", s.column_text(10)}};
+                       {"anomaly", s.column_int(9) != 0}, {"scored_at", s.column_text(10)},
+                       {"model_digest", optional_text(s, 13)}};
         r.lines.emplace_back("data/insights.ndjson", record.dump());
         r.model = s.column_text(4);
         r.version = s.column_text(5);

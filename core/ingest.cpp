@@ -3,10 +3,12 @@
 #include "csv.hpp"
 #include "error.hpp"
 #include "log.hpp"
+#include "policy.hpp"
 #include "sha256.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <chrono>
 #include <set>
 
 namespace edgectl {
@@ -16,11 +18,11 @@ namespace {
 class FileIngester {
 public:
     FileIngester(Store& store, const fs::path& path, std::string source, std::string digest,
-                 std::string format, std::size_t batch)
+                 std::string format, std::size_t batch, const Policy* policy)
         : db_(store.db()), path_(path), source_(std::move(source)), digest_(std::move(digest)),
-          format_(std::move(format)), batch_(batch), now_(now_utc()),
-          add_item_(db_, "INSERT INTO items (source_key, source, line, ingested_at, payload) "
-                         "VALUES (?, ?, ?, ?, ?) ON CONFLICT (source_key) DO NOTHING"),
+          format_(std::move(format)), batch_(batch), now_(now_utc()), policy_(policy),
+          add_item_(db_, "INSERT INTO items (source_key, source, line, ingested_at, payload, policy_digest) "
+                         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source_key) DO NOTHING"),
           add_quarantine_(db_, "INSERT INTO quarantine (stage, source, line, source_key, reason, raw, created_at) "
                                "VALUES ('ingest', ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING") {}
 
@@ -52,21 +54,27 @@ private:
 
     std::string key(std::size_t ordinal) const { return digest_ + ":" + std::to_string(ordinal); }
 
-    void add_item(std::size_t ordinal, std::size_t line, const Json& payload) {
+    void add_item(std::size_t ordinal, std::size_t line, Json& payload) {
         std::string text;
         try {
+            if (policy_) policy_->apply(payload);  // scrubbed before anything of it is written
             text = dump_json(payload);
         } catch (const Error&) {
             return quarantine(ordinal, line, "text is not valid UTF-8", "");
         }
-        add_item_.bind(1, key(ordinal)).bind(2, source_).bind(3, std::int64_t(line)).bind(4, now_).bind(5, text).run();
+        add_item_.bind(1, key(ordinal)).bind(2, source_).bind(3, std::int64_t(line)).bind(4, now_).bind(5, text);
+        add_item_.bind(6, policy_ ? policy_->digest() : std::string()).run();
         result_.added += db_.changes();
         counted();
     }
 
     void quarantine(std::size_t ordinal, std::size_t line, const std::string& reason, const std::string& raw) {
         add_quarantine_.bind(1, source_).bind(2, std::int64_t(line)).bind(3, key(ordinal)).bind(4, reason);
-        add_quarantine_.bind(5, raw).bind(6, now_).run();
+        // A record that did not parse cannot be scrubbed field by field: under a policy its text is
+        // withheld, so that personal data never reaches the store through quarantine.
+        if (policy_ || raw.empty()) add_quarantine_.bind(5, std::nullopt);
+        else add_quarantine_.bind(5, raw);
+        add_quarantine_.bind(6, now_).run();
         ++result_.quarantined;
         counted();
     }
@@ -135,6 +143,7 @@ private:
     std::string source_, digest_, format_;
     std::size_t batch_;
     std::string now_;
+    const Policy* policy_;
     Statement add_item_, add_quarantine_;
     std::optional<Transaction> tx_;
     std::size_t pending_ = 0;
@@ -180,6 +189,31 @@ std::vector<fs::path> expand(const std::vector<fs::path>& paths) {
     return files;
 }
 
+// True for a file still being written: named *.partial / *.tmp, or modified within `settle` seconds.
+bool still_being_written(const fs::path& path, double settle) {
+    if (is_ignored_name(path)) return true;
+    auto age = fs::file_time_type::clock::now() - fs::last_write_time(path);
+    return std::chrono::duration<double>(age).count() < settle;
+}
+
+// Moves an ingested file out of the inbox, keeping its name (with a numbered suffix if taken).
+fs::path move_out(const fs::path& path, const fs::path& dir) {
+    fs::path target = dir / path.filename();
+    for (int n = 1; fs::exists(target); ++n) target = dir / (path.filename().string() + "." + std::to_string(n));
+    std::error_code ec;
+    fs::rename(path, target, ec);
+    if (ec == std::errc::cross_device_link) {
+        fs::copy_file(path, target);
+        File copy = File::open_read(target);
+        copy.sync();
+        fs::remove(path);
+    } else if (ec) {
+        throw Error("cannot move '" + path.string() + "' to '" + dir.string() + "': " + ec.message());
+    }
+    fsync_dir(dir);
+    return target;
+}
+
 bool already_ingested(Db& db, const std::string& digest) {
     Statement stmt(db, "SELECT complete FROM sources WHERE digest = ?");
     stmt.bind(1, digest);
@@ -212,11 +246,19 @@ Json csv_cell_value(const std::string& cell) {
 
 IngestResult ingest(Store& store, const IngestOptions& options) {
     IngestResult result;
+    std::optional<Policy> policy;
+    if (!options.policy.empty()) policy = Policy::load(options.policy, read_file(store.secret_path(), 4096));
+    bool inbox = !options.move_to.empty();
+    if (inbox) require(fs::is_directory(options.move_to), "--move-to '" + options.move_to.string() + "' is not a directory");
     for (const auto& path : expand(options.paths)) {
         IngestFileResult file;
+        if (inbox && still_being_written(path, options.settle_seconds)) {
+            result.files.push_back({path.string(), "deferred", "still being written; left for the next run", 0, 0, 0, ""});
+            continue;
+        }
         std::string format = format_of(path, options.format);
         if (format.empty()) {
-            file = {path.string(), "rejected", "unknown file type (use --format csv or ndjson)"};
+            file = {path.string(), "rejected", "unknown file type (use --format csv or ndjson)", 0, 0, 0, ""};
             log::warning("skipping '" + path.string() + "': " + file.reason);
             ++result.rejected_files;
             result.files.push_back(file);
@@ -224,12 +266,15 @@ IngestResult ingest(Store& store, const IngestOptions& options) {
         }
         std::string digest = sha256_file(path);
         if (already_ingested(store.db(), digest)) {
-            file = {path.string(), "unchanged", ""};
+            file = {path.string(), "unchanged", "", 0, 0, 0, ""};
         } else {
             std::string source = options.source.empty() ? path.string() : options.source;
-            file = FileIngester(store, path, source, digest, format, options.batch).run();
+            file = FileIngester(store, path, source, digest, format, options.batch, policy ? &*policy : nullptr).run();
             file.path = path.string();
         }
+        // Only now, with every record committed, does the file leave the inbox. Killed before this,
+        // the next run finds it 'unchanged' and moves it.
+        if (inbox) file.moved_to = move_out(path, options.move_to).string();
         log::debug("ingested '" + path.string() + "': " + std::to_string(file.added) + " items added");
         result.added += file.added;
         result.quarantined += file.quarantined;
@@ -242,7 +287,8 @@ Json to_json(const IngestResult& result) {
     Json files = Json::array();
     for (const auto& f : result.files)
         files.push_back({{"path", f.path}, {"status", f.status}, {"reason", f.reason}, {"records", f.records},
-                         {"added", f.added}, {"quarantined", f.quarantined}});
+                         {"added", f.added}, {"quarantined", f.quarantined},
+                         {"moved_to", f.moved_to.empty() ? Json() : Json(f.moved_to)}});
     return {{"added", result.added}, {"quarantined", result.quarantined},
             {"rejected_files", result.rejected_files}, {"files", files}};
 }

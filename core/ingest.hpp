@@ -18,15 +18,19 @@ struct IngestOptions {
     std::string source;           ///< source name for every item; empty: each file's path
     std::string format = "auto";  ///< auto (by extension), csv or ndjson
     std::size_t batch = 10000;    ///< records per transaction
+    fs::path policy;              ///< PII policy file; empty: store records as they are
+    fs::path move_to;             ///< inbox mode: move each file here once its records are committed
+    double settle_seconds = 5;    ///< inbox mode: leave files modified more recently than this
 };
 
 struct IngestFileResult {
     std::string path;
-    std::string status;  ///< ingested, unchanged (already ingested), rejected
+    std::string status;  ///< ingested, unchanged (already ingested), rejected, deferred (still being written)
     std::string reason;  ///< why it was rejected
     std::int64_t records = 0;
     std::int64_t added = 0;
     std::int64_t quarantined = 0;
+    std::string moved_to;  ///< inbox mode: where the file went
 };
 
 struct IngestResult {

@@ -6,6 +6,7 @@
 #include "registry.hpp"
 #include "sha256.hpp"
 
+#include <chrono>
 #include <optional>
 
 namespace edgectl {
@@ -36,7 +37,7 @@ public:
         : db_(store.db()), m_(m), o_(o), model_(load_installed(m)),
           next_(db_, "SELECT id, source, source_key, line, payload FROM items WHERE id > ? ORDER BY id LIMIT ?"),
           add_insight_(db_, "INSERT INTO insights (item_id, model, model_version, label, score, probabilities, anomaly, "
-                            "scored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
+                            "scored_at, model_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
           add_quarantine_(db_, "INSERT INTO quarantine (stage, source, line, source_key, item_id, model, model_version, "
                                "reason, created_at) VALUES ('score', ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
           progress_(db_, "INSERT INTO score_progress (model, model_version, last_item_id) VALUES (?, ?, ?) "
@@ -48,11 +49,17 @@ public:
         cursor_ = cursor.step() ? cursor.column_int(0) : 0;
     }
 
-    ModelScoreResult run() {
+    /// Scores until done, the limit, or the deadline (checked at batch boundaries); returns true
+    /// when it stopped for the deadline.
+    ModelScoreResult run(std::chrono::steady_clock::time_point deadline, bool& out_of_time) {
         std::optional<Transaction> tx;
         std::size_t in_tx = 0;
         std::int64_t budget = o_.limit > 0 ? o_.limit : INT64_MAX;
         while (budget > 0) {
+            if (std::chrono::steady_clock::now() >= deadline) {
+                out_of_time = true;
+                break;
+            }
             if (!tx) tx.emplace(db_);
             std::size_t n = score_batch(std::size_t(std::min<std::int64_t>(budget, std::int64_t(o_.batch))));
             if (n == 0) break;
@@ -111,7 +118,7 @@ private:
             add_insight_.bind(5, p.score);
             if (p.probabilities.empty()) add_insight_.bind(6, std::nullopt);
             else add_insight_.bind(6, Json(p.probabilities).dump());
-            add_insight_.bind(7, p.anomaly ? 1 : 0).bind(8, now).run();
+            add_insight_.bind(7, p.anomaly ? 1 : 0).bind(8, now).bind(9, m_.digest).run();
             ++result_.scored;
             result_.anomalies += p.anomaly;
         }
@@ -148,8 +155,12 @@ ScoreResult score(Store& store, const ScoreOptions& o) {
     auto models = active_models(store, o.model);
     if (models.empty()) log::warning("no active model: import one with 'edgectl import-model PACKAGE --activate'");
     ScoreResult result;
+    auto deadline = o.time_budget > 0
+                        ? std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                                 std::chrono::duration<double>(o.time_budget))
+                        : std::chrono::steady_clock::time_point::max();
     for (const auto& m : models) {
-        result.models.push_back(ModelScorer(store, m, o).run());
+        result.models.push_back(ModelScorer(store, m, o).run(deadline, result.out_of_time));
         log::debug("scored with " + m.name + "@" + m.version);
     }
     return result;
@@ -160,7 +171,7 @@ Json to_json(const ScoreResult& r) {
     for (const auto& m : r.models)
         models.push_back({{"model", m.name}, {"version", m.version}, {"scored", m.scored},
                           {"anomalies", m.anomalies}, {"quarantined", m.quarantined}});
-    return {{"models", models}};
+    return {{"models", models}, {"out_of_time", r.out_of_time}};
 }
 
 } // namespace edgectl

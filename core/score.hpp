@@ -19,6 +19,7 @@ struct ScoreOptions {
     int threads = 1;                ///< LibTorch intra-op threads
     std::int64_t limit = 0;         ///< at most this many items per model; 0: no limit
     std::size_t commit_rows = 4096; ///< items per transaction
+    double time_budget = 0;         ///< seconds; stop at the first batch boundary past it (0: none)
 };
 
 struct ModelScoreResult {
@@ -30,6 +31,7 @@ struct ModelScoreResult {
 
 struct ScoreResult {
     std::vector<ModelScoreResult> models;
+    bool out_of_time = false;  ///< stopped by --time-budget with items left
     bool partial() const;
 };
 

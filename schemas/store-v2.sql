@@ -16,3 +16,8 @@ ALTER TABLE exports ADD COLUMN volumes INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE exports ADD COLUMN plan TEXT;
 ALTER TABLE exports ADD COLUMN counts TEXT;
 ALTER TABLE exports ADD COLUMN acked_at TEXT;
+
+-- Lineage: the digest of the model package that produced an insight, and the digest of the PII
+-- policy an item was scrubbed with ('' when none).
+ALTER TABLE insights ADD COLUMN model_digest TEXT;
+ALTER TABLE items ADD COLUMN policy_digest TEXT NOT NULL DEFAULT '';

@@ -10,6 +10,12 @@ void add_ingest(CLI::App& app, Globals& g, Commands& commands) {
     cmd->add_option("--source", o->source, "source name recorded with every item (default: each file's path)");
     cmd->add_option("--format", o->format, "input format")->check(CLI::IsMember({"auto", "csv", "ndjson"}))
         ->capture_default_str();
+    cmd->add_option("--policy", o->policy, "PII policy (JSON) to scrub records with before storing them")
+        ->check(CLI::ExistingFile)->type_name("FILE");
+    cmd->add_option("--move-to", o->move_to, "inbox mode: move each file here once its records are committed")
+        ->type_name("DIR");
+    cmd->add_option("--settle", o->settle_seconds, "inbox mode: leave files modified in the last N seconds")
+        ->capture_default_str()->type_name("SECONDS");
     cmd->add_option("PATH", *paths, "files or directories")->required();
     commands.add(cmd, [&g, o, paths] {
         o->paths.assign(paths->begin(), paths->end());

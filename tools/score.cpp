@@ -10,6 +10,8 @@ void add_score(CLI::App& app, Globals& g, Commands& commands) {
     cmd->add_option("--batch", o->batch, "items per forward pass")->capture_default_str();
     cmd->add_option("--threads", o->threads, "LibTorch threads")->capture_default_str();
     cmd->add_option("--limit", o->limit, "score at most N items per model (0: all)")->capture_default_str();
+    cmd->add_option("--time-budget", o->time_budget, "stop at the first batch boundary after this many seconds")
+        ->type_name("SECONDS");
     commands.add(cmd, [&g, o] {
         Store store = open_store(g);
         auto lock = store.lock("score");
@@ -20,6 +22,7 @@ void add_score(CLI::App& app, Globals& g, Commands& commands) {
             for (const auto& m : r.models)
                 say(g, m.name + "@" + m.version + ": scored " + std::to_string(m.scored) + " items, " +
                            std::to_string(m.anomalies) + " anomalies, " + std::to_string(m.quarantined) + " quarantined");
+            if (r.out_of_time) say(g, "stopped at the time budget; the next run goes on from here");
         }
         return r.partial() ? Exit::partial : Exit::ok;
     });
