@@ -52,6 +52,10 @@ std::optional<Json> parse_json(std::string_view text, std::string& why) {
     } catch (const Json::parse_error& e) {
         why = "invalid JSON at byte " + std::to_string(e.byte);
         return std::nullopt;
+    } catch (const Json::out_of_range&) {
+        // e.g. 1e400: found by fuzzing; it used to escape and abort the whole ingest.
+        why = "a number in the JSON is out of range";
+        return std::nullopt;
     }
 }
 

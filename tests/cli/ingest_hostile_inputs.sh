@@ -16,6 +16,7 @@ printf 'a,b,a\n1,2,3\n' > "$d/dupe.csv"                                  # dupli
 printf 'a,b\n1,1e999\n2,123456789012345678901234567890\n' > "$d/huge.csv" # huge numbers (kept as text)
 python3 -c "print('{\"a\":' + '[' * 5000 + ']' * 5000 + '}'); print('{\"a\":2}')" > "$d/deep.ndjson"
 printf '[1,2]\n"text"\n{"ok":true}\n' > "$d/notobj.ndjson"              # JSON that is not an object
+printf '{"a":1e400}\n{"a":3}\n' > "$d/huge.ndjson"                        # a number beyond double (found by fuzzing)
 
 expect_exit 3 "$EDGECTL" ingest "$d"
 reason() { sql "SELECT reason FROM quarantine WHERE source = '$d/$1' ORDER BY line LIMIT 1 OFFSET ${2:-0}"; }
@@ -30,9 +31,10 @@ assert_eq "$(reason dupe.csv)" "duplicate column name 'a' in header row" "dupe.c
 assert_eq "$(reason deep.ndjson)" "JSON nested deeper than 64 levels" "deep.ndjson"
 assert_eq "$(reason notobj.ndjson)" "expected a JSON object, found array" "notobj.ndjson"
 assert_eq "$(reason notobj.ndjson 1)" "expected a JSON object, found string" "notobj.ndjson"
+assert_eq "$(reason huge.ndjson)" "a number in the JSON is out of range" "huge.ndjson"
 # The good records of every file made it; huge numbers stay text rather than turning into inf.
-assert_eq "$(sql "SELECT count(*) FROM items")" 10 "items ingested"
+assert_eq "$(sql "SELECT count(*) FROM items")" 11 "items ingested"
 assert_eq "$(sql "SELECT json_extract(payload, '$.b') FROM items WHERE source = '$d/huge.csv' ORDER BY line LIMIT 1")" "1e999" "huge number"
 # (the two empty files have the same digest: one source)
-assert_eq "$(sql "SELECT count(*) FROM sources WHERE complete = 1")" 11 "files completed"
+assert_eq "$(sql "SELECT count(*) FROM sources WHERE complete = 1")" 12 "files completed"
 echo ok
