@@ -101,9 +101,7 @@ std::string extract_features(const ModelSpec& spec, const Json& payload, float* 
             return "field '" + name + "' is " + std::string(it->is_null() ? "null" : it->type_name()) + ", not a number";
         }
         if (!std::isfinite(value)) return "field '" + name + "' is not a finite number";
-        if (!spec.mean.empty()) value -= spec.mean[i];
-        if (!spec.std.empty()) value /= spec.std[i];
-        out[i] = static_cast<float>(value);
+        out[i] = standardised(spec, i, value);
     }
     return {};
 }

@@ -46,6 +46,13 @@ struct Prediction {
     bool anomaly = false;
 };
 
+/// The model's input value for field i: (value - mean) / std, as float32.
+inline float standardised(const ModelSpec& spec, std::size_t i, double value) {
+    if (!spec.mean.empty()) value -= spec.mean[i];
+    if (!spec.std.empty()) value /= spec.std[i];
+    return static_cast<float>(value);
+}
+
 /// Builds one input row from an item's payload: writes spec.fields.size() standardised floats to
 /// out. Returns an empty string, or why the item cannot be scored (missing field, not a number…).
 std::string extract_features(const ModelSpec& spec, const Json& payload, float* out);

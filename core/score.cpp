@@ -1,6 +1,7 @@
 #include "score.hpp"
 
 #include "error.hpp"
+#include "features.hpp"
 #include "log.hpp"
 #include "model.hpp"
 #include "registry.hpp"
@@ -34,7 +35,7 @@ struct Pending {
 class ModelScorer {
 public:
     ModelScorer(Store& store, const ActiveModel& m, const ScoreOptions& o)
-        : db_(store.db()), m_(m), o_(o), model_(load_installed(m)),
+        : db_(store.db()), m_(m), o_(o), model_(load_installed(m)), features_(m.spec),
           next_(db_, "SELECT id, source, source_key, line, payload FROM items WHERE id > ? ORDER BY id LIMIT ?"),
           add_insight_(db_, "INSERT INTO insights (item_id, model, model_version, label, score, probabilities, anomaly, "
                             "scored_at, model_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
@@ -88,10 +89,8 @@ private:
             ++consumed;
             Pending p{next_.column_int(0), next_.column_text(1), next_.column_text(2), next_.column_int(3)};
             cursor_ = p.item_id;
-            std::string why;
-            auto payload = parse_json_object(next_.column_view(4), why);
             input.values.resize((input.rows + 1) * width);
-            if (payload) why = extract_features(m_.spec, *payload, input.values.data() + input.rows * width);
+            std::string why = features_.extract(next_.column_view(4), input.values.data() + input.rows * width);
             if (!why.empty()) {
                 input.values.resize(input.rows * width);
                 quarantine(p, why, now);
@@ -134,6 +133,7 @@ private:
     const ActiveModel& m_;
     const ScoreOptions& o_;
     std::unique_ptr<Model> model_;
+    FeatureExtractor features_;
     Statement next_, add_insight_, add_quarantine_, progress_;
     std::int64_t cursor_ = 0;
     ModelScoreResult result_;
