@@ -8,7 +8,7 @@ packages=(
   libtorch-dev libopenblas0-pthread   # LibTorch; OpenBLAS instead of the ~6x slower reference BLAS
   libcli11-dev catch2 libsqlite3-dev libzstd-dev libarchive-dev libssl-dev libsodium-dev
   nlohmann-json3-dev libvalijson-dev libsimdjson-dev
-  sqlite3 zstd minisign python3       # used by the tests and the demo
+  sqlite3 zstd minisign python3 time  # used by the tests and the demo
 )
 
 missing=()

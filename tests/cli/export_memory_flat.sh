@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Export and verify stream: their peak memory does not grow with the size of the export
+# (2,000 vs 150,000 insights with their items). Memory, not time: it does not vary with load.
+source "$(dirname "$0")/lib.sh"
+[ -x /usr/bin/time ] || fail "/usr/bin/time is needed (scripts/setup.sh installs the 'time' package)"
+peak() { /usr/bin/time -f '%M' -o "$WORK/peak" "$@" >/dev/null 2>&1 || fail "failed: $*"; cat "$WORK/peak"; }
+declare -A export_kib verify_kib
+for n in 2000 150000; do
+    store="$WORK/store-$n"
+    EDGECTL_STORE="$store" expect_exit 0 "$EDGECTL" init --site mem
+    # Rows straight into the store's own schema: this measures export, not ingest or score.
+    sqlite3 "$store/edgectl.db" "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $n)
+        INSERT INTO items (source_key, source, line, ingested_at, payload)
+        SELECT printf('%064d:%d', 0, i), 'f', i, '2026-01-01T00:00:00Z', json_object('v', i, 'note', hex(randomblob(40)))
+        FROM c;
+        INSERT INTO insights (item_id, model, model_version, label, score, anomaly, scored_at)
+        SELECT id, 'm', '1.0.0', 'a', 0.5, id % 5 = 0, '2026-01-01T00:00:00Z' FROM items;"
+    mkdir "$WORK/out-$n"
+    export_kib[$n]=$(EDGECTL_STORE="$store" peak "$EDGECTL" export --to "$WORK/out-$n" --include anomalies,insights,items,summary)
+    verify_kib[$n]=$(EDGECTL_STORE="$store" peak "$EDGECTL" verify "$WORK/out-$n/mem-000001.tar.zst")
+done
+echo "export peak: ${export_kib[2000]} -> ${export_kib[150000]} KiB; verify peak: ${verify_kib[2000]} -> ${verify_kib[150000]} KiB"
+# 75x the rows (about 30 MB more if anything held them all) may cost at most 5% more memory.
+[ $((export_kib[150000] * 100)) -le $((export_kib[2000] * 105)) ] || fail "export memory grows with its size"
+[ $((verify_kib[150000] * 100)) -le $((verify_kib[2000] * 105)) ] || fail "verify memory grows with the archive's size"
+echo ok
