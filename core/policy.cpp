@@ -18,7 +18,9 @@ namespace {
 const std::map<std::string, std::pair<std::string, std::string>>& presets() {
     static const std::map<std::string, std::pair<std::string, std::string>> all = {
         {"email", {R"([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})", "[email]"}},
-        {"phone", {R"(\+?[0-9][0-9 ().-]{6,}[0-9])", "[phone]"}},
+        // At least 9 digits, at most two separators between them: a date (8 digits) or a time is
+        // not a phone number.
+        {"phone", {R"(\+?\(?[0-9](?:[ ().-]{0,2}[0-9]){8,14})", "[phone]"}},
         {"ipv4", {R"(\b[0-9]{1,3}(\.[0-9]{1,3}){3}\b)", "[ip]"}}};
     return all;
 }
