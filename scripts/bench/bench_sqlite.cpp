@@ -29,26 +29,14 @@
 #include <string>
 #include <vector>
 
+#include "timing.hpp"
+
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// CPU time of the whole process (every thread), to tell time spent computing from time spent
-// waiting (for fsync, say).
-double cpu_seconds() {
-    timespec t{};
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return double(t.tv_sec) + double(t.tv_nsec) * 1e-9;
-}
-
-void report(double seconds, double cpu, long items) {
-    std::printf("seconds=%.6f cpu_seconds=%.6f items=%ld items_per_s=%.1f\n", seconds, cpu, items,
-                double(items) / seconds);
-}
+using bench::Clock;
+using bench::cpu_seconds;
+using bench::report;
+using bench::seconds_since;
 
 struct Db {
     sqlite3* db = nullptr;
