@@ -472,9 +472,9 @@ minisign::SecretKey site_key(const Store& store) {
     return minisign::parse_secret_key(read_file(store.site_key_path(), 4096), store.site_key_path().string(), std::nullopt);
 }
 
-// Verifies an archive, writes its digest and signature beside it and gives it its final name.
-ExportedArchive place(Store& store, const Ledger& l, const fs::path& archive) {
-    BagReport report = verify_bag_archive(archive, nullptr);
+// Given an archive and its verification report, writes its digest and signature beside it and
+// gives it its final name.
+ExportedArchive place(Store& store, const Ledger& l, const fs::path& archive, const BagReport& report) {
     if (!report.ok()) throw Error("export '" + archive.string() + "' failed verification after writing: " + report.problems.front());
     ExportedArchive a;
     a.seq = l.seq;
@@ -523,15 +523,18 @@ void mark_exported(Db& db, const Ledger& l, const ExportedArchive& a, const std:
     tx.commit();
 }
 
-ExportedArchive finish(Store& store, const Ledger& l, const fs::path& archive) {
-    ExportedArchive a = place(store, l, archive);
-    mark_exported(store.db(), l, a, verify_bag_archive(a.path, nullptr).tagmanifest_sha256);
+// Places a verified archive and marks its rows. The one verification pass (the archive re-read
+// after writing) also yields the tag-manifest digest the ledger chains on.
+ExportedArchive finish(Store& store, const Ledger& l, const fs::path& archive, const BagReport& report) {
+    ExportedArchive a = place(store, l, archive, report);
+    mark_exported(store.db(), l, a, report.tagmanifest_sha256);
     return a;
 }
 
 // True when a bag found on the target is whole and is the very volume the ledger row describes.
-bool is_this_export(BagReport report, const Ledger& l) {
-    return report.ok() && report.info["Edgectl-Export-Nonce"] == l.nonce && report.base == l.name;
+bool is_this_export(const BagReport& report, const Ledger& l) {
+    auto nonce = report.info.find("Edgectl-Export-Nonce");
+    return report.ok() && nonce != report.info.end() && nonce->second == l.nonce && report.base == l.name;
 }
 
 // Volumes interrupted after their archive reached its final name are finished; others are dropped
@@ -546,8 +549,10 @@ std::vector<ExportedArchive> recover(Store& store) {
     for (const auto& l : pending) {
         ::unlink(partial_path(l.target, l.name).c_str());
         fs::path archive = archive_path(l.target, l.name);
-        if (fs::exists(archive) && is_this_export(verify_bag_archive(archive, nullptr), l)) {
-            done.push_back(finish(store, l, archive));
+        std::optional<BagReport> report;
+        if (fs::exists(archive)) report = verify_bag_archive(archive, nullptr);
+        if (report && is_this_export(*report, l)) {
+            done.push_back(finish(store, l, archive, *report));
             done.back().recovered = true;
             log::warning("finished export " + l.name + " left by an interrupted run");
             continue;
@@ -607,7 +612,7 @@ void write_volumes(Store& store, const ExportOptions& o, Planned& p, ExportResul
                 if (fs::file_size(partial) > v.budget)
                     throw Error("volume " + l.name + " came out at " + std::to_string(fs::file_size(partial)) +
                                 " bytes, over its budget of " + std::to_string(v.budget) + "; nothing was marked");
-                result.archives.push_back(finish(store, l, partial));
+                result.archives.push_back(finish(store, l, partial, verify_bag_archive(partial, nullptr)));
             } catch (...) {
                 ::unlink(partial.c_str());
                 throw;
@@ -651,7 +656,7 @@ ExportedArchive resend(Store& store, const ExportOptions& o) {
     files.insert(files.end(), v.payload.begin(), v.payload.end());
     fs::path partial = write_archive(l, v.dir.path(), files, o.level);
     try {
-        ExportedArchive a = place(store, l, partial);
+        ExportedArchive a = place(store, l, partial, verify_bag_archive(partial, nullptr));
         a.resent = true;
         return a;
     } catch (...) {
