@@ -7,12 +7,30 @@
 #include "fs.hpp"
 
 #include <map>
+#include <memory>
+#include <optional>
 #include <regex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace edgectl {
 
+/// The built-in redactions (a policy's "preset"). Each is specified by an ECMAScript regular
+/// expression, but run by a hand-written scanner: libstdc++'s backtracking std::regex was the largest
+/// item of ingest's profile.
+enum class Preset { email, phone, ipv4 };
+
+/// The preset's regular expression, compiled as a policy's own patterns are: what replace_preset
+/// must agree with (the unit tests compare them), and what runs when a replacement has a '$' format.
+std::regex preset_regex(Preset preset);
+
+/// Replaces each match of the preset in text by replacement, taken literally (no '$' formats):
+/// byte for byte what std::regex_replace(text, preset_regex(preset), replacement) gives. Linear
+/// time; returns false, leaving text alone, when nothing matched.
+bool replace_preset(Preset preset, std::string& text, std::string_view replacement);
+
+/// A parsed policy. It may be shared between threads: keyed_hash's cache is behind a mutex.
 class Policy {
 public:
     /// Parses and validates a policy (schemas/policy.schema.json); `secret` keys the hashes.
@@ -26,25 +44,46 @@ public:
     /// SHA-256 of the policy's canonical JSON: recorded with every item it scrubbed.
     const std::string& digest() const { return digest_; }
 
-    /// HMAC-SHA-256 of text with the site secret, as "hmac-sha256:<hex>".
+    /// HMAC-SHA-256 of text with the site secret, as "hmac-sha256:<hex>". Values up to 256 bytes are
+    /// cached (4096 of them at most): the same operator e-mail recurs on many records.
     std::string keyed_hash(std::string_view text) const;
 
+    /// What the policy does with one field, for scrubbing a CSV file column by column. keep also
+    /// means: strings go through the redactions.
+    enum class Action { keep, drop, hash, mask };
+    struct Rule {
+        Action action = Action::keep;
+        int keep_last = 4;  ///< mask
+    };
+    Rule rule_for(std::string_view field) const;
+    /// text with every UTF-8 character but the last keep_last replaced by '*'.
+    static std::string masked(std::string_view text, int keep_last);
+    /// text with every redaction applied.
+    std::string redact_string(const std::string& text) const;
+
 private:
+    Policy() = default;  // parse() makes the hasher: a Policy without one could not hash
+
     struct Field {
         std::string action;
         int keep_last = 4;
     };
     struct Redaction {
+        std::optional<Preset> preset;  ///< run by its scanner; otherwise `pattern` runs
         std::regex pattern;
         std::string replacement;
     };
+    /// keyed_hash's HMAC context and cache; shared by copies of the Policy (same secret).
+    class Hasher;
+
+    static Redaction make_redaction(const Json& item, const std::string& where);
     void redact(Json& value) const;
-    std::string redact_string(const std::string& text) const;
+    void redact_in_place(std::string& text) const;
 
     bool allowlist_ = false;
     std::map<std::string, Field> fields_;
     std::vector<Redaction> redactions_;
-    std::string secret_;
+    std::shared_ptr<Hasher> hasher_;
     std::string digest_;
 };
 
