@@ -8,7 +8,22 @@ namespace edgectl {
 
 void Db::Close::operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
 
+namespace {
+
+// Before the first connection: Debian's SQLite keeps allocator statistics by default, taking a
+// global mutex on every allocation; edgectl never reads them.
+void configure_once() {
+    static const bool done = [] {
+        sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+        return true;
+    }();
+    (void)done;
+}
+
+} // namespace
+
 Db Db::open(const std::filesystem::path& path, bool create) {
+    configure_once();
     sqlite3* raw = nullptr;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
     int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
@@ -24,6 +39,22 @@ Db Db::open(const std::filesystem::path& path, bool create) {
     db.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA trusted_schema = OFF");
     return db;
 }
+
+Db Db::open_reader(const std::filesystem::path& path) {
+    configure_once();
+    sqlite3* raw = nullptr;
+    int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+    Db db(raw);
+    if (rc != SQLITE_OK)
+        throw Error("cannot open database '" + path.string() + "': " +
+                    (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+    sqlite3_extended_result_codes(raw, 1);
+    sqlite3_busy_timeout(raw, 60'000);
+    db.exec("PRAGMA trusted_schema = OFF");
+    return db;
+}
+
+void Db::set_synchronous(Sync mode) { exec(mode == Sync::full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"); }
 
 void Db::exec(std::string_view sql) {
     std::string text(sql);

@@ -20,6 +20,16 @@ class Db {
 public:
     /// Opens (and with create, creates) the database; sets WAL, FULL sync, foreign keys, busy timeout.
     static Db open(const std::filesystem::path& path, bool create);
+    /// A second, read-only connection to an existing database, for a thread that only reads
+    /// (WAL lets it read while the main connection writes).
+    static Db open_reader(const std::filesystem::path& path);
+
+    /// full (the default): a commit is durable when it returns, through a power cut. normal: a
+    /// commit is atomic and survives a killed process, but a power cut may undo the last commits
+    /// (never corrupt the store) until the next full commit or checkpoint syncs the log. For runs
+    /// that are simply repeated after a power cut (ingest, score) and have their own sync points.
+    enum class Sync { normal, full };
+    void set_synchronous(Sync mode);
 
     Db(Db&&) noexcept = default;
     Db& operator=(Db&&) noexcept = default;

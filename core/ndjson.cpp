@@ -76,4 +76,57 @@ std::string dump_json(const Json& value) {
     }
 }
 
+bool append_json_string(std::string& out, std::string_view text) {
+    static constexpr char hex[] = "0123456789abcdef";
+    const std::size_t start = out.size();
+    out.push_back('"');
+    const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+    const auto* end = p + text.size();
+    while (p < end) {
+        unsigned char c = *p;
+        if (c >= 0x80) {
+            // Well-formed UTF-8 (Unicode 15, table 3-7): no overlong forms, no surrogates, <= U+10FFFF.
+            std::size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+            unsigned char lo = 0x80, hi = 0xBF;
+            if (c < 0xC2 || c > 0xF4) n = 0;
+            else if (c == 0xE0) lo = 0xA0;
+            else if (c == 0xED) hi = 0x9F;
+            else if (c == 0xF0) lo = 0x90;
+            else if (c == 0xF4) hi = 0x8F;
+            if (n == 0 || std::size_t(end - p) < n || p[1] < lo || p[1] > hi) {
+                out.resize(start);
+                return false;
+            }
+            for (std::size_t k = 2; k < n; ++k)
+                if ((p[k] & 0xC0) != 0x80) {
+                    out.resize(start);
+                    return false;
+                }
+            out.append(reinterpret_cast<const char*>(p), n);
+            p += n;
+            continue;
+        }
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if (c < 0x20) {
+                out += "\\u00";
+                out.push_back(hex[c >> 4]);
+                out.push_back(hex[c & 0xf]);
+            } else {
+                out.push_back(char(c));
+            }
+        }
+        ++p;
+    }
+    out.push_back('"');
+    return true;
+}
+
 } // namespace edgectl

@@ -43,4 +43,8 @@ std::optional<Json> parse_json_object(std::string_view text, std::string& why);
 /// Compact JSON text; throws Error if a string in it is not valid UTF-8.
 std::string dump_json(const Json& value);
 
+/// Appends text as a JSON string literal, escaped as dump_json escapes it; false (out unchanged
+/// past its old end) if text is not valid UTF-8.
+bool append_json_string(std::string& out, std::string_view text);
+
 } // namespace edgectl

@@ -47,3 +47,22 @@ TEST_CASE_METHOD(test::TempDirFixture, "ndjson: the line reader bounds line leng
     CHECK_FALSE(line.too_long);
     CHECK_FALSE(reader.next(line));
 }
+
+TEST_CASE("ndjson: append_json_string escapes as dump_json does and refuses invalid UTF-8") {
+    const std::vector<std::string> texts = {"", "plain", "quote \" and \\ backslash", "tab\tnew\nline\r",
+                                            std::string("nul \0 and \x1f \x7f", 14), "\b\f", "é ü 漢字 😀",
+                                            "\xEF\xBF\xBF", "\xF4\x8F\xBF\xBF"};
+    for (const auto& text : texts) {
+        std::string out = "x";
+        REQUIRE(append_json_string(out, text));
+        CHECK(out == "x" + dump_json(Json(text)));
+    }
+    // Overlong forms, surrogates, beyond U+10FFFF, truncated and stray continuation bytes.
+    for (std::string bad : {"\xC0\xAF", "\xE0\x80\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xF5\x80\x80\x80",
+                            "ok \xE2\x82", "\x80", "a\xFF"}) {
+        std::string out = "x";
+        CHECK_FALSE(append_json_string(out, bad));
+        CHECK(out == "x");
+        CHECK_THROWS(dump_json(Json(bad)));  // the same verdict as the JSON library's
+    }
+}
