@@ -80,10 +80,16 @@ struct CategorySql {
     std::string max_id;  ///< the upper end of a fresh plan
 };
 
+// An item's source name, source key and ingest time are its ingest's and its source file's. (The
+// view item_records shows the same for people; edgectl runs with trusted_schema off, which does
+// not let SQL in a view call the JSON functions.)
+const std::string item_joins = "JOIN ingests g ON g.id = it.ingest_id JOIN sources f ON f.id = g.source_id ";
+const std::string item_source = "g.name, f.digest || ':' || it.ordinal";
+
 const std::string insight_columns =
-    "SELECT i.id, i.item_id, it.source, it.source_key, i.model, i.model_version, i.label, i.score, i.probabilities, "
-    "i.anomaly, i.scored_at, it.ingested_at, it.payload, i.model_digest FROM insights i "
-    "JOIN items it ON it.id = i.item_id ";
+    "SELECT i.id, i.item_id, " + item_source + ", i.model, i.model_version, i.label, i.score, i.probabilities, "
+    "i.anomaly, i.scored_at, g.ingested_at, it.payload, i.model_digest, g.columns FROM insights i "
+    "JOIN items it ON it.id = i.item_id " + item_joins;
 
 CategorySql insight_sql(int anomaly) {
     std::string a = std::to_string(anomaly);
@@ -95,7 +101,8 @@ CategorySql insight_sql(int anomaly) {
             "SELECT coalesce(max(id), 0) FROM insights"};
 }
 
-const std::string item_columns = "SELECT it.id, it.source, it.source_key, it.line, it.ingested_at, it.payload FROM items it ";
+const std::string item_columns =
+    "SELECT it.id, " + item_source + ", it.line, g.ingested_at, it.payload, g.columns FROM items it " + item_joins;
 const std::string item_scored = " AND EXISTS (SELECT 1 FROM insights s WHERE s.item_id = it.id AND s.id <= ?3)";
 const std::string quarantine_columns =
     "SELECT id, stage, source, line, source_key, item_id, model, model_version, reason, raw, created_at FROM quarantine ";
@@ -119,6 +126,17 @@ const CategorySql& category_sql(const std::string& category) {
 }
 
 Json optional_text(const Statement& s, int col) { return s.column_is_null(col) ? Json() : Json(s.column_text(col)); }
+
+// An item's payload as an object: a CSV record's values are stored as an array in the order of its
+// ingest's columns.
+Json item_payload(const Statement& s, int payload, int columns) {
+    Json value = Json::parse(s.column_view(payload));
+    if (s.column_is_null(columns)) return value;
+    Json names = Json::parse(s.column_view(columns));
+    Json object = Json::object();
+    for (std::size_t i = 0; i < names.size() && i < value.size(); ++i) object[names[i].get<std::string>()] = value[i];
+    return object;
+}
 
 /// One row serialised: the lines it adds to which payload files.
 struct RowLines {
@@ -147,13 +165,13 @@ RowLines serialise(const std::string& category, const Statement& s, const std::s
         r.anomaly = s.column_int(9) != 0;
         if (r.anomaly) {
             record["ingested_at"] = s.column_text(11);
-            record["payload"] = Json::parse(s.column_view(12));
+            record["payload"] = item_payload(s, 12, 14);
             r.lines.emplace_back("data/anomalies.ndjson", record.dump());
         }
     } else if (category == "items") {
         Json record = {{"site", site}, {"item_id", r.id}, {"source", s.column_text(1)}, {"source_key", s.column_text(2)},
                        {"line", s.column_int(3)}, {"ingested_at", s.column_text(4)},
-                       {"payload", Json::parse(s.column_view(5))}};
+                       {"payload", item_payload(s, 5, 6)}};
         r.lines.emplace_back("data/items.ndjson", record.dump());
     } else {
         Json record = {{"site", site}, {"quarantine_id", r.id}, {"stage", s.column_text(1)}, {"source", s.column_text(2)},
@@ -773,7 +791,7 @@ PurgeResult purge(Store& store, double days, bool force) {
     r.insights = run("DELETE FROM insights WHERE scored_at < ?1 AND " + acked);
     r.quarantine = run("DELETE FROM quarantine WHERE created_at < ?1 AND " + acked);
     // An item goes only when nothing refers to it any more.
-    r.items = run("DELETE FROM items WHERE ingested_at < ?1 AND " + acked +
+    r.items = run("DELETE FROM items WHERE ingest_id IN (SELECT id FROM ingests WHERE ingested_at < ?1) AND " + acked +
                   " AND NOT EXISTS (SELECT 1 FROM insights s WHERE s.item_id = items.id)"
                   " AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.item_id = items.id)");
     tx.commit();

@@ -1,5 +1,7 @@
 #include "features.hpp"
 
+#include "ndjson.hpp"
+
 #include <simdjson.h>
 
 #include <cmath>
@@ -76,6 +78,54 @@ std::string FeatureExtractor::extract(std::string_view payload, float* out) {
     }
     for (std::size_t i = 0; i < m.seen.size(); ++i)
         if (!m.seen[i]) return "missing field '" + m.spec.fields[i] + "'";
+    return {};
+}
+
+FeatureExtractor::Layout FeatureExtractor::layout(std::string_view columns) const {
+    Layout l;
+    std::string why;
+    auto names = parse_json(columns, why);
+    if (!names || !names->is_array()) {
+        l.problem = "stored columns of the item's source are not a JSON array";
+        return l;
+    }
+    std::vector<char> found(impl_->spec.fields.size(), 0);
+    for (const auto& name : *names) {
+        auto it = name.is_string() ? impl_->index.find(name.get<std::string>()) : impl_->index.end();
+        if (it == impl_->index.end() || found[it->second]) {
+            l.field_of.push_back(-1);
+            continue;
+        }
+        l.field_of.push_back(int(it->second));
+        found[it->second] = 1;
+    }
+    for (std::size_t i = 0; i < found.size() && l.problem.empty(); ++i)
+        if (!found[i]) l.problem = "missing field '" + impl_->spec.fields[i] + "'";
+    return l;
+}
+
+std::string FeatureExtractor::extract(std::string_view payload, const Layout& layout, float* out) {
+    if (!layout.problem.empty()) return layout.problem;
+    Impl& m = *impl_;
+    m.buffer.assign(payload);
+    m.buffer.resize(payload.size() + simdjson::SIMDJSON_PADDING);
+    simdjson::ondemand::document doc;
+    simdjson::ondemand::array array;
+    if (m.parser.iterate(m.buffer.data(), payload.size(), m.buffer.size()).get(doc) || doc.get_array().get(array))
+        return "stored payload is not a JSON array";
+    std::size_t position = 0;
+    for (auto element : array) {
+        simdjson::ondemand::value v;
+        if (element.get(v)) return "stored payload is not valid JSON";
+        if (position >= layout.field_of.size()) return "stored payload has more values than its source has columns";
+        int field = layout.field_of[position++];
+        if (field < 0) continue;  // a column the model does not use: not even parsed
+        double value = 0;
+        const std::string& name = m.spec.fields[std::size_t(field)];
+        if (std::string why = m.number(v, name, value); !why.empty()) return why;
+        out[field] = standardised(m.spec, std::size_t(field), value);
+    }
+    if (position != layout.field_of.size()) return "stored payload has fewer values than its source has columns";
     return {};
 }
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace edgectl {
 
@@ -20,6 +21,16 @@ public:
 
     /// Writes spec.fields.size() floats to out; returns "" or why the item cannot be scored.
     std::string extract(std::string_view payload, float* out);
+
+    /// Where the model's fields are in array payloads with these columns (a JSON array of names,
+    /// as ingest records them for a CSV file).
+    struct Layout {
+        std::vector<int> field_of;  ///< per payload position: the model field it fills, or -1
+        std::string problem;        ///< why no payload with these columns can be scored, or ""
+    };
+    Layout layout(std::string_view columns) const;
+    /// The same for an array payload laid out as `layout` says.
+    std::string extract(std::string_view payload, const Layout& layout, float* out);
 
 private:
     struct Impl;

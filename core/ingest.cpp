@@ -3,6 +3,7 @@
 #include "csv.hpp"
 #include "error.hpp"
 #include "log.hpp"
+#include "pipe.hpp"
 #include "policy.hpp"
 #include "sha256.hpp"
 
@@ -14,95 +15,107 @@
 namespace edgectl {
 namespace {
 
-// Writes one file's records into the store, committing every `batch` records.
-class FileIngester {
-public:
-    FileIngester(Store& store, const fs::path& path, std::string source, std::string digest,
-                 std::string format, std::size_t batch, const Policy* policy)
-        : db_(store.db()), path_(path), source_(std::move(source)), digest_(std::move(digest)),
-          format_(std::move(format)), batch_(batch), now_(now_utc()), policy_(policy),
-          add_item_(db_, "INSERT INTO items (source_key, source, line, ingested_at, payload, policy_digest) "
-                         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source_key) DO NOTHING"),
-          add_quarantine_(db_, "INSERT INTO quarantine (stage, source, line, source_key, reason, raw, created_at) "
-                               "VALUES ('ingest', ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING") {}
+enum class Cell { null, number, string };
 
-    IngestFileResult run() {
-        begin();
-        Statement source(db_, "INSERT INTO sources (digest, name, path, format, ingested_at) VALUES (?, ?, ?, ?, ?) "
-                              "ON CONFLICT (digest) DO NOTHING");
-        source.bind(1, digest_).bind(2, source_).bind(3, path_.string()).bind(4, format_).bind(5, now_).run();
-        if (format_ == "csv") read_csv();
-        else read_ndjson();
-        Statement done(db_, "UPDATE sources SET complete = 1, records = ?, quarantined = ? WHERE digest = ?");
-        done.bind(1, result_.records).bind(2, result_.quarantined).bind(3, digest_).run();
-        tx_->commit();
-        result_.status = "ingested";
-        return result_;
+// What a CSV cell becomes in JSON: an empty cell null, a strict JSON number that a double can hold
+// a number (written as it was written), anything else a string (so "007" keeps its zeros).
+Cell classify(std::string_view cell) {
+    if (cell.empty()) return Cell::null;
+    // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+    std::size_t i = 0, n = cell.size();
+    auto digits = [&] {
+        std::size_t s = i;
+        while (i < n && cell[i] >= '0' && cell[i] <= '9') ++i;
+        return i > s;
+    };
+    if (cell[i] == '-') ++i;
+    bool ok = i < n;
+    if (ok && cell[i] == '0') ++i;
+    else ok = ok && digits();
+    if (ok && i < n && cell[i] == '.') { ++i; ok = digits(); }
+    bool exponent = ok && i < n && (cell[i] == 'e' || cell[i] == 'E');
+    if (exponent) {
+        ++i;
+        if (i < n && (cell[i] == '+' || cell[i] == '-')) ++i;
+        ok = digits();
     }
+    if (!ok || i != n) return Cell::string;
+    // Without an exponent only an absurdly long run of digits overflows a double.
+    if (exponent || n > 300) {
+        std::string copy(cell);
+        if (!std::isfinite(std::strtod(copy.c_str(), nullptr))) return Cell::string;  // scoring will say why
+    }
+    return Cell::number;
+}
+
+/// One record as the reading thread hands it to the writing one: a payload, or why not.
+struct Row {
+    std::size_t ordinal = 0;
+    std::size_t line = 0;
+    bool quarantined = false;
+    std::string text;  ///< the payload's JSON text, or the quarantine reason
+    std::string raw;   ///< quarantine only: the record's text (empty: withheld)
+};
+
+struct RowBatch {
+    std::vector<Row> rows;
+    std::size_t size = 0;
+    Row& next() {
+        if (size == rows.size()) rows.emplace_back();
+        return rows[size++];
+    }
+};
+
+constexpr std::size_t rows_per_handoff = 1024;
+
+// The reading side of one file: parses records, scrubs them with the policy and formats their
+// payloads. It runs on its own thread and never touches the store. Records up to `done` were
+// committed by an earlier run and are only counted.
+class RecordReader {
+public:
+    RecordReader(const fs::path& path, const std::string& format, const Policy* policy, std::size_t done)
+        : file_(File::open_read(path)), format_(format), policy_(policy), done_(done) {
+        if (format_ == "csv") csv_.emplace(file_);
+        else lines_.emplace(file_);
+    }
+
+    /// CSV: reads the header row. Returns false for an empty file; sets why for a bad header.
+    bool read_header(std::string& why, std::size_t& line, std::string& raw) {
+        CsvRecord header;
+        if (!csv_->next(header)) return false;
+        line = header.line;
+        raw = header.raw;
+        why = header_problem(header);
+        width_ = header.fields.size();
+        Json kept = Json::array();
+        for (std::size_t i = 0; i < header.fields.size() && why.empty(); ++i) {
+            Policy::Rule rule = policy_ ? policy_->rule_for(header.fields[i]) : Policy::Rule{};
+            if (rule.action == Policy::Action::drop) continue;
+            columns_.push_back({i, rule});
+            kept.push_back(header.fields[i]);
+        }
+        columns_json_ = kept.dump();
+        return true;
+    }
+
+    /// The JSON array of the payload's column names (CSV), or "" (NDJSON: payloads are objects).
+    const std::string& columns() const { return columns_json_; }
+
+    /// Fills batch with the next records; false once the file is exhausted and batch is empty.
+    bool fill(RowBatch& batch) {
+        batch.size = 0;
+        while (batch.size < rows_per_handoff && (csv_ ? next_csv(batch) : next_ndjson(batch))) {
+        }
+        return batch.size > 0;
+    }
+
+    std::size_t records() const { return ordinal_; }
 
 private:
-    void begin() { tx_.emplace(db_); pending_ = 0; }
-
-    void counted() {
-        ++result_.records;
-        if (++pending_ >= batch_) {
-            tx_->commit();
-            tx_.reset();
-            begin();
-        }
-    }
-
-    std::string key(std::size_t ordinal) const { return digest_ + ":" + std::to_string(ordinal); }
-
-    void add_item(std::size_t ordinal, std::size_t line, Json& payload) {
-        std::string text;
-        try {
-            if (policy_) policy_->apply(payload);  // scrubbed before anything of it is written
-            text = dump_json(payload);
-        } catch (const Error&) {
-            return quarantine(ordinal, line, "text is not valid UTF-8", "");
-        }
-        add_item_.bind(1, key(ordinal)).bind(2, source_).bind(3, std::int64_t(line)).bind(4, now_).bind(5, text);
-        add_item_.bind(6, policy_ ? policy_->digest() : std::string()).run();
-        result_.added += db_.changes();
-        counted();
-    }
-
-    void quarantine(std::size_t ordinal, std::size_t line, const std::string& reason, const std::string& raw) {
-        add_quarantine_.bind(1, source_).bind(2, std::int64_t(line)).bind(3, key(ordinal)).bind(4, reason);
-        // A record that did not parse cannot be scrubbed field by field: under a policy its text is
-        // withheld, so that personal data never reaches the store through quarantine.
-        if (policy_ || raw.empty()) add_quarantine_.bind(5, std::nullopt);
-        else add_quarantine_.bind(5, raw);
-        add_quarantine_.bind(6, now_).run();
-        ++result_.quarantined;
-        counted();
-    }
-
-    void read_csv() {
-        File file = File::open_read(path_);
-        CsvReader reader(file);
-        CsvRecord record;
-        if (!reader.next(record)) return; // empty file: nothing to take
-        std::vector<std::string> header = record.fields;
-        if (std::string why = header_problem(record); !why.empty()) return quarantine(0, record.line, why, record.raw);
-        std::size_t ordinal = 0;
-        while (reader.next(record)) {
-            ++ordinal;
-            if (!record.error.empty()) {
-                quarantine(ordinal, record.line, record.error, record.raw);
-            } else if (record.fields.size() != header.size()) {
-                quarantine(ordinal, record.line,
-                           "expected " + std::to_string(header.size()) + " fields, found " +
-                               std::to_string(record.fields.size()),
-                           record.raw);
-            } else {
-                Json payload = Json::object();
-                for (std::size_t i = 0; i < header.size(); ++i) payload[header[i]] = csv_cell_value(record.fields[i]);
-                add_item(ordinal, record.line, payload);
-            }
-        }
-    }
+    struct Column {
+        std::size_t index;
+        Policy::Rule rule;
+    };
 
     static std::string header_problem(const CsvRecord& header) {
         if (!header.error.empty()) return "bad header row: " + header.error;
@@ -114,28 +127,197 @@ private:
         return {};
     }
 
-    void read_ndjson() {
-        File file = File::open_read(path_);
-        LineReader reader(file);
-        Line line;
-        std::size_t ordinal = 0;
-        while (reader.next(line)) {
-            if (std::all_of(line.text.begin(), line.text.end(), [](char c) { return c == ' ' || c == '\t'; }))
-                continue; // blank lines carry no record
-            ++ordinal;
-            std::string raw = line.text.substr(0, CsvReader::raw_limit);
-            if (line.too_long) {
-                quarantine(ordinal, line.number, "line is longer than 1048576 bytes", raw);
-                continue;
-            }
-            if (line.text.find('\0') != std::string::npos) {
-                quarantine(ordinal, line.number, "NUL byte in record", "");
-                continue;
-            }
-            std::string why;
-            if (auto object = parse_json_object(line.text, why)) add_item(ordinal, line.number, *object);
-            else quarantine(ordinal, line.number, why, raw);
+    void quarantine(Row& row, std::string why, std::string_view raw) {
+        row.quarantined = true;
+        row.text = std::move(why);
+        // A record that did not parse cannot be scrubbed field by field: under a policy its text is
+        // withheld, so that personal data never reaches the store through quarantine.
+        row.raw.assign(policy_ ? std::string_view() : raw);
+    }
+
+    // Reads one CSV record into the batch (or skips it if committed before); false at the end.
+    bool next_csv(RowBatch& batch) {
+        if (!csv_->next(record_)) return false;
+        if (++ordinal_ <= done_) return true;
+        Row& row = batch.next();
+        row.ordinal = ordinal_;
+        row.line = record_.line;
+        row.quarantined = false;
+        if (!record_.error.empty()) {
+            quarantine(row, record_.error, record_.raw);
+        } else if (record_.fields.size() != width_) {
+            quarantine(row, "expected " + std::to_string(width_) + " fields, found " +
+                                std::to_string(record_.fields.size()), record_.raw);
+        } else if (!format_csv(row.text)) {
+            quarantine(row, "text is not valid UTF-8", "");
         }
+        return true;
+    }
+
+    // The payload of record_: a JSON array of the kept columns' scrubbed values.
+    bool format_csv(std::string& out) {
+        out.assign(1, '[');
+        for (const auto& column : columns_) {
+            if (out.size() > 1) out.push_back(',');
+            const std::string& cell = record_.fields[column.index];
+            Cell kind = classify(cell);
+            bool ok = true;
+            switch (column.rule.action) {
+            case Policy::Action::hash:
+                if (kind == Cell::null) out += "null";
+                else ok = append_json_string(out, policy_->keyed_hash(cell));
+                break;
+            case Policy::Action::mask:
+                if (kind == Cell::null) out += "null";
+                else ok = append_json_string(out, Policy::masked(cell, column.rule.keep_last));
+                break;
+            default:
+                if (kind == Cell::null) out += "null";
+                else if (kind == Cell::number) out += cell;
+                else ok = append_json_string(out, policy_ ? policy_->redact_string(cell) : cell);
+            }
+            if (!ok) return false;
+        }
+        out.push_back(']');
+        return true;
+    }
+
+    bool next_ndjson(RowBatch& batch) {
+        Line line;
+        for (;;) {
+            if (!lines_->next(line)) return false;
+            if (!std::all_of(line.text.begin(), line.text.end(), [](char c) { return c == ' ' || c == '\t'; }))
+                break;  // blank lines carry no record
+        }
+        if (++ordinal_ <= done_) return true;
+        Row& row = batch.next();
+        row.ordinal = ordinal_;
+        row.line = line.number;
+        row.quarantined = false;
+        std::string_view raw = std::string_view(line.text).substr(0, CsvReader::raw_limit);
+        std::string why;
+        if (line.too_long) return quarantine(row, "line is longer than 1048576 bytes", raw), true;
+        if (line.text.find('\0') != std::string::npos) return quarantine(row, "NUL byte in record", ""), true;
+        auto object = parse_json_object(line.text, why);
+        if (!object) return quarantine(row, why, raw), true;
+        try {
+            if (policy_) policy_->apply(*object);  // scrubbed before anything of it is written
+            row.text = dump_json(*object);
+        } catch (const Error&) {
+            quarantine(row, "text is not valid UTF-8", "");
+        }
+        return true;
+    }
+
+    File file_;
+    std::string format_;
+    const Policy* policy_;
+    std::size_t done_;
+    std::optional<CsvReader> csv_;
+    std::optional<LineReader> lines_;
+    CsvRecord record_;
+    std::size_t width_ = 0;
+    std::vector<Column> columns_;
+    std::string columns_json_;
+    std::size_t ordinal_ = 0;
+};
+
+// Writes one file's records into the store, committing every `batch` records. Reading, scrubbing
+// and formatting run on a second thread (RecordReader); this thread only writes.
+class FileIngester {
+public:
+    FileIngester(Store& store, const fs::path& path, std::string source, std::string digest,
+                 std::string format, std::size_t batch, const Policy* policy)
+        : db_(store.db()), path_(path), source_(std::move(source)), digest_(std::move(digest)),
+          format_(std::move(format)), batch_(batch), now_(now_utc()), policy_(policy),
+          add_item_(db_, "INSERT INTO items (ingest_id, ordinal, line, payload) VALUES (?, ?, ?, ?)"),
+          add_quarantine_(db_, "INSERT INTO quarantine (stage, source, line, source_key, reason, raw, created_at) "
+                               "VALUES ('ingest', ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
+          progress_(db_, "UPDATE sources SET done = ? WHERE id = ?") {}
+
+    IngestFileResult run() {
+        begin();
+        Statement source(db_, "INSERT INTO sources (digest, name, path, format, ingested_at) VALUES (?, ?, ?, ?, ?) "
+                              "ON CONFLICT (digest) DO NOTHING");
+        source.bind(1, digest_).bind(2, source_).bind(3, path_.string()).bind(4, format_).bind(5, now_).run();
+        Statement find(db_, "SELECT id, done FROM sources WHERE digest = ?");
+        find.bind(1, digest_);
+        find.step();
+        source_id_ = find.column_int(0);
+        done_ = std::size_t(find.column_int(1));
+        RecordReader reader(path_, format_, policy_, done_);
+        if (format_ == "csv") {
+            std::string why, raw;
+            std::size_t line = 0;
+            if (reader.read_header(why, line, raw) && !why.empty()) {
+                Row header{0, line, true, why, policy_ ? std::string() : raw};
+                write(header);
+                return finish(reader);
+            }
+            columns_ = reader.columns();
+        }
+        {
+            Pipeline<RowBatch> pipe([&reader](RowBatch& b) { return reader.fill(b); });
+            while (RowBatch* b = pipe.take())
+                for (std::size_t i = 0; i < b->size; ++i) write(b->rows[i]);
+        }
+        return finish(reader);
+    }
+
+private:
+    void begin() { tx_.emplace(db_); pending_ = 0; }
+
+    IngestFileResult finish(const RecordReader& reader) {
+        result_.records = std::int64_t(reader.records());
+        Statement done(db_, "UPDATE sources SET complete = 1, done = ?, records = ?, "
+                            "quarantined = (SELECT count(*) FROM quarantine WHERE stage = 'ingest' AND source_key "
+                            "BETWEEN ?3 || ':' AND ?3 || ';') WHERE id = ?4");
+        tx_->commit();
+        // The records of a file are durable before it may leave the inbox (--move-to): its last,
+        // small transaction commits in full mode, which syncs the write-ahead log, and with it
+        // every earlier commit of the file.
+        db_.set_synchronous(Db::Sync::full);
+        {
+            Transaction last(db_);
+            done.bind(1, std::int64_t(reader.records())).bind(2, result_.records).bind(3, digest_).bind(4, source_id_).run();
+            last.commit();
+        }
+        db_.set_synchronous(Db::Sync::normal);
+        result_.status = "ingested";
+        return result_;
+    }
+
+    void write(Row& row) {
+        if (row.quarantined) {
+            add_quarantine_.bind(1, source_).bind(2, std::int64_t(row.line))
+                .bind(3, digest_ + ":" + std::to_string(row.ordinal)).bind(4, row.text);
+            if (row.raw.empty()) add_quarantine_.bind(5, std::nullopt);
+            else add_quarantine_.bind(5, row.raw);
+            add_quarantine_.bind(6, now_).run();
+            ++result_.quarantined;
+        } else {
+            if (ingest_id_ == 0) add_ingest();
+            add_item_.bind(1, ingest_id_).bind(2, std::int64_t(row.ordinal)).bind(3, std::int64_t(row.line));
+            add_item_.bind(4, row.text).run();
+            ++result_.added;
+        }
+        last_ = row.ordinal;
+        if (++pending_ >= batch_) {
+            progress_.bind(1, std::int64_t(last_)).bind(2, source_id_).run();
+            tx_->commit();
+            begin();
+        }
+    }
+
+    // What this run's items share: one row, written with the first of them.
+    void add_ingest() {
+        Statement add(db_, "INSERT INTO ingests (source_id, name, columns, policy_digest, ingested_at) "
+                           "VALUES (?, ?, ?, ?, ?)");
+        add.bind(1, source_id_).bind(2, source_);
+        if (columns_.empty()) add.bind(3, std::nullopt);
+        else add.bind(3, columns_);
+        add.bind(4, policy_ ? policy_->digest() : std::string()).bind(5, now_).run();
+        ingest_id_ = db_.last_insert_rowid();
     }
 
     Db& db_;
@@ -144,9 +326,12 @@ private:
     std::size_t batch_;
     std::string now_;
     const Policy* policy_;
-    Statement add_item_, add_quarantine_;
+    Statement add_item_, add_quarantine_, progress_;
     std::optional<Transaction> tx_;
     std::size_t pending_ = 0;
+    std::int64_t source_id_ = 0, ingest_id_ = 0;
+    std::size_t done_ = 0, last_ = 0;
+    std::string columns_;
     IngestFileResult result_;
 };
 
@@ -223,31 +408,23 @@ bool already_ingested(Db& db, const std::string& digest) {
 } // namespace
 
 Json csv_cell_value(const std::string& cell) {
-    if (cell.empty()) return nullptr;
-    // Strict JSON number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-    std::size_t i = 0, n = cell.size();
-    auto digits = [&] { std::size_t s = i; while (i < n && std::isdigit(static_cast<unsigned char>(cell[i]))) ++i; return i > s; };
-    if (cell[i] == '-') ++i;
-    bool ok = i < n;
-    if (ok && cell[i] == '0') ++i;
-    else ok = ok && digits();
-    if (ok && i < n && cell[i] == '.') { ++i; ok = digits(); }
-    if (ok && i < n && (cell[i] == 'e' || cell[i] == 'E')) {
-        ++i;
-        if (i < n && (cell[i] == '+' || cell[i] == '-')) ++i;
-        ok = digits();
+    switch (classify(cell)) {
+    case Cell::null: return nullptr;
+    case Cell::string: return cell;
+    case Cell::number: break;
     }
-    if (!ok || i != n) return cell;
     if (cell.find_first_of(".eE") == std::string::npos && cell.size() < 19) return std::stoll(cell);
-    double value = std::strtod(cell.c_str(), nullptr);
-    if (!std::isfinite(value)) return cell;  // out of range: keep the text, scoring will say why
-    return value;
+    return std::strtod(cell.c_str(), nullptr);
 }
 
 IngestResult ingest(Store& store, const IngestOptions& options) {
     IngestResult result;
     std::optional<Policy> policy;
     if (!options.policy.empty()) policy = Policy::load(options.policy, read_file(store.secret_path(), 4096));
+    // Commits between a file's records need not wait for the disk: a power cut may undo the last of
+    // them, and the next run redoes exactly those (FileIngester makes each file's last commit durable).
+    store.db().set_synchronous(Db::Sync::normal);
+    store.db().exec("PRAGMA wal_autocheckpoint = 16384");
     bool inbox = !options.move_to.empty();
     if (inbox) require(fs::is_directory(options.move_to), "--move-to '" + options.move_to.string() + "' is not a directory");
     for (const auto& path : expand(options.paths)) {

@@ -1,8 +1,9 @@
 #pragma once
-// Ingest: files (CSV with a header row, NDJSON) become items in the store. Each record's source key
-// is '<SHA-256 of the file>:<record ordinal>', so ingesting the same bytes again adds nothing, even
+// Ingest: files (CSV with a header row, NDJSON) become items in the store. A record's source key is
+// '<SHA-256 of the file>:<record ordinal>'; the store keeps, per file, the last ordinal committed
+// (in the same transaction as the records), so ingesting the same bytes again adds nothing, even
 // after a run killed midway. Bad records go to quarantine with file, line and reason; the rest
-// commits in batched transactions.
+// commits in batched transactions. One thread reads, scrubs and formats; the calling thread writes.
 
 #include "ndjson.hpp"
 #include "store.hpp"

@@ -4,10 +4,13 @@
 #include "features.hpp"
 #include "log.hpp"
 #include "model.hpp"
+#include "pipe.hpp"
 #include "registry.hpp"
 #include "sha256.hpp"
 
+#include <atomic>
 #include <chrono>
+#include <map>
 #include <optional>
 
 namespace edgectl {
@@ -26,21 +29,108 @@ std::unique_ptr<Model> load_installed(const ActiveModel& m) {
     return load_torchscript(bytes, m.name + "@" + m.version);
 }
 
-struct Pending {
-    std::int64_t item_id;
-    std::string source, source_key;
-    std::int64_t line;
+// Stage 1 (a thread with its own read-only connection): the next items after the cursor, as rows
+// of the model's input; items that cannot be scored are set aside with the reason.
+struct FeatureBatch {
+    Matrix input;
+    std::vector<std::int64_t> ids;                               ///< item of each input row
+    std::vector<std::pair<std::int64_t, std::string>> rejected;  ///< item, why
+    std::int64_t last_id = 0;                                    ///< the cursor after this batch
+    std::size_t consumed = 0;                                    ///< items read (scored or rejected)
 };
 
+// Stage 2 (a second thread): the forward pass and its interpretation.
+struct ScoredBatch {
+    FeatureBatch features;
+    std::vector<Prediction> predictions;  ///< one per features.ids
+    std::vector<std::string> probabilities;  ///< JSON text, or "" for none
+};
+
+class ItemReader {
+public:
+    ItemReader(const Store& store, const ActiveModel& m, std::int64_t cursor, std::int64_t limit, std::size_t batch,
+               std::chrono::steady_clock::time_point deadline, std::atomic<bool>& out_of_time)
+        : db_(Db::open_reader(store.root() / "edgectl.db")), spec_(m.spec), features_(m.spec), cursor_(cursor),
+          budget_(limit > 0 ? limit : INT64_MAX), batch_(batch), deadline_(deadline), out_of_time_(out_of_time),
+          next_(db_, "SELECT id, ingest_id, payload FROM items WHERE id > ? ORDER BY id LIMIT ?"),
+          columns_(db_, "SELECT columns FROM ingests WHERE id = ?") {}
+
+    bool fill(FeatureBatch& b) {
+        if (budget_ <= 0) return false;
+        if (std::chrono::steady_clock::now() >= deadline_) {
+            out_of_time_ = true;
+            return false;
+        }
+        const std::size_t width = spec_.fields.size();
+        b.input = Matrix{0, width, {}};
+        b.input.values.resize(std::size_t(std::min<std::int64_t>(budget_, std::int64_t(batch_))) * width);
+        b.ids.clear();
+        b.rejected.clear();
+        b.consumed = 0;
+        next_.bind(1, cursor_).bind(2, std::min<std::int64_t>(budget_, std::int64_t(batch_)));
+        while (next_.step()) {
+            ++b.consumed;
+            std::int64_t id = next_.column_int(0);
+            cursor_ = id;
+            float* row = b.input.values.data() + b.input.rows * width;
+            const Layout* layout = layout_of(next_.column_int(1));
+            std::string why = layout ? features_.extract(next_.column_view(2), *layout, row)
+                                     : features_.extract(next_.column_view(2), row);
+            if (!why.empty()) {
+                b.rejected.emplace_back(id, std::move(why));
+                continue;
+            }
+            ++b.input.rows;
+            b.ids.push_back(id);
+        }
+        next_.reset();
+        b.input.values.resize(b.input.rows * width);
+        b.last_id = cursor_;
+        budget_ -= std::int64_t(b.consumed);
+        return b.consumed > 0;
+    }
+
+private:
+    using Layout = FeatureExtractor::Layout;
+
+    // Array payloads (CSV records) are read through their ingest's columns; nullptr: an object.
+    const Layout* layout_of(std::int64_t ingest) {
+        auto it = layouts_.find(ingest);
+        if (it == layouts_.end()) {
+            if (layouts_.size() >= 1024) layouts_.clear();
+            std::optional<Layout> layout;
+            columns_.bind(1, ingest);
+            if (columns_.step() && !columns_.column_is_null(0)) layout = features_.layout(columns_.column_view(0));
+            columns_.reset();
+            it = layouts_.emplace(ingest, std::move(layout)).first;
+        }
+        return it->second ? &*it->second : nullptr;
+    }
+
+    Db db_;
+    const ModelSpec& spec_;
+    FeatureExtractor features_;
+    std::int64_t cursor_, budget_;
+    std::size_t batch_;
+    std::chrono::steady_clock::time_point deadline_;
+    std::atomic<bool>& out_of_time_;
+    Statement next_, columns_;
+    std::map<std::int64_t, std::optional<Layout>> layouts_;
+};
+
+// Scores one model version: stage 1 reads, stage 2 runs the model, and this thread, alone on the
+// store's write connection, writes insights, quarantine rows and the cursor in the same
+// transactions, so a killed run resumes exactly after its last commit.
 class ModelScorer {
 public:
     ModelScorer(Store& store, const ActiveModel& m, const ScoreOptions& o)
-        : db_(store.db()), m_(m), o_(o), model_(load_installed(m)), features_(m.spec),
-          next_(db_, "SELECT id, source, source_key, line, payload FROM items WHERE id > ? ORDER BY id LIMIT ?"),
+        : store_(store), db_(store.db()), m_(m), o_(o), model_(load_installed(m)),
           add_insight_(db_, "INSERT INTO insights (item_id, model, model_version, label, score, probabilities, anomaly, "
                             "scored_at, model_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
           add_quarantine_(db_, "INSERT INTO quarantine (stage, source, line, source_key, item_id, model, model_version, "
-                               "reason, created_at) VALUES ('score', ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
+                               "reason, created_at) SELECT 'score', g.name, it.line, f.digest || ':' || it.ordinal, it.id, ?, ?, ?, ? "
+                               "FROM items it JOIN ingests g ON g.id = it.ingest_id JOIN sources f ON f.id = g.source_id "
+                               "WHERE it.id = ? ON CONFLICT DO NOTHING"),
           progress_(db_, "INSERT INTO score_progress (model, model_version, last_item_id) VALUES (?, ?, ?) "
                          "ON CONFLICT (model, model_version) DO UPDATE SET last_item_id = excluded.last_item_id") {
         result_.name = m.name;
@@ -50,91 +140,74 @@ public:
         cursor_ = cursor.step() ? cursor.column_int(0) : 0;
     }
 
-    /// Scores until done, the limit, or the deadline (checked at batch boundaries); returns true
-    /// when it stopped for the deadline.
+    /// Scores until done, the limit, or the deadline (checked at batch boundaries).
     ModelScoreResult run(std::chrono::steady_clock::time_point deadline, bool& out_of_time) {
+        std::atomic<bool> late = false;
+        ItemReader reader(store_, m_, cursor_, o_.limit, o_.batch, deadline, late);
+        Pipeline<FeatureBatch> read([&reader](FeatureBatch& b) { return reader.fill(b); });
+        Pipeline<ScoredBatch> forward([&](ScoredBatch& b) { return run_model(read, b); });
         std::optional<Transaction> tx;
         std::size_t in_tx = 0;
-        std::int64_t budget = o_.limit > 0 ? o_.limit : INT64_MAX;
-        while (budget > 0) {
-            if (std::chrono::steady_clock::now() >= deadline) {
-                out_of_time = true;
-                break;
-            }
+        while (ScoredBatch* b = forward.take()) {
             if (!tx) tx.emplace(db_);
-            std::size_t n = score_batch(std::size_t(std::min<std::int64_t>(budget, std::int64_t(o_.batch))));
-            if (n == 0) break;
-            budget -= std::int64_t(n);
-            if ((in_tx += n) >= o_.commit_rows) {
+            write(*b);
+            if ((in_tx += b->features.consumed) >= o_.commit_rows) {
                 tx->commit();
                 tx.reset();
                 in_tx = 0;
             }
         }
         if (tx) tx->commit();
+        out_of_time = out_of_time || late;
         return result_;
     }
 
 private:
-    // Scores the next batch of items after the cursor; returns how many items it consumed.
-    std::size_t score_batch(std::size_t size) {
-        const std::size_t width = m_.spec.fields.size();
-        Matrix input{0, width, {}};
-        input.values.reserve(size * width);
-        std::vector<Pending> rows;
-        std::string now = now_utc();
-        std::size_t consumed = 0;
-        next_.bind(1, cursor_).bind(2, std::int64_t(size));
-        while (next_.step()) {
-            ++consumed;
-            Pending p{next_.column_int(0), next_.column_text(1), next_.column_text(2), next_.column_int(3)};
-            cursor_ = p.item_id;
-            input.values.resize((input.rows + 1) * width);
-            std::string why = features_.extract(next_.column_view(4), input.values.data() + input.rows * width);
-            if (!why.empty()) {
-                input.values.resize(input.rows * width);
-                quarantine(p, why, now);
-                continue;
-            }
-            ++input.rows;
-            rows.push_back(std::move(p));
-        }
-        next_.reset();
-        if (consumed == 0) return 0;
-        if (input.rows > 0) write_insights(rows, model_->forward(input), now);
-        progress_.bind(1, m_.name).bind(2, m_.version).bind(3, cursor_).run();
-        return consumed;
-    }
-
-    void write_insights(const std::vector<Pending>& rows, const Matrix& output, const std::string& now) {
+    bool run_model(Pipeline<FeatureBatch>& read, ScoredBatch& b) {
+        FeatureBatch* f = read.take();
+        if (!f) return false;
+        std::swap(b.features, *f);
+        b.predictions.clear();
+        b.probabilities.clear();
+        if (b.features.input.rows == 0) return true;
+        Matrix output = model_->forward(b.features.input);
         if (output.cols != m_.spec.output_width())
             throw VerifyError("model " + m_.name + "@" + m_.version + " returns " + std::to_string(output.cols) +
                               " values per item; its " + m_.spec.output_kind + " contract needs " +
                               std::to_string(m_.spec.output_width()));
-        for (std::size_t r = 0; r < rows.size(); ++r) {
-            Prediction p = interpret(m_.spec, output.row(r));
-            add_insight_.bind(1, rows[r].item_id).bind(2, m_.name).bind(3, m_.version).bind(4, p.label);
+        for (std::size_t r = 0; r < b.features.ids.size(); ++r) {
+            b.predictions.push_back(interpret(m_.spec, output.row(r)));
+            const auto& p = b.predictions.back().probabilities;
+            b.probabilities.push_back(p.empty() ? std::string() : Json(p).dump());
+        }
+        return true;
+    }
+
+    void write(const ScoredBatch& b) {
+        std::string now = now_utc();
+        for (const auto& [id, why] : b.features.rejected) {
+            add_quarantine_.bind(1, m_.name).bind(2, m_.version).bind(3, why).bind(4, now).bind(5, id).run();
+            ++result_.quarantined;
+        }
+        for (std::size_t r = 0; r < b.predictions.size(); ++r) {
+            const Prediction& p = b.predictions[r];
+            add_insight_.bind(1, b.features.ids[r]).bind(2, m_.name).bind(3, m_.version).bind(4, p.label);
             add_insight_.bind(5, p.score);
-            if (p.probabilities.empty()) add_insight_.bind(6, std::nullopt);
-            else add_insight_.bind(6, Json(p.probabilities).dump());
+            if (b.probabilities[r].empty()) add_insight_.bind(6, std::nullopt);
+            else add_insight_.bind(6, b.probabilities[r]);
             add_insight_.bind(7, p.anomaly ? 1 : 0).bind(8, now).bind(9, m_.digest).run();
             ++result_.scored;
             result_.anomalies += p.anomaly;
         }
+        progress_.bind(1, m_.name).bind(2, m_.version).bind(3, b.features.last_id).run();
     }
 
-    void quarantine(const Pending& p, const std::string& why, const std::string& now) {
-        add_quarantine_.bind(1, p.source).bind(2, p.line).bind(3, p.source_key).bind(4, p.item_id);
-        add_quarantine_.bind(5, m_.name).bind(6, m_.version).bind(7, why).bind(8, now).run();
-        ++result_.quarantined;
-    }
-
+    Store& store_;
     Db& db_;
     const ActiveModel& m_;
     const ScoreOptions& o_;
     std::unique_ptr<Model> model_;
-    FeatureExtractor features_;
-    Statement next_, add_insight_, add_quarantine_, progress_;
+    Statement add_insight_, add_quarantine_, progress_;
     std::int64_t cursor_ = 0;
     ModelScoreResult result_;
 };
@@ -151,6 +224,9 @@ ScoreResult score(Store& store, const ScoreOptions& o) {
     require(o.batch >= 1 && o.batch <= 65536, "--batch must be between 1 and 65536", Exit::usage);
     require(o.threads >= 1 && o.threads <= 256, "--threads must be between 1 and 256", Exit::usage);
     set_inference_threads(o.threads);
+    // Insights are recomputed exactly if a power cut undoes the last commits: no need to wait for
+    // the disk at each one (a killed process loses nothing either way).
+    store.db().set_synchronous(Db::Sync::normal);
     // Read the active versions once: an activation during this run takes effect on the next.
     auto models = active_models(store, o.model);
     if (models.empty()) log::warning("no active model: import one with 'edgectl import-model PACKAGE --activate'");

@@ -17,6 +17,7 @@ namespace edgectl {
 namespace embedded {
 extern const std::string_view store_v1_sql;
 extern const std::string_view store_v2_sql;
+extern const std::string_view store_v3_sql;
 }
 
 namespace {
@@ -25,7 +26,8 @@ constexpr std::string_view default_store = "/var/lib/edgectl";
 
 /// Forward migrations: entry i takes a store from user_version i to i + 1.
 const std::vector<std::string_view>& migrations() {
-    static const std::vector<std::string_view> all = {embedded::store_v1_sql, embedded::store_v2_sql};
+    static const std::vector<std::string_view> all = {embedded::store_v1_sql, embedded::store_v2_sql,
+                                                         embedded::store_v3_sql};
     return all;
 }
 
@@ -35,12 +37,23 @@ void migrate(Db& db, const fs::path& root) {
         throw Error("store '" + root.string() + "' has schema version " + std::to_string(version) +
                     ", newer than this edgectl understands (" + std::to_string(store_schema_version) +
                     "); upgrade edgectl");
-    for (; version < store_schema_version; ++version) {
+    if (version == store_schema_version) return;
+    // Migrations may rebuild tables that others refer to: foreign keys are off while they run (the
+    // pragma has no effect inside a transaction) and checked before each commits. The version is
+    // read again under the write lock: another process may have migrated the store meanwhile.
+    db.exec("PRAGMA foreign_keys = OFF");
+    for (;;) {
         Transaction tx(db);
+        version = db.user_version();
+        if (version >= store_schema_version) break;
         db.exec(migrations()[std::size_t(version)]);
+        if (query_int(db, "SELECT count(*) FROM pragma_foreign_key_check") != 0)
+            throw Error("store '" + root.string() + "': migration to schema version " + std::to_string(version + 1) +
+                        " would break references between rows; nothing was changed");
         db.exec("PRAGMA user_version = " + std::to_string(version + 1));
         tx.commit();
     }
+    db.exec("PRAGMA foreign_keys = ON");
 }
 
 std::string read_meta(Db& db, std::string_view key) {

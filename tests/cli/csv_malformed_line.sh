@@ -14,9 +14,9 @@ ingested 3 items, quarantined 1 records"
 assert_eq "$(sql "SELECT line || '|' || reason || '|' || raw FROM quarantine WHERE source = '$WORK/ragged.csv'")" \
     "3|expected 3 fields, found 2|2,beta"
 assert_eq "$(sql "SELECT group_concat(line || ':' || json_extract(payload, '\$.id') || ':' || json_extract(payload, '\$.name'), ' ')
-                  FROM (SELECT * FROM items WHERE source = '$WORK/ragged.csv' ORDER BY id)")" \
+                  FROM (SELECT * FROM item_records WHERE source = '$WORK/ragged.csv' ORDER BY id)")" \
     '2:1:alpha 4:3:gamma, "the third" 5:4:delta' "items from ragged.csv (line:id:name)"
-assert_eq "$(sql "SELECT json_extract(payload, '\$.value') FROM items WHERE line = 4 AND source = '$WORK/ragged.csv'")" 30 \
+assert_eq "$(sql "SELECT json_extract(payload, '\$.value') FROM item_records WHERE line = 4 AND source = '$WORK/ragged.csv'")" 30 \
     "a numeric cell becomes a number"
 
 # Bad quotes: a closing quote followed by text (line 3), a quote inside an unquoted field (line 5).
@@ -30,9 +30,9 @@ assert_eq "$(sql "SELECT line || '|' || reason || '|' || rtrim(raw, char(13, 10)
     '3|unexpected character after a closing quote|2,"be"ta,20
 5|quote inside an unquoted field|4,del"ta,40'
 assert_eq "$(sql "SELECT group_concat(line || ':' || json_extract(payload, '\$.id'), ' ')
-                  FROM (SELECT * FROM items WHERE source = '$WORK/quotes.csv' ORDER BY id)")" \
+                  FROM (SELECT * FROM item_records WHERE source = '$WORK/quotes.csv' ORDER BY id)")" \
     '2:1 4:3 6:5 8:6' "items from quotes.csv (line:id)"
-assert_eq "$(sql "SELECT json_extract(payload, '\$.name') FROM items WHERE line = 6 AND source = '$WORK/quotes.csv'")" \
+assert_eq "$(sql "SELECT json_extract(payload, '\$.name') FROM item_records WHERE line = 6 AND source = '$WORK/quotes.csv'")" \
     "multi
 line" "quoted line break kept in the field"
 

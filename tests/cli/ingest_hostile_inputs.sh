@@ -34,7 +34,7 @@ assert_eq "$(reason notobj.ndjson 1)" "expected a JSON object, found string" "no
 assert_eq "$(reason huge.ndjson)" "a number in the JSON is out of range" "huge.ndjson"
 # The good records of every file made it; huge numbers stay text rather than turning into inf.
 assert_eq "$(sql "SELECT count(*) FROM items")" 11 "items ingested"
-assert_eq "$(sql "SELECT json_extract(payload, '$.b') FROM items WHERE source = '$d/huge.csv' ORDER BY line LIMIT 1")" "1e999" "huge number"
+assert_eq "$(sql "SELECT json_extract(payload, '$.b') FROM item_records WHERE source = '$d/huge.csv' ORDER BY line LIMIT 1")" "1e999" "huge number"
 # (the two empty files have the same digest: one source)
 assert_eq "$(sql "SELECT count(*) FROM sources WHERE complete = 1")" 12 "files completed"
 echo ok

@@ -30,7 +30,7 @@ expect_exit 0 "$EDGECTL" ingest --move-to "$WORK/done" "$WORK/inbox"
 assert_contains "$OUT" "d.csv: unchanged"
 assert_eq "$(ls "$WORK/done" | sort | tr '\n' ' ')" "a.csv c.csv d.csv " "moved"
 assert_eq "$(sql 'SELECT count(*) FROM items')" 36 "items"
-assert_eq "$(sql 'SELECT count(*) - count(DISTINCT source_key) FROM items')" 0 "duplicated records"
+assert_eq "$(sql 'SELECT count(*) - count(DISTINCT source_key) FROM item_records')" 0 "duplicated records"
 
 # A name already taken in the done directory is not overwritten.
 cp "$WORK/done/a.csv" "$WORK/inbox/a.csv" && echo "extra,row" >> "$WORK/inbox/a.csv"

@@ -27,17 +27,17 @@ for planted in planted.alice@example.org planted.bob@example.net planted.carol@e
     fi
 done
 # What is kept is scrubbed as the policy says.
-p1=$(sql "SELECT payload FROM items WHERE line = 2")
+p1=$(sql "SELECT payload FROM item_records WHERE line = 2")
 assert_contains "$p1" '"operator_phone":"************111"'
 assert_contains "$p1" '"notes":"call [email] or [phone]"'
 assert_not_contains "$p1" '"badge"'
-h1=$(sql "SELECT json_extract(payload, '$.operator_email') FROM items WHERE line = 2")
-h2=$(sql "SELECT json_extract(payload, '$.operator_email') FROM items WHERE line = 3")
+h1=$(sql "SELECT json_extract(payload, '$.operator_email') FROM item_records WHERE line = 2")
+h2=$(sql "SELECT json_extract(payload, '$.operator_email') FROM item_records WHERE line = 3")
 assert_eq "$h1" "$h2" "the same address hashes to the same token"
 [[ "$h1" == hmac-sha256:* ]] || fail "hashed value is '$h1'"
-assert_contains "$(sql "SELECT payload FROM items WHERE source LIKE '%ndjson'")" '"extra":"keep me"'
-assert_eq "$(sql "SELECT count(DISTINCT policy_digest) FROM items")" 1 "policy digests"
-assert_eq "$(sql "SELECT policy_digest FROM items LIMIT 1")" "$(python3 -c 'import json,hashlib,sys; print(hashlib.sha256(json.dumps(json.load(open(sys.argv[1])), sort_keys=True, separators=(",", ":")).encode()).hexdigest())' "$WORK/policy.json")" "policy digest"
+assert_contains "$(sql "SELECT payload FROM item_records WHERE source LIKE '%ndjson'")" '"extra":"keep me"'
+assert_eq "$(sql "SELECT count(DISTINCT policy_digest) FROM item_records")" 1 "policy digests"
+assert_eq "$(sql "SELECT policy_digest FROM item_records LIMIT 1")" "$(python3 -c 'import json,hashlib,sys; print(hashlib.sha256(json.dumps(json.load(open(sys.argv[1])), sort_keys=True, separators=(",", ":")).encode()).hexdigest())' "$WORK/policy.json")" "policy digest"
 # Quarantined text cannot be scrubbed field by field: it is withheld.
 assert_eq "$(sql "SELECT count(*) FROM quarantine WHERE raw IS NOT NULL")" 0 "quarantine rows with raw text"
 
@@ -45,7 +45,7 @@ assert_eq "$(sql "SELECT count(*) FROM quarantine WHERE raw IS NOT NULL")" 0 "qu
 rm -rf "$STORE" && new_store
 echo '{"schema_version": 1, "mode": "allowlist", "fields": {"sample_id": {"action": "keep"}, "alcohol": {"action": "keep"}}}' > "$WORK/allow.json"
 expect_exit 3 "$EDGECTL" ingest --policy "$WORK/allow.json" "$WORK/in.ndjson"
-assert_eq "$(sql "SELECT payload FROM items WHERE line = 1")" '{"alcohol":12,"sample_id":"S-4"}' "allowlisted payload"
+assert_eq "$(sql "SELECT payload FROM item_records WHERE line = 1")" '{"alcohol":12,"sample_id":"S-4"}' "allowlisted payload"
 
 # A policy that breaks its schema is a usage error naming where.
 echo '{"schema_version": 1, "fields": {"x": {"action": "shred"}}}' > "$WORK/bad.json"

@@ -27,7 +27,7 @@ assert_eq "$OUT" "$WORK/renamed.csv: unchanged
 $WORK/copy-of-south.jsonl: unchanged
 ingested 0 items, quarantined 0 records"
 assert_eq "$(snapshot)" "$before" "ingest of renamed copies"
-assert_eq "$(sql "SELECT count(*) FROM items WHERE source = 'elsewhere'")" 0 "items under the new source name"
+assert_eq "$(sql "SELECT count(*) FROM item_records WHERE source = 'elsewhere'")" 0 "items under the new source name"
 
 # Sanity: one changed byte is new content and is ingested.
 sed 's/N-0001,/N-9001,/' "$csv" >"$WORK/changed.csv"

@@ -23,7 +23,7 @@ expect_exit 0 "$EDGECTL" score
 assert_contains "$OUT" "wine-cultivar@1.0.0: scored 5 items, "
 assert_contains "$OUT" " anomalies, 0 quarantined"
 assert_eq "$(sql 'SELECT count(*) FROM insights')" 75 "insights after scoring the new items"
-assert_eq "$(sql "SELECT count(*) FROM insights WHERE item_id IN (SELECT id FROM items WHERE source = '$WORK/more.csv')")" 5 \
+assert_eq "$(sql "SELECT count(*) FROM insights WHERE item_id IN (SELECT id FROM item_records WHERE source = '$WORK/more.csv')")" 5 \
     "insights of the new items"
 assert_eq "$(sql 'SELECT count(*) FROM (SELECT item_id FROM insights GROUP BY item_id, model, model_version HAVING count(*) > 1)')" 0 \
     "items scored twice"

@@ -21,12 +21,18 @@ namespace {
 // `padding`, payloads carry that many random hex characters (incompressible, so volumes fill).
 void add_insights(Store& store, int n, std::size_t padding = 0) {
     Transaction tx(store.db());
-    Statement item(store.db(), "INSERT INTO items (source_key, source, line, ingested_at, payload) VALUES (?, 'f', ?, ?, ?)");
+    Statement source(store.db(), "INSERT INTO sources (digest, name, path, format, complete, ingested_at) "
+                                 "VALUES (?, 'f', 'f', 'ndjson', 1, '2026-01-01T00:00:00Z')");
+    source.bind(1, random_hex(32)).run();
+    Statement ingest(store.db(), "INSERT INTO ingests (source_id, name, ingested_at) VALUES (?, 'f', '2026-01-01T00:00:00Z')");
+    ingest.bind(1, store.db().last_insert_rowid()).run();
+    const std::int64_t ingest_id = store.db().last_insert_rowid();
+    Statement item(store.db(), "INSERT INTO items (ingest_id, ordinal, line, payload) VALUES (?, ?, ?, ?)");
     Statement insight(store.db(), "INSERT INTO insights (item_id, model, model_version, label, score, anomaly, scored_at) "
                                   "VALUES (?, 'm', '1.0.0', 'a', 0.5, ?, ?)");
     for (int i = 0; i < n; ++i) {
         std::string payload = Json{{"v", i}, {"pad", padding ? random_hex(padding / 2) : ""}}.dump();
-        item.bind(1, random_hex(8)).bind(2, i).bind(3, "2026-01-01T00:00:00Z").bind(4, payload).run();
+        item.bind(1, ingest_id).bind(2, i + 1).bind(3, i + 1).bind(4, payload).run();
         insight.bind(1, store.db().last_insert_rowid()).bind(2, i % 3 == 0 ? 1 : 0).bind(3, "2026-01-01T00:00:00Z").run();
     }
     tx.commit();

@@ -1,6 +1,8 @@
 #include "ingest.hpp"
 
+#include "error.hpp"
 #include "fixture.hpp"
+#include "pipe.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -38,9 +40,12 @@ TEST_CASE_METHOD(test::TempDirFixture, "ingest: records become items, bad record
     REQUIRE(q.step());
     CHECK(q.column_int(1) == 3);
     CHECK(q.column_text(2) == "expected a JSON object, found array");
-    Statement payload(store.db(), "SELECT payload FROM items ORDER BY id LIMIT 1");
+    // A CSV record is stored as its values, under its ingest's column names.
+    Statement payload(store.db(), "SELECT i.payload, g.columns FROM items i JOIN ingests g ON g.id = i.ingest_id "
+                                  "ORDER BY i.id LIMIT 1");
     REQUIRE(payload.step());
-    CHECK(payload.column_text(0) == R"({"id":1,"v":2.5})");
+    CHECK(payload.column_text(0) == R"([1,2.5])");
+    CHECK(payload.column_text(1) == R"(["id","v"])");
 
     IngestResult again = ingest(store, test::paths({dir / "in"}));
     CHECK(again.added == 0);
@@ -58,11 +63,12 @@ TEST_CASE_METHOD(test::TempDirFixture, "ingest: an interrupted file is completed
     IngestOptions first = test::paths({dir / "a.csv"});
     first.batch = 2;
     ingest(store, first);
-    store.db().exec("UPDATE sources SET complete = 0; DELETE FROM items WHERE line > 3");
+    store.db().exec("UPDATE sources SET complete = 0, done = 2; DELETE FROM items WHERE line > 3");
     CHECK(query_int(store.db(), "SELECT count(*) FROM items") == 2);
     CHECK(ingest(store, test::paths({dir / "a.csv"})).added == 3);
     CHECK(query_int(store.db(), "SELECT count(*) FROM items") == 5);
-    CHECK(query_int(store.db(), "SELECT count(DISTINCT source_key) FROM items") == 5);
+    CHECK(query_int(store.db(), "SELECT count(DISTINCT ordinal) FROM items") == 5);
+    CHECK(query_int(store.db(), "SELECT done FROM sources") == 5);
 }
 
 TEST_CASE_METHOD(test::TempDirFixture, "ingest: duplicate header names reject the file with a reason") {
@@ -83,4 +89,40 @@ TEST_CASE_METHOD(test::TempDirFixture, "ingest: unknown file types are rejected 
     CHECK(r.rejected_files == 1);
     CHECK(r.partial());
     CHECK_THROWS_WITH(ingest(store, test::paths({dir / "missing.csv"})), Catch::Contains("no such file or directory"));
+}
+
+TEST_CASE_METHOD(test::TempDirFixture, "ingest: a CSV payload holds each cell as the JSON the cell is") {
+    Store store = Store::init(dir / "s", "x");
+    write_file_atomic(dir / "a.csv", "a,b,c,d,e,f\n007,-0.5,,1e999,\"say \"\"hi\"\"\ttab\",12345678901234567890\n");
+    CHECK(ingest(store, test::paths({dir / "a.csv"})).added == 1);
+    Statement payload(store.db(), "SELECT payload FROM items");
+    REQUIRE(payload.step());
+    // Strings stay strings (leading zeros, out-of-range numbers); numbers keep their text.
+    CHECK(payload.column_text(0) == R"(["007",-0.5,null,"1e999","say \"hi\"\ttab",12345678901234567890])");
+    CHECK(Json::parse(payload.column_view(0))[1] == csv_cell_value("-0.5"));
+}
+
+TEST_CASE("pipeline: batches arrive in order, and the producer's error after the batches before it") {
+    int produced = 0;
+    Pipeline<std::vector<int>> pipe([&produced](std::vector<int>& b) {
+        if (produced == 5) throw Error("disk gone");
+        b.assign(3, produced++);
+        return true;
+    });
+    std::vector<int> got;
+    try {
+        while (auto* b = pipe.take()) got.push_back(b->at(0));
+        FAIL("the producer's error was lost");
+    } catch (const Error& e) {
+        CHECK(std::string(e.what()) == "disk gone");
+    }
+    CHECK(got == std::vector<int>{0, 1, 2, 3, 4});
+}
+
+TEST_CASE("pipeline: a consumer that stops early does not hang") {
+    Pipeline<int> pipe([](int& b) {
+        b = 1;
+        return true;  // endless
+    });
+    CHECK(*pipe.take() == 1);
 }

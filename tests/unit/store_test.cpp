@@ -68,15 +68,43 @@ extern const std::string_view store_v1_sql;
 
 TEST_CASE_METHOD(test::TempDirFixture, "store: a version 1 store is migrated forward on open, its rows kept") {
     fs::create_directories(dir / "s");
+    const std::string digest(64, 'a'), other(64, 'b');
     {
         Db db = Db::open(dir / "s/edgectl.db", true);
         db.exec(embedded::store_v1_sql);
         db.exec("PRAGMA user_version = 1; INSERT INTO meta VALUES ('site', 'old');"
-                "INSERT INTO items (source_key, source, line, ingested_at, payload) VALUES ('k:1', 'f', 2, 't', '{}')");
+                "INSERT INTO sources (digest, name, path, format, complete, ingested_at) VALUES ('" + digest +
+                "', 'f', 'f', 'csv', 0, 't1');"
+                "INSERT INTO items (source_key, source, line, ingested_at, payload) VALUES ('" + digest +
+                ":1', 'f', 2, 't1', '{\"a\":1}'), ('" + digest + ":2', 'f', 3, 't1', '{\"a\":2}');"
+                // An item whose source row is missing is kept too.
+                "INSERT INTO items (source_key, source, line, ingested_at, payload) VALUES ('" + other +
+                ":7', 'g', 8, 't2', '{\"b\":3}');"
+                "INSERT INTO quarantine (stage, source, line, source_key, reason, created_at) VALUES "
+                "('ingest', 'f', 4, '" + digest + ":3', 'bad', 't1');"
+                "INSERT INTO insights (item_id, model, model_version, score, anomaly, scored_at) VALUES (2, 'm', '1', 0.5, 0, 't')");
     }
     Store store = Store::open(dir / "s");
-    CHECK(store.db().user_version() == 2);
+    CHECK(store.db().user_version() == store_schema_version);
     CHECK(store.site() == "old");
-    CHECK(query_int(store.db(), "SELECT count(*) FROM items WHERE export_seq IS NULL") == 1);
+    CHECK(query_int(store.db(), "SELECT count(*) FROM items WHERE export_seq IS NULL") == 3);
     CHECK(query_int(store.db(), "SELECT count(*) FROM pragma_table_info('exports') WHERE name = 'plan'") == 1);
+    // Items keep their ids, source keys, lines and payloads; the insight still finds its item.
+    Statement rows(store.db(), "SELECT it.id, g.name, f.digest || ':' || it.ordinal, it.line, g.ingested_at, it.payload "
+                               "FROM items it JOIN ingests g ON g.id = it.ingest_id JOIN sources f ON f.id = g.source_id "
+                               "ORDER BY it.id");
+    std::vector<std::string> got;
+    while (rows.step())
+        got.push_back(std::to_string(rows.column_int(0)) + " " + rows.column_text(1) + " " + rows.column_text(2) + " " +
+                      std::to_string(rows.column_int(3)) + " " + rows.column_text(4) + " " + rows.column_text(5));
+    CHECK(got == std::vector<std::string>{"1 f " + digest + ":1 2 t1 {\"a\":1}", "2 f " + digest + ":2 3 t1 {\"a\":2}",
+                                          "3 g " + other + ":7 8 t2 {\"b\":3}"});
+    CHECK(query_int(store.db(), "SELECT count(*) FROM insights s JOIN items i ON i.id = s.item_id") == 1);
+    // The unfinished file resumes after its last committed record (a quarantined one).
+    Statement done(store.db(), "SELECT done FROM sources WHERE digest = ?");
+    done.bind(1, digest);
+    REQUIRE(done.step());
+    CHECK(done.column_int(0) == 3);
+    CHECK(query_int(store.db(), "SELECT count(*) FROM pragma_foreign_key_check") == 0);
+    CHECK(query_int(store.db(), "PRAGMA foreign_keys") == 1);
 }
