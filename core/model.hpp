@@ -1,7 +1,9 @@
 #pragma once
 // The small interface through which the rest of edgectl sees a model. Only torch_model.cpp includes
 // LibTorch headers (slow to compile, and TorchScript is deprecated upstream: the format stays
-// behind this seam).
+// behind this seam). It is built as a separate module, edgectl_torch.so, that these functions load
+// on first use (model_loader.cpp, torch_module.hpp): commands that never run a model never load
+// LibTorch.
 
 #include <filesystem>
 #include <memory>
@@ -28,14 +30,22 @@ public:
 };
 
 /// Loads a TorchScript archive from bytes (name is used in messages); eval mode, CPU. Throws
-/// VerifyError if the bytes are not a loadable TorchScript module.
+/// VerifyError if the bytes are not a loadable TorchScript module, Error if the LibTorch module
+/// cannot be loaded.
 std::unique_ptr<Model> load_torchscript(const std::string& bytes, std::string_view name);
 std::unique_ptr<Model> load_torchscript_file(const std::filesystem::path& path);
 
-/// Sets LibTorch's intra-op and inter-op thread counts; call once, before the first forward.
+/// Starts loading the LibTorch module on a background thread and returns at once, so that a caller
+/// can open its store meanwhile; the next load_torchscript waits for it (and reports its failure).
+/// Calling it again, or after a load, does nothing.
+void preload_torch();
+
+/// Bounds inference to `threads` compute threads: LibTorch's intra-op pool, OpenBLAS's pool when
+/// the BLAS is OpenBLAS, and one inter-op thread. The first call wins; call it before the first
+/// forward. Does not load the module: if it is not loaded yet, the setting is applied when it is.
 void set_inference_threads(int threads);
 
-/// The LibTorch version this binary was built against.
+/// The LibTorch version the module was built against (loads the module).
 std::string torch_version();
 
 } // namespace edgectl

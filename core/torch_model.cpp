@@ -1,10 +1,11 @@
 // The one translation unit that includes LibTorch. Everything torch-specific (loading, threads,
-// inference mode, c10::Error) stays here, behind the Model interface of model.hpp.
+// inference mode, c10::Error) stays here, behind the Model interface of model.hpp. It is built
+// alone into the module edgectl_torch.so, which model_loader.cpp dlopens on first use; its only
+// export is the table of torch_module.hpp. It uses nothing of edgectl_core but header-only types.
 
-#include "model.hpp"
+#include "torch_module.hpp"
 
 #include "error.hpp"
-#include "fs.hpp"
 
 #include <torch/script.h>
 #include <torch/version.h>
@@ -15,7 +16,18 @@
 namespace edgectl {
 namespace {
 
-std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+// The line of a LibTorch exception that says what went wrong: the first of a c10::Error (a backtrace
+// follows), the last of anything else (the TorchScript interpreter rethrows an operator's failure as
+// a std::runtime_error whose earlier lines are the script's call stack).
+std::string reason(const std::exception& e) {
+    if (const auto* c10_error = dynamic_cast<const c10::Error*>(&e)) {
+        std::string text = c10_error->what_without_backtrace();
+        return text.substr(0, text.find('\n'));
+    }
+    std::string text = e.what();
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    return text.substr(text.rfind('\n') + 1); // npos + 1 == 0: a single line is kept whole
+}
 
 class TorchScriptModel final : public Model {
 public:
@@ -39,8 +51,10 @@ public:
             Matrix m{input.rows, std::size_t(result.size(1)), {}};
             m.values.assign(result.data_ptr<float>(), result.data_ptr<float>() + result.numel());
             return m;
-        } catch (const c10::Error& e) {
-            throw Error("model '" + name_ + "' failed: " + first_line(e.what_without_backtrace()));
+        } catch (const Error&) {
+            throw;
+        } catch (const std::exception& e) {
+            throw Error("model '" + name_ + "' failed: " + reason(e));
         }
     }
 
@@ -54,31 +68,30 @@ private:
     std::string name_;
 };
 
-} // namespace
-
-std::unique_ptr<Model> load_torchscript(const std::string& bytes, std::string_view name) {
+std::unique_ptr<Model> load_bytes(const std::string& bytes, std::string_view name) {
     try {
         std::istringstream in(bytes);
         auto module = torch::jit::load(in, torch::kCPU);
         return std::make_unique<TorchScriptModel>(std::move(module), std::string(name));
-    } catch (const c10::Error& e) {
-        throw VerifyError("'" + std::string(name) + "' is not a loadable TorchScript model: " +
-                          first_line(e.what_without_backtrace()));
+    } catch (const std::exception& e) {
+        throw VerifyError("'" + std::string(name) + "' is not a loadable TorchScript model: " + reason(e));
     }
 }
 
-std::unique_ptr<Model> load_torchscript_file(const std::filesystem::path& path) {
-    return load_torchscript(read_file(path, std::size_t(4) << 30), path.string());
+void set_threads(int threads) {
+    try {
+        at::set_num_threads(threads);
+        at::set_num_interop_threads(1);
+    } catch (const c10::Error& e) {
+        throw Error("cannot set LibTorch's thread counts: " + reason(e));
+    }
 }
 
-void set_inference_threads(int threads) {
-    static bool done = false;
-    if (done) return;
-    done = true;
-    at::set_num_threads(threads);
-    at::set_num_interop_threads(1);
-}
+const char* version() { return TORCH_VERSION; }
 
-std::string torch_version() { return TORCH_VERSION; }
+constexpr TorchModuleApi api{torch_module_abi, load_bytes, set_threads, version};
 
+} // namespace
 } // namespace edgectl
+
+extern "C" const edgectl::TorchModuleApi* edgectl_torch_module() { return &edgectl::api; }
