@@ -233,7 +233,7 @@ public:
           add_item_(db_, "INSERT INTO items (ingest_id, ordinal, line, payload) VALUES (?, ?, ?, ?)"),
           add_quarantine_(db_, "INSERT INTO quarantine (stage, source, line, source_key, reason, raw, created_at) "
                                "VALUES ('ingest', ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
-          progress_(db_, "UPDATE sources SET done = ? WHERE id = ?") {}
+          progress_(db_, "UPDATE sources SET done = ? WHERE id = ?"), shown_("ingest " + path.string(), "records") {}
 
     IngestFileResult run() {
         begin();
@@ -302,6 +302,7 @@ private:
             ++result_.added;
         }
         last_ = row.ordinal;
+        shown_.advance();
         if (++pending_ >= batch_) {
             progress_.bind(1, std::int64_t(last_)).bind(2, source_id_).run();
             tx_->commit();
@@ -333,6 +334,7 @@ private:
     std::size_t done_ = 0, last_ = 0;
     std::string columns_;
     IngestFileResult result_;
+    log::Progress shown_;
 };
 
 bool is_ignored_name(const fs::path& path) {

@@ -148,9 +148,11 @@ public:
         Pipeline<ScoredBatch> forward([&](ScoredBatch& b) { return run_model(read, b); });
         std::optional<Transaction> tx;
         std::size_t in_tx = 0;
+        log::Progress shown("score " + m_.name + "@" + m_.version, "items", pending());
         while (ScoredBatch* b = forward.take()) {
             if (!tx) tx.emplace(db_);
             write(*b);
+            shown.advance(b->features.consumed);
             if ((in_tx += b->features.consumed) >= o_.commit_rows) {
                 tx->commit();
                 tx.reset();
@@ -163,6 +165,15 @@ public:
     }
 
 private:
+    // Items after the cursor (within --limit), for the progress line only: counting costs a scan.
+    std::uint64_t pending() {
+        if (!log::progress_enabled()) return 0;
+        Statement count(db_, "SELECT count(*) FROM items WHERE id > ?");
+        count.bind(1, cursor_).step();
+        std::int64_t n = count.column_int(0);
+        return std::uint64_t(o_.limit > 0 ? std::min(n, o_.limit) : n);
+    }
+
     bool run_model(Pipeline<FeatureBatch>& read, ScoredBatch& b) {
         FeatureBatch* f = read.take();
         if (!f) return false;

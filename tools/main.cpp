@@ -3,6 +3,7 @@
 #include "cli.hpp"
 #include "log.hpp"
 
+#include <unistd.h>
 #include <sys/stat.h>
 
 #ifndef EDGECTL_VERSION
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
         return static_cast<int>(Exit::usage);
     }
     log::set_level(g.quiet ? log::Level::quiet : g.verbose ? log::Level::verbose : log::Level::normal);
+    log::enable_progress(!g.quiet && ::isatty(STDERR_FILENO) == 1);
     try {
         const cli::Action* action = commands.selected();
         if (!action) throw Error("no command given; see 'edgectl --help'", Exit::usage);
