@@ -8,6 +8,7 @@
 #include "registry.hpp"
 #include "sha256.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -124,7 +125,7 @@ private:
 class ModelScorer {
 public:
     ModelScorer(Store& store, const ActiveModel& m, const ScoreOptions& o)
-        : store_(store), db_(store.db()), m_(m), o_(o), model_(load_installed(m)),
+        : store_(store), db_(store.db()), m_(m), o_(o),
           add_insight_(db_, "INSERT INTO insights (item_id, model, model_version, label, score, probabilities, anomaly, "
                             "scored_at, model_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
           add_quarantine_(db_, "INSERT INTO quarantine (stage, source, line, source_key, item_id, model, model_version, "
@@ -142,6 +143,8 @@ public:
 
     /// Scores until done, the limit, or the deadline (checked at batch boundaries).
     ModelScoreResult run(std::chrono::steady_clock::time_point deadline, bool& out_of_time) {
+        if (!has_work()) return result_;  // a cron run with nothing new never loads the model
+        model_ = load_installed(m_);
         std::atomic<bool> late = false;
         ItemReader reader(store_, m_, cursor_, o_.limit, o_.batch, deadline, late);
         Pipeline<FeatureBatch> read([&reader](FeatureBatch& b) { return reader.fill(b); });
@@ -162,6 +165,13 @@ public:
         if (tx) tx->commit();
         out_of_time = out_of_time || late;
         return result_;
+    }
+
+    /// True when an item after this version's cursor waits for it.
+    bool has_work() {
+        Statement any(db_, "SELECT EXISTS (SELECT 1 FROM items WHERE id > ?)");
+        any.bind(1, cursor_).step();
+        return any.column_int(0) == 1;
     }
 
 private:
@@ -246,8 +256,13 @@ ScoreResult score(Store& store, const ScoreOptions& o) {
                         ? std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                                                  std::chrono::duration<double>(o.time_budget))
                         : std::chrono::steady_clock::time_point::max();
-    for (const auto& m : models) {
-        result.models.push_back(ModelScorer(store, m, o).run(deadline, result.out_of_time));
+    std::vector<std::unique_ptr<ModelScorer>> scorers;
+    for (const auto& m : models) scorers.push_back(std::make_unique<ModelScorer>(store, m, o));
+    // LibTorch loads (~0.4 s) on another thread while the model files are read and checked.
+    if (std::any_of(scorers.begin(), scorers.end(), [](auto& s) { return s->has_work(); })) preload_torch();
+    for (std::size_t i = 0; i < models.size(); ++i) {
+        const auto& m = models[i];
+        result.models.push_back(scorers[i]->run(deadline, result.out_of_time));
         log::debug("scored with " + m.name + "@" + m.version);
     }
     return result;
