@@ -1,5 +1,6 @@
 // libFuzzer targets for the record readers (CSV and NDJSON): whatever bytes a device drops into
 // the inbox, the readers must return records or reasons — never crash, hang or read out of bounds.
+// Each CSV field also goes through the JSON string writer, which must agree with nlohmann's.
 // Built as fuzzers with -DEDGECTL_FUZZ=ON (clang); the corpus replays as ordinary tests always.
 
 #include "csv.hpp"
@@ -24,6 +25,29 @@ edgectl::File memory_file(const std::uint8_t* data, std::size_t size) {
     return file;
 }
 
+// append_json_string is ingest's fast path for strings: it must give what dump_json gives (the same
+// bytes, which parse back to the field), and refuse exactly what dump_json refuses (invalid UTF-8).
+void check_json_string(const std::string& field) {
+    std::string out = "[";  // text already in out must survive a refusal
+    bool ok = edgectl::append_json_string(out, field);
+    std::string library;
+    bool library_ok = true;
+    try {
+        library = edgectl::dump_json(edgectl::Json(field));
+    } catch (const edgectl::Error&) {
+        library_ok = false;
+    }
+    if (ok != library_ok) __builtin_trap();  // a different verdict on the same bytes
+    if (!ok) {
+        if (out != "[") __builtin_trap();
+        return;
+    }
+    if (out.compare(1, std::string::npos, library) != 0) __builtin_trap();  // escaped differently
+    std::string why;
+    auto parsed = edgectl::parse_json(std::string_view(out).substr(1), why);
+    if (!parsed || !parsed->is_string() || parsed->get_ref<const std::string&>() != field) __builtin_trap();
+}
+
 void read_csv(const std::uint8_t* data, std::size_t size) {
     edgectl::File file = memory_file(data, size);
     edgectl::CsvReader reader(file, 4096);
@@ -34,6 +58,7 @@ void read_csv(const std::uint8_t* data, std::size_t size) {
         if (record.line < last_line) __builtin_trap();
         last_line = record.line;
         if (record.raw.size() > edgectl::CsvReader::raw_limit) __builtin_trap();
+        for (const auto& field : record.fields) check_json_string(field);
     }
 }
 
