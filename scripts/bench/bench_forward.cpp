@@ -3,14 +3,17 @@
 //   bench-forward MODEL.pt WIDTH ITEMS BATCH THREADS
 //
 // Bare TorchScript forward throughput: ITEMS random float32 rows of WIDTH features, already in
-// memory as [BATCH, WIDTH] tensors, run through the model with the settings of
-// core/torch_model.cpp (at::set_num_threads(THREADS), one inter-op thread, eval(),
-// c10::InferenceMode). Only the loop of forward calls is timed. Prints one line:
-// "seconds=S cpu_seconds=C items=N items_per_s=R" (C: CPU time of all threads during the loop).
-// Links LibTorch alone, not edgectl's core.
+// memory as [BATCH, WIDTH] tensors, run through the model with the settings edgectl uses
+// (core/torch_model.cpp, core/model_loader.cpp): at::set_num_threads(THREADS), one inter-op
+// thread, openblas_set_num_threads(THREADS) when the BLAS is OpenBLAS, eval(), c10::InferenceMode.
+// Only the loop of forward calls is timed. Prints one line:
+// "seconds=S cpu_seconds=C items=N items_per_s=R openblas=0|1" (C: CPU time of all threads during
+// the loop; openblas=1: OpenBLAS's pool was bounded too). Links LibTorch alone, not edgectl's core.
 
 #include <torch/script.h>
 #include <ATen/Parallel.h>
+
+#include <dlfcn.h>
 
 #include <chrono>
 #include <cstdio>
@@ -28,9 +31,20 @@ using bench::cpu_seconds;
 using bench::report;
 using bench::seconds_since;
 
+// OpenBLAS runs a pool of its own (a thread per core) that at::set_num_threads does not bound;
+// edgectl bounds it with --threads, so the limit must too, or the two would not use the same
+// cores. The symbol exists only when the BLAS LibTorch links is OpenBLAS; this harness links
+// LibTorch directly, so its dependencies are in the global scope that RTLD_DEFAULT searches.
+bool bound_openblas(int threads) {
+    void* set = dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
+    if (set) reinterpret_cast<void (*)(int)>(set)(threads);
+    return set != nullptr;
+}
+
 int forward(const char* model_path, long width, long items, long batch, int threads) {
     at::set_num_threads(threads);
     at::set_num_interop_threads(1);
+    bool openblas = bound_openblas(threads);
     torch::jit::Module module = torch::jit::load(model_path, torch::kCPU);
     module.eval();
     c10::InferenceMode guard;
@@ -49,6 +63,7 @@ int forward(const char* model_path, long width, long items, long batch, int thre
     }
     double s = seconds_since(start);
     report(s, cpu_seconds() - cpu, items);
+    std::printf("openblas=%d\n", openblas ? 1 : 0);
     std::fprintf(stderr, "checksum %g\n", sink);
     return 0;
 }

@@ -3,24 +3,27 @@
 //
 //   bench-sqlite insights SCORED.db TARGET.db BATCH COMMIT
 //       Limit (b) of score: the insight rows `edgectl score` wrote into SCORED.db (so the very
-//       same rows), written into TARGET.db, a copy of the same store before scoring, with
-//       edgectl's connection settings (WAL, synchronous=FULL, foreign keys on), its SQL as prepared
-//       statements, one score_progress upsert per batch of BATCH rows, and BEGIN IMMEDIATE ...
-//       COMMIT every COMMIT rows.
-//   bench-sqlite items INGESTED.db TARGET.db COMMIT [padded]
+//       same rows), written into TARGET.db, a copy of the same store before scoring, with the
+//       settings of edgectl's score connection (WAL, synchronous=NORMAL, foreign keys on, SQLite's
+//       allocator statistics off), its SQL as prepared statements, one score_progress upsert per
+//       batch of BATCH rows, and BEGIN IMMEDIATE ... COMMIT every COMMIT rows.
+//   bench-sqlite items INGESTED.db TARGET.db COMMIT
 //       The item rows `edgectl ingest` wrote into INGESTED.db, written into TARGET.db (a new
-//       store) with ingest's SQL and settings, COMMIT rows per transaction: what ingest costs in
-//       SQLite alone. With "padded", the ordinal in each source key is zero-padded to 12 digits,
-//       so that keys sort in insertion order (today "…:10" sorts before "…:9").
+//       store) with ingest's SQL and settings (synchronous=NORMAL, wal_autocheckpoint 16384, the
+//       sources.done update with every commit, the file's last commit in FULL mode), COMMIT rows
+//       per transaction: what ingest costs in SQLite alone. The `sources` and `ingests` rows the
+//       items reference are copied first, untimed.
 //
-// Rows are copied as stored, every column but `id`, so the harness follows the schema as the store
-// grows columns. They are read into memory before the clock starts; only the writing is timed. Prints one
-// line: "seconds=S cpu_seconds=C items=N items_per_s=R" (C: CPU time during the loop; the rest of
-// S is spent waiting, for fsync mostly).
+// Insight rows are copied as stored, every column but `id`, so the harness follows the schema as
+// the store grows columns; item rows as ingest inserts them. They are read into memory before the
+// clock starts; only the writing is timed. Prints one line:
+// "seconds=S cpu_seconds=C items=N items_per_s=R" (C: CPU time during the loop; the rest of S is
+// spent waiting, for fsync mostly).
 
 #include <sqlite3.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -83,14 +86,19 @@ struct Rows {
     }
 };
 
-void load(Db& src, const std::string& table, Rows& out) {
-    sqlite3_stmt* info = src.prepare(("SELECT name FROM pragma_table_info('" + table + "') WHERE name <> 'id'").c_str());
-    std::string list;
-    while (sqlite3_step(info) == SQLITE_ROW) {
-        out.columns.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(info, 0)));
-        list += (list.empty() ? "" : ", ") + out.columns.back();
+// Loads TABLE's rows in id order: the given columns, or every column but `id` when none are given.
+void load(Db& src, const std::string& table, Rows& out, std::vector<std::string> columns = {}) {
+    if (columns.empty()) {
+        sqlite3_stmt* info = src.prepare(("SELECT name FROM pragma_table_info('" + table + "') WHERE name <> 'id'").c_str());
+        while (sqlite3_step(info) == SQLITE_ROW)
+            columns.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(info, 0)));
+        sqlite3_finalize(info);
     }
-    sqlite3_finalize(info);
+    std::string list;
+    for (auto& c : columns) {
+        list += (list.empty() ? "" : ", ") + c;
+        out.columns.push_back(std::move(c));
+    }
     sqlite3_stmt* q = src.prepare(("SELECT " + list + " FROM " + table + " ORDER BY id").c_str());
     while (sqlite3_step(q) == SQLITE_ROW) {
         std::vector<sqlite3_value*> row;
@@ -114,9 +122,34 @@ void bind_row(sqlite3_stmt* stmt, const std::vector<sqlite3_value*>& row) {
     for (int i = 0; i < int(row.size()); ++i) sqlite3_bind_value(stmt, i + 1, row[std::size_t(i)]);
 }
 
+// The settings of edgectl's connection (core/db.cpp Db::open) as score and ingest set them: both
+// commit with synchronous=NORMAL between their sync points (core/score.cpp, core/ingest.cpp).
 void open_like_edgectl(Db& db) {
     db.exec("PRAGMA journal_mode = WAL");
-    db.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA trusted_schema = OFF");
+    db.exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA trusted_schema = OFF");
+}
+
+// The names of TABLE's columns, `id` included.
+std::vector<std::string> all_columns(Db& src, const std::string& table) {
+    std::vector<std::string> names;
+    sqlite3_stmt* info = src.prepare(("SELECT name FROM pragma_table_info('" + table + "')").c_str());
+    while (sqlite3_step(info) == SQLITE_ROW) names.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(info, 0)));
+    sqlite3_finalize(info);
+    return names;
+}
+
+// Copies every row of TABLE, ids included, from src into db in one transaction (untimed set-up).
+void copy_table(Db& src, Db& db, const std::string& table) {
+    Rows rows;
+    load(src, table, rows, all_columns(src, table));
+    sqlite3_stmt* add = db.prepare(insert_sql(table, rows, "").c_str());
+    db.exec("BEGIN IMMEDIATE");
+    for (const auto& row : rows.values) {
+        bind_row(add, row);
+        db.run(add);
+    }
+    db.exec("COMMIT");
+    sqlite3_finalize(add);
 }
 
 int insights(const char* scored_path, const char* target_path, long batch, long commit) {
@@ -168,60 +201,75 @@ int insights(const char* scored_path, const char* target_path, long batch, long 
     return 0;
 }
 
-int items(const char* source_path, const char* target_path, long commit, bool padded) {
-    Rows rows;
-    {
-        Db src(source_path);
-        load(src, "items", rows);
-    }
-    // With "padded", the source keys to bind instead of the stored ones.
-    const std::size_t key = rows.column("source_key");
-    std::vector<std::string> padded_keys;
-    if (padded) {
-        for (const auto& row : rows.values) {
-            std::string k(reinterpret_cast<const char*>(sqlite3_value_text(row[key])), std::size_t(sqlite3_value_bytes(row[key])));
-            auto colon = k.rfind(':');
-            std::string ordinal = k.substr(colon + 1);
-            padded_keys.push_back(k.substr(0, colon + 1) + std::string(12 - std::min<std::size_t>(12, ordinal.size()), '0') + ordinal);
-        }
-    }
-
+int items(const char* source_path, const char* target_path, long commit) {
     Db db(target_path);
     open_like_edgectl(db);
-    sqlite3_stmt* add = db.prepare(insert_sql("items", rows, "ON CONFLICT (source_key) DO NOTHING").c_str());
+    db.exec("PRAGMA wal_autocheckpoint = 16384");
+    // The rows ingest writes (core/ingest.cpp FileIngester): the items, as its INSERT names them,
+    // and what they reference, copied first.
+    Rows rows;
+    std::int64_t source_id = 0;
+    {
+        Db src(source_path);
+        copy_table(src, db, "sources");
+        copy_table(src, db, "ingests");
+        load(src, "items", rows, {"ingest_id", "ordinal", "line", "payload"});
+        sqlite3_stmt* first = src.prepare("SELECT source_id FROM ingests ORDER BY id LIMIT 1");
+        if (sqlite3_step(first) == SQLITE_ROW) source_id = sqlite3_column_int64(first, 0);
+        sqlite3_finalize(first);
+    }
+    db.exec("UPDATE sources SET done = 0, complete = 0");
+    const std::size_t ordinal = rows.column("ordinal");
+    sqlite3_stmt* add = db.prepare(insert_sql("items", rows, "").c_str());
+    sqlite3_stmt* progress = db.prepare("UPDATE sources SET done = ? WHERE id = ?");
+    auto advance = [&](std::size_t i) {
+        sqlite3_bind_value(progress, 1, rows.values[i][ordinal]);
+        sqlite3_bind_int64(progress, 2, source_id);
+        db.run(progress);
+    };
+
     double cpu = cpu_seconds();
     auto start = Clock::now();
     long in_tx = 0;
+    const std::size_t n = rows.values.size();
     db.exec("BEGIN IMMEDIATE");
-    for (std::size_t i = 0; i < rows.values.size(); ++i) {
+    for (std::size_t i = 0; i < n; ++i) {
         bind_row(add, rows.values[i]);
-        if (padded)
-            sqlite3_bind_text64(add, int(key) + 1, padded_keys[i].data(), padded_keys[i].size(), SQLITE_STATIC, SQLITE_UTF8);
         db.run(add);
         if (++in_tx >= commit) {
+            advance(i);
             db.exec("COMMIT");
             db.exec("BEGIN IMMEDIATE");
             in_tx = 0;
         }
     }
     db.exec("COMMIT");
+    // The file's last, small transaction in FULL mode, which makes the file's records durable.
+    db.exec("PRAGMA synchronous = FULL");
+    db.exec("BEGIN IMMEDIATE");
+    advance(n - 1);
+    db.exec("COMMIT");
+    db.exec("PRAGMA synchronous = NORMAL");
     double s = seconds_since(start);
     cpu = cpu_seconds() - cpu;
     sqlite3_finalize(add);
-    report(s, cpu, long(rows.values.size()));
+    sqlite3_finalize(progress);
+    report(s, cpu, long(n));
     return 0;
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
+    // As edgectl does (core/db.cpp): Debian's SQLite otherwise keeps allocator statistics under a
+    // global mutex taken on every sqlite3_malloc.
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     try {
         std::string what = argc > 1 ? argv[1] : "";
         if (what == "insights" && argc == 6) return insights(argv[2], argv[3], std::atol(argv[4]), std::atol(argv[5]));
-        if (what == "items" && (argc == 5 || (argc == 6 && std::string(argv[5]) == "padded")))
-            return items(argv[2], argv[3], std::atol(argv[4]), argc == 6);
+        if (what == "items" && argc == 5) return items(argv[2], argv[3], std::atol(argv[4]));
         std::fprintf(stderr, "usage: bench-sqlite insights SCORED.db TARGET.db BATCH COMMIT\n"
-                             "       bench-sqlite items INGESTED.db TARGET.db COMMIT [padded]\n");
+                             "       bench-sqlite items INGESTED.db TARGET.db COMMIT\n");
         return 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench-sqlite: %s\n", e.what());

@@ -4,9 +4,10 @@
   /usr/bin/python3 scripts/bench/py_score.py STORE_DIR MODEL_NAME BATCH THREADS COMMIT_ROWS
 
 Does the job `edgectl score` does, the plain way: Debian's python3-torch and the standard sqlite3
-module on a copy of the same store, the same connection settings (WAL, synchronous=FULL, foreign
-keys), the same queries, batch, thread count and commit size; per item json.loads of the payload,
-standardisation with the model.json mean/std, one forward pass per batch under inference_mode,
+module on a copy of the same store, the same connection settings (WAL, synchronous=NORMAL, foreign
+keys), the same queries, batch, thread count and commit size; per item json.loads of the payload
+(store v3: a CSV record's payload is a JSON array in the order of its ingest's columns, read once
+per ingest; an NDJSON record's an object), standardisation with the model.json mean/std, one forward pass per batch under inference_mode,
 softmax in float64, the same insight rows (label, winning probability, probabilities as JSON,
 anomaly by the model's rules, scored_at, the model package's digest) and the score_progress
 cursor in the same transaction.
@@ -42,7 +43,7 @@ def main():
 
     con = sqlite3.connect(os.path.join(store, "edgectl.db"), isolation_level=None)
     con.execute("PRAGMA journal_mode = WAL")
-    con.execute("PRAGMA synchronous = FULL")
+    con.execute("PRAGMA synchronous = NORMAL")
     con.execute("PRAGMA foreign_keys = ON")
     (version,) = con.execute("SELECT version FROM active_models WHERE name = ?", (name,)).fetchone()
     (digest,) = con.execute("SELECT digest FROM models WHERE name = ? AND version = ?", (name, version)).fetchone()
@@ -65,20 +66,36 @@ def main():
     row = con.execute("SELECT last_item_id FROM score_progress WHERE model = ? AND model_version = ?",
                       (name, version)).fetchone()
     cursor = row[0] if row else 0
+    positions = {}  # ingest id -> position of each model field in its payload arrays (None: objects)
+
+    def fields_of(ingest_id):
+        if ingest_id not in positions:
+            (columns,) = con.execute("SELECT columns FROM ingests WHERE id = ?", (ingest_id,)).fetchone()
+            if columns is None:
+                positions[ingest_id] = None
+            else:
+                index = {c: i for i, c in enumerate(json.loads(columns))}
+                positions[ingest_id] = [index[f] for f in fields]
+        return positions[ingest_id]
+
     scored = 0
     in_tx = 0
     while True:
         if in_tx == 0:
             con.execute("BEGIN IMMEDIATE")
-        items = con.execute("SELECT id, source, source_key, line, payload FROM items WHERE id > ? ORDER BY id LIMIT ?",
+        items = con.execute("SELECT id, ingest_id, payload FROM items WHERE id > ? ORDER BY id LIMIT ?",
                             (cursor, batch)).fetchall()
         if not items:
             break
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         raw = []
         for item in items:
-            payload = json.loads(item[4])
-            raw.append([float(payload[f]) for f in fields])
+            payload = json.loads(item[2])
+            at = fields_of(item[1])
+            if at is None:
+                raw.append([float(payload[f]) for f in fields])
+            else:
+                raw.append([float(payload[i]) for i in at])
         x = torch.from_numpy(((np.array(raw) - mean) / std).astype(np.float32))
         with torch.inference_mode():
             out = model(x).double()
