@@ -101,6 +101,11 @@ Statement& Statement::bind(int index, std::string_view value) {
                "binding a parameter");
     return *this;
 }
+Statement& Statement::bind_static(int index, std::string_view value) {
+    db_->check(sqlite3_bind_text64(stmt_.get(), index, value.data(), value.size(), SQLITE_STATIC, SQLITE_UTF8),
+               "binding a parameter");
+    return *this;
+}
 Statement& Statement::bind(int index, std::nullopt_t) {
     db_->check(sqlite3_bind_null(stmt_.get(), index), "binding a parameter");
     return *this;

@@ -59,6 +59,8 @@ public:
     Statement& bind(int index, std::int64_t value);
     Statement& bind(int index, double value);
     Statement& bind(int index, std::string_view value);
+    /// Binds text without copying it: it must stay unchanged until the statement is reset.
+    Statement& bind_static(int index, std::string_view value);
     Statement& bind(int index, std::nullopt_t);
     Statement& bind(int index, const std::optional<std::string>& value);
     Statement& bind(int index, int value) { return bind(index, std::int64_t(value)); }

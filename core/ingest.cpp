@@ -298,7 +298,7 @@ private:
         } else {
             if (ingest_id_ == 0) add_ingest();
             add_item_.bind(1, ingest_id_).bind(2, std::int64_t(row.ordinal)).bind(3, std::int64_t(row.line));
-            add_item_.bind(4, row.text).run();
+            add_item_.bind_static(4, row.text).run();  // the row outlives the step
             ++result_.added;
         }
         last_ = row.ordinal;

@@ -210,13 +210,16 @@ private:
             add_quarantine_.bind(1, m_.name).bind(2, m_.version).bind(3, why).bind(4, now).bind(5, id).run();
             ++result_.quarantined;
         }
+        // Every bound text outlives its row's step (the batch is ours until the next take()).
         for (std::size_t r = 0; r < b.predictions.size(); ++r) {
             const Prediction& p = b.predictions[r];
-            add_insight_.bind(1, b.features.ids[r]).bind(2, m_.name).bind(3, m_.version).bind(4, p.label);
+            add_insight_.bind(1, b.features.ids[r]).bind_static(2, m_.name).bind_static(3, m_.version);
+            if (p.label) add_insight_.bind_static(4, *p.label);
+            else add_insight_.bind(4, std::nullopt);
             add_insight_.bind(5, p.score);
             if (b.probabilities[r].empty()) add_insight_.bind(6, std::nullopt);
-            else add_insight_.bind(6, b.probabilities[r]);
-            add_insight_.bind(7, p.anomaly ? 1 : 0).bind(8, now).bind(9, m_.digest).run();
+            else add_insight_.bind_static(6, b.probabilities[r]);
+            add_insight_.bind(7, p.anomaly ? 1 : 0).bind_static(8, now).bind_static(9, m_.digest).run();
             ++result_.scored;
             result_.anomalies += p.anomaly;
         }
