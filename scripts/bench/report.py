@@ -99,6 +99,15 @@ def machine():
     }
 
 
+def core_has(path, needle):
+    """Whether core/PATH contains needle: which suggestions the measured code already carries."""
+    try:
+        with open(os.path.join(ROOT, "core", path), encoding="utf-8") as f:
+            return needle in f.read()
+    except OSError:
+        return False
+
+
 def rounded(x):
     """x to two significant digits, for sizes derived from measurements."""
     return int(float(f"{x:.2g}"))
@@ -689,8 +698,10 @@ def analysis(r, score, mem, prof, ie, ii, isq, n_ing):
           f"{P.secs(S, '… INSERT insight and progress rows (Statement::run)'):.2f} s, COMMIT "
           f"{P.secs(S, '… COMMIT every 4,096 (Transaction::commit)'):.2f} s, of which the WAL checkpoints SQLite runs "
           f"every 1,000 pages take {P.secs(S, '… … WAL checkpoint'):.2f} s and fsync "
-          f"{P.secs(S, '… … fsync'):.2f} s — plus what SQLite alone does not: copying every bound value "
-          f"(`Statement::bind` with `SQLITE_TRANSIENT`) {P.secs(S, '… binding values (Statement::bind)'):.2f} s.")
+          f"{P.secs(S, '… … fsync'):.2f} s — plus the binding of each row's values through edgectl's `Statement` "
+          f"{P.secs(S, '… binding values (Statement::bind)'):.2f} s"
+          + (" (text bound without a copy, `bind_static`)." if core_has("score.cpp", "bind_static") else
+             " (every string copied, `SQLITE_TRANSIENT`)."))
         w(f"- Beside it: the forward thread (forward {P.secs(S, '… forward (TorchScriptModel::forward)'):.2f} s, "
           f"probabilities to JSON text with `Json(p).dump()` {P.secs(S, '… probabilities to JSON text (Json::dump)'):.2f} s, "
           f"softmax and rules {P.secs(S, '… softmax and rules (interpret)'):.2f} s) and the reader (SELECT "
@@ -703,8 +714,9 @@ def analysis(r, score, mem, prof, ie, ii, isq, n_ing):
           f"{max(gap, 0):.2f} s of scoring time beyond SQLite alone. "
           + (f"The target is met with the start-up included at this size. " if d["ratio"] >= TARGET_LIMIT else
              f"With the start-up left out the target is {met(d['steady'] >= TARGET_LIMIT)}. ")
-          + "What would move it: cheaper binds on the writer (suggestion A), fewer checkpoints during the run "
-          "(B); the start-up can only be spread over more items per run (C).\n")
+          + "What would move it: "
+          + ("" if core_has("score.cpp", "bind_static") else "cheaper binds on the writer (suggestion A), ")
+          + "fewer checkpoints during the run (B); the start-up can only be spread over more items per run (C).\n")
 
     B = "score-big"
     d = score.get("big")
@@ -806,7 +818,8 @@ def analysis(r, score, mem, prof, ie, ii, isq, n_ing):
           "run) share two cores with the kernel's writeback and the rest of the machine. "
           + (f"The target is met, by {ii / ie - 1:.0%}: close enough to flip with the machine's load (see the range)."
              if ii / ie >= TARGET_INGEST else
-             f"It misses by {1 - ii / ie:.0%}: suggestions A, E and F are what is left.")
+             f"It misses by {1 - ii / ie:.0%}: suggestions "
+             + ("" if core_has("ingest.cpp", "bind_static") else "A, ") + "E and F are what is left.")
           + "\n")
 
     w("### Peak memory: flat\n")
@@ -902,7 +915,11 @@ def changes(score, fig, extra, mem, baseline, prof, r, ie, ii, isq):
         "`--move-to` still moves only durable files); score `NORMAL` throughout.",
     ]
     remaining = [
-        "4b (`SQLITE_STATIC` binds): not made; it is suggestion A below.",
+        "4b (`SQLITE_STATIC` binds): " + (
+            "made (`Statement::bind_static`) in " + " and ".join(k for k in ("score", "ingest") if core_has(f"{k}.cpp", "bind_static"))
+            + ("." if all(core_has(f"{k}.cpp", "bind_static") for k in ("score", "ingest")) else "; the rest is suggestion A below.")
+            if any(core_has(f"{k}.cpp", "bind_static") for k in ("score", "ingest")) else
+            "not made; it is suggestion A below."),
         "10 (small ones in score): `score_batch`'s per-item copies are gone with the new pipeline and "
         "`FeatureExtractor` reads arrays by position; the probabilities are still printed with `Json(p).dump()` "
         "(on the forward thread, off the critical path for the sample model).",
@@ -967,17 +984,29 @@ def suggestions(score, prof, r, ie, isq, mem, bind_now):
          "From this run's profiles, in order of expected gain for the figures; each names what it should move.\n"]
     if d:
         bind = P.secs("score-sample", "… binding values (Statement::bind)")
-        L.append(f"A. **Bind without copying** (old 4b) — `core/db.hpp` / `core/db.cpp` `Statement::bind`: a variant "
-                 "with `SQLITE_STATIC` for text and blobs that outlive the step (in score: model name, version, digest, "
-                 "`scored_at`, the probabilities text of the batch; in ingest: the payload, which lives in its batch "
-                 f"until the next `take()`). Today every bound string is copied (`SQLITE_TRANSIENT`): "
-                 f"`Statement::bind` is {bind:.2f} s of the score writer's CPU in the sample profile"
-                 + (f" and {P.secs('ingest', '… binding values (Statement::bind)'):.2f} s of ingest's writer" if P.p.get("ingest") else "")
-                 + (". Both writers are their runs' critical stage (the busiest thread in the profiles), so this is "
-                    "wall time" if P.busiest("score-sample", STAGES) == "writer (main)"
-                    and P.busiest("ingest", ("writer (main)", "reader")) == "writer (main)" else
-                    ". Where the writer is the critical stage this is wall time")
-                 + ". Moves: score ÷ limit (sample), ingest ÷ .import.")
+        static_score, static_ingest = core_has("score.cpp", "bind_static"), core_has("ingest.cpp", "bind_static")
+    if d and not (static_score and static_ingest):
+        where = {"score": ("model name, version, digest, `scored_at`, the label and the probabilities text of the batch",
+                           bind, "score-sample", STAGES),
+                 "ingest": ("the payload, which lives in its batch until the next `take()`",
+                            P.secs("ingest", "… binding values (Statement::bind)"), "ingest", ("writer (main)", "reader"))}
+        todo = [k for k, done in (("score", static_score), ("ingest", static_ingest)) if not done]
+        critical = all(P.busiest(where[k][2], where[k][3]) == "writer (main)" for k in todo)
+        L.append("A. **Bind without copying** (old 4b) — `core/db.cpp` `Statement::bind` copies every bound string "
+                 "(`SQLITE_TRANSIENT`); a variant with `SQLITE_STATIC` for text that outlives the step"
+                 + (" exists (`bind_static`) and is used by " + ", ".join(k for k in ("score", "ingest") if k not in todo)
+                    if len(todo) < 2 else "")
+                 + ". Still copying: "
+                 + "; ".join(f"{k} ({where[k][0]}: `Statement::bind` {where[k][1]:.2f} s of its writer's CPU in the "
+                             f"{'sample ' if k == 'score' else ''}profile)" for k in todo)
+                 + (". The writer is the critical stage there (the busiest thread), so this is wall time"
+                    if critical else ". Where the writer is the critical stage this is wall time")
+                 + ". Moves: " + ", ".join({"score": "score ÷ limit (sample)", "ingest": "ingest ÷ .import"}[k] for k in todo)
+                 + ".")
+    elif d:
+        L.append(f"A. (Binding without copying, old 4b, is made in score and ingest: `Statement::bind` is now "
+                 f"{bind:.2f} s of the score writer's CPU in the sample profile.)")
+    if d:
         ck = P.secs("score-sample", "… … WAL checkpoint")
         L.append(f"B. **Checkpoint once per score run** (old 4c, for score) — `core/score.cpp` `score()`: "
                  "`PRAGMA wal_autocheckpoint = 16384` as ingest does, and one `PRAGMA wal_checkpoint(PASSIVE)` at the "
