@@ -7,6 +7,7 @@
 //       settings of edgectl's score connection (WAL, synchronous=NORMAL, foreign keys on, SQLite's
 //       allocator statistics off), its SQL as prepared statements, one score_progress upsert per
 //       batch of BATCH rows, and BEGIN IMMEDIATE ... COMMIT every COMMIT rows.
+//       Values are bound without copying (SQLITE_STATIC), as edgectl binds its text.
 //   bench-sqlite items INGESTED.db TARGET.db COMMIT
 //       The item rows `edgectl ingest` wrote into INGESTED.db, written into TARGET.db (a new
 //       store) with ingest's SQL and settings (synchronous=NORMAL, wal_autocheckpoint 16384, the
@@ -118,8 +119,25 @@ std::string insert_sql(const std::string& table, const Rows& rows, const std::st
     return "INSERT INTO " + table + " (" + names + ") VALUES (" + marks + ") " + conflict;
 }
 
+// Binds a value held in memory for the whole run without copying it (SQLITE_STATIC), as edgectl
+// binds its text (Statement::bind_static); sqlite3_bind_value would copy every string and blob.
+void bind(sqlite3_stmt* stmt, int index, sqlite3_value* v) {
+    switch (sqlite3_value_type(v)) {
+    case SQLITE_INTEGER: sqlite3_bind_int64(stmt, index, sqlite3_value_int64(v)); break;
+    case SQLITE_FLOAT: sqlite3_bind_double(stmt, index, sqlite3_value_double(v)); break;
+    case SQLITE_TEXT:
+        sqlite3_bind_text64(stmt, index, reinterpret_cast<const char*>(sqlite3_value_text(v)),
+                            sqlite3_uint64(sqlite3_value_bytes(v)), SQLITE_STATIC, SQLITE_UTF8);
+        break;
+    case SQLITE_BLOB:
+        sqlite3_bind_blob64(stmt, index, sqlite3_value_blob(v), sqlite3_uint64(sqlite3_value_bytes(v)), SQLITE_STATIC);
+        break;
+    default: sqlite3_bind_null(stmt, index);
+    }
+}
+
 void bind_row(sqlite3_stmt* stmt, const std::vector<sqlite3_value*>& row) {
-    for (int i = 0; i < int(row.size()); ++i) sqlite3_bind_value(stmt, i + 1, row[std::size_t(i)]);
+    for (int i = 0; i < int(row.size()); ++i) bind(stmt, i + 1, row[std::size_t(i)]);
 }
 
 // The settings of edgectl's connection (core/db.cpp Db::open) as score and ingest set them: both
@@ -182,9 +200,9 @@ int insights(const char* scored_path, const char* target_path, long batch, long 
             db.run(add);
         }
         const auto& last = rows.values[end - 1];
-        sqlite3_bind_value(progress, 1, last[model]);
-        sqlite3_bind_value(progress, 2, last[version]);
-        sqlite3_bind_value(progress, 3, last[item]);
+        bind(progress, 1, last[model]);
+        bind(progress, 2, last[version]);
+        bind(progress, 3, last[item]);
         db.run(progress);
         if ((in_tx += long(end - at)) >= commit) {
             db.exec("COMMIT");
@@ -223,7 +241,7 @@ int items(const char* source_path, const char* target_path, long commit) {
     sqlite3_stmt* add = db.prepare(insert_sql("items", rows, "").c_str());
     sqlite3_stmt* progress = db.prepare("UPDATE sources SET done = ? WHERE id = ?");
     auto advance = [&](std::size_t i) {
-        sqlite3_bind_value(progress, 1, rows.values[i][ordinal]);
+        bind(progress, 1, rows.values[i][ordinal]);
         sqlite3_bind_int64(progress, 2, source_id);
         db.run(progress);
     };
