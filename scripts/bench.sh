@@ -323,8 +323,12 @@ INGEST=("${START[@]}"
   '… … fsync=^edgectl::Transaction::commit$ >> ^do_fsync$'
   '… progress line (log::Progress)=Progress::advance'
   '… waiting for the next records (Pipeline::take)=Pipeline<.*RowBatch>::take$')
-SQLITE=('INSERT steps (sqlite3_step)=^sqlite3_step$' 'COMMIT (sqlite3_exec)=^sqlite3_exec$'
-  '… WAL checkpoint=^sqlite3_exec$ >> ^sqlite3WalCheckpoint$' '… fsync=^sqlite3_exec$ >> ^do_fsync$')
+SQLITE=('reading the rows into memory (load)=::load$'
+  'the timed loop (write_insights)=write_insights$'
+  '… INSERT steps (sqlite3_step)=write_insights$ >> ^sqlite3_step$'
+  '… COMMIT (sqlite3_exec)=write_insights$ >> ^sqlite3_exec$'
+  '… … WAL checkpoint=write_insights$ >> ^sqlite3_exec$ >> ^sqlite3WalCheckpoint$'
+  '… … fsync=write_insights$ >> ^sqlite3_exec$ >> ^do_fsync$')
 if [ "$PROFILE" = 1 ] && perf record -q -e cpu-clock -o "$WORK/probe.data" -- true >/dev/null 2>&1; then
   log "profiling (perf, cpu-clock sampling)"
   for c in sample big; do

@@ -700,8 +700,11 @@ def analysis(r, score, mem, prof, ie, ii, isq, n_ing):
           f"every 1,000 pages take {P.secs(S, '… … WAL checkpoint'):.2f} s and fsync "
           f"{P.secs(S, '… … fsync'):.2f} s — plus the binding of each row's values through edgectl's `Statement` "
           f"{P.secs(S, '… binding values (Statement::bind)'):.2f} s"
-          + (" (text bound without a copy, `bind_static`)." if core_has("score.cpp", "bind_static") else
-             " (every string copied, `SQLITE_TRANSIENT`)."))
+          + (" (text bound without a copy, `bind_static`)" if core_has("score.cpp", "bind_static") else
+             " (every string copied, `SQLITE_TRANSIENT`)")
+          + (f". SQLite alone, profiled the same way: INSERT {P.secs('sqlite-sample', '… INSERT steps (sqlite3_step)'):.2f} s, "
+             f"COMMIT {P.secs('sqlite-sample', '… COMMIT (sqlite3_exec)'):.2f} s, checkpoints "
+             f"{P.secs('sqlite-sample', '… … WAL checkpoint'):.2f} s." if P.p.get("sqlite-sample") else "."))
         w(f"- Beside it: the forward thread (forward {P.secs(S, '… forward (TorchScriptModel::forward)'):.2f} s, "
           f"probabilities to JSON text with `Json(p).dump()` {P.secs(S, '… probabilities to JSON text (Json::dump)'):.2f} s, "
           f"softmax and rules {P.secs(S, '… softmax and rules (interpret)'):.2f} s) and the reader (SELECT "
