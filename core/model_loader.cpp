@@ -55,6 +55,11 @@ const std::shared_future<TorchModule>& module_future() {
     static std::once_flag once;
     static std::shared_future<TorchModule> future;
     std::call_once(once, [] {
+        // LibTorch's OpenMP workers spin between parallel regions by default: with --threads 2 on
+        // two cores they starved edgectl's own reading and writing threads (a compute-bound score
+        // took 7.6 s instead of 1.95 s). Passive workers sleep. Read by libgomp when the module
+        // brings it in, so set here, before the load and its thread; an operator's value wins.
+        ::setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
         future = std::async(std::launch::async, [] { return open_torch_module(torch_module_candidates()); }).share();
     });
     return future;

@@ -64,6 +64,14 @@ TEST_CASE("model loader: the sample model answers through the module") {
     CHECK_FALSE(torch_version().empty());
 }
 
+TEST_CASE("model loader: OpenMP workers are made to sleep, not spin, unless the operator chose") {
+    load_torchscript_file(test::sample_dir() / "model/model.pt");
+    const char* policy = std::getenv("OMP_WAIT_POLICY");
+    REQUIRE(policy != nullptr);
+    // ctest does not set it: the loader did (an operator's own value would be kept).
+    CHECK(std::string(policy) == "PASSIVE");
+}
+
 TEST_CASE("model loader: a failing forward is an Error with the model's name") {
     auto model = load_torchscript(test::slurp(test::sample_dir() / "model/model.pt"), "wine@1");
     try {
