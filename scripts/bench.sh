@@ -212,19 +212,16 @@ score_case() { # case package csv n model-name threads with-python reps ingest-p
   record "$c.items" 0 "$n"
   record "$c.width" 0 "$width"
   record "$c.threads" 0 "$threads"
-  record "$c.omp_passive" 0 "$([[ " $* " == *" OMP_WAIT_POLICY=passive "* ]] && echo 1 || echo 0)"
   rm -rf "$WORK/q" "$WORK/p" "$WORK/o"
   mv "$WORK/e" "$WORK/$c-scored"
 }
 score_case sample "$WORK/wine.tar.zst" "$DATA/wine-$N_SAMPLE.csv" "$N_SAMPLE" wine-cultivar "$THREADS" 1 "$REPS" "$POLICY"
 score_case big "$WORK/big.tar.zst" "$DATA/wide-$N_BIG.csv" "$N_BIG" bench-mlp-256 "$THREADS" 1 "$REPS" ""
-# Side cases, no Python: the compute-bound model with --threads 2 (edgectl and the bare forward
-# alike: LibTorch's OpenMP team and OpenBLAS's pool both get two threads), as is and with OpenMP's
-# idle threads sleeping instead of spinning (OMP_WAIT_POLICY=passive, read by libgomp at load).
+# A side case, no Python: the compute-bound model with --threads 2 (edgectl and the bare forward
+# alike: LibTorch's OpenMP team and OpenBLAS's pool both get two threads, OpenMP's idle workers
+# sleep). Extra VAR=VALUE arguments would set both contenders' environment.
 score_case big2 "$WORK/big.tar.zst" "$DATA/wide-$N_BIG.csv" "$N_BIG" bench-mlp-256 2 0 "$SIDE_REPS" "" big
-score_case big2p "$WORK/big.tar.zst" "$DATA/wide-$N_BIG.csv" "$N_BIG" bench-mlp-256 2 0 "$SIDE_REPS" "" big \
-  OMP_WAIT_POLICY=passive
-rm -rf "$WORK"/big2-* "$WORK"/big2p-*
+rm -rf "$WORK"/big2-*
 
 # --- 3: ingest vs sqlite3 .import (and SQLite alone writing the same item rows) -----------------
 CSV="$DATA/wine-$N_INGEST.csv"

@@ -4,16 +4,18 @@
 //
 // Bare TorchScript forward throughput: ITEMS random float32 rows of WIDTH features, already in
 // memory as [BATCH, WIDTH] tensors, run through the model with the settings edgectl uses
-// (core/torch_model.cpp, core/model_loader.cpp): at::set_num_threads(THREADS), one inter-op
-// thread, openblas_set_num_threads(THREADS) when the BLAS is OpenBLAS, eval(), c10::InferenceMode.
-// Only the loop of forward calls is timed. Prints one line:
-// "seconds=S cpu_seconds=C items=N items_per_s=R openblas=0|1" (C: CPU time of all threads during
-// the loop; openblas=1: OpenBLAS's pool was bounded too). Links LibTorch alone, not edgectl's core.
+// (core/torch_model.cpp, core/model_loader.cpp): OMP_WAIT_POLICY=PASSIVE unless set,
+// at::set_num_threads(THREADS), one inter-op thread, openblas_set_num_threads(THREADS) when the BLAS
+// is OpenBLAS, eval(), c10::InferenceMode. Only the loop of forward calls is timed. Prints:
+// "seconds=S cpu_seconds=C items=N items_per_s=R openblas=0|1 omp_passive=0|1" (C: CPU time of
+// all threads during the loop; openblas=1: OpenBLAS's pool was bounded too; omp_passive=1:
+// OpenMP's idle workers sleep). Links LibTorch alone, not edgectl's core.
 
 #include <torch/script.h>
 #include <ATen/Parallel.h>
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -63,7 +65,9 @@ int forward(const char* model_path, long width, long items, long batch, int thre
     }
     double s = seconds_since(start);
     report(s, cpu_seconds() - cpu, items);
-    std::printf("openblas=%d\n", openblas ? 1 : 0);
+    const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
+    std::printf("openblas=%d omp_passive=%d\n", openblas ? 1 : 0,
+                wait_policy && (wait_policy[0] == 'p' || wait_policy[0] == 'P') ? 1 : 0);
     std::fprintf(stderr, "checksum %g\n", sink);
     return 0;
 }
@@ -71,6 +75,15 @@ int forward(const char* model_path, long width, long items, long batch, int thre
 } // namespace
 
 int main(int argc, char** argv) {
+    // edgectl sets OMP_WAIT_POLICY=PASSIVE unless the operator did, before LibTorch's libgomp is
+    // loaded (core/model_loader.cpp). This harness links LibTorch, so libgomp has read its
+    // environment before main: run again with the variable set.
+    if (!std::getenv("OMP_WAIT_POLICY")) {
+        setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+        execv("/proc/self/exe", argv);
+        std::fprintf(stderr, "bench-forward: cannot re-run itself with OMP_WAIT_POLICY set\n");
+        return 1;
+    }
     try {
         if (argc == 6)
             return forward(argv[1], std::atol(argv[2]), std::atol(argv[3]), std::atol(argv[4]), std::atoi(argv[5]));
