@@ -20,6 +20,7 @@
 #include <openssl/params.h>
 
 #include <array>
+#include <cctype>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -302,6 +303,54 @@ Policy Policy::load(const fs::path& path, std::string secret) {
     return parse(read_file(path, 1 << 20), path.string(), std::move(secret));
 }
 
+namespace {
+
+// Length of a {n}, {n,} or {n,m} quantifier at pattern[i], or 0.
+std::size_t brace_quantifier(std::string_view pattern, std::size_t i) {
+    std::size_t j = i + 1, digits = 0;
+    while (j < pattern.size() && std::isdigit(static_cast<unsigned char>(pattern[j]))) ++j, ++digits;
+    if (digits == 0) return 0;
+    if (j < pattern.size() && pattern[j] == ',') {
+        ++j;
+        while (j < pattern.size() && std::isdigit(static_cast<unsigned char>(pattern[j]))) ++j;
+    }
+    return j < pattern.size() && pattern[j] == '}' ? j + 1 - i : 0;
+}
+
+// True if a quantifier follows a quantifier ("a**", "(x)+{2}"): ECMAScript rejects it as "nothing
+// to repeat", but libstdc++'s std::regex accepts it and then takes time exponential in the number
+// of quantifiers on every string, even ones that cannot match (found by fuzzing): an ingest hung.
+bool has_stacked_quantifier(std::string_view pattern) {
+    bool after_quantifier = false, lazy_taken = false;
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+        char c = pattern[i];
+        std::size_t quantifier = c == '*' || c == '+' || c == '?' ? 1 : c == '{' ? brace_quantifier(pattern, i) : 0;
+        if (quantifier > 0) {
+            if (after_quantifier) {
+                if (c == '?' && !lazy_taken) {  // "*?": the lazy form of the quantifier before
+                    lazy_taken = true;
+                    continue;
+                }
+                return true;
+            }
+            after_quantifier = true;
+            lazy_taken = false;
+            i += quantifier - 1;
+            continue;
+        }
+        after_quantifier = false;
+        if (c == '\\') {
+            ++i;  // an escaped character is an atom
+        } else if (c == '[') {  // a class is an atom: skip to its closing bracket
+            for (++i; i < pattern.size() && pattern[i] != ']'; ++i)
+                if (pattern[i] == '\\') ++i;
+        }
+    }
+    return false;
+}
+
+} // namespace
+
 Policy::Redaction Policy::make_redaction(const Json& item, const std::string& where) {
     Redaction r;
     std::string pattern, replacement = "[redacted]";
@@ -317,6 +366,9 @@ Policy::Redaction Policy::make_redaction(const Json& item, const std::string& wh
     // '$&', '$1'... in a replacement are formats, which only std::regex_replace implements.
     if (r.replacement.find('$') != std::string::npos) r.preset.reset();
     if (r.preset) return r;
+    if (has_stacked_quantifier(pattern))
+        throw Error("policy '" + where + "': '" + pattern + "' is not a valid regular expression (a quantifier " +
+                    "follows a quantifier: nothing to repeat)", Exit::usage);
     try {
         r.pattern = std::regex(pattern, regex_flags);
     } catch (const std::regex_error&) {

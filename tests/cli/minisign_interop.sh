@@ -54,6 +54,26 @@ EDGECTL_KEY_PASSWORD=sekrit expect_exit 0 pack_with enc.tar.zst
 mkdir enc && tar --zstd -xf enc.tar.zst -C enc
 expect_exit 0 minisign -V -p enc.pub -m enc/SHA256SUMS -x enc/SHA256SUMS.minisig
 
+# A key made by minisign without a password (-W, whose checksum minisign leaves zero) signs too.
+minisign -G -W -p nopw.pub -s nopw.key >/dev/null 2>&1 || fail "minisign -G -W"
+expect_exit 0 "$EDGECTL" pack-model --model "$SAMPLE/model/model.pt" --spec "$SAMPLE/model/model.json" \
+    --golden "$SAMPLE/model/golden.ndjson" --sign nopw.key -o nopw.tar.zst
+mkdir nopw && tar --zstd -xf nopw.tar.zst -C nopw
+expect_exit 0 minisign -V -p nopw.pub -m nopw/SHA256SUMS -x nopw/SHA256SUMS.minisig
+
+# A key file that asks scrypt for more than minisign ever does (here 2^32-1 rounds: minutes of
+# CPU; found by fuzzing) is refused at once, before any derivation.
+python3 - enc.key costly.key <<'PY'
+import base64, struct, sys
+lines = open(sys.argv[1]).read().splitlines()
+raw = bytearray(base64.b64decode(lines[1]))
+raw[38:46] = struct.pack("<Q", 2**32 - 1)
+open(sys.argv[2], "w").write(lines[0] + "\n" + base64.b64encode(bytes(raw)).decode() + "\n")
+PY
+EDGECTL_KEY_PASSWORD=sekrit expect_exit 1 timeout 20 "$EDGECTL" pack-model --model "$SAMPLE/model/model.pt" \
+    --spec "$SAMPLE/model/model.json" --golden "$SAMPLE/model/golden.ndjson" --sign costly.key -o costly.tar.zst
+assert_contains "$ERR" "asks for key derivation costs above minisign's"
+
 # Unsigned: refused unless the operator says otherwise, and then warned about.
 sample_package unsigned.tar.zst
 expect_exit 4 "$EDGECTL" verify unsigned.tar.zst

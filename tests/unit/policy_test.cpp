@@ -211,3 +211,13 @@ TEST_CASE("policy: keyed hashes are HMAC-SHA-256, cached or not") {
     CHECK(Policy::parse(R"({"schema_version": 1})", "p", "").keyed_hash("what do ya want for nothing?") ==
           "hmac-sha256:76d9e7194e7dbc3aa00bbe8ffb9f6fcb5a932170f971f948bb2ab61607d2b9d6");
 }
+
+TEST_CASE("policy: stacked quantifiers are refused, lazy ones and escaped characters are not") {
+    auto with = [](const std::string& pattern) {
+        return R"({"schema_version": 1, "redact": [{"pattern": )" + Json(pattern).dump() + "}]}";
+    };
+    for (std::string bad : {"(Y)***********", "a**", "a+*", "a{2}*", "a*{2}", "a??+", "x*?*"})
+        CHECK_THROWS_WITH(Policy::parse(with(bad), "p.json", "s"), Catch::Contains("quantifier follows a quantifier"));
+    for (std::string good : {"a*?", "a+?b", "a{2,3}?", "\\*\\*", "[*+?]+", "\\bPAT-[0-9]{6}\\b", "(a|b)*c"})
+        CHECK_NOTHROW(Policy::parse(with(good), "p.json", "s"));
+}
