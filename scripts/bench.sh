@@ -74,6 +74,19 @@ own_ticks() { awk '{print $14+$15+$16+$17}' "/proc/$$/stat"; }
 
 # --- build (Release, build-bench only) -----------------------------------------------------------
 t_start=$(date +%s)
+# What is measured is what is built now: the commit and whether the tree differs from it, taken
+# before the build (others may commit while the benchmarks run). docs/benchmarks.md, which this
+# script rewrites, does not count as a change.
+tree_state() {
+  local changed
+  changed=$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null | grep -v ' docs/benchmarks.md$' || true)
+  echo "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)${changed:+ with uncommitted changes}"
+}
+BUILT_FROM=$(tree_state)
+# The sources built, for the report's statements about what the measured code does.
+SNAP=$(mktemp -d /tmp/edgectl-bench-core.XXXXXX)
+trap 'rm -rf "$SNAP"' EXIT
+cp -a "$ROOT/core/." "$SNAP/"
 log "building edgectl (Release) in $BUILD"
 if [ ! -f "$BUILD/build.ninja" ]; then
   cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DEDGECTL_TESTS=OFF >/dev/null
@@ -118,6 +131,7 @@ fi
 
 WORK=$(mktemp -d /tmp/edgectl-bench.XXXXXX)
 if [ "${BENCH_KEEP:-0}" = 1 ]; then log "work dir $WORK (kept)"; else trap 'rm -rf "$WORK"' EXIT; fi
+mv "$SNAP" "$WORK/core"
 RES="$WORK/results.tsv"     # metric <tab> rep <tab> value
 : >"$RES"
 record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RES"; }
@@ -363,12 +377,13 @@ record run.torch_bind_now 0 "$(readelf -d "$(ldd "$BUILD/edgectl_torch.so" | awk
 record run.load_end 0 "$(cut -d' ' -f1 /proc/loadavg)"
 
 # When and on what the figures were measured (the report may be written again later from $WORK).
+now_state=$(tree_state)
 printf '{"date": "%s", "commit": "%s"}\n' "$(date -u '+%Y-%m-%d %H:%M UTC')" \
-  "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$([ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ] && echo ' with uncommitted changes')" \
+  "$BUILT_FROM$([ "$now_state" = "$BUILT_FROM" ] || echo "; the tree was at $now_state when the run ended")" \
   >"$WORK/run.json"
 
 # --- report ---------------------------------------------------------------------------------------
 log "writing $OUT"
-"$PY" "$BENCH/report.py" --results "$RES" --run "$WORK/run.json" --profiles "$PROF" --edgectl "$E" --out "$OUT" \
+"$PY" "$BENCH/report.py" --results "$RES" --run "$WORK/run.json" --profiles "$PROF" --core "$WORK/core" --out "$OUT" \
   --reps "$REPS" --side-reps "$SIDE_REPS" --batch "$BATCH" --commit "$COMMIT" --ingest-commit "$INGEST_COMMIT"
 log "done in $((t_end - t_start)) s"
