@@ -317,7 +317,8 @@ SCORE=("${START[@]}" "${MODULE[@]}"
   '… COMMIT every 4,096 (Transaction::commit)=^edgectl::score$ >> ^edgectl::Transaction::commit$'
   '… … WAL checkpoint=^edgectl::Transaction::commit$ >> ^sqlite3WalCheckpoint$'
   '… … fsync=^edgectl::Transaction::commit$ >> ^do_fsync$'
-  '… waiting for the next batch (Pipeline::take)=^edgectl::score$ >> Pipeline<.*ScoredBatch>::take$')
+  '… waiting for the next batch (Pipeline::take)=^edgectl::score$ >> Pipeline<.*ScoredBatch>::take$'
+  'closing the store: WAL checkpoint (Db::Close)=Db::Close >> ^sqlite3WalCheckpoint$')
 # The writer's stacks unwind only up to FileIngester::run (perf loses the frames above it).
 INGEST_ROLES=('reader=_State_impl<.*RowBatch>' 'writer (main)=FileIngester::(write|run)$')
 INGEST=("${START[@]}"
@@ -333,13 +334,15 @@ INGEST=("${START[@]}"
   '… … WAL checkpoint=^edgectl::Transaction::commit$ >> ^sqlite3WalCheckpoint$'
   '… … fsync=^edgectl::Transaction::commit$ >> ^do_fsync$'
   '… progress line (log::Progress)=Progress::advance'
-  '… waiting for the next records (Pipeline::take)=Pipeline<.*RowBatch>::take$')
+  '… waiting for the next records (Pipeline::take)=Pipeline<.*RowBatch>::take$'
+  'closing the store: WAL checkpoint (Db::Close)=Db::Close >> ^sqlite3WalCheckpoint$')
 SQLITE=('reading the rows into memory (load)=::load$'
   'the timed loop (write_insights)=write_insights$'
   '… INSERT steps (sqlite3_step)=write_insights$ >> ^sqlite3_step$'
   '… COMMIT (sqlite3_exec)=write_insights$ >> ^sqlite3_exec$'
   '… … WAL checkpoint=write_insights$ >> ^sqlite3_exec$ >> ^sqlite3WalCheckpoint$'
-  '… … fsync=write_insights$ >> ^sqlite3_exec$ >> ^do_fsync$')
+  '… … fsync=write_insights$ >> ^sqlite3_exec$ >> ^do_fsync$'
+  'closing the store: WAL checkpoint=sqlite3WalClose >> ^sqlite3WalCheckpoint$')
 if [ "$PROFILE" = 1 ] && perf record -q -e cpu-clock -o "$WORK/probe.data" -- true >/dev/null 2>&1; then
   log "profiling (perf, cpu-clock sampling)"
   for c in sample big; do

@@ -520,7 +520,8 @@ def how_measured(w, a, mem, n_ing):
       "wrote (so they are the very same rows) into memory, then inserts them into a fresh copy of the unscored store with "
       "the settings of edgectl's score connection (WAL, `synchronous=NORMAL`, foreign keys, SQLite's allocator "
       f"statistics off), its SQL and prepared statements, one `score_progress` upsert per batch of {a.batch} and a "
-      f"`BEGIN IMMEDIATE … COMMIT` every {a.commit} rows; the loop alone is timed.")
+      f"`BEGIN IMMEDIATE … COMMIT` every {a.commit} rows; the loop and closing the store (which checkpoints the WAL, as "
+      "edgectl's exit does) are timed.")
     w("- **score ÷ limit** = limit time ÷ score time, with limit = the slower of (a) and (b); ≥ 0.85 means edgectl "
       "reaches 85% of the throughput of its slower part alone. *Start-up left out* divides by the score time minus the "
       "start-up.")
@@ -541,7 +542,8 @@ def how_measured(w, a, mem, n_ing):
       "journal, one transaction, all columns TEXT, no index); both whole-process wall time. For the analysis, "
       "`bench_sqlite.cpp items` writes the very item rows ingest wrote into a new store (its `sources` and `ingests` "
       "rows copied first, untimed) with ingest's SQL, settings (`synchronous=NORMAL`, `wal_autocheckpoint = 16384`, "
-      "the `sources.done` update with each commit, the last commit `FULL`) and commit size (*SQLite alone*).")
+      "the `sources.done` update with each commit, the last commit `FULL`) and commit size, up to and including closing "
+      "the store, which checkpoints the WAL as edgectl's exit does (*SQLite alone*).")
     w(f"- **Memory**: peak RSS (`/usr/bin/time` %M) of ingest and score (sample model) at {mem['small']:,} items "
       "(separate runs) and at the full size (the runs above).")
     w("- **Profiles**: `perf record -e cpu-clock` (software timer sampling: this VM exposes no hardware counters), one "
@@ -823,9 +825,11 @@ def analysis(r, score, mem, prof, ie, ii, isq, n_ing):
         w(text)
         w(f"- Writer: INSERT {P.secs(I, '… INSERT item (Statement::run)'):.2f} s, COMMIT "
           f"{P.secs(I, '… COMMIT every 10,000 (Transaction::commit)'):.2f} s (fsync {P.secs(I, '… … fsync'):.2f} s), "
-          f"binding {P.secs(I, '… binding values (Statement::bind)'):.2f} s, and before the reader starts, hashing the "
+          f"binding {P.secs(I, '… binding values (Statement::bind)'):.2f} s; before the reader starts, hashing the "
           f"whole file {P.secs(I, 'hash the file (sha256_file)'):.2f} s (in series: the digest decides whether the file "
-          "was ingested before).")
+          "was ingested before); after the last record, the WAL checkpoint when the store closes "
+          f"{P.secs(I, 'closing the store: WAL checkpoint (Db::Close)'):.2f} s (in series too; SQLite alone's time "
+          "includes its own).")
         w(f"- Reader: CSV parsing {P.secs(I, '… CSV parsing (CsvReader::next)'):.2f} s (byte by byte: `CsvReader::get` "
           "and `std::string::push_back` lead its self time), JSON string escaping "
           f"{P.secs(I, '… … JSON string escaping (append_json_string)'):.2f} s, the PII scanners "
@@ -840,13 +844,16 @@ def analysis(r, score, mem, prof, ie, ii, isq, n_ing):
         hashing = P.secs(I, "hash the file (sha256_file)")
         w(f"edgectl's wall time is {ie / isq:.2f}× SQLite alone's. Of the {gap:.2f} s between them, hashing the file "
           f"before the reader starts accounts for about {hashing:.2f} s and binding "
-          f"{P.secs(I, '… binding values (Statement::bind)'):.2f} s; the rest is the writer not having a core to "
-          f"itself: its {P.thread(I, 'writer (main)'):.2f} s and the reader's {P.thread(I, 'reader'):.2f} s of CPU (profiled "
-          "run) share two cores with the kernel's writeback and the rest of the machine. "
+          f"{P.secs(I, '… binding values (Statement::bind)'):.2f} s. The rest is not CPU work: over the run edgectl keeps "
+          f"{r.med('ingest.edgectl.cpu') / ie:.2f} of the 2 cores busy on average (CPU {r.med('ingest.edgectl.cpu'):.2f} s "
+          f"in {ie:.2f} s), and neither of its threads is busy all the time (profiled: writer "
+          f"{P.busy(I, 'writer (main)'):.0%}, reader {P.busy(I, 'reader'):.0%}). The threads wait part of the run — on "
+          "each other through the two-batch hand-off, or on the kernel's writes —, and a CPU-time profile cannot tell "
+          "which (suggestion G). "
           + (f"The target is met, by {ii / ie - 1:.0%}: close enough to flip with the machine's load (see the range)."
              if ii / ie >= TARGET_INGEST else
              f"It misses by {1 - ii / ie:.0%}: suggestions "
-             + ("" if core_has("ingest.cpp", "bind_static") else "A, ") + "E and F are what is left.")
+             + ("" if core_has("ingest.cpp", "bind_static") else "A, ") + "G, E and F are what is left.")
           + "\n")
 
     w("### Peak memory: flat\n")
@@ -1006,8 +1013,9 @@ def reproducibility(previous, fig, schema, sizes):
                             "or within ±10%)" if ok_all else "some figures moved by more than the noise between runs (see "
                                                              "the table); treat them with care")
              + ("; every target is met or missed the same way in both runs." if same_verdicts else
-                "; " + ", ".join(flipped) + " flip between met and missed from one run to the other: they sit within "
-                "noise of the target.") + "\n")
+                "; " + " and ".join(flipped) + (" flips" if len(flipped) == 1 else " flip") + " between met and missed "
+                "from one run to the other: " + ("it sits" if len(flipped) == 1 else "they sit") + " within noise of "
+                "the target.") + "\n")
     return "\n".join(L)
 
 
@@ -1045,7 +1053,7 @@ def suggestions(score, prof, r, ie, isq, mem, bind_now):
         L.append(f"B. **Checkpoint once per score run** (old 4c, for score) — `core/score.cpp` `score()`: "
                  "`PRAGMA wal_autocheckpoint = 16384` as ingest does, and one `PRAGMA wal_checkpoint(PASSIVE)` at the "
                  f"end. The sample profile spends {ck:.2f} s of the writer's CPU in the WAL checkpoints SQLite starts "
-                 "every 1,000 pages, copying pages that later commits change again. Change `bench_sqlite.cpp "
+                 "every 1,000 pages, copying pages of which some are changed again by later commits. Change `bench_sqlite.cpp "
                  "insights` along with it: the limit must keep edgectl's settings. Moves: score's throughput and "
                  "score ÷ Python; the limit ratio only as far as the binds and checkpoints differ.")
         load = P.secs("startup", "LibTorch module load (dlopen, its own thread)")
@@ -1078,12 +1086,19 @@ def suggestions(score, prof, r, ie, isq, mem, bind_now):
                  f"{P.secs('ingest', '… CSV parsing (CsvReader::next)'):.2f} s of the reader's CPU, byte by byte with "
                  "a `push_back` per character. Scan a buffered block with `memchr` for the quote, delimiter and line "
                  "end, and append runs of plain bytes at once. "
-                 + ("Not on the critical path in this run (the writer is); it becomes so once A and E land, and it "
-                    "frees the second core for the writer on a busy machine."
+                 + ("Not on the critical path in this run (the writer is the busier thread); it frees the second "
+                    "core for the writer on a busy machine."
                     if P.busiest("ingest", ("writer (main)", "reader")) == "writer (main)" else
                     "The reader is the critical stage of ingest in this run, so this is wall time."))
+    if P.p.get("ingest"):
+        L.append(f"G. **Find where ingest's threads wait** — ingest keeps {r.med('ingest.edgectl.cpu') / ie:.2f} of the 2 "
+                 f"cores busy and takes {ie / isq if isq else 0:.2f}× the time SQLite alone needs for its rows: record "
+                 "an off-CPU profile (the `sched:sched_switch` tracepoint with call graphs, which this VM provides) of "
+                 "both threads. If the writer waits in `Pipeline::take`, give the reader more room (`core/pipe.hpp` "
+                 "depth 2 → 4, or `rows_per_handoff` 1,024 → 4,096 in `core/ingest.cpp`); if it waits in the kernel, "
+                 "the WAL writes are the limit and only fewer bytes per row help. Moves: ingest ÷ .import.")
     if b:
-        L.append(f"G. Small, on the forward thread: the probabilities text (`Json(p).dump()`, "
+        L.append(f"H. Small, on the forward thread: the probabilities text (`Json(p).dump()`, "
                  f"{P.secs('score-sample', '… probabilities to JSON text (Json::dump)'):.2f} s in the sample profile) "
                  "with `std::to_chars` into a reused buffer. Off the critical path of both models today.")
     L.append("")
