@@ -351,6 +351,7 @@ def main():
     if a.run and os.path.exists(a.run):
         with open(a.run, encoding="utf-8") as f:
             run = json.load(f)
+    rendered_by = m["commit"]
     if run.get("commit"):
         m["commit"] = run["commit"]
     prof = Prof({name: load_profile(a.profiles, name) for name in
@@ -399,7 +400,10 @@ def main():
     others = r.one("run.others_cores")
     w("# Benchmarks\n")
     w(f"Written by `scripts/bench.sh` on {now} from commit {m['commit']} (store schema v{schema}); the measuring took "
-      f"{int(r.one('run.seconds'))} s (plus {int(r.one('run.build_seconds'))} s of build). Every figure is a median of "
+      f"{int(r.one('run.seconds'))} s (plus {int(r.one('run.build_seconds'))} s of build)"
+      + ("" if m["commit"].split(" ")[0] == rendered_by.split(" ")[0] else
+         f"; this text was rendered afterwards from the same measurements by `report.py` of commit {rendered_by}")
+      + ". Every figure is a median of "
       f"{a.reps} repetitions ({a.side_reps} for the `--threads 2` case, for Python with OpenBLAS unbounded and for SQLite "
       "alone writing ingest's rows, "
       "to keep the run within about a quarter of an hour), the contenders of one figure interleaved in each "
@@ -821,7 +825,7 @@ def analysis(r, score, mem, prof, ie, ii, isq, n_ing):
         crit = P.busiest(I, ("writer (main)", "reader"))
         text += (f"In the profiled run the writer (main thread) used {P.thread(I, 'writer (main)'):.2f} s of CPU "
                  f"({P.busy(I, 'writer (main)'):.0%} busy) and the reader {P.thread(I, 'reader'):.2f} s "
-                 f"({P.busy(I, 'reader'):.0%}): the {crit} is the critical stage.\n")
+                 f"({P.busy(I, 'reader'):.0%}): the {crit} is the busier of the two.\n")
         w(text)
         w(f"- Writer: INSERT {P.secs(I, '… INSERT item (Statement::run)'):.2f} s, COMMIT "
           f"{P.secs(I, '… COMMIT every 10,000 (Transaction::commit)'):.2f} s (fsync {P.secs(I, '… … fsync'):.2f} s), "
@@ -844,7 +848,7 @@ def analysis(r, score, mem, prof, ie, ii, isq, n_ing):
         hashing = P.secs(I, "hash the file (sha256_file)")
         w(f"edgectl's wall time is {ie / isq:.2f}× SQLite alone's. Of the {gap:.2f} s between them, hashing the file "
           f"before the reader starts accounts for about {hashing:.2f} s and binding "
-          f"{P.secs(I, '… binding values (Statement::bind)'):.2f} s. The rest is not CPU work: over the run edgectl keeps "
+          f"{P.secs(I, '… binding values (Statement::bind)'):.2f} s. The rest is not explained by CPU work: over the run edgectl keeps "
           f"{r.med('ingest.edgectl.cpu') / ie:.2f} of the 2 cores busy on average (CPU {r.med('ingest.edgectl.cpu'):.2f} s "
           f"in {ie:.2f} s), and neither of its threads is busy all the time (profiled: writer "
           f"{P.busy(I, 'writer (main)'):.0%}, reader {P.busy(I, 'reader'):.0%}). The threads wait part of the run — on "
