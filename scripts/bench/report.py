@@ -1029,7 +1029,9 @@ def suggestions(score, prof, r, ie, isq, mem, bind_now):
     P = prof
     d, b = score.get("sample"), score.get("big")
     L = ["## Suggested changes in core/ (not made here)\n",
-         "From this run's profiles, in order of expected gain for the figures; each names what it should move.\n"]
+         "From this run's profiles; each names the figures it should move. Two targets sit at the line — score ÷ "
+         "limit for the sample model and ingest ÷ .import (see *Reproducibility*) —: B and C move the first, G, E and "
+         "F the second.\n"]
     if d:
         bind = P.secs("score-sample", "… binding values (Statement::bind)")
         static_score, static_ingest = core_has("score.cpp", "bind_static"), core_has("ingest.cpp", "bind_static")
