@@ -773,6 +773,8 @@ void ack_exports(Db& db, const std::vector<std::int64_t>& seqs) {
 
 PurgeResult purge(Store& store, double days, bool force) {
     require(days >= 0, "--older-than must be a number of days, 0 or more", Exit::usage);
+    // Times are stored to the second: a row stamped in the cutoff's own second is old enough (so
+    // --older-than 0 takes everything acknowledged, even what was written a moment ago).
     std::time_t cutoff_t = std::time(nullptr) - std::time_t(days * 86400);
     std::tm tm{};
     gmtime_r(&cutoff_t, &tm);
@@ -788,10 +790,10 @@ PurgeResult purge(Store& store, double days, bool force) {
         s.bind(1, std::string_view(cutoff)).run();
         return std::int64_t(db.changes());
     };
-    r.insights = run("DELETE FROM insights WHERE scored_at < ?1 AND " + acked);
-    r.quarantine = run("DELETE FROM quarantine WHERE created_at < ?1 AND " + acked);
+    r.insights = run("DELETE FROM insights WHERE scored_at <= ?1 AND " + acked);
+    r.quarantine = run("DELETE FROM quarantine WHERE created_at <= ?1 AND " + acked);
     // An item goes only when nothing refers to it any more.
-    r.items = run("DELETE FROM items WHERE ingest_id IN (SELECT id FROM ingests WHERE ingested_at < ?1) AND " + acked +
+    r.items = run("DELETE FROM items WHERE ingest_id IN (SELECT id FROM ingests WHERE ingested_at <= ?1) AND " + acked +
                   " AND NOT EXISTS (SELECT 1 FROM insights s WHERE s.item_id = items.id)"
                   " AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.item_id = items.id)");
     tx.commit();
