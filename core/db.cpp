@@ -22,28 +22,12 @@ void configure_once() {
 
 } // namespace
 
-Db Db::open(const std::filesystem::path& path, bool create) {
+// A connection with what every one of ours needs: extended result codes, and a busy timeout
+// (another writer, a different command, may hold the write lock briefly; wait for it).
+Db Db::connect(const std::filesystem::path& path, int flags) {
     configure_once();
     sqlite3* raw = nullptr;
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-    int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
-    Db db(raw);
-    if (rc != SQLITE_OK)
-        throw Error("cannot open database '" + path.string() + "': " +
-                    (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
-    sqlite3_extended_result_codes(raw, 1);
-    // Another writer (a different command) may hold the write lock briefly; wait for it.
-    sqlite3_busy_timeout(raw, 60'000);
-    db.exec("PRAGMA journal_mode = WAL");
-    // FULL: a committed transaction survives power loss, which --move-to relies on.
-    db.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA trusted_schema = OFF");
-    return db;
-}
-
-Db Db::open_reader(const std::filesystem::path& path) {
-    configure_once();
-    sqlite3* raw = nullptr;
-    int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+    int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
     Db db(raw);
     if (rc != SQLITE_OK)
         throw Error("cannot open database '" + path.string() + "': " +
@@ -53,6 +37,16 @@ Db Db::open_reader(const std::filesystem::path& path) {
     db.exec("PRAGMA trusted_schema = OFF");
     return db;
 }
+
+Db Db::open(const std::filesystem::path& path, bool create) {
+    Db db = connect(path, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0));
+    db.exec("PRAGMA journal_mode = WAL");
+    // FULL: a committed transaction survives power loss, which --move-to relies on.
+    db.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON");
+    return db;
+}
+
+Db Db::open_reader(const std::filesystem::path& path) { return connect(path, SQLITE_OPEN_READONLY); }
 
 void Db::set_synchronous(Sync mode) { exec(mode == Sync::full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"); }
 

@@ -48,6 +48,7 @@ private:
         void operator()(sqlite3* db) const noexcept;
     };
     explicit Db(sqlite3* db) : db_(db) {}
+    static Db connect(const std::filesystem::path& path, int flags);
     std::unique_ptr<sqlite3, Close> db_;
 };
 

@@ -139,6 +139,9 @@ public:
         Statement cursor(db_, "SELECT last_item_id FROM score_progress WHERE model = ? AND model_version = ?");
         cursor.bind(1, m.name).bind(2, m.version);
         cursor_ = cursor.step() ? cursor.column_int(0) : 0;
+        Statement any(db_, "SELECT EXISTS (SELECT 1 FROM items WHERE id > ?)");
+        any.bind(1, cursor_).step();
+        has_work_ = any.column_int(0) == 1;
     }
 
     /// Scores until done, the limit, or the deadline (checked at batch boundaries).
@@ -167,12 +170,8 @@ public:
         return result_;
     }
 
-    /// True when an item after this version's cursor waits for it.
-    bool has_work() {
-        Statement any(db_, "SELECT EXISTS (SELECT 1 FROM items WHERE id > ?)");
-        any.bind(1, cursor_).step();
-        return any.column_int(0) == 1;
-    }
+    /// True when an item after this version's cursor waited for it when the run began.
+    bool has_work() const { return has_work_; }
 
 private:
     // Items after the cursor (within --limit), for the progress line only: counting costs a scan.
@@ -233,6 +232,7 @@ private:
     std::unique_ptr<Model> model_;
     Statement add_insight_, add_quarantine_, progress_;
     std::int64_t cursor_ = 0;
+    bool has_work_ = false;
     ModelScoreResult result_;
 };
 
