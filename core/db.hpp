@@ -18,7 +18,11 @@ namespace edgectl {
 
 class Db {
 public:
-    /// Opens (and with create, creates) the database; sets WAL, FULL sync, foreign keys, busy timeout.
+    /// The page size of a database this edgectl creates (SQLite's default is 4096).
+    static constexpr int new_page_size = 16384;
+
+    /// Opens (and with create, creates, with new_page_size) the database; sets WAL, FULL sync,
+    /// foreign keys, busy timeout.
     static Db open(const std::filesystem::path& path, bool create);
     /// A second, read-only connection to an existing database, for a thread that only reads
     /// (WAL lets it read while the main connection writes).
@@ -30,6 +34,9 @@ public:
     /// that are simply repeated after a power cut (ingest, score) and have their own sync points.
     enum class Sync { normal, full };
     void set_synchronous(Sync mode);
+    /// Lets the write-ahead log grow to about this many bytes before a commit copies it back into
+    /// the database (SQLite counts pages, and stores differ in page size).
+    void set_checkpoint_bytes(std::int64_t bytes);
 
     Db(Db&&) noexcept = default;
     Db& operator=(Db&&) noexcept = default;

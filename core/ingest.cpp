@@ -426,7 +426,7 @@ IngestResult ingest(Store& store, const IngestOptions& options) {
     // Commits between a file's records need not wait for the disk: a power cut may undo the last of
     // them, and the next run redoes exactly those (FileIngester makes each file's last commit durable).
     store.db().set_synchronous(Db::Sync::normal);
-    store.db().exec("PRAGMA wal_autocheckpoint = 16384");
+    store.db().set_checkpoint_bytes(std::int64_t(64) << 20);
     bool inbox = !options.move_to.empty();
     if (inbox) require(fs::is_directory(options.move_to), "--move-to '" + options.move_to.string() + "' is not a directory");
     for (const auto& path : expand(options.paths)) {

@@ -40,6 +40,11 @@ std::unique_ptr<Model> load_torchscript_file(const std::filesystem::path& path);
 /// Calling it again, or after a load, does nothing.
 void preload_torch();
 
+/// Whether this process has started loading the LibTorch module. LibTorch's static destructors
+/// take ~0.06 s at exit (its operator registry, and the hundreds of libraries it brings): a process
+/// that has committed and closed everything may skip them with _exit (tools/main.cpp).
+bool torch_module_started();
+
 /// Bounds inference to `threads` compute threads: LibTorch's intra-op pool, OpenBLAS's pool when
 /// the BLAS is OpenBLAS, and one inter-op thread. The first call wins; call it before the first
 /// forward. Does not load the module: if it is not loaded yet, the setting is applied when it is.

@@ -3,7 +3,8 @@
 //
 // The module is loaded once per process, on a std::async thread so that preload_torch() can overlap
 // the load (~0.4 s) with other work; every caller waits on the same shared_future and sees the same
-// module or the same Error. At exit the future's destructor joins a load still in progress. The
+// module or the same Error. At exit the future's destructor joins a load still in progress (unless main()
+// leaves by _exit, see torch_module_started). The
 // handle is never closed: models and exceptions made by the module may live until exit.
 //
 // set_inference_threads() does not force the load (score calls it before anything else, which would
@@ -19,6 +20,7 @@
 
 #include <dlfcn.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <future>
 #include <mutex>
@@ -33,7 +35,13 @@ std::string dl_failure(const fs::path& path) {
     std::string text = error ? error : "unknown dlopen error";
     std::string prefix = path.string() + ": ";
     if (text.starts_with(prefix)) text.erase(0, prefix.size());
-    return "'" + path.string() + "': " + text;
+    // Appended rather than "'" + …: GCC 12's -O2 reports a false -Wrestrict for operator+(const
+    // char*, std::string&&).
+    std::string named = "'";
+    named += path.string();
+    named += "': ";
+    named += text;
+    return named;
 }
 
 // Resolves the module's entry point and checks that it was built from these sources' contract.
@@ -50,21 +58,6 @@ TorchModule checked_module(void* handle, const fs::path& path) {
     return {handle, api};
 }
 
-// The one load per process, started by whoever asks first.
-const std::shared_future<TorchModule>& module_future() {
-    static std::once_flag once;
-    static std::shared_future<TorchModule> future;
-    std::call_once(once, [] {
-        // LibTorch's OpenMP workers spin between parallel regions by default: with --threads 2 on
-        // two cores they starved edgectl's own reading and writing threads (a compute-bound score
-        // took 7.6 s instead of 1.95 s). Passive workers sleep. Read by libgomp when the module
-        // brings it in, so set here, before the load and its thread; an operator's value wins.
-        ::setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
-        future = std::async(std::launch::async, [] { return open_torch_module(torch_module_candidates()); }).share();
-    });
-    return future;
-}
-
 // What set_inference_threads asked for, and whether it has reached the module yet.
 struct ThreadSetting {
     std::mutex mutex;
@@ -76,6 +69,39 @@ struct ThreadSetting {
 ThreadSetting& thread_setting() {
     static ThreadSetting setting;
     return setting;
+}
+
+std::optional<int> requested_threads() {
+    auto& s = thread_setting();
+    std::lock_guard lock(s.mutex);
+    return s.threads;
+}
+
+std::atomic<bool>& module_started() {
+    static std::atomic<bool> started{false};
+    return started;
+}
+
+// The one load per process, started by whoever asks first.
+const std::shared_future<TorchModule>& module_future() {
+    static std::once_flag once;
+    static std::shared_future<TorchModule> future;
+    std::call_once(once, [] {
+        // LibTorch's OpenMP workers spin between parallel regions by default: with --threads 2 on
+        // two cores they starved edgectl's own reading and writing threads (a compute-bound score
+        // took 7.6 s instead of 1.95 s). Passive workers sleep. Read by libgomp when the module
+        // brings it in, so set here, before the load and its thread; an operator's value wins.
+        ::setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+        // OpenBLAS starts its pool (a thread per core) while the module loads, and its idle
+        // threads spin in sched_yield for a while: a second core's worth of CPU taken from the
+        // machine during every start-up, for threads that --threads 1 never uses. Sized here, when
+        // the thread count is already known (score sets it before anything loads the module).
+        if (std::optional<int> threads = requested_threads())
+            ::setenv("OPENBLAS_NUM_THREADS", std::to_string(*threads).c_str(), 0);
+        module_started() = true;
+        future = std::async(std::launch::async, [] { return open_torch_module(torch_module_candidates()); }).share();
+    });
+    return future;
 }
 
 // Applies the setting once both it and the module are there; call with s.mutex held.
@@ -137,6 +163,8 @@ std::unique_ptr<Model> load_torchscript_file(const fs::path& path) {
 }
 
 void preload_torch() { module_future(); }
+
+bool torch_module_started() { return module_started().load(); }
 
 void set_inference_threads(int threads) {
     auto& s = thread_setting();

@@ -2,6 +2,10 @@
 
 #include "cli.hpp"
 #include "log.hpp"
+#include "model.hpp"
+
+#include <cstdio>
+#include <iostream>
 
 #include <unistd.h>
 #include <sys/stat.h>
@@ -9,6 +13,25 @@
 #ifndef EDGECTL_VERSION
 #define EDGECTL_VERSION "unknown"
 #endif
+
+namespace {
+
+int run(const edgectl::cli::Commands& commands) {
+    using namespace edgectl;
+    try {
+        const cli::Action* action = commands.selected();
+        if (!action) throw Error("no command given; see 'edgectl --help'", Exit::usage);
+        return static_cast<int>((*action)());
+    } catch (const Error& e) {
+        log::error(e.what());
+        return static_cast<int>(e.code());
+    } catch (const std::exception& e) {
+        log::error(std::string("unexpected failure: ") + e.what());
+        return static_cast<int>(Exit::error);
+    }
+}
+
+} // namespace
 
 int main(int argc, char** argv) {
     using namespace edgectl;
@@ -53,15 +76,14 @@ int main(int argc, char** argv) {
     }
     log::set_level(g.quiet ? log::Level::quiet : g.verbose ? log::Level::verbose : log::Level::normal);
     log::enable_progress(!g.quiet && ::isatty(STDERR_FILENO) == 1);
-    try {
-        const cli::Action* action = commands.selected();
-        if (!action) throw Error("no command given; see 'edgectl --help'", Exit::usage);
-        return static_cast<int>((*action)());
-    } catch (const Error& e) {
-        log::error(e.what());
-        return static_cast<int>(e.code());
-    } catch (const std::exception& e) {
-        log::error(std::string("unexpected failure: ") + e.what());
-        return static_cast<int>(Exit::error);
+    int code = run(commands);
+    // The command has committed, closed and flushed everything it wrote. A process that loaded
+    // LibTorch leaves without running its static destructors (~0.06 s of every score run's
+    // fixed cost, model.hpp).
+    if (torch_module_started()) {
+        std::cout.flush();
+        std::fflush(nullptr);
+        ::_exit(code);
     }
+    return code;
 }

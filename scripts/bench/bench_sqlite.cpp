@@ -10,7 +10,7 @@
 //       Values are bound without copying (SQLITE_STATIC), as edgectl binds its text.
 //   bench-sqlite items INGESTED.db TARGET.db COMMIT
 //       The item rows `edgectl ingest` wrote into INGESTED.db, written into TARGET.db (a new
-//       store) with ingest's SQL and settings (synchronous=NORMAL, wal_autocheckpoint 16384, the
+//       store) with ingest's SQL and settings (synchronous=NORMAL, a 64 MiB wal_autocheckpoint, the
 //       sources.done update with every commit, the file's last commit in FULL mode), COMMIT rows
 //       per transaction: what ingest costs in SQLite alone. The `sources` and `ingests` rows the
 //       items reference are copied first, untimed.
@@ -282,7 +282,14 @@ int items(const char* source_path, const char* target_path, long commit) {
     auto target = std::make_unique<Db>(target_path);
     Db& db = *target;
     open_like_edgectl(db);
-    db.exec("PRAGMA wal_autocheckpoint = 16384");
+    // Ingest lets the log grow to 64 MiB between checkpoints (Db::set_checkpoint_bytes).
+    {
+        sqlite3_stmt* page = db.prepare("PRAGMA page_size");
+        sqlite3_step(page);
+        std::string sql = "PRAGMA wal_autocheckpoint = " + std::to_string((std::int64_t(64) << 20) / sqlite3_column_int64(page, 0));
+        sqlite3_finalize(page);
+        db.exec(sql.c_str());
+    }
     // The rows ingest writes (core/ingest.cpp FileIngester): the items, as its INSERT names them,
     // and what they reference, copied first.
     Rows rows;

@@ -547,7 +547,7 @@ def how_measured(w, a, mem, n_ing):
       "one `FULL`) vs `sqlite3 new.db '.mode csv' '.import FILE t'` into a new table (the CLI's defaults: rollback "
       "journal, one transaction, all columns TEXT, no index); both whole-process wall time. For the analysis, "
       "`bench_sqlite.cpp items` writes the very item rows ingest wrote into a new store (its `sources` and `ingests` "
-      "rows copied first, untimed) with ingest's SQL, settings (`synchronous=NORMAL`, `wal_autocheckpoint = 16384`, "
+      "rows copied first, untimed) with ingest's SQL, settings (`synchronous=NORMAL`, `wal_autocheckpoint` at 64 MiB, "
       "the `sources.done` update with each commit, the last commit `FULL`) and commit size, up to and including closing "
       "the store, which checkpoints the WAL as edgectl's exit does (*SQLite alone*).")
     w(f"- **Memory**: peak RSS (`/usr/bin/time` %M) of ingest and score (sample model) at {mem['small']:,} items "

@@ -27,6 +27,7 @@ TEST_CASE_METHOD(test::TempDirFixture, "store: init creates an owner-only store 
     Statement mode(store.db(), "PRAGMA journal_mode");
     REQUIRE(mode.step());
     CHECK(mode.column_text(0) == "wal");
+    CHECK(query_int(store.db(), "PRAGMA page_size") == Db::new_page_size);
     CHECK_THROWS_WITH(Store::init(dir / "s", "ship-7"), Catch::Contains("a store already exists"));
 }
 
@@ -70,7 +71,9 @@ TEST_CASE_METHOD(test::TempDirFixture, "store: a version 1 store is migrated for
     fs::create_directories(dir / "s");
     const std::string digest(64, 'a'), other(64, 'b');
     {
+        // As edgectl made stores then: SQLite's default 4 KiB pages, which the store keeps.
         Db db = Db::open(dir / "s/edgectl.db", true);
+        db.exec("PRAGMA journal_mode = DELETE; PRAGMA page_size = 4096; VACUUM; PRAGMA journal_mode = WAL");
         db.exec(embedded::store_v1_sql);
         db.exec("PRAGMA user_version = 1; INSERT INTO meta VALUES ('site', 'old');"
                 "INSERT INTO sources (digest, name, path, format, complete, ingested_at) VALUES ('" + digest +
@@ -107,4 +110,5 @@ TEST_CASE_METHOD(test::TempDirFixture, "store: a version 1 store is migrated for
     CHECK(done.column_int(0) == 3);
     CHECK(query_int(store.db(), "SELECT count(*) FROM pragma_foreign_key_check") == 0);
     CHECK(query_int(store.db(), "PRAGMA foreign_keys") == 1);
+    CHECK(query_int(store.db(), "PRAGMA page_size") == 4096);
 }
