@@ -10,6 +10,7 @@
 #include <torch/script.h>
 #include <torch/version.h>
 #include <ATen/Parallel.h>
+#include <torch/csrc/jit/runtime/graph_executor.h>
 
 #include <sstream>
 
@@ -68,7 +69,20 @@ private:
     std::string name_;
 };
 
+// TorchScript's profiling executor spends its first runs recording shapes and then re-optimises the
+// graph: ~30 ms of a score run's fixed cost on the sample model, for specialisations that pay off
+// on GPUs and in training, not in a CPU forward of a small network (throughput was the same or
+// better without it, docs/benchmarks.md). The simple executor optimises once; results are the same.
+void use_simple_executor() {
+    static const bool done = [] {
+        torch::jit::getProfilingMode() = false;
+        return true;
+    }();
+    (void)done;
+}
+
 std::unique_ptr<Model> load_bytes(const std::string& bytes, std::string_view name) {
+    use_simple_executor();
     try {
         std::istringstream in(bytes);
         auto module = torch::jit::load(in, torch::kCPU);

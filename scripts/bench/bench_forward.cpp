@@ -6,13 +6,14 @@
 // memory as [BATCH, WIDTH] tensors, run through the model with the settings edgectl uses
 // (core/torch_model.cpp, core/model_loader.cpp): OMP_WAIT_POLICY=PASSIVE unless set,
 // at::set_num_threads(THREADS), one inter-op thread, openblas_set_num_threads(THREADS) when the BLAS
-// is OpenBLAS, eval(), c10::InferenceMode. Only the loop of forward calls is timed. Prints:
+// is OpenBLAS, TorchScript's simple (not profiling) executor, eval(), c10::InferenceMode. Only the loop of forward calls is timed. Prints:
 // "seconds=S cpu_seconds=C items=N items_per_s=R openblas=0|1 omp_passive=0|1" (C: CPU time of
 // all threads during the loop; openblas=1: OpenBLAS's pool was bounded too; omp_passive=1:
 // OpenMP's idle workers sleep). Links LibTorch alone, not edgectl's core.
 
 #include <torch/script.h>
 #include <ATen/Parallel.h>
+#include <torch/csrc/jit/runtime/graph_executor.h>
 
 #include <dlfcn.h>
 #include <unistd.h>
@@ -47,6 +48,7 @@ int forward(const char* model_path, long width, long items, long batch, int thre
     at::set_num_threads(threads);
     at::set_num_interop_threads(1);
     bool openblas = bound_openblas(threads);
+    torch::jit::getProfilingMode() = false;  // as core/torch_model.cpp
     torch::jit::Module module = torch::jit::load(model_path, torch::kCPU);
     module.eval();
     c10::InferenceMode guard;
