@@ -103,6 +103,10 @@ HS="$BUILD/harness/bench-sqlite"
 grep -q 'CMAKE_BUILD_TYPE:STRING=Release' "$BUILD/CMakeCache.txt" || die "$BUILD is not a Release build"
 [ -f "$BUILD/edgectl_torch.so" ] || die "$BUILD/edgectl_torch.so is missing: edgectl could not run a model"
 t_built=$(date +%s)
+# One benchmark script measures at a time (scripts/bench-export.sh takes the same lock): two would
+# share the 2 cores and measure each other.
+exec 9>/tmp/edgectl-bench.lock
+flock 9
 busy0=$(busy_ticks); own0=$(own_ticks); load0=$(cut -d' ' -f1 /proc/loadavg)
 
 # --- data (deterministic, cached by generator digest) --------------------------------------------
