@@ -32,6 +32,9 @@ CRON_SIZES = (1_000, 5_000, 100_000)
 STAGES = ("writer (main)", "reader", "forward")  # the three threads of score's pipeline  # run sizes for the start-up projection, besides the measured ones
 
 
+MEASURED_COMMIT = ""  # the commit the measurements were made from (set by main)
+
+
 def sh(*cmd):
     try:
         return subprocess.run(cmd, capture_output=True, text=True, timeout=30).stdout.strip()
@@ -356,6 +359,8 @@ def main():
     rendered_by = m["commit"]
     if run.get("commit"):
         m["commit"] = run["commit"]
+    global MEASURED_COMMIT
+    MEASURED_COMMIT = m["commit"]
     prof = Prof({name: load_profile(a.profiles, name) for name in
                  ("score-sample", "score-big", "sqlite-sample", "python-sample", "ingest", "import", "startup")})
     previous, baseline = read_previous(a.out)
@@ -612,8 +617,10 @@ def startup_detail(score, mem, prof, bind_now):
     L.append(f"A run that scores anything pays a fixed {d['st']:.2f} s (sample model; {b['st']:.2f} s compute-bound) "
              f"and {d['st_rss']:.0f} MiB before its first insight. Its profile (below): the LibTorch module load on its "
              f"own thread, {load:.2f} s of CPU — symbol relocation {prof.secs(S, '… symbol relocation'):.2f} s (Debian's "
-             + ("`libtorch_cpu` is linked `BIND_NOW`, so lazy binding cannot defer it" if bind_now else
-                "`libtorch_cpu` is not linked `BIND_NOW`: `RTLD_LAZY` might defer part of it")
+             + ("`libtorch_cpu` is linked `BIND_NOW`, and data relocations are made at load in any mode, so the "
+                "`RTLD_LAZY` edgectl loads the module with defers only its ~280 dependencies' function bindings"
+                if bind_now else
+                "`libtorch_cpu` is not linked `BIND_NOW`, and edgectl loads the module `RTLD_LAZY`")
              + ") and LibTorch's static initialisers (operator registry) "
              f"{prof.secs(S, '… static initialisers (operator registry)'):.2f} s —, while the main thread, after opening "
              "the store and reading the model files, waits for it: nothing else a one-item run does takes measurable "
@@ -940,7 +947,7 @@ def changes(score, fig, extra, mem, baseline, prof, r, ie, ii, isq):
         "3 (`--threads N` bounds OpenBLAS): made — `openblas_set_num_threads(N)`; the bare-forward limit now does the "
         + ("same (checked: the harness found OpenBLAS)" if b and b["openblas"] else "same") + ".",
         "4a (SQLite allocator statistics off): made, in edgectl and in the SQLite-alone harness alike.",
-        "4c (larger `wal_autocheckpoint`): made for ingest (16,384 pages), not for score (see B).",
+        "4c (larger `wal_autocheckpoint`): made for ingest (64 MiB), not for score (see B).",
         "5 (PII presets without `std::regex`, cached keyed hashes): made — hand-written scanners "
         + (f"({prof.secs('ingest', '… … PII redaction scanners (Policy::redact_string)'):.2f} s of CPU in the ingest "
            "profile) " if prof.p.get("ingest") else "")
@@ -961,6 +968,27 @@ def changes(score, fig, extra, mem, baseline, prof, r, ie, ii, isq):
                        f"in the baseline, {score['big2']['n'] / score['big2']['e'] / 1000:,.1f}k/s now)"
                        if "big2" in score and bs.get("big2") and bx.get("big2_e") else "")
                     + ".")
+    later = [text for needle_file, needle, text in (
+        ("db.hpp", "new_page_size",
+         "16 KiB pages in a new store (`Db::new_page_size`; SQLite's default is 4 KiB): the same rows in a quarter "
+         "of the pages, fewer `pwrite`s and fewer checkpoint copies; ingest's checkpoint threshold is 64 MiB "
+         "whatever the page size, and both SQLite-alone harnesses write into stores made by `edgectl init`, so they "
+         "get the same pages."),
+        ("model_loader.cpp", "RTLD_LAZY",
+         "The module is dlopened `RTLD_LAZY`: the function bindings of the ~280 libraries Debian's LibTorch brings "
+         "(OpenCV, FFmpeg, Qt, GDAL …), none of which a score calls, are no longer all made at load."),
+        ("torch_model.cpp", "getProfilingMode",
+         "TorchScript's simple executor instead of the profiling one, whose first runs record shapes (~30 ms of "
+         "a one-item run); the bare-forward harness uses the same executor."),
+        ("model_loader.cpp", "OPENBLAS_NUM_THREADS",
+         "Old suggestion D: `OPENBLAS_NUM_THREADS` is the `--threads` count before the load, so OpenBLAS no longer "
+         "starts an idle worker that spins during it."),
+        ("model.hpp", "torch_module_started",
+         "A process that loaded LibTorch leaves by `_exit` once its command has returned (LibTorch's static "
+         "destructors took ~0.06 s at exit)."))
+        if core_has(needle_file, needle)]
+    if later:
+        made.append("Since the previous run (commit 583ae09, store v3 as here): " + " ".join(later))
     remaining = [
         "4b (`SQLITE_STATIC` binds): " + (
             "made (`Statement::bind_static`) in " + " and ".join(k for k in ("score", "ingest") if core_has(f"{k}.cpp", "bind_static"))
@@ -977,6 +1005,18 @@ def changes(score, fig, extra, mem, baseline, prof, r, ie, ii, isq):
     return "\n".join(L)
 
 
+def code_changes(old, new):
+    """The commits between two measured commits that touch what the benchmarks measure (empty when the
+    code is the same, or when either side had uncommitted changes and so cannot be compared by commit)."""
+    old, new = old.split(" ")[0], new.split(" ")[0]
+    if not old or not new or old == new:
+        return []
+    paths = ("core", "tools", "schemas", "CMakeLists.txt", "scripts/bench/bench_forward.cpp",
+             "scripts/bench/bench_sqlite.cpp", "scripts/bench/py_score.py", "scripts/bench.sh")
+    out = sh("git", "-C", ROOT, "log", "--format=%h %s", f"{old}..{new}", "--", *paths)
+    return [line for line in out.splitlines() if line]
+
+
 def reproducibility(previous, fig, schema, sizes):
     L = ["## Reproducibility\n"]
     same = previous and previous.get("store_schema") == schema and previous.get("sizes") == sizes
@@ -984,8 +1024,18 @@ def reproducibility(previous, fig, schema, sizes):
         L.append("_The previous run of this script measured other code or other sizes (see *What changed*): rerun "
                  "`scripts/bench.sh` to compare a second run of this code with this one here._\n")
         return "\n".join(L)
-    L.append(f"Compared with the previous run of this script ({previous.get('date', '?')}, commit "
-             f"{previous.get('commit', '?')}), same code paths and sizes:\n")
+    moved = code_changes(previous.get("commit", ""), MEASURED_COMMIT)
+    if moved:
+        L[0] = "## Against the previous run (other code)\n"
+        L.append(f"The previous run of this script ({previous.get('date', '?')}, commit {previous.get('commit', '?')}) "
+                 "measured other code: these commits since then change what is measured, so the table shows their "
+                 "effect and the noise together. A second run of this commit is what shows whether its figures "
+                 "reproduce.\n")
+        L += [f"- {c}" for c in moved]
+        L.append("")
+    else:
+        L.append(f"Compared with the previous run of this script ({previous.get('date', '?')}, commit "
+                 f"{previous.get('commit', '?')}), same code and sizes:\n")
     L.append("| figure | previous (range) | this run (range) | change | within the other run's range? |")
     L.append("| --- | --- | --- | ---: | --- |")
     names = {"score_sample_limit_ratio": ("score ÷ limit, sample", TARGET_LIMIT),
@@ -1015,6 +1065,13 @@ def reproducibility(previous, fig, schema, sizes):
             pv, cv = previous["figures"][k], fig[k]
             L.append(f"| {label} | {pv:.2f} | {cv:.2f} | {(cv - pv) / pv:+.0%} | |")
     L.append("")
+    if moved:
+        L.append("Verdict: " + ("no headline ratio moved by more than the noise between runs" if ok_all else
+                                "the figures that moved beyond the range of the other run are the changes' effect")
+                 + ("; every target is met or missed the same way in both runs." if same_verdicts else
+                    "; " + " and ".join(flipped) + (" changes" if len(flipped) == 1 else " change")
+                    + " between met and missed.") + "\n")
+        return "\n".join(L)
     L.append("Verdict: " + ("every headline ratio reproduces within noise (inside the other run's range of repetitions, "
                             "or within ±10%)" if ok_all else "some figures moved by more than the noise between runs (see "
                                                              "the table); treat them with care")
@@ -1068,22 +1125,23 @@ def suggestions(score, prof, r, ie, isq, mem, bind_now, fig):
     if d:
         ck = P.secs("score-sample", "… … WAL checkpoint")
         L.append(f"B. **Checkpoint once per score run** (old 4c, for score) — `core/score.cpp` `score()`: "
-                 "`PRAGMA wal_autocheckpoint = 16384` as ingest does, and one `PRAGMA wal_checkpoint(PASSIVE)` at the "
+                 "`Db::set_checkpoint_bytes(64 MiB)` as ingest does, and one `PRAGMA wal_checkpoint(PASSIVE)` at the "
                  f"end. The sample profile spends {ck:.2f} s of the writer's CPU in the WAL checkpoints SQLite starts "
-                 "every 1,000 pages, copying pages of which some are changed again by later commits. Change `bench_sqlite.cpp "
+                 "every 1,000 pages (16 MiB with a new store's 16 KiB pages), copying pages of which some are changed again by later commits. Change `bench_sqlite.cpp "
                  "insights` along with it: the limit must keep edgectl's settings. Moves: score's throughput and "
                  "score ÷ Python; the limit ratio only as far as the binds and checkpoints differ.")
         load = P.secs("startup", "LibTorch module load (dlopen, its own thread)")
         L.append(f"C. **Pay the start-up less often** — the remaining {d['st']:.2f} s of a run that scores anything is "
-                 f"the module load ({load:.2f} s of CPU on its thread: relocation and LibTorch's static initialisers; "
-                 + ("`libtorch_cpu` is `BIND_NOW`, so `RTLD_LAZY` would not help). It cannot be made cheaper from edgectl; "
-                    if bind_now else "`RTLD_LAZY` may defer part of the relocation). Beyond that, ")
-                 + "it can be paid once for more items: document in `docs/` that cron intervals should let a few tens of "
+                 f"the module load ({load:.2f} s of CPU on its thread: relocation and the static initialisers of "
+                 "LibTorch and of the OpenCV, FFmpeg, Qt and GDAL libraries Debian's LibTorch is linked against, which "
+                 "edgectl never calls; the function bindings of those are already lazy, the rest cannot be avoided "
+                 "without another LibTorch build). It can be paid once for more items: document in `docs/` that cron intervals should let a few tens of "
                  "thousands of items gather (see *Start-up and small runs*), or add a long-running mode to the inbox "
                  "(`edgectl ingest --move-to` and `score` in one process that keeps the model loaded between "
                  "batches). Moves: score ÷ limit and score ÷ Python at cron sizes.")
         blas = P.thread("startup", "OpenBLAS worker")
         passive = core_has("model_loader.cpp", "OMP_WAIT_POLICY")
+    if d and not core_has("model_loader.cpp", "OPENBLAS_NUM_THREADS"):
         L.append("D. **Tell OpenBLAS the thread count before it starts** — `core/model_loader.cpp`, next to the "
                  "`OMP_WAIT_POLICY` default" if passive else "D. **Threads beyond one** — `core/model_loader.cpp`")
         L[-1] += (": before `dlopen`, when the thread count is known (score sets it first), "
