@@ -1,11 +1,16 @@
 // Scrubbing runs on every string of every record, so it is written for speed.
 //
-// The presets are specified by ECMAScript regular expressions but run by hand-written scanners, one
-// pass each after a cheap pre-test (no '@': no e-mail). Each scanner gives what std::regex_replace
-// gives with its pattern, byte for byte: leftmost match, greedy quantifiers that backtrack. The
-// comment above each scanner says why its pattern leaves no other choice than the one it makes;
-// tests/unit/policy_test.cpp compares the two on generated strings. A policy's own patterns, and
-// presets whose replacement has a '$' format, still run on std::regex.
+// The presets are specified by regular expressions but run by hand-written scanners, one pass each
+// after a cheap pre-test (no '@': no e-mail). Each scanner gives what std::regex_replace gives with
+// its pattern, byte for byte: leftmost match, greedy quantifiers that backtrack. The comment above
+// each scanner says why its pattern leaves no other choice than the one it makes;
+// tests/unit/policy_test.cpp compares them on generated strings.
+//
+// A policy's own patterns, and presets whose replacement has a '$' format, run on RE2, whose time is
+// linear in the text and which does not recurse. libstdc++'s backtracking std::regex, used before,
+// took seconds on one 20 kB string for a pattern as plain as "[a-z]+@x" (quadratic), exponential
+// time for "(a+)+b", and overflowed the stack on "(a|b)*c" over a 30 kB string: a crash that every
+// rerun of the cron job would repeat on the same record.
 //
 // Keyed hashes reuse one HMAC context and cache recent values, behind a mutex.
 
@@ -18,6 +23,7 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+#include <re2/re2.h>
 
 #include <array>
 #include <cctype>
@@ -57,12 +63,6 @@ const PresetSpec& spec(std::string_view name) {
         if (preset.name == name) return preset;
     throw Error("no redaction preset '" + std::string(name) + "'", Exit::usage);  // the schema lists them
 }
-
-constexpr auto regex_flags = std::regex::ECMAScript | std::regex::optimize;
-
-// std::regex recurses per character: very long strings are replaced whole rather than scanned. The
-// scanners would not need it, but the rule stays the same for every redaction.
-constexpr std::size_t max_redacted_string = 64 * 1024;
 
 // The keyed-hash cache: values up to 256 bytes, 4096 of them (under 2 MB). A full cache starts over.
 constexpr std::size_t max_cached_hashes = 4096;
@@ -211,7 +211,7 @@ bool has_digits(std::string_view s, int count) {
 
 } // namespace
 
-std::regex preset_regex(Preset preset) { return std::regex(spec(preset).pattern, regex_flags); }
+std::string_view preset_pattern(Preset preset) { return spec(preset).pattern; }
 
 bool replace_preset(Preset preset, std::string& text, std::string_view replacement) {
     switch (preset) {
@@ -305,48 +305,45 @@ Policy Policy::load(const fs::path& path, std::string secret) {
 
 namespace {
 
-// Length of a {n}, {n,} or {n,m} quantifier at pattern[i], or 0.
-std::size_t brace_quantifier(std::string_view pattern, std::size_t i) {
-    std::size_t j = i + 1, digits = 0;
-    while (j < pattern.size() && std::isdigit(static_cast<unsigned char>(pattern[j]))) ++j, ++digits;
-    if (digits == 0) return 0;
-    if (j < pattern.size() && pattern[j] == ',') {
-        ++j;
-        while (j < pattern.size() && std::isdigit(static_cast<unsigned char>(pattern[j]))) ++j;
-    }
-    return j < pattern.size() && pattern[j] == '}' ? j + 1 - i : 0;
-}
-
-// True if a quantifier follows a quantifier ("a**", "(x)+{2}"): ECMAScript rejects it as "nothing
-// to repeat", but libstdc++'s std::regex accepts it and then takes time exponential in the number
-// of quantifiers on every string, even ones that cannot match (found by fuzzing): an ingest hung.
-bool has_stacked_quantifier(std::string_view pattern) {
-    bool after_quantifier = false, lazy_taken = false;
-    for (std::size_t i = 0; i < pattern.size(); ++i) {
-        char c = pattern[i];
-        std::size_t quantifier = c == '*' || c == '+' || c == '?' ? 1 : c == '{' ? brace_quantifier(pattern, i) : 0;
-        if (quantifier > 0) {
-            if (after_quantifier) {
-                if (c == '?' && !lazy_taken) {  // "*?": the lazy form of the quantifier before
-                    lazy_taken = true;
-                    continue;
-                }
-                return true;
-            }
-            after_quantifier = true;
-            lazy_taken = false;
-            i += quantifier - 1;
+// A replacement as policies write it (ECMAScript's formats: $& the match, $1 … $99 a group, $$ a
+// dollar) as RE2's rewrite string (\0, \1 … \9, \\). Throws for what RE2 cannot do: $` and $'
+// (the text before and after the match) and groups past 9.
+std::string rewrite_string(std::string_view replacement, const std::string& where) {
+    std::string out;
+    for (std::size_t i = 0; i < replacement.size(); ++i) {
+        char c = replacement[i];
+        if (c == '\\') {
+            out += "\\\\";
             continue;
         }
-        after_quantifier = false;
-        if (c == '\\') {
-            ++i;  // an escaped character is an atom
-        } else if (c == '[') {  // a class is an atom: skip to its closing bracket
-            for (++i; i < pattern.size() && pattern[i] != ']'; ++i)
-                if (pattern[i] == '\\') ++i;
+        if (c != '$' || i + 1 == replacement.size()) {
+            out += c;
+            continue;
+        }
+        char next = replacement[i + 1];
+        if (next == '$') {
+            out += '$';
+            ++i;
+        } else if (next == '&') {
+            out += "\\0";
+            ++i;
+        } else if (next >= '1' && next <= '9') {
+            if (i + 2 < replacement.size() && std::isdigit(static_cast<unsigned char>(replacement[i + 2])))
+                throw Error("policy '" + where + "': replacement '" + std::string(replacement) +
+                                "' refers to a group past $9; at most 9 groups can be used",
+                            Exit::usage);
+            out += '\\';
+            out += next;
+            ++i;
+        } else if (next == '`' || next == '\'') {
+            throw Error("policy '" + where + "': replacement '" + std::string(replacement) + "' uses $" + next +
+                            " (the text around the match), which edgectl does not support",
+                        Exit::usage);
+        } else {
+            out += '$';  // a '$' that starts no format is itself, as in ECMAScript
         }
     }
-    return false;
+    return out;
 }
 
 } // namespace
@@ -363,17 +360,21 @@ Policy::Redaction Policy::make_redaction(const Json& item, const std::string& wh
         pattern = item["pattern"].get<std::string>();
     }
     r.replacement = item.value("replacement", replacement);
-    // '$&', '$1'... in a replacement are formats, which only std::regex_replace implements.
+    // '$&', '$1'... in a replacement are formats, which the scanners do not implement: such a
+    // preset runs on RE2, as a pattern does.
     if (r.replacement.find('$') != std::string::npos) r.preset.reset();
     if (r.preset) return r;
-    if (has_stacked_quantifier(pattern))
-        throw Error("policy '" + where + "': '" + pattern + "' is not a valid regular expression (a quantifier " +
-                    "follows a quantifier: nothing to repeat)", Exit::usage);
-    try {
-        r.pattern = std::regex(pattern, regex_flags);
-    } catch (const std::regex_error&) {
-        throw Error("policy '" + where + "': '" + pattern + "' is not a valid regular expression", Exit::usage);
-    }
+    RE2::Options options;
+    options.set_log_errors(false);
+    auto compiled = std::make_shared<const RE2>(pattern, options);
+    if (!compiled->ok())
+        throw Error("policy '" + where + "': '" + pattern + "' is not a valid regular expression: " + compiled->error() +
+                        " (RE2 syntax: no lookaround, no backreferences)",
+                    Exit::usage);
+    r.replacement = rewrite_string(r.replacement, where);
+    if (std::string why; !compiled->CheckRewriteString(r.replacement, &why))
+        throw Error("policy '" + where + "': replacement for '" + pattern + "': " + why, Exit::usage);
+    r.pattern = std::move(compiled);
     return r;
 }
 
@@ -386,14 +387,9 @@ std::string Policy::redact_string(const std::string& text) const {
 }
 
 void Policy::redact_in_place(std::string& text) const {
-    if (redactions_.empty()) return;
-    if (text.size() > max_redacted_string) {
-        text = "[redacted: too long to scan]";
-        return;
-    }
     for (const auto& r : redactions_) {
         if (r.preset) replace_preset(*r.preset, text, r.replacement);
-        else text = std::regex_replace(text, r.pattern, r.replacement);
+        else RE2::GlobalReplace(&text, *r.pattern, r.replacement);
     }
 }
 

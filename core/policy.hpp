@@ -9,25 +9,28 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+namespace re2 {
+class RE2;
+}
+
 namespace edgectl {
 
-/// The built-in redactions (a policy's "preset"). Each is specified by an ECMAScript regular
-/// expression, but run by a hand-written scanner: libstdc++'s backtracking std::regex was the largest
-/// item of ingest's profile.
+/// The built-in redactions (a policy's "preset"). Each is specified by a regular expression, but
+/// run by a hand-written scanner: regular expressions were the largest item of ingest's profile.
 enum class Preset { email, phone, ipv4 };
 
-/// The preset's regular expression, compiled as a policy's own patterns are: what replace_preset
-/// must agree with (the unit tests compare them), and what runs when a replacement has a '$' format.
-std::regex preset_regex(Preset preset);
+/// The preset's regular expression: what replace_preset must agree with (the unit tests compare
+/// them under std::regex and RE2), and what runs, as a policy's own patterns do, when a replacement
+/// has a '$' format.
+std::string_view preset_pattern(Preset preset);
 
 /// Replaces each match of the preset in text by replacement, taken literally (no '$' formats):
-/// byte for byte what std::regex_replace(text, preset_regex(preset), replacement) gives. Linear
-/// time; returns false, leaving text alone, when nothing matched.
+/// byte for byte what std::regex_replace(text, std::regex(preset_pattern(preset)), replacement)
+/// gives. Linear time; returns false, leaving text alone, when nothing matched.
 bool replace_preset(Preset preset, std::string& text, std::string_view replacement);
 
 /// A parsed policy. It may be shared between threads: keyed_hash's cache is behind a mutex.
@@ -70,8 +73,8 @@ private:
     };
     struct Redaction {
         std::optional<Preset> preset;  ///< run by its scanner; otherwise `pattern` runs
-        std::regex pattern;
-        std::string replacement;
+        std::shared_ptr<const re2::RE2> pattern;
+        std::string replacement;  ///< literal for a preset; RE2's rewrite string (\0, \1 …) for a pattern
     };
     /// keyed_hash's HMAC context and cache; shared by copies of the Policy (same secret).
     class Hasher;
