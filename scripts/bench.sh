@@ -73,6 +73,10 @@ busy_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat; }
 own_ticks() { awk '{print $14+$15+$16+$17}' "/proc/$$/stat"; }
 
 # --- build (Release, build-bench only) -----------------------------------------------------------
+# One benchmark script builds or measures at a time (scripts/bench-export.sh takes the same lock):
+# a build or a second benchmark would share the 2 cores with the measurements.
+exec 9>/tmp/edgectl-bench.lock
+flock 9
 t_start=$(date +%s)
 # What is measured is what is built now: the commit and whether the tree differs from it, taken
 # before the build (others may commit while the benchmarks run). docs/benchmarks.md, which this
@@ -103,10 +107,6 @@ HS="$BUILD/harness/bench-sqlite"
 grep -q 'CMAKE_BUILD_TYPE:STRING=Release' "$BUILD/CMakeCache.txt" || die "$BUILD is not a Release build"
 [ -f "$BUILD/edgectl_torch.so" ] || die "$BUILD/edgectl_torch.so is missing: edgectl could not run a model"
 t_built=$(date +%s)
-# One benchmark script measures at a time (scripts/bench-export.sh takes the same lock): two would
-# share the 2 cores and measure each other.
-exec 9>/tmp/edgectl-bench.lock
-flock 9
 busy0=$(busy_ticks); own0=$(own_ticks); load0=$(cut -d' ' -f1 /proc/loadavg)
 
 # --- data (deterministic, cached by generator digest) --------------------------------------------
