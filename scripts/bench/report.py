@@ -1008,7 +1008,8 @@ def changes(score, fig, extra, mem, baseline, prof, r, ie, ii, isq):
 def code_changes(old, new):
     """The commits between two measured commits that touch what the benchmarks measure (empty when the
     code is the same, or when either side had uncommitted changes and so cannot be compared by commit)."""
-    old, new = old.split(" ")[0], new.split(" ")[0]
+    # A run's commit reads "abc1234", "abc1234 with uncommitted changes" or "abc1234; the tree was at …".
+    old, new = (m.group(0) if (m := re.match(r"[0-9a-f]{7,40}", c)) else "" for c in (old, new))
     if not old or not new or old == new:
         return []
     paths = ("core", "tools", "schemas", "CMakeLists.txt", "scripts/bench/bench_forward.cpp",
