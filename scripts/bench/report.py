@@ -437,7 +437,7 @@ def main():
     w(startup_detail(score, mem, prof, bind_now))
     ingest_detail(w, r, mem, n_ing, ie, ii, isq)
     memory_detail(w, mem, score)
-    w(analysis(r, score, mem, prof, ie, ii, isq, n_ing))
+    w(analysis(r, score, mem, prof, ie, ii, isq, n_ing, fig))
     for name, title in (("score-sample", "edgectl score, sample model"),
                         ("score-big", "edgectl score, compute-bound model"),
                         ("sqlite-sample", "limit (b): SQLite alone writing the sample model's insight rows (whole harness process, reading the rows into memory included)"),
@@ -692,7 +692,7 @@ def memory_detail(w, mem, score):
     w("")
 
 
-def analysis(r, score, mem, prof, ie, ii, isq, n_ing):
+def analysis(r, score, mem, prof, ie, ii, isq, n_ing, fig):
     """What limits each figure, with the profile evidence."""
     L = []
     w = L.append
@@ -863,7 +863,10 @@ def analysis(r, score, mem, prof, ie, ii, isq, n_ing):
           f"{P.busy(I, 'writer (main)'):.0%}, reader {P.busy(I, 'reader'):.0%}). The threads wait part of the run — on "
           "each other through the two-batch hand-off, or on the kernel's writes —, and a CPU-time profile cannot tell "
           "which (suggestion G). "
-          + (f"The target is met, by {ii / ie - 1:.0%}: close enough to flip with the machine's load (see the range)."
+          + ((f"The target is met, by {ii / ie - 1:.0%}, in every repetition (the lowest {fig['ingest_import_range'][0]:.2f})."
+              if fig["ingest_import_range"][0] >= TARGET_INGEST else
+              f"The target is met, by {ii / ie - 1:.0%}: close enough to flip with the machine's load (the lowest "
+              f"repetition {fig['ingest_import_range'][0]:.2f}).")
              if ii / ie >= TARGET_INGEST else
              f"It misses by {1 - ii / ie:.0%}: suggestions "
              + ("" if core_has("ingest.cpp", "bind_static") else "A, ") + "G, E and F are what is left.")
