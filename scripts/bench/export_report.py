@@ -269,6 +269,7 @@ def main():
     changed = run.get("changed", "").split()
     others = r.one("run.others_cores")
     built, _, ended = commit.partition("; ")
+    rendered_by = sh("git", "-C", ROOT, "rev-parse", "--short", "HEAD")
     w("# Benchmarks: export and verify\n")
     w(f"Written by `scripts/bench-export.sh` on {now} from commit {built}"
       + (f" (changed files: {', '.join(f'`{c}`' for c in changed)}; "
@@ -277,6 +278,8 @@ def main():
             else "some of them are export's or verify's code")
          + ")" if changed else "")
       + (f"; {ended}" if ended else "")
+      + ("" if not rendered_by or built.split(" ")[0] == rendered_by else
+         f"; this text was rendered afterwards from the same measurements by `export_report.py` of commit {rendered_by}")
       + f"; the measuring took {int(r.one('run.seconds'))} s (plus {int(r.one('run.build_seconds'))} s of build and "
       f"{int(r.one('run.lock_wait_seconds'))} s waiting for the other benchmark's lock). "
       f"Every time is a median of {a.reps} repetitions, with its range; in each repetition the contenders run one "
@@ -428,8 +431,8 @@ def main():
     # ---- suggestions --------------------------------------------------------------------------------------
     w("## Suggestions for core/ (ranked by the export time they would save here)\n")
     w("Estimates are shares of the profiled CPU time applied to the median export; they are ceilings for what "
-      "each change can save, not measurements of a change. None was made: `core/` belongs to another change in "
-      "progress. Any change to how rows are serialised must keep the bytes identical, because `--resend` "
+      "each change can save, not measurements of a change. The benchmark changes nothing in `core/`; a suggestion "
+      "leaves this page once the measured code no longer has what it describes. Any change to how rows are serialised must keep the bytes identical, because `--resend` "
       "rebuilds an old export and refuses it unless its payload digests match the ones recorded when it was made.\n")
     sugg = []
     cpath = a.core
