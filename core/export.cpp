@@ -3,6 +3,7 @@
 #include "archive.hpp"
 #include "bag.hpp"
 #include "error.hpp"
+#include "export_records.hpp"
 #include "log.hpp"
 #include "minisign.hpp"
 #include "sha256.hpp"
@@ -127,15 +128,13 @@ const CategorySql& category_sql(const std::string& category) {
 
 Json optional_text(const Statement& s, int col) { return s.column_is_null(col) ? Json() : Json(s.column_text(col)); }
 
-// An item's payload as an object: a CSV record's values are stored as an array in the order of its
-// ingest's columns.
-Json item_payload(const Statement& s, int payload, int columns) {
-    Json value = Json::parse(s.column_view(payload));
-    if (s.column_is_null(columns)) return value;
-    Json names = Json::parse(s.column_view(columns));
-    Json object = Json::object();
-    for (std::size_t i = 0; i < names.size() && i < value.size(); ++i) object[names[i].get<std::string>()] = value[i];
-    return object;
+std::optional<std::string_view> optional_view(const Statement& s, int col) {
+    if (s.column_is_null(col)) return std::nullopt;
+    return s.column_view(col);
+}
+
+PayloadFields payload_fields(const Statement& s, int payload, int columns) {
+    return {s.column_view(payload), optional_view(s, columns)};
 }
 
 /// One row serialised: the lines it adds to which payload files.
@@ -146,33 +145,34 @@ struct RowLines {
     bool anomaly = false;
 };
 
-RowLines serialise(const std::string& category, const Statement& s, const std::string& site) {
+RowLines serialise(const std::string& category, const Statement& s, ExportRecords& records, const std::string& site) {
     RowLines r;
     r.id = s.column_int(0);
     if (category == "anomalies" || category == "insights") {
-        Json record = {{"site", site}, {"insight_id", r.id}, {"item_id", s.column_int(1)},
-                       {"source", s.column_text(2)}, {"source_key", s.column_text(3)}, {"model", s.column_text(4)},
-                       {"model_version", s.column_text(5)}, {"label", optional_text(s, 6)},
-                       {"score", s.column_double(7)},
-                       {"probabilities", s.column_is_null(8) ? Json() : Json::parse(s.column_view(8))},
-                       {"anomaly", s.column_int(9) != 0}, {"scored_at", s.column_text(10)},
-                       {"model_digest", optional_text(s, 13)}};
-        r.lines.emplace_back("data/insights.ndjson", record.dump());
-        r.model = s.column_text(4);
-        r.version = s.column_text(5);
-        r.label = s.column_is_null(6) ? "" : s.column_text(6);
-        r.hour = s.column_text(10).substr(0, 13) + ":00:00Z";
-        r.anomaly = s.column_int(9) != 0;
-        if (r.anomaly) {
-            record["ingested_at"] = s.column_text(11);
-            record["payload"] = item_payload(s, 12, 14);
-            r.lines.emplace_back("data/anomalies.ndjson", record.dump());
-        }
+        InsightFields f;
+        f.insight_id = r.id;
+        f.item_id = s.column_int(1);
+        f.source = s.column_view(2);
+        f.source_key = s.column_view(3);
+        f.model = s.column_view(4);
+        f.model_version = s.column_view(5);
+        f.label = optional_view(s, 6);
+        f.score = s.column_double(7);
+        f.probabilities = optional_view(s, 8);
+        f.anomaly = s.column_int(9) != 0;
+        f.scored_at = s.column_view(10);
+        f.model_digest = optional_view(s, 13);
+        r.lines.emplace_back("data/insights.ndjson", records.insight(f));
+        r.model = f.model;
+        r.version = f.model_version;
+        r.label = f.label ? std::string(*f.label) : "";
+        r.hour = std::string(f.scored_at.substr(0, 13)) + ":00:00Z";
+        r.anomaly = f.anomaly;
+        if (r.anomaly)
+            r.lines.emplace_back("data/anomalies.ndjson", records.anomaly(f, s.column_view(11), payload_fields(s, 12, 14)));
     } else if (category == "items") {
-        Json record = {{"site", site}, {"item_id", r.id}, {"source", s.column_text(1)}, {"source_key", s.column_text(2)},
-                       {"line", s.column_int(3)}, {"ingested_at", s.column_text(4)},
-                       {"payload", item_payload(s, 5, 6)}};
-        r.lines.emplace_back("data/items.ndjson", record.dump());
+        r.lines.emplace_back("data/items.ndjson", records.item(r.id, s.column_view(1), s.column_view(2), s.column_int(3),
+                                                               s.column_view(4), payload_fields(s, 5, 6)));
     } else {
         Json record = {{"site", site}, {"quarantine_id", r.id}, {"stage", s.column_text(1)}, {"source", s.column_text(2)},
                        {"line", s.column_int(3)}, {"source_key", s.column_text(4)},
@@ -204,14 +204,15 @@ public:
         entry_.sha256 = hash_.finish();
         return entry_;
     }
-
-private:
+    /// Writes what is buffered, so that the file on disk holds every line so far.
     void flush() {
         file_.write_all(buf_);
         hash_.update(buf_);
         entry_.size += buf_.size();
         buf_.clear();
     }
+
+private:
     File file_;
     Sha256 hash_;
     std::string buf_;
@@ -268,19 +269,28 @@ struct SummaryKey {
 };
 
 struct Volume {
-    Volume(const Store& store, std::uint64_t limit, int level)
+    /// `estimating`: the compressed size is wanted even when the budget does not need it (--dry-run
+    /// reports it).
+    Volume(const Store& store, std::uint64_t limit, int level, bool estimating = false)
         : dir(store.staging_dir(), "export-"), budget(limit),
-          counter(level, std::clamp<std::uint64_t>(limit / 16, 16u << 10, 1u << 20)) {
+          counter(level, std::clamp<std::uint64_t>(limit / 16, 16u << 10, 1u << 20)), counting(estimating) {
         fs::create_directories(dir.path() / "data");
     }
 
-    bool fits(const RowLines& row) const {
+    bool fits(const RowLines& row) {
         std::uint64_t bytes = 0;
         for (const auto& [file, line] : row.lines) bytes += line.size() + 1;
         // Room for tar headers, tag files, the summary and models files, and the estimate's slack.
         std::uint64_t margin = 16384 + budget / 100 + summary.size() * 160 + models.size() * 4096;
-        return counter.estimate() + bytes + margin <= budget;
+        // Compressing only to learn the size was a tenth of an export's time, for a budget that is
+        // usually the whole disk: as long as even zstd's worst case (no compression at all) fits, it
+        // is not needed. Once it is, what is staged so far is compressed first.
+        if (!counting && ZSTD_compressBound(raw) + bytes + margin > budget) start_counting();
+        return estimate() + bytes + margin <= budget;
     }
+
+    /// The compressed size of what is staged: zstd's bound until it had to be counted.
+    std::uint64_t estimate() const { return counting ? counter.estimate() : ZSTD_compressBound(raw); }
 
     /// Adds a row; `previous` is the id of the row of this category before it (0 if none), which
     /// opens this volume's range for the category when it is the first.
@@ -289,7 +299,8 @@ struct Volume {
             auto it = files.find(file);
             if (it == files.end()) it = files.emplace(file, HashedFile(dir.path() / file, file)).first;
             it->second.write_line(line);
-            counter.feed(line);
+            raw += line.size() + 1;
+            if (counting) counter.feed(line);
         }
         auto& range = ranges[category];
         if (range.is_null()) range = {previous, row.id};
@@ -305,10 +316,23 @@ struct Volume {
 
     bool empty() const { return counts.empty(); }
 
+    void start_counting() {
+        for (auto& [name, file] : files) {
+            file.flush();
+            File staged = File::open_read(dir.path() / name);
+            std::vector<char> chunk(1 << 20);
+            while (std::size_t n = staged.read_some(chunk.data(), chunk.size()))
+                counter.feed(std::string_view(chunk.data(), n));
+        }
+        counting = true;
+    }
+
     TempDir dir;
     std::uint64_t budget;
     std::map<std::string, HashedFile> files;
     CompressedSizeCounter counter;
+    bool counting;          ///< whether `counter` has been fed everything staged
+    std::uint64_t raw = 0;  ///< bytes staged
     Json ranges = Json::object();
     std::map<std::string, std::int64_t> counts;
     std::set<std::pair<std::string, std::string>> models;
@@ -377,10 +401,11 @@ Planned plan_volumes(Store& store, const ExportOptions& o, const fs::path& targe
     auto open_volume = [&]() -> Volume* {
         std::uint64_t budget = next_budget();
         if (budget < min_volume_bytes) return nullptr;
-        p.volumes.push_back(std::make_unique<Volume>(store, budget, o.level));
+        p.volumes.push_back(std::make_unique<Volume>(store, budget, o.level, o.dry_run));
         return p.volumes.back().get();
     };
     Volume* v = nullptr;
+    ExportRecords records(store.site());
     bool out_of_space = false;
     for (const auto& category : export_categories) {
         if (!o.include.count(category)) continue;
@@ -390,13 +415,13 @@ Planned plan_volumes(Store& store, const ExportOptions& o, const fs::path& targe
         rows.bind(1, std::int64_t(0)).bind(2, hi).bind(3, p.max_insight_id);
         std::int64_t last = 0;
         while (!out_of_space && rows.step()) {
-            RowLines row = serialise(category, rows, store.site());
+            RowLines row = serialise(category, rows, records, store.site());
             if (!v && !(v = open_volume())) {
                 out_of_space = true;
                 break;
             }
             if (!v->fits(row) && !v->empty()) {
-                used += v->counter.estimate() + 16384;  // the full volume, closed
+                used += v->estimate() + 16384;  // the full volume, closed
                 if (!(v = open_volume())) {
                     out_of_space = true;
                     break;
@@ -660,12 +685,14 @@ ExportedArchive resend(Store& store, const ExportOptions& o) {
     std::set<std::string> include;
     for (const auto& i : l.plan.value("include", Json::array())) include.insert(i.get<std::string>());
     Volume v(store, 0, o.level);
+    ExportRecords records(store.site());
     for (const auto& category : export_categories) {
         if (!include.count(category)) continue;
         Statement rows(db, category_sql(category).resend);
         rows.bind(1, l.seq);
         std::int64_t previous = 0;
-        for (; rows.step(); previous = rows.column_int(0)) v.add(category, serialise(category, rows, store.site()), previous);
+        for (; rows.step(); previous = rows.column_int(0))
+            v.add(category, serialise(category, rows, records, store.site()), previous);
     }
     finish_payload(store, v, include.count("summary") > 0);
     if (sha256_hex(bag_manifest(v.payload)) != l.plan.value("manifest_sha256", std::string()))
@@ -741,7 +768,7 @@ ExportResult export_next(Store& store, const ExportOptions& o) {
             a.volume = int(k + 1);
             a.volumes = int(p.volumes.size());
             a.counts = p.volumes[k]->counts;
-            a.bytes = p.volumes[k]->counter.estimate();
+            a.bytes = p.volumes[k]->estimate();
             result.archives.push_back(a);
         }
         return result;

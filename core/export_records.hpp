@@ -1,0 +1,80 @@
+#pragma once
+// The NDJSON lines of an export's insights, anomalies and items, written as text.
+//
+// Each line is byte for byte what nlohmann's dump() of the same record as a Json object gives (keys
+// in std::map order, compact, strings escaped as dump_json escapes them): an export sealed by one
+// edgectl must be rebuilt identically by another (`export --resend` checks the archive's digests),
+// and tests/unit/export_records_test.cpp holds these functions to that reference. Building the
+// objects was half of an export's CPU time (docs/benchmarks-export.md); here only the stored JSON
+// values (payloads, probabilities) still go through nlohmann, one value at a time.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace edgectl {
+
+/// What an insight row holds, as the export query reads it. Texts are views into the row.
+struct InsightFields {
+    std::int64_t insight_id = 0;
+    std::int64_t item_id = 0;
+    std::string_view source, source_key, model, model_version, scored_at;
+    std::optional<std::string_view> label;
+    double score = 0;
+    std::optional<std::string_view> probabilities;  ///< JSON text
+    bool anomaly = false;
+    std::optional<std::string_view> model_digest;
+};
+
+/// A stored payload: its JSON text, and for a CSV record the JSON array of its ingest's column
+/// names (the payload is then an array of values in that order).
+struct PayloadFields {
+    std::string_view json;
+    std::optional<std::string_view> columns;
+};
+
+class ExportRecords {
+public:
+    explicit ExportRecords(std::string site) : site_(std::move(site)) {}
+
+    /// A line of data/insights.ndjson.
+    std::string insight(const InsightFields& f);
+    /// A line of data/anomalies.ndjson: the insight with its item's ingest time and payload.
+    std::string anomaly(const InsightFields& f, std::string_view ingested_at, const PayloadFields& payload);
+    /// A line of data/items.ndjson.
+    std::string item(std::int64_t item_id, std::string_view source, std::string_view source_key, std::int64_t line,
+                     std::string_view ingested_at, const PayloadFields& payload);
+
+private:
+    // One record's fields as text, put in key order when the line is made.
+    struct Field {
+        std::string_view key;
+        std::string value;
+    };
+    void add_text(std::string_view key, std::string_view text);
+    void add_optional_text(std::string_view key, const std::optional<std::string_view>& text);
+    void add_raw(std::string_view key, std::string json);
+    void add_insight_fields(const InsightFields& f);
+    std::string line();
+    std::string payload_object(const PayloadFields& payload);
+
+    // The key order of a CSV payload's object: the positions of the first n names sorted by name,
+    // the last of equal names winning, as assigning into a Json object does. Kept for the last
+    // column list seen: an export reads the records of one ingest one after another.
+    struct ColumnOrder {
+        std::string columns;  ///< the JSON text it was made from
+        std::vector<std::string> names;
+        std::vector<std::size_t> order;  ///< over all names
+    };
+    const ColumnOrder& column_order(std::string_view columns);
+    static std::vector<std::size_t> order_of(const std::vector<std::string>& names, std::size_t n);
+
+    std::string site_;
+    std::vector<Field> fields_;
+    std::optional<ColumnOrder> columns_;
+};
+
+} // namespace edgectl
