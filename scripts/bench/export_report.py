@@ -248,7 +248,10 @@ def main():
     zc, st, zd = Series.of(r, "tool.zstd"), Series.of(r, "tool.sha_tar"), Series.of(r, "tool.unzstd")
     sa, b2 = Series.of(r, "tool.sha_archive"), Series.of(r, "tool.blake2b_archive")
     exp_min = zc + st
-    exp_steps = 2 * zc + 2 * st + zd + sa + b2
+    # A volume compresses its payload a second time to size itself only when its budget needs it
+    # (core/export.cpp Volume::start_counting); this export, without --max-bytes, does not.
+    sizing = not core_has(a.core, "export.cpp", "start_counting")
+    exp_steps = (2 if sizing else 1) * zc + 2 * st + zd + sa + b2
     ver_min = zd + st
     ver_steps = zd + st + sa + b2
     rx_min, rx_steps = exp.over(exp_min), exp.over(exp_steps)
@@ -374,7 +377,10 @@ def main():
     w("- **`zstd -d --no-asyncio -o /dev/null`** decompresses the archive's one zstd frame (the compressed stream "
       "as it is on disk); **`openssl dgst -sha256`** and **`openssl dgst -blake2b512`** hash the archive file.")
     w("- **Export's minimum** = compress the tar once + hash it once. **The steps export takes, by the tools** = "
-      "compress the tar twice (the size counter and the archive), SHA-256 of the tar twice (staging and the "
+      + ("compress the tar twice (the size counter and the archive), " if sizing else
+         "compress the tar once (the archive; a volume compresses for sizing only when its budget needs it, which "
+         "this one's does not), ")
+      + "SHA-256 of the tar twice (staging and the "
       "re-read), decompress the archive once (the re-read), SHA-256 and BLAKE2b of the archive once each. "
       "**Verify's minimum** = decompress + SHA-256 of the tar; **the steps verify takes** add the archive's SHA-256 "
       "and BLAKE2b. All tools run one after another on one core; the tar and the archive are in the page cache, as "
@@ -403,8 +409,9 @@ def main():
         w(f"The compression and hashing export does take about {comp:.0f}% of its time (≈ {secs(comp / 100 * e_med)} s "
           f"of {secs(e_med)} s; the tools do the same steps in {secs(exp_steps.med())} s); the minimum of it — one "
           f"compression and one hash of the tar — takes the tools {secs(exp_min.med())} s. Of the {secs(beyond)} s export "
-          f"spends beyond that minimum, {secs(extra_steps)} s is compression and hashing done more than once (the size "
-          "counter's compression, the staging hash, and the verifying re-read with the archive's own hashes, as the "
+          f"spends beyond that minimum, {secs(extra_steps)} s is compression and hashing done more than once ("
+          + ("the size counter's compression, " if sizing else "")
+          + "the staging hash, and the verifying re-read with the archive's own hashes, as the "
           f"tools time them) and the other {secs(max(0.0, beyond - extra_steps))} s is the work around it. Turning rows "
           f"into NDJSON and SQLite together cost ≈ {secs(rows_s)} s, {rows_s / zc.med():.1f}× what compressing the "
           f"whole tar once takes zstd ({secs(zc.med())} s). Reading the rows out of SQLite is "
@@ -451,7 +458,7 @@ def main():
                      "object instead of copying them. Writing the lines as text straight from the columns would save "
                      "most of the rest, but must print keys in the same (sorted) order and numbers exactly as "
                      "nlohmann's dump does."))
-    if pe and core_has(cpath, "export.cpp", "CompressedSizeCounter") and core_has(cpath, "export.cpp", "counter.feed(line)"):
+    if pe and sizing and core_has(cpath, "export.cpp", "CompressedSizeCounter"):
         s_cnt = inc(pe, "… size estimate: zstd")
         s_arc = inc_exact(pe, "… zstd=")
         sugg.append((s_cnt, "Do not compress the payload twice when the volume cannot be full",
