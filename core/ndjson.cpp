@@ -79,10 +79,17 @@ std::string dump_json(const Json& value) {
 bool append_json_string(std::string& out, std::string_view text) {
     static constexpr char hex[] = "0123456789abcdef";
     const std::size_t start = out.size();
+    out.reserve(start + text.size() + 2);
     out.push_back('"');
     const auto* p = reinterpret_cast<const unsigned char*>(text.data());
     const auto* end = p + text.size();
     while (p < end) {
+        // A run of printable ASCII other than '"' and '\\' is copied as it is, at once (byte by byte
+        // this was the largest item of export's own code in its profile).
+        const auto* run = p;
+        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') ++p;
+        if (p != run) out.append(reinterpret_cast<const char*>(run), std::size_t(p - run));
+        if (p == end) break;
         unsigned char c = *p;
         if (c >= 0x80) {
             // Well-formed UTF-8 (Unicode 15, table 3-7): no overlong forms, no surrogates, <= U+10FFFF.
@@ -115,13 +122,9 @@ bool append_json_string(std::string& out, std::string_view text) {
         case '\r': out += "\\r"; break;
         case '\t': out += "\\t"; break;
         default:
-            if (c < 0x20) {
-                out += "\\u00";
-                out.push_back(hex[c >> 4]);
-                out.push_back(hex[c & 0xf]);
-            } else {
-                out.push_back(char(c));
-            }
+            out += "\\u00";  // the runs above took every other byte below 0x80
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 0xf]);
         }
         ++p;
     }
