@@ -269,11 +269,9 @@ struct SummaryKey {
 };
 
 struct Volume {
-    /// `estimating`: the compressed size is wanted even when the budget does not need it (--dry-run
-    /// reports it).
-    Volume(const Store& store, std::uint64_t limit, int level, bool estimating = false)
+    Volume(const Store& store, std::uint64_t limit, int level)
         : dir(store.staging_dir(), "export-"), budget(limit),
-          counter(level, std::clamp<std::uint64_t>(limit / 16, 16u << 10, 1u << 20)), counting(estimating) {
+          counter(level, std::clamp<std::uint64_t>(limit / 16, 16u << 10, 1u << 20)) {
         fs::create_directories(dir.path() / "data");
     }
 
@@ -331,7 +329,7 @@ struct Volume {
     std::uint64_t budget;
     std::map<std::string, HashedFile> files;
     CompressedSizeCounter counter;
-    bool counting;          ///< whether `counter` has been fed everything staged
+    bool counting = false;  ///< whether `counter` has been fed everything staged
     std::uint64_t raw = 0;  ///< bytes staged
     Json ranges = Json::object();
     std::map<std::string, std::int64_t> counts;
@@ -401,7 +399,7 @@ Planned plan_volumes(Store& store, const ExportOptions& o, const fs::path& targe
     auto open_volume = [&]() -> Volume* {
         std::uint64_t budget = next_budget();
         if (budget < min_volume_bytes) return nullptr;
-        p.volumes.push_back(std::make_unique<Volume>(store, budget, o.level, o.dry_run));
+        p.volumes.push_back(std::make_unique<Volume>(store, budget, o.level));
         return p.volumes.back().get();
     };
     Volume* v = nullptr;
@@ -768,6 +766,9 @@ ExportResult export_next(Store& store, const ExportOptions& o) {
             a.volume = int(k + 1);
             a.volumes = int(p.volumes.size());
             a.counts = p.volumes[k]->counts;
+            // Planned exactly as a real export plans (the same cuts); only the report wants the
+            // compressed size of a volume whose budget never needed it.
+            if (!p.volumes[k]->counting) p.volumes[k]->start_counting();
             a.bytes = p.volumes[k]->estimate();
             result.archives.push_back(a);
         }
