@@ -305,9 +305,9 @@ Policy Policy::load(const fs::path& path, std::string secret) {
 
 namespace {
 
-// A replacement as policies write it (ECMAScript's formats: $& the match, $1 … $99 a group, $$ a
-// dollar) as RE2's rewrite string (\0, \1 … \9, \\). Throws for what RE2 cannot do: $` and $'
-// (the text before and after the match) and groups past 9.
+// A replacement as policies write it (the formats std::regex_replace read: $& or $0 the match, $1 …
+// $99 a group, $$ a dollar) as RE2's rewrite string (\0, \1 … \9, \\). Throws for what RE2
+// cannot do: $` and $' (the text before and after the match) and groups past 9.
 std::string rewrite_string(std::string_view replacement, const std::string& where) {
     std::string out;
     for (std::size_t i = 0; i < replacement.size(); ++i) {
@@ -327,14 +327,18 @@ std::string rewrite_string(std::string_view replacement, const std::string& wher
         } else if (next == '&') {
             out += "\\0";
             ++i;
-        } else if (next >= '1' && next <= '9') {
-            if (i + 2 < replacement.size() && std::isdigit(static_cast<unsigned char>(replacement[i + 2])))
+        } else if (next >= '0' && next <= '9') {
+            // $n or $nn, as libstdc++'s std::regex read them before ($0 and $00 the whole match).
+            int group = next - '0';
+            ++i;
+            if (i + 1 < replacement.size() && std::isdigit(static_cast<unsigned char>(replacement[i + 1])))
+                group = group * 10 + (replacement[++i] - '0');
+            if (group > 9)
                 throw Error("policy '" + where + "': replacement '" + std::string(replacement) +
                                 "' refers to a group past $9; at most 9 groups can be used",
                             Exit::usage);
             out += '\\';
-            out += next;
-            ++i;
+            out += char('0' + group);
         } else if (next == '`' || next == '\'') {
             throw Error("policy '" + where + "': replacement '" + std::string(replacement) + "' uses $" + next +
                             " (the text around the match), which edgectl does not support",

@@ -254,6 +254,10 @@ TEST_CASE("policy: replacements keep ECMAScript's formats, on RE2") {
     Policy p = with_pattern("(\\w+)@(\\w+)\\.org", "$2 at $1 ($&) $$5 \\ $x");
     CHECK(scrub(p, "to ann@acme.org.") == "to acme at ann (ann@acme.org) $5 \\ $x.");
     CHECK(scrub(with_pattern("x*", "-"), "abc") == "-a-b-c-");  // empty matches, as std::regex_replace
+    // $0 and two-digit groups, as std::regex_replace read them.
+    CHECK(scrub(with_pattern("a+", "[$0]"), "xaay") == "x[aa]y");
+    CHECK(scrub(with_pattern("(a)", "[$01|$00]"), "xay") == "x[a|a]y");
+    CHECK(scrub(with_pattern("a", "$"), "xay") == "x$y");
     CHECK_THROWS_WITH(with_pattern("a", "$`"), Catch::Contains("the text around the match"));
     CHECK_THROWS_WITH(with_pattern("a", "$'"), Catch::Contains("the text around the match"));
     CHECK_THROWS_WITH(with_pattern("(a)", "$12"), Catch::Contains("past $9"));
