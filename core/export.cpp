@@ -145,7 +145,7 @@ struct RowLines {
     bool anomaly = false;
 };
 
-RowLines serialise(const std::string& category, const Statement& s, ExportRecords& records, const std::string& site) {
+RowLines serialise_row(const std::string& category, const Statement& s, ExportRecords& records, const std::string& site) {
     RowLines r;
     r.id = s.column_int(0);
     if (category == "anomalies" || category == "insights") {
@@ -179,9 +179,21 @@ RowLines serialise(const std::string& category, const Statement& s, ExportRecord
                        {"item_id", s.column_is_null(5) ? Json() : Json(s.column_int(5))},
                        {"model", s.column_text(6)}, {"model_version", s.column_text(7)}, {"reason", s.column_text(8)},
                        {"raw", optional_text(s, 9)}, {"created_at", s.column_text(10)}};
-        r.lines.emplace_back("data/quarantine.ndjson", record.dump());
+        // A record quarantined for bytes that are not UTF-8 keeps them in `raw`: U+FFFD here, as
+        // ExportRecords writes such text.
+        r.lines.emplace_back("data/quarantine.ndjson", record.dump(-1, ' ', false, Json::error_handler_t::replace));
     }
     return r;
+}
+
+// A row that cannot be written (a stored JSON value that does not parse) is named, so that it can be
+// found and mended.
+RowLines serialise(const std::string& category, const Statement& s, ExportRecords& records, const std::string& site) {
+    try {
+        return serialise_row(category, s, records, site);
+    } catch (const std::exception& e) {
+        throw Error("cannot export " + category + " row " + std::to_string(s.column_int(0)) + ": " + e.what());
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,12 +9,20 @@
 
 namespace edgectl {
 
+std::string lossy_json_text(std::string_view text) {
+    return Json(std::string(text)).dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 namespace {
 
+// Text that is not valid UTF-8 (a file's name as the file system had it, the raw bytes of a record
+// quarantined for them) goes out with U+FFFD for each byte that does not decode, as nlohmann writes
+// it with error_handler_t::replace: refusing it stopped every export of the store for good. Valid
+// text, the only kind an archive sealed before could hold, is unchanged.
 std::string json_text(std::string_view text) {
     std::string out;
     out.reserve(text.size() + 2);
-    if (!append_json_string(out, text)) throw Error("an exported text is not valid UTF-8");
+    if (!append_json_string(out, text)) return lossy_json_text(text);
     return out;
 }
 
@@ -111,7 +119,7 @@ std::string ExportRecords::payload_object(const PayloadFields& payload) {
     std::string out = "{";
     for (std::size_t i : *order) {
         if (out.size() > 1) out += ',';
-        if (!append_json_string(out, c.names[i])) throw Error("an exported column name is not valid UTF-8");
+        if (!append_json_string(out, c.names[i])) out += lossy_json_text(c.names[i]);
         out += ':';
         out += dump_json(value[i]);
     }
