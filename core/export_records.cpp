@@ -95,7 +95,10 @@ const ExportRecords::ColumnOrder& ExportRecords::column_order(std::string_view c
     if (!columns_ || columns_->columns != columns) {
         ColumnOrder c;
         c.columns = std::string(columns);
-        for (const auto& name : Json::parse(columns)) c.names.push_back(name.get<std::string>());
+        Json names = Json::parse(columns);
+        if (!names.is_array() && !names.empty()) throw Error("an ingest's column list is not an array of names");
+        if (names.is_array())
+            for (const auto& name : names) c.names.push_back(name.get<std::string>());
         c.order = order_of(c.names, c.names.size());
         columns_ = std::move(c);
     }
@@ -107,12 +110,12 @@ const ExportRecords::ColumnOrder& ExportRecords::column_order(std::string_view c
 std::string ExportRecords::payload_object(const PayloadFields& payload) {
     Json value = Json::parse(payload.json);
     if (!payload.columns) return dump_json(value);
-    if (!value.is_array()) {
-        // Not what ingest writes. The reference indexes the value by position, which for anything
-        // but an array is an error: so is it here.
-        throw Error("an exported CSV payload is not an array of values");
-    }
+    // Not what ingest writes, but as the Json objects had it: nothing to name gives {}, values that
+    // are not an array under names are an error.
+    if (value.empty()) return "{}";
     const ColumnOrder& c = column_order(*payload.columns);
+    if (c.names.empty()) return "{}";
+    if (!value.is_array()) throw Error("a CSV payload is not an array of values");
     std::vector<std::size_t> shorter;
     const std::vector<std::size_t>* order = &c.order;
     if (value.size() < c.names.size()) order = &(shorter = order_of(c.names, value.size()));

@@ -139,3 +139,23 @@ TEST_CASE("export records: text that is not UTF-8 goes out with U+FFFD for each 
     f.label = std::nullopt;
     CHECK(records.insight(f) == reference_insight("s", f).dump());
 }
+
+TEST_CASE("export records: payloads ingest never writes are still written as the Json objects had them") {
+    const std::pair<std::string, std::optional<std::string>> cases[] = {
+        {"null", "[\"a\"]"}, {"{}", "[\"a\"]"}, {"[]", "[\"a\"]"}, {"{\"x\":1}", "[]"}, {"7", "[]"},
+        {"[1,2]", "{}"}, {"[1,2]", "null"}, {"{}", "{\"k\":\"a\"}"}, {"[1]", "[\"a\",\"a\",\"b\"]"},
+        {"{\"x\":1}", "[\"a\"]"}, {"\"s\"", "[\"a\"]"}, {"[1]", "{\"k\":\"a\"}"}, {"[1]", "5"}};
+    ExportRecords records("s");
+    for (const auto& [json, columns] : cases) {
+        INFO(json << " under " << (columns ? *columns : "NULL"));
+        PayloadFields p{json, columns ? std::optional<std::string_view>(*columns) : std::nullopt};
+        std::optional<std::string> want;
+        try {
+            want = Json{{"site", "s"}, {"item_id", 1}, {"source", "f"}, {"source_key", "k"}, {"line", 2},
+                        {"ingested_at", "t"}, {"payload", reference_payload(p)}}.dump();
+        } catch (const std::exception&) {
+        }
+        if (want) CHECK(records.item(1, "f", "k", 2, "t", p) == *want);
+        else CHECK_THROWS(records.item(1, "f", "k", 2, "t", p));
+    }
+}
