@@ -45,6 +45,8 @@ OUT=${BENCH_EXPORT_OUT:-$ROOT/docs/benchmarks-export.md}
 
 log() { printf 'bench-export: [%4ds] %s\n' "$SECONDS" "$*" >&2; }
 die() { printf 'bench-export: error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=scripts/bench/common.sh
+source "$BENCH/common.sh"
 
 # --- tools ---------------------------------------------------------------------------------------
 need_pkgs=()
@@ -54,15 +56,8 @@ command -v zstd >/dev/null || need_pkgs+=(zstd)
 command -v openssl >/dev/null || need_pkgs+=(openssl)
 command -v perf >/dev/null || [ "$PROFILE" = 0 ] || need_pkgs+=(linux-perf)
 "$PY" -c 'import numpy' 2>/dev/null || need_pkgs+=(python3-numpy)
-if [ ${#need_pkgs[@]} -gt 0 ]; then
-  log "installing ${need_pkgs[*]}"
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" >/dev/null ||
-    { $sudo apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" >/dev/null; }
-fi
+install_missing "${need_pkgs[@]}"
 
-busy_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat; }
-own_ticks() { awk '{print $14+$15+$16+$17}' "/proc/$$/stat"; }
 
 # --- what edgectl's archive writer does, read from the sources built ------------------------------
 # The level is ExportOptions::level (no command-line option sets another). The archive writer hands
@@ -84,12 +79,7 @@ if ! flock -n 9; then
   flock 9
 fi
 t_start=$(date +%s)
-tree_state() {
-  local changed
-  changed=$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null | grep -v ' docs/benchmarks-export.md$' || true)
-  echo "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)${changed:+ with uncommitted changes}"
-}
-BUILT_FROM=$(tree_state)
+BUILT_FROM=$(tree_state docs/benchmarks-export.md)
 # Which files differed from the commit, so that the report can say whether export's code was among them.
 CHANGED=$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null | awk '{print $2}' |
   grep -v '^docs/benchmarks-export.md$' | paste -sd' ' || true)
@@ -107,14 +97,6 @@ t_built=$(date +%s)
 busy0=$(busy_ticks); own0=$(own_ticks); load0=$(cut -d' ' -f1 /proc/loadavg)
 
 # --- data (deterministic, cached under bench.sh's key) -------------------------------------------
-key=$(cat "$BENCH/gen_data.py" "$BENCH/make_big_model.py" "$ROOT/scripts/sample-site/model/model.json" | sha256sum | cut -c1-16)
-DATA=/tmp/edgectl-bench-data/$key
-mkdir -p "$DATA"
-gen() { # kind n file
-  [ -s "$DATA/$3" ] && return
-  log "generating $3"
-  "$PY" "$BENCH/gen_data.py" "$1" "$2" "$DATA/$3.tmp" && mv "$DATA/$3.tmp" "$DATA/$3"
-}
 gen wine "$N_ITEMS" "wine-$N_ITEMS.csv"
 gen wine "$N_SMALL" "wine-$N_SMALL.csv"
 
@@ -123,21 +105,7 @@ if [ "${BENCH_KEEP:-0}" = 1 ]; then log "work dir $WORK (kept)"; else trap 'rm -
 mv "$SNAP" "$WORK/core"
 RES="$WORK/results.tsv"     # metric <tab> rep <tab> value
 : >"$RES"
-record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RES"; }
 
-# Runs a command under /usr/bin/time; records NAME.wall (ns clock), NAME.rss (KB), NAME.cpu.
-timed() { # name rep cmd...
-  local name=$1 rep=$2; shift 2
-  local t0 t1
-  t0=$(date +%s%N)
-  /usr/bin/time -f '%M %U %S' -o "$WORK/time.out" "$@" >"$WORK/cmd.out" 2>"$WORK/cmd.err" ||
-    { cat "$WORK/cmd.err" >&2; die "$name failed: $*"; }
-  t1=$(date +%s%N)
-  read -r rss user sys <"$WORK/time.out"
-  record "$name.wall" "$rep" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.6f", (b-a)/1e9}')"
-  record "$name.rss" "$rep" "$rss"
-  record "$name.cpu" "$rep" "$(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.2f", u+s}')"
-}
 
 # A store with the sample model active and CSV ingested (with bench.sh's PII policy) and scored:
 # the backlog a site accumulates between two shipments. Checkpointed, so that copying the
@@ -296,7 +264,7 @@ record run.level 0 "$LEVEL"
 record run.store_schema 0 "$(sqlite3 "$WORK/base/edgectl.db" 'PRAGMA user_version')"
 rm -rf "$WORK/base"
 
-now_state=$(tree_state)
+now_state=$(tree_state docs/benchmarks-export.md)
 printf '{"date": "%s", "commit": "%s", "changed": "%s"}\n' "$(date -u '+%Y-%m-%d %H:%M UTC')" \
   "$BUILT_FROM$([ "$now_state" = "$BUILT_FROM" ] || echo "; the tree was at $now_state when the run ended")" \
   "$CHANGED" >"$WORK/run.json"

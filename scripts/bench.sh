@@ -53,6 +53,8 @@ OUT=${BENCH_OUT:-$ROOT/docs/benchmarks.md}
 
 log() { printf 'bench: [%4ds] %s\n' "$SECONDS" "$*" >&2; }
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=scripts/bench/common.sh
+source "$BENCH/common.sh"
 
 # --- tools ---------------------------------------------------------------------------------------
 need_pkgs=()
@@ -60,17 +62,8 @@ need_pkgs=()
 command -v sqlite3 >/dev/null || need_pkgs+=(sqlite3)
 command -v perf >/dev/null || [ "$PROFILE" = 0 ] || need_pkgs+=(linux-perf)
 "$PY" -c 'import torch, numpy' 2>/dev/null || need_pkgs+=(python3-torch python3-numpy)
-if [ ${#need_pkgs[@]} -gt 0 ]; then
-  log "installing ${need_pkgs[*]}"
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" >/dev/null ||
-    { $sudo apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" >/dev/null; }
-fi
+install_missing "${need_pkgs[@]}"
 
-# CPU time the whole machine spent busy, in clock ticks (to tell how much others used meanwhile).
-busy_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat; }
-# CPU time of this script and everything it waited for, in clock ticks.
-own_ticks() { awk '{print $14+$15+$16+$17}' "/proc/$$/stat"; }
 
 # --- build (Release, build-bench only) -----------------------------------------------------------
 # One benchmark script builds or measures at a time (scripts/bench-export.sh takes the same lock):
@@ -81,12 +74,7 @@ t_start=$(date +%s)
 # What is measured is what is built now: the commit and whether the tree differs from it, taken
 # before the build (others may commit while the benchmarks run). docs/benchmarks.md, which this
 # script rewrites, does not count as a change.
-tree_state() {
-  local changed
-  changed=$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null | grep -v ' docs/benchmarks.md$' || true)
-  echo "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)${changed:+ with uncommitted changes}"
-}
-BUILT_FROM=$(tree_state)
+BUILT_FROM=$(tree_state docs/benchmarks.md)
 # The sources built, for the report's statements about what the measured code does.
 SNAP=$(mktemp -d /tmp/edgectl-bench-core.XXXXXX)
 trap 'rm -rf "$SNAP"' EXIT
@@ -110,14 +98,6 @@ t_built=$(date +%s)
 busy0=$(busy_ticks); own0=$(own_ticks); load0=$(cut -d' ' -f1 /proc/loadavg)
 
 # --- data (deterministic, cached by generator digest) --------------------------------------------
-key=$(cat "$BENCH/gen_data.py" "$BENCH/make_big_model.py" "$ROOT/scripts/sample-site/model/model.json" | sha256sum | cut -c1-16)
-DATA=/tmp/edgectl-bench-data/$key
-mkdir -p "$DATA"
-gen() { # kind n file
-  [ -s "$DATA/$3" ] && return
-  log "generating $3"
-  "$PY" "$BENCH/gen_data.py" "$1" "$2" "$DATA/$3.tmp" && mv "$DATA/$3.tmp" "$DATA/$3"
-}
 # The sample model scores the very records ingest writes (the same file when the sizes agree).
 gen wine "$N_INGEST" "wine-$N_INGEST.csv"
 gen wine "$N_SAMPLE" "wine-$N_SAMPLE.csv"
@@ -138,7 +118,6 @@ if [ "${BENCH_KEEP:-0}" = 1 ]; then log "work dir $WORK (kept)"; else trap 'rm -
 mv "$SNAP" "$WORK/core"
 RES="$WORK/results.tsv"     # metric <tab> rep <tab> value
 : >"$RES"
-record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RES"; }
 
 SITE="$ROOT/scripts/sample-site/model"
 "$E" -q pack-model --model "$SITE/model.pt" --spec "$SITE/model.json" --golden "$SITE/golden.ndjson" -o "$WORK/wine.tar.zst"
@@ -154,19 +133,6 @@ make_store() { # dir package csv [ingest options]
   sqlite3 "$1/edgectl.db" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
 }
 
-# Runs a command under /usr/bin/time; records NAME.wall (ns clock), NAME.rss (KB), NAME.cpu.
-timed() { # name rep cmd...
-  local name=$1 rep=$2; shift 2
-  local t0 t1
-  t0=$(date +%s%N)
-  /usr/bin/time -f '%M %U %S' -o "$WORK/time.out" "$@" >"$WORK/cmd.out" 2>"$WORK/cmd.err" ||
-    { cat "$WORK/cmd.err" >&2; die "$name failed: $*"; }
-  t1=$(date +%s%N)
-  read -r rss user sys <"$WORK/time.out"
-  record "$name.wall" "$rep" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.6f", (b-a)/1e9}')"
-  record "$name.rss" "$rep" "$rss"
-  record "$name.cpu" "$rep" "$(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.2f", u+s}')"
-}
 # Records the key=value pairs a harness printed on stdout as NAME.key.
 harvest() { # name rep
   tr ' ' '\n' <"$WORK/cmd.out" | grep '=' | while IFS== read -r k v; do record "$1.$k" "$2" "$v"; done
@@ -384,7 +350,7 @@ record run.torch_bind_now 0 "$(readelf -d "$(ldd "$BUILD/edgectl_torch.so" | awk
 record run.load_end 0 "$(cut -d' ' -f1 /proc/loadavg)"
 
 # When and on what the figures were measured (the report may be written again later from $WORK).
-now_state=$(tree_state)
+now_state=$(tree_state docs/benchmarks.md)
 printf '{"date": "%s", "commit": "%s"}\n' "$(date -u '+%Y-%m-%d %H:%M UTC')" \
   "$BUILT_FROM$([ "$now_state" = "$BUILT_FROM" ] || echo "; the tree was at $now_state when the run ended")" \
   >"$WORK/run.json"

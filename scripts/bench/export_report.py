@@ -18,44 +18,13 @@ import json
 import os
 import re
 import statistics
-import subprocess
+
+from report import Results, load_profile, sh  # the sibling report of scripts/bench.sh
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CLOSE = 1.5        # "close to": edgectl's time within 1.5x of the tools' (this document's reading of DESIGN §8)
 FLAT_GROWTH = 1.25  # "flat": peak RSS at the large backlog within 1.25x of the small one (as docs/benchmarks.md)
 MB = 1e6
-
-
-def sh(*cmd):
-    try:
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=30).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return ""
-
-
-class Results:
-    def __init__(self, path):
-        self.values = {}
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                metric, rep, value = line.rstrip("\n").split("\t")
-                self.values.setdefault(metric, {})[int(rep)] = float(value)
-
-    def has(self, metric):
-        return metric in self.values
-
-    def reps(self, metric):
-        return self.values[metric]
-
-    def med(self, metric):
-        return statistics.median(self.values[metric].values())
-
-    def rng(self, metric):
-        v = self.values[metric].values()
-        return min(v), max(v)
-
-    def one(self, metric, default=None):
-        return next(iter(self.values[metric].values())) if metric in self.values else default
 
 
 class Series:
@@ -127,27 +96,6 @@ def core_has(core, path, needle):
             return needle in f.read()
     except OSError:
         return False
-
-
-def load_profile(directory, name):
-    path = os.path.join(directory, name + ".json")
-    if not os.path.exists(path):
-        return None
-    try:
-        with open(path, encoding="utf-8") as f:
-            p = json.load(f)
-    except ValueError:
-        return None
-    wall = os.path.join(directory, name + ".wall")
-    if os.path.exists(wall):
-        with open(wall, encoding="utf-8") as f:
-            p["wall_seconds"] = float(f.read().strip() or 0)
-    p["dso"] = []
-    dso = os.path.join(directory, name + ".dso")
-    if os.path.exists(dso):
-        with open(dso, encoding="utf-8") as f:
-            p["dso"] = [(float(a), b) for a, b in (line.rstrip("\n").split("\t", 1) for line in f if "\t" in line)]
-    return p
 
 
 def inc(p, label):

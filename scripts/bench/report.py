@@ -59,6 +59,10 @@ class Results:
     def reps(self, metric):
         return self.values[metric]
 
+    def rng(self, metric):
+        v = self.values[metric].values()
+        return min(v), max(v)
+
     def one(self, metric, default=None):
         if metric not in self.values:
             return default
@@ -154,6 +158,11 @@ def load_profile(directory, name):
     if os.path.exists(wall):
         with open(wall, encoding="utf-8") as f:
             p["wall_seconds"] = float(f.read().strip() or 0)
+    p["dso"] = []
+    dso = os.path.join(directory, name + ".dso")
+    if os.path.exists(dso):
+        with open(dso, encoding="utf-8") as f:
+            p["dso"] = [(float(a), b) for a, b in (line.rstrip("\n").split("\t", 1) for line in f if "\t" in line)]
     return p
 
 
