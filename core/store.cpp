@@ -18,6 +18,7 @@ namespace embedded {
 extern const std::string_view store_v1_sql;
 extern const std::string_view store_v2_sql;
 extern const std::string_view store_v3_sql;
+extern const std::string_view store_v4_sql;
 }
 
 namespace {
@@ -27,7 +28,7 @@ constexpr std::string_view default_store = "/var/lib/edgectl";
 /// Forward migrations: entry i takes a store from user_version i to i + 1.
 const std::vector<std::string_view>& migrations() {
     static const std::vector<std::string_view> all = {embedded::store_v1_sql, embedded::store_v2_sql,
-                                                         embedded::store_v3_sql};
+                                                         embedded::store_v3_sql, embedded::store_v4_sql};
     return all;
 }
 

@@ -111,4 +111,54 @@ TEST_CASE_METHOD(test::TempDirFixture, "store: a version 1 store is migrated for
     CHECK(query_int(store.db(), "SELECT count(*) FROM pragma_foreign_key_check") == 0);
     CHECK(query_int(store.db(), "PRAGMA foreign_keys") == 1);
     CHECK(query_int(store.db(), "PRAGMA page_size") == 4096);
+    // Version 4: no index that repeats the unique key's first column; exported rows only by export.
+    CHECK(query_int(store.db(), "SELECT count(*) FROM sqlite_schema WHERE name = 'insights_by_item'") == 0);
+    CHECK(query_int(store.db(), "SELECT count(*) FROM sqlite_schema WHERE name = 'insights_by_export' "
+                                "AND sql LIKE '%WHERE export_seq IS NOT NULL'") == 1);
+}
+
+namespace {
+/// What SQLite's planner says it does for SQL, its steps joined by " | ".
+std::string plan_of(Db& db, const std::string& sql) {
+    Statement s(db, "EXPLAIN QUERY PLAN " + sql);
+    std::string out;
+    while (s.step()) out += (out.empty() ? "" : " | ") + s.column_text(3);
+    return out;
+}
+} // namespace
+
+TEST_CASE_METHOD(test::TempDirFixture, "store: lookups by export and by item use indexes that score does not grow") {
+    Store store = Store::init(dir / "s", "x");
+    Db& db = store.db();
+    // An insight as score writes it (not exported) enters the table, its unique key and
+    // insights_unexported, nothing else.
+    Statement partial(db, "SELECT name, partial FROM pragma_index_list('insights') ORDER BY name");
+    std::vector<std::string> indexes;
+    while (partial.step()) indexes.push_back(partial.column_text(0) + (partial.column_int(1) ? " (partial)" : ""));
+    CHECK(indexes == std::vector<std::string>{"insights_by_export (partial)", "insights_unexported (partial)",
+                                              "sqlite_autoindex_insights_1"});
+    // The lookups export's resend and purge make, as they make them.
+    CHECK_THAT(plan_of(db, "SELECT id FROM insights i WHERE i.export_seq = 7 AND i.anomaly = 0 ORDER BY i.id"),
+               Catch::Contains("USING INDEX insights_by_export (export_seq=?)"));
+    CHECK_THAT(plan_of(db, "DELETE FROM insights WHERE scored_at <= 't' AND export_seq IN "
+                           "(SELECT seq FROM exports WHERE acked_at IS NOT NULL)"),
+               Catch::Contains("USING INDEX insights_by_export (export_seq=?)"));
+    CHECK_THAT(plan_of(db, "SELECT 1 FROM items it WHERE EXISTS (SELECT 1 FROM insights s WHERE s.item_id = it.id "
+                           "AND s.id <= 9)"),
+               Catch::Contains("USING COVERING INDEX sqlite_autoindex_insights_1 (item_id=?)"));
+    CHECK_THAT(plan_of(db, "UPDATE insights SET export_seq = 1 WHERE export_seq IS NULL AND anomaly = 0 "
+                           "AND id > 0 AND id <= 9"),
+               Catch::Contains("USING INDEX insights_unexported"));
+
+    // The partial index answers like a full scan does, before and after rows are marked exported.
+    db.exec("INSERT INTO sources (digest, name, path, format, ingested_at) VALUES ('d', 'f', 'f', 'csv', 't');"
+            "INSERT INTO ingests (source_id, name, ingested_at) VALUES (1, 'f', 't');"
+            "INSERT INTO items (ingest_id, ordinal, line, payload) VALUES (1, 1, 2, '[]'), (1, 2, 3, '[]');"
+            "INSERT INTO insights (item_id, model, model_version, score, anomaly, scored_at) VALUES "
+            "(1, 'm', '1', 0.5, 0, 't'), (2, 'm', '1', 0.5, 0, 't'), (2, 'n', '1', 0.5, 1, 't')");
+    CHECK(query_int(db, "SELECT count(*) FROM insights WHERE export_seq = 1") == 0);
+    db.exec("UPDATE insights SET export_seq = 1 WHERE id <= 2");
+    CHECK(query_int(db, "SELECT count(*) FROM insights INDEXED BY insights_by_export WHERE export_seq = 1") == 2);
+    CHECK(query_int(db, "SELECT count(*) FROM insights NOT INDEXED WHERE export_seq IS NULL") == 1);
+    CHECK(query_int(db, "SELECT count(*) FROM insights INDEXED BY insights_unexported WHERE export_seq IS NULL") == 1);
 }
