@@ -382,6 +382,7 @@ def main():
         fig[f"score_{c}_limit_ratio"] = d["ratio"]
         fig[f"score_{c}_limit_range"] = d["range"]
         fig[f"score_{c}_steady_ratio"] = d["steady"]
+        fig[f"score_{c}_steady_range"] = d["steady_range"]
         if "speedup" in d:
             fig[f"score_{c}_python_speedup"] = d["speedup"]
             fig[f"score_{c}_python_range"] = d["py_range"]
@@ -467,23 +468,24 @@ def main():
 
 def results_table(w, score, fig, mem, n_ing, ii, ie):
     w("## Results against the targets\n")
-    w("| figure | measured (median; range over repetitions) | start-up left out | target | |")
+    w("| figure | measured (median; range over repetitions) | beside it | target | |")
     w("| --- | --- | --- | --- | --- |")
     titles = {"sample": "sample model (13→16→3)", "big": "compute-bound model (256→1024→1024→10)"}
     for c in ("sample", "big"):
         d = score.get(c)
         if not d:
             continue
-        w(f"| score ÷ its limit, {titles[c]}, {d['n']:,.0f} items | **{d['ratio']:.2f}** "
-          f"({d['range'][0]:.2f}–{d['range'][1]:.2f}); limit is {d['bound']} | {d['steady']:.2f} "
-          f"({d['steady_range'][0]:.2f}–{d['steady_range'][1]:.2f}); start-up {d['st']:.2f} s | ≥ {TARGET_LIMIT} | "
-          f"{verdict(d['ratio'] >= TARGET_LIMIT)} |")
+        w(f"| score ÷ its limit, {titles[c]}, {d['n']:,.0f} items: read items, build tensors, forward, write insights "
+          f"| **{d['steady']:.2f}** ({d['steady_range'][0]:.2f}–{d['steady_range'][1]:.2f}); limit is {d['bound']} "
+          f"| whole process, its {d['st']:.2f} s start-up included: {d['ratio']:.2f} "
+          f"({d['range'][0]:.2f}–{d['range'][1]:.2f}) | ≥ {TARGET_LIMIT} | {verdict(d['steady'] >= TARGET_LIMIT)} |")
     for c in ("sample", "big"):
         d = score.get(c)
         if not d or "speedup" not in d:
             continue
         w(f"| score ÷ Python pipeline (speed-up), {titles[c].split(' (')[0]} | **{d['speedup']:.2f}×** "
-          f"({d['py_range'][0]:.2f}–{d['py_range'][1]:.2f}) | {d['speedup_loop']:.2f}× (loops only) | ≥ {TARGET_PYTHON:.0f}× | "
+          f"({d['py_range'][0]:.2f}–{d['py_range'][1]:.2f}), whole processes | loops only: {d['speedup_loop']:.2f}× | "
+          f"≥ {TARGET_PYTHON:.0f}× | "
           f"{verdict(d['speedup'] >= TARGET_PYTHON)} |")
     w(f"| ingest records/s ÷ `sqlite3 .import`, {n_ing:,.0f}-row CSV | **{ii / ie:.2f}** "
       f"({fig['ingest_import_range'][0]:.2f}–{fig['ingest_import_range'][1]:.2f}) | – | ≥ {TARGET_INGEST:.1f} | "
@@ -495,6 +497,18 @@ def results_table(w, score, fig, mem, n_ing, ii, ie):
       f"{mem['score_large']:.0f} MiB (×{fig['mem_score_growth']:.2f}) | – | flat (≤ ×{FLAT_GROWTH}) | "
       f"{verdict(fig['mem_score_growth'] <= FLAT_GROWTH)} |")
     w("")
+    d = score.get("sample")
+    if d:
+        w("**What score ÷ limit times.** DESIGN §8 sets the target for score \"end to end (read items, build tensors, "
+          "forward, write insights)\", issue 5 for \"items in the store → insights committed\": the pipeline from the "
+          "first item read to the last insight committed, against the slower of its two limits, which are timed the same "
+          "way (the loop alone; closing the store, which checkpoints the WAL, included on both sides). It is measured as "
+          "the wall time of the whole run minus that of a run scoring one item, in the same repetition: that one-item run "
+          "is the run's fixed start-up — the process, the store, LibTorch's load and the model's — which comes before "
+          "any of the four stages (edgectl's reader starts once the model is loaded, so no stage overlaps it). The "
+          f"start-up, {d['st']:.2f} s, is not hidden: the whole-process ratio is beside the figure, and *Start-up and "
+          "small runs* shows what it does to runs of other sizes. The Python speed-up compares whole processes, each "
+          "with its own start-up.\n")
 
 
 def startup_summary(score, mem, prof):
@@ -504,11 +518,11 @@ def startup_summary(score, mem, prof):
     loader = prof.thread("startup", "LibTorch loader")
     cron = CRON_SIZES[1]
     e5, r5, p5 = at_size(d, cron)
-    text = (f"These ratios are for backlog runs ({d['n']:,.0f} and {b['n']:,.0f} items) and include the start-up of the "
-            f"process, {d['st']:.2f} s (sample model) and {b['st']:.2f} s (compute-bound)"
+    text = (f"The whole-process figures are for backlog runs ({d['n']:,.0f} and {b['n']:,.0f} items) and include the "
+            f"start-up of the process, {d['st']:.2f} s (sample model) and {b['st']:.2f} s (compute-bound)"
             + (", most of it LibTorch's module load" if loader >= 0.5 * d["st"] else "")
             + f". **At small batch sizes start-up dominates**: a cron run of {cron:,} lab records would take "
-            f"about {e5:.2f} s, {d['st'] / e5:.0%} of it start-up, and reach only {r5:.2f} of its limit"
+            f"about {e5:.2f} s, {d['st'] / e5:.0%} of it start-up, and its whole process only {r5:.2f} of the limit"
             + (f" and {p5:.1f}× the Python pipeline" if p5 else "")
             + f"; the measured {mem['small']:,}-item run took {mem['score_small_wall']:.2f} s (see *Start-up and small runs*). "
             f"A run with nothing new to score no longer loads LibTorch at all: {d['idle']:.3f} s and {d['idle_rss']:.0f} MiB.\n")
@@ -521,8 +535,8 @@ def how_measured(w, a, mem, n_ing):
       "(sample id, time, operator e-mail and phone, a free-text note, the 13 wine features: 18 CSV columns, ~144 bytes a "
       "row); the compute-bound model's have an id and 256 numeric fields (~1.9 kB a row). Both are ingested with "
       f"`edgectl ingest` (the lab records with the PII policy; the sample model scores the same {n_ing:,.0f}-record file "
-      "that the ingest figure ingests), so score reads real store v3 payloads (JSON arrays in the order of their "
-      "ingest's columns). The compute-bound model (`scripts/bench/make_big_model.py`, random weights) is packed with "
+      "that the ingest figure ingests), so score reads real store payloads (since store v3, JSON arrays in the order "
+      "of their ingest's columns). The compute-bound model (`scripts/bench/make_big_model.py`, random weights) is packed with "
       "`edgectl pack-model` and imported with `--allow-unsigned`, like the sample model.")
     w(f"- **score, end to end**: wall time of the whole `edgectl score --threads T --batch {a.batch}` process on a "
       "fresh copy of a store holding the items: process start, store, the LibTorch module (`edgectl_torch.so`, "
@@ -542,9 +556,11 @@ def how_measured(w, a, mem, n_ing):
       f"statistics off), its SQL and prepared statements, one `score_progress` upsert per batch of {a.batch} and a "
       f"`BEGIN IMMEDIATE … COMMIT` every {a.commit} rows; the loop and closing the store (which checkpoints the WAL, as "
       "edgectl's exit does) are timed.")
-    w("- **score ÷ limit** = limit time ÷ score time, with limit = the slower of (a) and (b); ≥ 0.85 means edgectl "
-      "reaches 85% of the throughput of its slower part alone. *Start-up left out* divides by the score time minus the "
-      "start-up.")
+    w("- **score ÷ limit** = limit time ÷ (score time − start-up), with limit = the slower of (a) and (b), each "
+      "value of the same repetition; ≥ 0.85 means edgectl's pipeline reaches 85% of the throughput of its slower part "
+      "alone. The subtraction is only as exact as the start-up is steady (its spread over the repetitions is in the "
+      "range given), so it needs runs long beside the start-up: the backlog sizes here. *Whole process* divides by the "
+      "score time itself.")
     w("- **Python pipeline**: `scripts/bench/py_score.py` under Debian's `/usr/bin/python3` (python3-torch, sqlite3), "
       "on another copy of the same store, one thread of Python, held to the same compute threads as edgectl "
       "(`torch.set_num_threads(T)`, and `OPENBLAS_NUM_THREADS=T` in its environment, since the former does not reach "
@@ -600,8 +616,9 @@ def score_detail(w, a, score):
     row("… OpenMP's idle workers sleep (`OMP_WAIT_POLICY=PASSIVE`)", lambda d: "yes" if d["passive"] else "no")
     row("(b) SQLite alone", lambda d: f"{fmt_s(d['s'])} ({rate(d['n'], d['s'])}; CPU {d['s_cpu']:.2f} s)")
     row("limit = the slower", lambda d: d["bound"])
-    row("**score ÷ limit**", lambda d: f"**{d['ratio']:.2f}** ({d['range'][0]:.2f}–{d['range'][1]:.2f})")
-    row("score ÷ limit, start-up left out", lambda d: f"{d['steady']:.2f} ({d['steady_range'][0]:.2f}–{d['steady_range'][1]:.2f})")
+    row("**score ÷ limit** (after start-up: read items → insights committed)",
+        lambda d: f"**{d['steady']:.2f}** ({d['steady_range'][0]:.2f}–{d['steady_range'][1]:.2f})")
+    row("score ÷ limit, whole process", lambda d: f"{d['ratio']:.2f} ({d['range'][0]:.2f}–{d['range'][1]:.2f})")
     row("Python pipeline, whole process", lambda d: f"{fmt_s(d['pw'])} ({rate(d['n'], d['pw'])})" if "pw" in d else "–")
     row("… its import torch + model load", lambda d: fmt_s(d["pimp"]) if "pimp" in d else "–")
     row("… its scoring loop (CPU)", lambda d: f"{fmt_s(d['pl'])} ({d['pcpu']:.2f} s)" if "pl" in d else "–")
@@ -638,7 +655,7 @@ def startup_detail(score, mem, prof, bind_now):
     L.append("What the start-up does to the ratios at other run sizes, from this run's fixed and per-item costs "
              "(score time ≈ start-up + items × per-item time after start-up; the limit and Python's loop scale with the "
              "items, Python's import and model load are fixed too):\n")
-    L.append("| items in the run | edgectl score | of which start-up | score ÷ limit | score ÷ Python |")
+    L.append("| items in the run | edgectl score | of which start-up | score ÷ limit, whole process | score ÷ Python |")
     L.append("| ---: | ---: | ---: | ---: | ---: |")
     for n in sorted(set(CRON_SIZES + (mem["small"], int(d["n"])))):
         e, ratio, py = at_size(d, n)
@@ -651,7 +668,7 @@ def startup_detail(score, mem, prof, bind_now):
     n85 = TARGET_LIMIT * d["st"] / (d["limit"] / d["n"] - TARGET_LIMIT * (d["e"] - d["st"]) / d["n"]) \
         if d["limit"] / d["n"] > TARGET_LIMIT * (d["e"] - d["st"]) / d["n"] else None
     L.append(f"(Sample model.) Start-up equals the scoring time at about {rounded(n_even):,} items; "
-             + (f"score ÷ limit reaches {TARGET_LIMIT} only from about {rounded(n85):,} items on. " if n85 else
+             + (f"the whole-process score ÷ limit reaches {TARGET_LIMIT} only from about {rounded(n85):,} items on. " if n85 else
                 f"score ÷ limit does not reach {TARGET_LIMIT} at any size, even with the start-up spread over many items. ")
              + "A site that scores a few thousand items per cron run spends most of each run loading LibTorch: "
              "running less often with more items per run, or keeping one process alive, moves its ratio toward the "
@@ -715,8 +732,8 @@ def analysis(r, score, mem, prof, ie, ii, isq, n_ing, fig):
     stages = STAGES
     if d:
         crit = P.busiest(S, stages)
-        w(f"### score ÷ limit, sample model: {d['ratio']:.2f} ({met(d['ratio'] >= TARGET_LIMIT)}; "
-          f"{d['steady']:.2f} with start-up left out)\n")
+        w(f"### score ÷ limit, sample model: {d['steady']:.2f} ({met(d['steady'] >= TARGET_LIMIT)}; whole process "
+          f"{d['ratio']:.2f})\n")
         w(f"The limit is {d['bound']}: SQLite alone writes the {d['n']:,.0f} insight rows in {d['s']:.2f} s (CPU "
           f"{d['s_cpu']:.2f} s), the bare forward needs {d['f']:.2f} s. edgectl takes {d['e']:.2f} s: {d['st']:.2f} s of "
           f"start-up, then {d['e'] - d['st']:.2f} s of scoring ({d['steady']:.2f} of the limit). Its stages run side by "
@@ -745,29 +762,27 @@ def analysis(r, score, mem, prof, ie, ii, isq, n_ing, fig):
         gap = d["e"] - d["st"] - d["limit"]
         tie = abs(gap) <= 0.03 * d["limit"]
         if gap > 0 and not tie:
-            w(f"So the gap to the limit, {d['e'] - d['limit']:.2f} s, is the start-up ({d['st']:.2f} s) and "
-              f"{gap:.2f} s of scoring time beyond SQLite alone. "
-              + (f"The target is met with the start-up included at this size. " if d["ratio"] >= TARGET_LIMIT else
-                 f"With the start-up left out the target is {met(d['steady'] >= TARGET_LIMIT)}. ")
-              + "What would move it: "
+            w(f"So after its start-up edgectl needs {gap:.2f} s beyond SQLite alone: the pipeline reaches "
+              f"{d['steady']:.2f} of its limit, the target is {met(d['steady'] >= TARGET_LIMIT)}. The whole process adds "
+              f"the start-up, {d['st']:.2f} s: {d['ratio']:.2f} of the limit at this size. What would move them: "
               + ("" if core_has("score.cpp", "bind_static") else "cheaper binds on the writer (suggestion A), ")
               + "fewer checkpoints during the run (B); the start-up can only be spread over more items per run (C).\n")
         else:
             w((f"After its start-up edgectl took as long as SQLite alone, within {abs(gap):.2f} s" if tie else
                f"After its start-up edgectl wrote the rows {-gap:.2f} s faster than SQLite alone did")
               + f" (start-up left out, the ratio ranged {d['steady_range'][0]:.2f}–{d['steady_range'][1]:.2f} over the "
-              "repetitions): its writer does the limit's SQLite work and nothing else of weight, so it runs at the "
-              "limit. "
+              "repetitions): its writer does the limit's SQLite work and nothing else of weight, so the pipeline runs "
+              f"at the limit and the target is {met(d['steady'] >= TARGET_LIMIT)}. "
               + ("" if tie else "That it beats the harness at all is not explained by this run's measurements. ")
-              + f"The whole gap to the limit is the start-up, {d['st']:.2f} s: the whole-run ratio is "
-              f"{met(d['ratio'] >= TARGET_LIMIT)} at this size, and only spreading the start-up over more items per "
-              "run (C) moves it further; fewer checkpoints (B) would make the writer and the limit faster alike.\n")
+              + f"The whole process adds the start-up, {d['st']:.2f} s: {d['ratio']:.2f} of the limit at this size, "
+              "which only spreading the start-up over more items per run (C) moves; fewer checkpoints (B) would make "
+              "the writer and the limit faster alike, and so leave the start-up a larger share of the whole process.\n")
 
     B = "score-big"
     d = score.get("big")
     if d:
-        w(f"### score ÷ limit, compute-bound model: {d['ratio']:.2f} ({met(d['ratio'] >= TARGET_LIMIT)}; "
-          f"{d['steady']:.2f} with start-up left out)\n")
+        w(f"### score ÷ limit, compute-bound model: {d['steady']:.2f} ({met(d['steady'] >= TARGET_LIMIT)}; whole "
+          f"process {d['ratio']:.2f})\n")
         w(f"The limit is the {d['bound']}: {d['f']:.2f} s for {d['n']:,.0f} items on one thread (LibTorch and OpenBLAS "
           f"both held to `--threads {d['threads']}`; SQLite alone {d['s']:.2f} s). edgectl takes {d['e']:.2f} s: "
           f"{d['st']:.2f} s of start-up and {d['e'] - d['st']:.2f} s of scoring, {d['e'] - d['st'] - d['f']:+.2f} s against "
@@ -1051,8 +1066,8 @@ def reproducibility(previous, fig, schema, sizes):
                  f"{previous.get('commit', '?')}), same code and sizes:\n")
     L.append("| figure | previous (range) | this run (range) | change | within the other run's range? |")
     L.append("| --- | --- | --- | ---: | --- |")
-    names = {"score_sample_limit_ratio": ("score ÷ limit, sample", TARGET_LIMIT),
-             "score_big_limit_ratio": ("score ÷ limit, compute-bound", TARGET_LIMIT),
+    names = {"score_sample_steady_ratio": ("score ÷ limit, sample", TARGET_LIMIT),
+             "score_big_steady_ratio": ("score ÷ limit, compute-bound", TARGET_LIMIT),
              "score_sample_python_speedup": ("score ÷ Python, sample", TARGET_PYTHON),
              "score_big_python_speedup": ("score ÷ Python, compute-bound", TARGET_PYTHON),
              "ingest_import_ratio": ("ingest ÷ .import", TARGET_INGEST)}
@@ -1064,15 +1079,16 @@ def reproducibility(previous, fig, schema, sizes):
         rk = k.replace("_ratio", "_range").replace("_speedup", "_range")
         pr, cr = previous["figures"].get(rk), fig.get(rk)
         inside = bool(pr and cr and (pr[0] <= cv <= pr[1] or cr[0] <= pv <= cr[1]))
+        span = lambda v, rg: f"{v:.2f}" + (f" ({rg[0]:.2f}–{rg[1]:.2f})" if rg else "")  # noqa: E731
         change = (cv - pv) / pv
         ok_all &= inside or abs(change) <= 0.10
         if (pv >= target) != (cv >= target):
             same_verdicts = False
             flipped.append(label)
-        L.append(f"| {label} | {pv:.2f} ({pr[0]:.2f}–{pr[1]:.2f}) | {cv:.2f} ({cr[0]:.2f}–{cr[1]:.2f}) | {change:+.0%} | "
-                 f"{'yes' if inside else 'no'} |")
-    for k, label in (("score_sample_steady_ratio", "score ÷ limit, sample, start-up left out"),
-                     ("score_big_steady_ratio", "score ÷ limit, compute-bound, start-up left out"),
+        L.append(f"| {label} | {span(pv, pr)} | {span(cv, cr)} | {change:+.0%} | "
+                 f"{'yes' if inside else ('no' if pr else 'no range recorded')} |")
+    for k, label in (("score_sample_limit_ratio", "score ÷ limit, sample, whole process"),
+                     ("score_big_limit_ratio", "score ÷ limit, compute-bound, whole process"),
                      ("mem_ingest_growth", "peak RSS growth, ingest"), ("mem_score_growth", "peak RSS growth, score")):
         if k in fig and k in previous.get("figures", {}):
             pv, cv = previous["figures"][k], fig[k]
@@ -1102,8 +1118,8 @@ def suggestions(score, prof, r, ie, isq, mem, bind_now, fig):
          "From this run's profiles; each names the figures it should move."]
     # Figures within 5% of their target, and the suggestions that move them.
     close = [(label, moves) for key, label, target, moves in (
-        ("score_sample_limit_ratio", "score ÷ limit for the sample model", TARGET_LIMIT, "B and C"),
-        ("score_big_limit_ratio", "score ÷ limit for the compute-bound model", TARGET_LIMIT, "C"),
+        ("score_sample_steady_ratio", "score ÷ limit for the sample model", TARGET_LIMIT, "B"),
+        ("score_big_steady_ratio", "score ÷ limit for the compute-bound model", TARGET_LIMIT, "a core of its own for the forward"),
         ("score_big_python_speedup", "score ÷ Python for the compute-bound model", TARGET_PYTHON, "C"),
         ("ingest_import_ratio", "ingest ÷ .import", TARGET_INGEST, "G, E and F"))
         if key in fig and abs(fig[key] / target - 1) <= 0.05]
@@ -1151,7 +1167,7 @@ def suggestions(score, prof, r, ie, isq, mem, bind_now, fig):
                  "without another LibTorch build). It can be paid once for more items: document in `docs/` that cron intervals should let a few tens of "
                  "thousands of items gather (see *Start-up and small runs*), or add a long-running mode to the inbox "
                  "(`edgectl ingest --move-to` and `score` in one process that keeps the model loaded between "
-                 "batches). Moves: score ÷ limit and score ÷ Python at cron sizes.")
+                 "batches). Moves: the whole-process score ÷ limit and score ÷ Python at cron sizes.")
         blas = P.thread("startup", "OpenBLAS worker")
         passive = core_has("model_loader.cpp", "OMP_WAIT_POLICY")
     if d and not core_has("model_loader.cpp", "OPENBLAS_NUM_THREADS"):
@@ -1189,6 +1205,12 @@ def suggestions(score, prof, r, ie, isq, mem, bind_now, fig):
         L.append(f"H. Small, on the forward thread: the probabilities text (`Json(p).dump()`, "
                  f"{P.secs('score-sample', '… probabilities to JSON text (Json::dump)'):.2f} s in the sample profile) "
                  "with `std::to_chars` into a reused buffer. Off the critical path of both models today.")
+    if d:
+        L.append("I. **Smaller insight rows** — `schemas/`: every insight repeats its model's name, version and "
+                 "64-hex-digit package digest, in the row and (name, version) in the unique key's index; a reference to "
+                 "a row per model version, like store v3 did for items, would write fewer bytes per insight. Export "
+                 "must keep writing the same lines (resend rebuilds old archives byte for byte). Moves: score's "
+                 "throughput and the SQLite limit alike (not score ÷ limit), and the store's size.")
     L.append("")
     return "\n".join(L)
 
