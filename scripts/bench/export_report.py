@@ -364,7 +364,8 @@ def main():
           f"into NDJSON and SQLite together cost ≈ {secs(rows_s)} s, {rows_s / zc.med():.1f}× what compressing the "
           f"whole tar once takes zstd ({secs(zc.med())} s). Reading the rows out of SQLite is "
           f"{inc(pe, '… SELECT the rows'):.0f}% of the CPU; marking them exported "
-          f"{inc(pe, 'mark the rows exported'):.0f}% (the UPDATE moves every row in the `insights_by_export` index). "
+          f"{inc(pe, 'mark the rows exported'):.0f}% (the UPDATE sets each row's `export_seq`, which takes it out of `insights_unexported` and into "
+          "`insights_by_export`). "
           f"The fsyncs take {g['fsync']:.1f}% of the CPU (their waiting is not sampled: CPU {e_cpu:.2f} s against "
           f"{e_med:.2f} s of wall time), libarchive's tar formatting "
           f"{next((v for v, d in pe.get('dso', []) if d.startswith('libarchive')), 0.0):.1f}% of the self time.\n")
@@ -441,7 +442,7 @@ def main():
     if pe:
         s_mark = inc(pe, "mark the rows exported")
         w(f"\nNot suggested: marking the rows exported ({s_mark:.0f}%, ≈ {secs(s_mark / 100 * e_med)} s) is the "
-          "exactly-once ledger's per-row UPDATE through the `insights_by_export` index; making it cheaper means a "
+          "exactly-once ledger's per-row UPDATE of `export_seq` and the two indexes on it; making it cheaper means a "
           "different ledger design, not an obvious safe fix. The double SHA-256 of the payload (staging, re-read) "
           "is what DESIGN's \"re-read and verified\" asks for.\n")
     else:
