@@ -100,18 +100,11 @@ busy0=$(busy_ticks); own0=$(own_ticks); load0=$(cut -d' ' -f1 /proc/loadavg)
 gen wine "$N_ITEMS" "wine-$N_ITEMS.csv"
 gen wine "$N_SMALL" "wine-$N_SMALL.csv"
 
-WORK=$(mktemp -d /tmp/edgectl-bench-export.XXXXXX)
-if [ "${BENCH_KEEP:-0}" = 1 ]; then log "work dir $WORK (kept)"; else trap 'rm -rf "$WORK"' EXIT; fi
-mv "$SNAP" "$WORK/core"
-RES="$WORK/results.tsv"     # metric <tab> rep <tab> value
-: >"$RES"
-
+start_work /tmp/edgectl-bench-export.XXXXXX   # WORK, RES, $WORK/wine.tar.zst
 
 # A store with the sample model active and CSV ingested (with bench.sh's PII policy) and scored:
 # the backlog a site accumulates between two shipments. Checkpointed, so that copying the
 # directory copies everything.
-SITE="$ROOT/scripts/sample-site/model"
-"$E" -q pack-model --model "$SITE/model.pt" --spec "$SITE/model.json" --golden "$SITE/golden.ndjson" -o "$WORK/wine.tar.zst"
 make_store() { # dir csv
   "$E" -q init --site bench --store "$1"
   "$E" -q --store "$1" import-model "$WORK/wine.tar.zst" --activate --allow-unsigned 2>/dev/null

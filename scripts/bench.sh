@@ -113,14 +113,8 @@ if [ ! -s "$DATA/big-model/model.pt" ]; then
     mv "$DATA/big-model.tmp" "$DATA/big-model"
 fi
 
-WORK=$(mktemp -d /tmp/edgectl-bench.XXXXXX)
-if [ "${BENCH_KEEP:-0}" = 1 ]; then log "work dir $WORK (kept)"; else trap 'rm -rf "$WORK"' EXIT; fi
-mv "$SNAP" "$WORK/core"
-RES="$WORK/results.tsv"     # metric <tab> rep <tab> value
-: >"$RES"
+start_work /tmp/edgectl-bench.XXXXXX   # WORK, RES, $WORK/wine.tar.zst
 
-SITE="$ROOT/scripts/sample-site/model"
-"$E" -q pack-model --model "$SITE/model.pt" --spec "$SITE/model.json" --golden "$SITE/golden.ndjson" -o "$WORK/wine.tar.zst"
 "$E" -q pack-model --model "$DATA/big-model/model.pt" --spec "$DATA/big-model/model.json" \
   --golden "$DATA/big-model/golden.ndjson" -o "$WORK/big.tar.zst"
 

@@ -31,6 +31,19 @@ gen() { # kind n file
   "$PY" "$BENCH/gen_data.py" "$1" "$2" "$DATA/$3.tmp" && mv "$DATA/$3.tmp" "$DATA/$3"
 }
 
+# The run's work directory (removed at exit unless BENCH_KEEP=1): the snapshot of core/ the build
+# was made from ($SNAP), the results file ($RES) and the sample model packed by the edgectl built ($E).
+start_work() { # mktemp-template
+  WORK=$(mktemp -d "$1")
+  if [ "${BENCH_KEEP:-0}" = 1 ]; then log "work dir $WORK (kept)"; else trap 'rm -rf "$WORK"' EXIT; fi
+  mv "$SNAP" "$WORK/core"
+  RES="$WORK/results.tsv"     # metric <tab> rep <tab> value
+  : >"$RES"
+  local site="$ROOT/scripts/sample-site/model"
+  "$E" -q pack-model --model "$site/model.pt" --spec "$site/model.json" --golden "$site/golden.ndjson" \
+    -o "$WORK/wine.tar.zst"
+}
+
 record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RES"; }
 
 # Runs a command under /usr/bin/time; records NAME.wall (ns clock), NAME.rss (KB), NAME.cpu.

@@ -19,7 +19,7 @@ import os
 import re
 import statistics
 
-from report import Results, load_profile, sh  # the sibling report of scripts/bench.sh
+from report import Results, cpu_and_memory, load_profile, sh  # the sibling report of scripts/bench.sh
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CLOSE = 1.5        # "close to": edgectl's time within 1.5x of the tools' (this document's reading of DESIGN §8)
@@ -56,13 +56,7 @@ class Series:
 
 
 def machine(edgectl):
-    cpu = {}
-    with open("/proc/cpuinfo", encoding="utf-8") as f:
-        for line in f:
-            k, _, v = line.partition(":")
-            cpu.setdefault(k.strip(), v.strip())
-    with open("/proc/meminfo", encoding="utf-8") as f:
-        mem_kb = int(re.search(r"MemTotal:\s+(\d+)", f.read()).group(1))
+    cpu, mem_kb = cpu_and_memory()
     flags = cpu.get("flags", "")
     isa = ", ".join(x for x in ("avx2", "avx512f", "sha_ni") if re.search(rf"\b{x}\b", flags))
     fs = sh("df", "-T", "/tmp").splitlines()

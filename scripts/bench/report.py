@@ -69,7 +69,8 @@ class Results:
         return next(iter(self.values[metric].values()))
 
 
-def machine():
+def cpu_and_memory():
+    """The first CPU's /proc/cpuinfo fields, and the memory in kB."""
     cpu = {}
     with open("/proc/cpuinfo", encoding="utf-8") as f:
         for line in f:
@@ -77,6 +78,11 @@ def machine():
             cpu.setdefault(k.strip(), v.strip())
     with open("/proc/meminfo", encoding="utf-8") as f:
         mem_kb = int(re.search(r"MemTotal:\s+(\d+)", f.read()).group(1))
+    return cpu, mem_kb
+
+
+def machine():
+    cpu, mem_kb = cpu_and_memory()
     blas_alt = sh("update-alternatives", "--query", "libblas.so.3-x86_64-linux-gnu")
     blas_now = re.search(r"^Value: (.*)$", blas_alt, re.M)
     torch_libs = sh("sh", "-c", "ldd /usr/lib/x86_64-linux-gnu/libtorch_cpu.so | grep -E 'blas|dnnl|gomp'")
