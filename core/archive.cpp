@@ -5,6 +5,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 namespace edgectl {
@@ -27,6 +29,12 @@ std::string unsafe_entry_name(std::string_view name) {
     return {};
 }
 
+std::uint64_t unpacked_limit(std::uint64_t compressed) {
+    constexpr std::uint64_t ratio = 1000, floor = std::uint64_t(64) << 20, ceiling = std::uint64_t(64) << 30;
+    if (compressed > ceiling / ratio) return ceiling;
+    return std::max(floor, compressed * ratio);
+}
+
 namespace {
 
 // True when the file begins with a zstd frame's magic number (28 B5 2F FD): then a read failure
@@ -46,15 +54,49 @@ bool starts_with_zstd_magic(const fs::path& path) {
 
 void ArchiveReader::Free::operator()(archive* a) const noexcept { archive_read_free(a); }
 
-ArchiveReader::ArchiveReader(const fs::path& path, ArchiveLimits limits)
-    : a_(archive_read_new()), path_(path), limits_(limits) {
-    if (!a_) throw Error("out of memory opening '" + path.string() + "'");
+ArchiveReader::ArchiveReader(const fs::path& path, ArchiveLimits limits) : path_(path), limits_(limits) {
+    if (!fs::exists(path)) throw Error("cannot open '" + path.string() + "': no such file");
+    owned_.emplace(File::open_read(path));
+    file_ = &*owned_;
+    open();
+}
+
+ArchiveReader::ArchiveReader(File& file, ArchiveLimits limits, ByteTap tap)
+    : file_(&file), tap_(std::move(tap)), path_(file.path()), limits_(limits) {
+    open();
+}
+
+// libarchive pulls the bytes through read_callback, so that the tap sees each of them once.
+void ArchiveReader::open() {
+    a_.reset(archive_read_new());
+    if (!a_) throw Error("out of memory opening '" + path_.string() + "'");
+    buffer_.resize(1 << 16);
     archive_read_support_filter_zstd(a_.get());
     archive_read_support_format_tar(a_.get());
-    if (archive_read_open_filename(a_.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
-        if (!fs::exists(path)) throw Error("cannot open '" + path.string() + "': no such file");
-        fail(starts_with_zstd_magic(path) ? "is corrupt or truncated" : "is not a zstd-compressed tar archive");
+    if (archive_read_open(a_.get(), this, nullptr, read_callback, nullptr) != ARCHIVE_OK)
+        fail(starts_with_zstd_magic(path_) ? "is corrupt or truncated" : "is not a zstd-compressed tar archive");
+}
+
+ssize_t ArchiveReader::read_callback(archive* a, void* self, const void** buffer) {
+    auto* r = static_cast<ArchiveReader*>(self);
+    try {
+        std::size_t n = r->file_->read_some(r->buffer_.data(), r->buffer_.size());
+        if (r->tap_) r->tap_(r->buffer_.data(), n);
+        *buffer = r->buffer_.data();
+        return ssize_t(n);
+    } catch (const Error& e) {
+        archive_set_error(a, EIO, "%s", e.what());
+        return -1;
     }
+}
+
+std::uint64_t ArchiveReader::drain() {
+    std::uint64_t rest = 0;
+    while (std::size_t n = file_->read_some(buffer_.data(), buffer_.size())) {
+        if (tap_) tap_(buffer_.data(), n);
+        rest += n;
+    }
+    return rest;
 }
 
 ArchiveReader::~ArchiveReader() = default;
@@ -92,14 +134,17 @@ bool ArchiveReader::next(Entry& entry) {
     if (type == AE_IFLNK) hostile("is a symbolic link");
     if (type != AE_IFREG && type != AE_IFDIR) hostile("is not a regular file or directory (device, FIFO or socket)");
     if (archive_entry_size_is_set(e) && archive_entry_size(e) < 0) hostile("has a negative size");
+    // A sparse entry declares a large file of which it stores only the data: edgectl writes none,
+    // and reading one hashes gigabytes of zeros the archive never held.
+    if (archive_entry_sparse_count(e) > 0) hostile("is a sparse file");
     entry.name = name;
     entry.size = entry.directory ? 0 : std::uint64_t(archive_entry_size(e));
     if (entry.size > limits_.max_entry_bytes)
         hostile("is larger than the limit of " + std::to_string(limits_.max_entry_bytes) + " bytes");
     total_ += entry.size;
     if (total_ > limits_.max_total_bytes)
-        throw VerifyError("'" + path_.string() + "' unpacks to more than the limit of " +
-                          std::to_string(limits_.max_total_bytes) + " bytes");
+        throw VerifyError("'" + path_.string() + "' unpacks to more than " + std::to_string(limits_.max_total_bytes) +
+                          " bytes, more than an archive of its size can hold (a decompression bomb?)");
     current_left_ = entry.size;
     return true;
 }

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -22,6 +24,16 @@ struct ArchiveLimits {
     std::uint64_t max_total_bytes = std::uint64_t(64) << 30;
 };
 
+/// The most an archive of `compressed` bytes may unpack to: what reading a hostile one (a zstd
+/// stream of zeros) may cost at most. edgectl's own archives unpack to at most ~130 times their
+/// size (a backlog of identical records, measured); 1000 times, or 64 MiB for a small one, leaves
+/// room for those and still stops a bomb after a second's work instead of after 64 GiB.
+std::uint64_t unpacked_limit(std::uint64_t compressed);
+
+/// Sees every byte read from an archive file, in order, each once: digests of exactly the bytes
+/// that were checked, from the same read.
+using ByteTap = std::function<void(const char* data, std::size_t size)>;
+
 /// Why a tar entry name is unsafe to honour ("" when it is a clean relative path).
 std::string unsafe_entry_name(std::string_view name);
 
@@ -33,8 +45,11 @@ public:
         std::uint64_t size = 0;
     };
 
-    /// Opens a .tar.zst for streaming. `what` names it in messages.
+    /// Opens a .tar.zst for streaming.
     ArchiveReader(const fs::path& path, ArchiveLimits limits = {});
+    /// Streams a .tar.zst from an open file, from its current offset; every byte read goes
+    /// through tap. The file must outlive the reader.
+    ArchiveReader(File& file, ArchiveLimits limits, ByteTap tap);
     ~ArchiveReader();
     ArchiveReader(const ArchiveReader&) = delete;
     ArchiveReader& operator=(const ArchiveReader&) = delete;
@@ -47,13 +62,23 @@ public:
     std::size_t read(void* buf, std::size_t size);
     /// Reads the whole current entry, which must not exceed max_bytes.
     std::string read_all(std::size_t max_bytes);
+    /// Once next() returned false: reads the file to its end, past what the archive format needed
+    /// (zstd and tar padding, or bytes appended), through the tap, so that it has seen the whole
+    /// file. Returns how many bytes that was.
+    std::uint64_t drain();
 
 private:
+    void open();
     [[noreturn]] void fail(const std::string& what);
+    static ssize_t read_callback(archive* a, void* self, const void** buffer);  // libarchive's
     struct Free {
         void operator()(archive* a) const noexcept;
     };
     std::unique_ptr<archive, Free> a_;
+    std::optional<File> owned_;
+    File* file_ = nullptr;
+    ByteTap tap_;
+    std::vector<char> buffer_;
     fs::path path_;
     ArchiveLimits limits_;
     std::string current_;

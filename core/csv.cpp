@@ -15,8 +15,13 @@ int CsvReader::get() {
     if (c < 0) return c;
     ++record_bytes_;
     if (raw_ && raw_->size() < raw_limit) raw_->push_back(char(c));
-    if (c == '\n') ++line_;
+    // A line ends at LF, or at a CR that no LF follows (the CR of a CRLF is not a line of its own).
+    if (c == '\n' || (c == '\r' && in_.peek() != '\n')) ++line_;
     return c;
+}
+
+void CsvReader::finish_line_end() {
+    if (in_.peek() == '\n') get();
 }
 
 // Records the error and skips the rest of the physical line.
@@ -25,6 +30,10 @@ void CsvReader::fail(CsvRecord& out, std::string why) {
     for (int c = in_.peek(); c >= 0; c = in_.peek()) {
         get();
         if (c == '\n') break;
+        if (c == '\r') {
+            finish_line_end();
+            break;
+        }
     }
     trim_line_end(out.raw);
 }
@@ -36,13 +45,14 @@ bool CsvReader::next(CsvRecord& out) {
     raw_ = &out.raw;
     record_bytes_ = 0;
 
-    // Skip blank lines (LF or CRLF) between records.
+    // Skip blank lines (LF, CRLF or CR) between records.
     for (;;) {
         int c = in_.peek();
         if (c < 0) return false;
-        if (c == '\n') { get(); out.raw.clear(); continue; }
-        if (c == '\r') { get(); if (in_.peek() == '\n') { get(); out.raw.clear(); continue; } break; }
-        break;
+        if (c != '\n' && c != '\r') break;
+        get();
+        if (c == '\r') finish_line_end();
+        out.raw.clear();
     }
     out.line = line_;
     std::string field;
@@ -84,8 +94,8 @@ bool CsvReader::next(CsvRecord& out) {
             was_quoted = false;
             continue;
         }
-        if (c == '\r' && in_.peek() == '\n') c = get();
-        if (c < 0 || c == '\n') {
+        if (c < 0 || c == '\n' || c == '\r') {
+            if (c == '\r') finish_line_end();
             out.fields.push_back(std::move(field));
             trim_line_end(out.raw);
             return true;

@@ -1,6 +1,7 @@
 #pragma once
-// A streaming RFC 4180 CSV reader: quoted fields with commas, doubled quotes and line breaks; LF or
-// CRLF line ends. A malformed record is returned with an error and the reader resynchronises at the
+// A streaming RFC 4180 CSV reader: quoted fields with commas, doubled quotes and line breaks; LF,
+// CRLF or CR-only line ends (old Mac and some instruments); a UTF-8 byte order mark at the start
+// is skipped. A malformed record is returned with an error and the reader resynchronises at the
 // next line, so one bad line never costs the rest of the file.
 
 #include "reader.hpp"
@@ -23,13 +24,17 @@ public:
     static constexpr std::size_t raw_limit = 4096;
 
     explicit CsvReader(File& file, std::size_t max_record_bytes = default_max_record)
-        : in_(file), max_record_(max_record_bytes) {}
+        : in_(file), max_record_(max_record_bytes) {
+        in_.skip_byte_order_mark();
+    }
 
     /// Reads the next record into out; false at end of input. Blank lines are skipped.
     bool next(CsvRecord& out);
 
 private:
     int get();
+    /// After a '\r' was read: consumes the '\n' of a CRLF.
+    void finish_line_end();
     void fail(CsvRecord& out, std::string why);
     ByteReader in_;
     std::size_t max_record_;

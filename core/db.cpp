@@ -1,5 +1,6 @@
 #include "db.hpp"
 
+#include "crash.hpp"
 #include "error.hpp"
 
 #include <sqlite3.h>
@@ -153,13 +154,14 @@ std::optional<std::string> Statement::column_optional_text(int index) const {
     return column_text(index);
 }
 
-Transaction::Transaction(Db& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+Transaction::Transaction(Db& db, std::string point) : db_(db), point_(std::move(point)) { db_.exec("BEGIN IMMEDIATE"); }
 
 Transaction::~Transaction() {
     if (!done_) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
 void Transaction::commit() {
+    crash::point(point_ + ":commit");
     db_.exec("COMMIT");
     done_ = true;
 }

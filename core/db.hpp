@@ -97,10 +97,11 @@ private:
 };
 
 /// BEGIN IMMEDIATE on construction: the write lock is taken up front, so a busy store is seen at
-/// once rather than at commit. Rolls back on destruction unless commit() was called.
+/// once rather than at commit. Rolls back on destruction unless commit() was called. `point` names
+/// its commit as a durability point ('<point>:commit', crash.hpp).
 class Transaction {
 public:
-    explicit Transaction(Db& db);
+    Transaction(Db& db, std::string point);
     Transaction(const Transaction&) = delete;
     Transaction& operator=(const Transaction&) = delete;
     ~Transaction();
@@ -108,6 +109,7 @@ public:
 
 private:
     Db& db_;
+    std::string point_;
     bool done_ = false;
 };
 

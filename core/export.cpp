@@ -62,7 +62,7 @@ Ledger read_ledger(Statement& s) {
 }
 
 constexpr const char* ledger_columns =
-    "SELECT seq, name, nonce, target, max_insight_id, group_id, volume, volumes, plan, counts FROM exports ";
+    "SELECT seq, name, nonce, target, max_insight_id, group_id, volume, volumes, plan, counts ";
 
 std::string previous_tagmanifest(Db& db, std::int64_t seq) {
     Statement stmt(db, "SELECT tagmanifest_digest FROM exports WHERE seq = ? AND tagmanifest_digest IS NOT NULL");
@@ -483,52 +483,73 @@ std::vector<BagFile> write_tags(Store& store, const Ledger& l, const fs::path& d
     std::vector<std::pair<std::string, std::string>> texts = {
         {"bagit.txt", bagit_txt()}, {"bag-info.txt", bag_info(info)}, {"manifest-sha256.txt", bag_manifest(payload)}};
     std::vector<BagFile> tags;
+    // Staged files need no durability: only the archive made of them must survive a crash.
+    auto stage = [&](const std::string& name, const std::string& text) {
+        File f = File::create_new(dir / name, 0600);
+        f.write_all(text);
+        f.close();
+    };
     for (const auto& [name, text] : texts) {
-        write_file_atomic(dir / name, text, 0600);
+        stage(name, text);
         tags.push_back({name, sha256_hex(text), text.size()});
     }
     std::string tagmanifest = bag_manifest(tags);
-    write_file_atomic(dir / "tagmanifest-sha256.txt", tagmanifest, 0600);
+    stage("tagmanifest-sha256.txt", tagmanifest);
     tags.push_back({"tagmanifest-sha256.txt", sha256_hex(tagmanifest), tagmanifest.size()});
     return tags;
 }
 
-// Builds the archive under a temporary name on the target, durable; returns its path.
-fs::path write_archive(const Ledger& l, const fs::path& staging, const std::vector<BagFile>& files, int level) {
+// A volume's archive, written under a temporary name on the target and read back whole through the
+// same descriptor: what was verified is exactly what is then digested, signed, recorded and named.
+struct Sealed {
+    File file;     ///< open read-write (written) or read-only (found on the target)
+    ReadBag read;  ///< the bag's verification and the digests of the bytes verified
+};
+
+// Builds the archive under a temporary name on the target, durable, and reads it back.
+Sealed write_archive(const Ledger& l, const fs::path& staging, const std::vector<BagFile>& files, int level) {
     fs::path partial = partial_path(l.target, l.name);
-    ::unlink(partial.c_str());
-    try {
-        File out = File::create_new(partial, 0644);
-        ArchiveWriter writer(out, level, std::int64_t(std::time(nullptr)));
-        writer.add_directory(l.name);
-        writer.add_directory(l.name + "/data");
-        for (const auto& f : files) writer.add_file_from(l.name + "/" + f.path, staging / f.path);
-        writer.close();
-        out.sync();
-        out.close();
-        fsync_dir(l.target);
-    } catch (...) {
-        ::unlink(partial.c_str());
-        throw;
-    }
-    return partial;
+    UnlinkGuard guard(partial);
+    File out = File::create_new(partial, 0644, true);
+    ArchiveWriter writer(out, level, std::int64_t(std::time(nullptr)));
+    writer.add_directory(l.name);
+    writer.add_directory(l.name + "/data");
+    for (const auto& f : files) writer.add_file_from(l.name + "/" + f.path, staging / f.path);
+    writer.close();
+    out.sync("export.archive");
+    fsync_dir(l.target, "export.archive");
+    out.rewind();
+    ReadBag read = read_bag(out, l.name);
+    guard.dismiss();
+    return {std::move(out), std::move(read)};
 }
 
+// The site's key signs its exports. It is made once, by init: a missing key is an error, never a
+// reason to make another, since the receiving side knows the site by its key.
 minisign::SecretKey site_key(const Store& store) {
-    if (!fs::exists(store.site_key_path())) {
-        // A store made before sites had keys gets one now.
-        minisign::SecretKey key = minisign::generate();
-        write_file_atomic(store.site_key_path(), minisign::format_secret_key(key), 0600);
-        write_file_atomic(store.site_public_key_path(), minisign::format_public_key(key.public_key()), 0644);
-        log::warning("created the site's signing key '" + store.site_key_path().string() + "'");
-    }
+    if (!fs::exists(store.site_key_path()))
+        throw Error("the site's signing key '" + store.site_key_path().string() +
+                    "' is missing, so exports cannot be signed: restore it (and site.pub) from a backup; a new key "
+                    "would make the receiving side refuse this site's exports");
     return minisign::parse_secret_key(read_file(store.site_key_path(), 4096), store.site_key_path().string(), std::nullopt);
 }
 
-// Given an archive and its verification report, writes its digest and signature beside it and
-// gives it its final name.
-ExportedArchive place(Store& store, const Ledger& l, const fs::path& archive, const BagReport& report) {
-    if (!report.ok()) throw Error("export '" + archive.string() + "' failed verification after writing: " + report.problems.front());
+// Records a volume's digest in its pending ledger row before the archive gets its final name: a
+// later run finishes the volume only if the archive under that name has exactly these bytes.
+void record_digest(Db& db, const Ledger& l, const ReadBag& read) {
+    Transaction tx(db, "export.digest");
+    Statement put(db, "UPDATE exports SET digest = ?, bytes = ? WHERE seq = ? AND state = 'pending'");
+    put.bind(1, read.sha256).bind(2, std::int64_t(read.size)).bind(3, l.seq).run();
+    tx.commit();
+}
+
+// Writes the digest and the signature of a verified archive beside it and, unless it is there
+// already (a recovered volume), gives it its final name. With the ledger row pending, its digest is
+// recorded first.
+ExportedArchive place(Store& store, const Ledger& l, Sealed& s, bool pending) {
+    const BagReport& report = s.read.report;
+    if (!report.ok())
+        throw Error("export '" + s.file.path().string() + "' failed verification after writing: " + report.problems.front());
     ExportedArchive a;
     a.seq = l.seq;
     a.name = l.name;
@@ -536,24 +557,23 @@ ExportedArchive place(Store& store, const Ledger& l, const fs::path& archive, co
     a.volume = l.volume;
     a.volumes = l.volumes;
     for (const auto& [k, v] : l.counts.items()) a.counts[k] = v.get<std::int64_t>();
-    a.bytes = fs::file_size(archive);
-    a.sha256 = sha256_file(archive);
+    a.bytes = s.read.size;
+    a.sha256 = s.read.sha256;
     std::string comment = "edgectl export " + l.name + " site:" + store.site() + " seq:" + std::to_string(l.seq) +
                           " volume:" + std::to_string(l.volume) + "/" + std::to_string(l.volumes) +
                           " sha256:" + a.sha256;
-    std::string signature =
-        minisign::sign_prehashed(site_key(store), minisign::prehash_file(archive.string()), comment,
-                                 "signature from edgectl site " + store.site());
+    std::string signature = minisign::sign_prehashed(site_key(store), s.read.prehash, comment,
+                                                     "signature from edgectl site " + store.site());
     // Sidecars are written (their space taken) before the archive gets its final name, so a full disk
     // fails with nothing under a final name; their renames follow the archive's.
-    AtomicFile digest_file(a.path.string() + ".sha256", 0644);
+    AtomicFile digest_file(a.path.string() + ".sha256", 0644, "export.sidecar");
     digest_file.write(a.sha256 + "  " + a.path.filename().string() + "\n");
-    AtomicFile signature_file(a.path.string() + ".minisig", 0644);
+    AtomicFile signature_file(a.path.string() + ".minisig", 0644, "export.sidecar");
     signature_file.write(signature);
-    digest_file.file().sync();
-    signature_file.file().sync();
-    if (archive != a.path && ::rename(archive.c_str(), a.path.c_str()) != 0)
-        throw Error("cannot rename '" + archive.string() + "' into place: " + std::strerror(errno));
+    digest_file.file().sync("export.sidecar");
+    signature_file.file().sync("export.sidecar");
+    if (pending) record_digest(store.db(), l, s.read);
+    if (s.file.path() != a.path) name_open_file(s.file, a.path, "export.archive");
     digest_file.commit();
     signature_file.commit();
     return a;
@@ -561,7 +581,7 @@ ExportedArchive place(Store& store, const Ledger& l, const fs::path& archive, co
 
 // Marks a placed volume's rows and completes its ledger row, in one transaction.
 void mark_exported(Db& db, const Ledger& l, const ExportedArchive& a, const std::string& tagmanifest) {
-    Transaction tx(db);
+    Transaction tx(db, "export.mark");
     std::int64_t rows = 0;
     for (const auto& [category, range] : l.plan["ranges"].items()) {
         Statement mark(db, category_sql(category).mark);
@@ -578,40 +598,82 @@ void mark_exported(Db& db, const Ledger& l, const ExportedArchive& a, const std:
 
 // Places a verified archive and marks its rows. The one verification pass (the archive re-read
 // after writing) also yields the tag-manifest digest the ledger chains on.
-ExportedArchive finish(Store& store, const Ledger& l, const fs::path& archive, const BagReport& report) {
-    ExportedArchive a = place(store, l, archive, report);
-    mark_exported(store.db(), l, a, report.tagmanifest_sha256);
+ExportedArchive finish(Store& store, const Ledger& l, Sealed& s) {
+    ExportedArchive a = place(store, l, s, true);
+    mark_exported(store.db(), l, a, s.read.report.tagmanifest_sha256);
     return a;
 }
 
-// True when a bag found on the target is whole and is the very volume the ledger row describes.
-bool is_this_export(const BagReport& report, const Ledger& l) {
-    auto nonce = report.info.find("Edgectl-Export-Nonce");
-    return report.ok() && nonce != report.info.end() && nonce->second == l.nonce && report.base == l.name;
+// Removes what killed runs left on a target: archives being written ('.<name>.tar.zst.partial') and
+// sidecars not yet renamed ('.<name>.tar.zst.sha256.tmp-PID'), of this site only. Call under the
+// export lock, so that none of it is live.
+void sweep_target(const fs::path& target, const std::string& site) {
+    std::error_code ec;
+    if (!fs::is_directory(target, ec)) return;
+    std::string prefix = "." + site + "-";
+    for (const auto& entry : fs::directory_iterator(target, ec)) {
+        std::string name = entry.path().filename().string();
+        bool ours = name.starts_with(prefix) && name.find(".tar.zst") != std::string::npos;
+        if (ours && (name.ends_with(".partial") || name.find(".tmp-") != std::string::npos))
+            remove_durably(entry.path(), "export.sweep");
+    }
 }
 
-// Volumes interrupted after their archive reached its final name are finished; others are dropped
-// (their sequence numbers are reused, nothing was marked).
+std::string pending_help(const Ledger& l) {
+    return "; mount the disk it was written to and run 'edgectl export' again, or, if that archive is lost, "
+           "'edgectl exports abandon " + std::to_string(l.seq) + "' (its rows then go out in the next export)";
+}
+
+// Forgets a pending volume that provably never got its final name: nothing of it shipped, and its
+// sequence number is used again.
+void forget(Db& db, const Ledger& l) {
+    Transaction tx(db, "export.forget");
+    Statement drop(db, "DELETE FROM exports WHERE seq = ? AND state = 'pending'");
+    drop.bind(1, l.seq).run();
+    tx.commit();
+}
+
+// Finishes what an interrupted run left of one volume. Its digest is recorded before its archive
+// is named, and naming takes the archive's temporary name away. So: no digest, or a temporary file
+// still there, means it was never named, and it is forgotten (or, holding exactly the recorded
+// bytes, named now); the archive under its final name is finished only if it holds exactly the
+// recorded bytes; and with neither file there (a disk not mounted, a mount point left empty), the
+// volume stays pending and export stops, until that archive is found or the operator abandons it.
+std::optional<ExportedArchive> recover_volume(Store& store, const Ledger& l, const std::optional<std::string>& digest) {
+    fs::path archive = archive_path(l.target, l.name), partial = partial_path(l.target, l.name);
+    std::error_code ec;
+    if (!digest) return forget(store.db(), l), std::nullopt;
+    bool named = fs::exists(archive, ec), temporary = !named && fs::exists(partial, ec);
+    if (!named && !temporary)
+        throw Error("export " + l.name + " is unfinished, and its archive is not at '" + archive.string() + "'" +
+                    pending_help(l));
+    Sealed s{named ? File::open_read(archive) : File::open_read(partial), {}};
+    s.read = read_bag(s.file, l.name);
+    auto nonce = s.read.report.info.find("Edgectl-Export-Nonce");
+    bool ours = s.read.sha256 == *digest && s.read.report.ok() && nonce != s.read.report.info.end() &&
+                nonce->second == l.nonce;
+    if (!ours && temporary) return forget(store.db(), l), std::nullopt;
+    if (!ours)
+        throw VerifyError("'" + archive.string() + "' is not the archive export " + l.name + " wrote (its SHA-256 is " +
+                          s.read.sha256 + ", the ledger recorded " + *digest +
+                          "): it is neither signed nor marked; move it aside" + pending_help(l));
+    ExportedArchive a = place(store, l, s, false);
+    mark_exported(store.db(), l, a, s.read.report.tagmanifest_sha256);
+    a.recovered = true;
+    log::warning("finished export " + l.name + " left by an interrupted run");
+    return a;
+}
+
 std::vector<ExportedArchive> recover(Store& store) {
-    std::vector<Ledger> pending;
+    std::vector<std::pair<Ledger, std::optional<std::string>>> pending;
     {
-        Statement stmt(store.db(), std::string(ledger_columns) + "WHERE state = 'pending' ORDER BY seq");
-        while (stmt.step()) pending.push_back(read_ledger(stmt));
+        Statement stmt(store.db(), std::string(ledger_columns) + ", digest FROM exports WHERE state = 'pending' ORDER BY seq");
+        while (stmt.step()) pending.emplace_back(read_ledger(stmt), stmt.column_optional_text(10));
     }
     std::vector<ExportedArchive> done;
-    for (const auto& l : pending) {
-        ::unlink(partial_path(l.target, l.name).c_str());
-        fs::path archive = archive_path(l.target, l.name);
-        std::optional<BagReport> report;
-        if (fs::exists(archive)) report = verify_bag_archive(archive, nullptr);
-        if (report && is_this_export(*report, l)) {
-            done.push_back(finish(store, l, archive, *report));
-            done.back().recovered = true;
-            log::warning("finished export " + l.name + " left by an interrupted run");
-            continue;
-        }
-        Statement drop(store.db(), "DELETE FROM exports WHERE seq = ? AND state = 'pending'");
-        drop.bind(1, l.seq).run();
+    for (auto& [l, digest] : pending) {
+        if (auto a = recover_volume(store, l, digest)) done.push_back(*a);
+        sweep_target(l.target, store.site());
     }
     return done;
 }
@@ -643,7 +705,7 @@ void write_volumes(Store& store, const ExportOptions& o, Planned& p, ExportResul
         ledgers.push_back(l);
     }
     {
-        Transaction tx(db);
+        Transaction tx(db, "export.plan");
         Statement add(db, "INSERT INTO exports (seq, name, nonce, target, state, max_insight_id, started_at, group_id, "
                           "volume, volumes, plan, counts) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)");
         for (const auto& l : ledgers) {
@@ -659,24 +721,23 @@ void write_volumes(Store& store, const ExportOptions& o, Planned& p, ExportResul
             Volume& v = *p.volumes[k];
             std::vector<BagFile> files = write_tags(store, l, v.dir.path(), v.payload);
             files.insert(files.end(), v.payload.begin(), v.payload.end());
-            fs::path partial = write_archive(l, v.dir.path(), files, o.level);
-            try {
-                // The size estimate errs on the large side; should it ever not, the volume is refused.
-                if (fs::file_size(partial) > v.budget)
-                    throw Error("volume " + l.name + " came out at " + std::to_string(fs::file_size(partial)) +
-                                " bytes, over its budget of " + std::to_string(v.budget) + "; nothing was marked");
-                result.archives.push_back(finish(store, l, partial, verify_bag_archive(partial, nullptr)));
-            } catch (...) {
-                ::unlink(partial.c_str());
-                throw;
-            }
+            Sealed s = write_archive(l, v.dir.path(), files, o.level);
+            UnlinkGuard partial(s.file.path());
+            // The size estimate errs on the large side; should it ever not, the volume is refused.
+            if (s.read.size > v.budget)
+                throw Error("volume " + l.name + " came out at " + std::to_string(s.read.size) + " bytes, over its budget of " +
+                            std::to_string(v.budget) + "; nothing was marked");
+            result.archives.push_back(finish(store, l, s));
+            partial.dismiss();
         } catch (...) {
             // Volumes that never reached their final name shipped nothing: forget them.
+            Transaction tx(db, "export.forget");
             for (std::size_t j = k; j < ledgers.size(); ++j) {
                 if (fs::exists(archive_path(target, ledgers[j].name))) continue;
                 Statement drop(db, "DELETE FROM exports WHERE seq = ? AND state = 'pending'");
                 drop.bind(1, ledgers[j].seq).run();
             }
+            tx.commit();
             throw;
         }
     }
@@ -685,7 +746,7 @@ void write_volumes(Store& store, const ExportOptions& o, Planned& p, ExportResul
 // Rebuilds a complete export from the rows marked with its sequence: same rows, same payload bytes.
 ExportedArchive resend(Store& store, const ExportOptions& o) {
     Db& db = store.db();
-    Statement stmt(db, std::string(ledger_columns) + "WHERE seq = ? AND state = 'complete'");
+    Statement stmt(db, std::string(ledger_columns) + "FROM exports WHERE seq = ? AND state = 'complete'");
     stmt.bind(1, o.resend);
     if (!stmt.step()) throw Error("export " + std::to_string(o.resend) + " is not a complete export (see 'edgectl exports list')");
     Ledger l = read_ledger(stmt);
@@ -709,15 +770,12 @@ ExportedArchive resend(Store& store, const ExportOptions& o) {
         throw Error("the rows of export " + l.name + " have changed since it was made (purged?); it cannot be resent identically");
     std::vector<BagFile> files = write_tags(store, l, v.dir.path(), v.payload);
     files.insert(files.end(), v.payload.begin(), v.payload.end());
-    fs::path partial = write_archive(l, v.dir.path(), files, o.level);
-    try {
-        ExportedArchive a = place(store, l, partial, verify_bag_archive(partial, nullptr));
-        a.resent = true;
-        return a;
-    } catch (...) {
-        ::unlink(partial.c_str());
-        throw;
-    }
+    Sealed s = write_archive(l, v.dir.path(), files, o.level);
+    UnlinkGuard partial(s.file.path());
+    ExportedArchive a = place(store, l, s, false);
+    partial.dismiss();
+    a.resent = true;
+    return a;
 }
 
 } // namespace
@@ -756,12 +814,15 @@ ExportResult export_next(Store& store, const ExportOptions& o) {
     check_target(o.to);
     store.clear_staging("export-");
     if (o.resend > 0) {
+        sweep_target(o.to, store.site());
         result.archives.push_back(resend(store, o));
         return result;
     }
     if (!o.dry_run) {
+        // What interrupted runs left: finished, forgotten, or (pending, its archive not found) an error.
         auto recovered = recover(store);
         result.archives.insert(result.archives.end(), recovered.begin(), recovered.end());
+        sweep_target(o.to, store.site());
     }
     Planned p = plan_volumes(store, o, o.to);
     result.left_pending = p.left_pending;
@@ -802,12 +863,22 @@ std::vector<ExportRecord> list_exports(Db& db) {
 }
 
 void ack_exports(Db& db, const std::vector<std::int64_t>& seqs) {
-    Transaction tx(db);
+    Transaction tx(db, "ack");
     Statement ack(db, "UPDATE exports SET acked_at = coalesce(acked_at, ?) WHERE seq = ? AND state = 'complete'");
     for (auto seq : seqs) {
         ack.bind(1, now_utc()).bind(2, seq).run();
         if (db.changes() == 0) throw Error("export " + std::to_string(seq) + " is not a complete export (see 'edgectl exports list')");
     }
+    tx.commit();
+}
+
+void abandon_export(Db& db, std::int64_t seq) {
+    Transaction tx(db, "exports.abandon");
+    Statement abandon(db, "UPDATE exports SET state = 'abandoned', abandoned_at = ? WHERE seq = ? AND state = 'pending'");
+    abandon.bind(1, now_utc()).bind(2, seq).run();
+    if (db.changes() == 0)
+        throw Error("export " + std::to_string(seq) + " is not pending; only an unfinished export can be abandoned "
+                    "(see 'edgectl exports list')");
     tx.commit();
 }
 
@@ -824,7 +895,9 @@ PurgeResult purge(Store& store, double days, bool force) {
     std::string acked = force ? "1" : "export_seq IN (SELECT seq FROM exports WHERE acked_at IS NOT NULL)";
     Db& db = store.db();
     PurgeResult r;
-    Transaction tx(db);
+    Transaction tx(db, "purge");
+    // The ids of what goes are never given again: exports and score cursors rely on ids that grow.
+    raise_id_floors(db);
     auto run = [&](const std::string& sql) {
         Statement s(db, sql);
         s.bind(1, std::string_view(cutoff)).run();

@@ -5,10 +5,14 @@
 //
 // Exactly-once: every volume first gets a 'pending' ledger row holding its sequence number, a
 // random nonce its bag repeats, and its plan — the id range of the rows it holds in each category.
-// The archive is written under a temporary name, flushed, re-read and verified, and renamed to its
-// final name; only then are its rows marked, in one transaction with the ledger row becoming
-// 'complete'. The next run finishes a pending volume whose archive reached its final name and drops
-// any other, so every row ends up in exactly one complete archive.
+// The archive is written under a temporary name, flushed, and read back through the same
+// descriptor: that one read verifies the bag and digests the bytes it verified. The digest goes to
+// the ledger, the archive gets its final name (the very file read back), and only then are its rows
+// marked, in one transaction with the ledger row becoming 'complete'. The next run finishes a
+// pending volume whose final name holds exactly the recorded bytes, forgets one whose digest was
+// never recorded (it never got its name), and otherwise stops until the archive is found or the
+// operator abandons it; so every row ends up in exactly one complete archive, and nothing is signed
+// that edgectl did not write.
 
 #include "ndjson.hpp"
 #include "store.hpp"
@@ -71,6 +75,11 @@ struct ExportRecord {
 
 /// The export ledger, oldest first.
 std::vector<ExportRecord> list_exports(Db& db);
+
+/// Gives up a pending export whose archive is lost (the disk it went to is gone): its rows go out
+/// again in the next export; its sequence number is never used again. Throws Error if seq is not
+/// pending.
+void abandon_export(Db& db, std::int64_t seq);
 
 /// Records that the receiving side confirmed these complete exports.
 void ack_exports(Db& db, const std::vector<std::int64_t>& seqs);

@@ -73,7 +73,7 @@ std::string FeatureExtractor::extract(std::string_view payload, float* out) {
         if (it == m.index.end()) continue;  // a field the model does not use: not even parsed
         double value = 0;
         if (std::string why = m.number(field.value(), m.key, value); !why.empty()) return why;
-        out[it->second] = standardised(m.spec, it->second, value);
+        if (std::string why = standardise(m.spec, it->second, value, out[it->second]); !why.empty()) return why;
         m.seen[it->second] = 1;
     }
     for (std::size_t i = 0; i < m.seen.size(); ++i)
@@ -123,7 +123,7 @@ std::string FeatureExtractor::extract(std::string_view payload, const Layout& la
         double value = 0;
         const std::string& name = m.spec.fields[std::size_t(field)];
         if (std::string why = m.number(v, name, value); !why.empty()) return why;
-        out[field] = standardised(m.spec, std::size_t(field), value);
+        if (std::string why = standardise(m.spec, std::size_t(field), value, out[field]); !why.empty()) return why;
     }
     if (position != layout.field_of.size()) return "stored payload has fewer values than its source has columns";
     return {};

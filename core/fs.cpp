@@ -1,8 +1,10 @@
 #include "fs.hpp"
 
+#include "crash.hpp"
 #include "error.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
@@ -40,8 +42,24 @@ File File::open_read(const fs::path& path) {
     return File(fd, path);
 }
 
-File File::create_new(const fs::path& path, mode_t mode) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+File File::open_read_write(const fs::path& path) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) fail_io("open", path, errno);
+    return File(fd, path);
+}
+
+std::uint64_t File::size() const {
+    struct stat st{};
+    if (::fstat(fd_, &st) != 0) fail_io("read the size of", path_, errno);
+    return std::uint64_t(st.st_size);
+}
+
+void File::rewind() {
+    if (::lseek(fd_, 0, SEEK_SET) != 0) fail_io("seek in", path_, errno);
+}
+
+File File::create_new(const fs::path& path, mode_t mode, bool read_back) {
+    int fd = ::open(path.c_str(), (read_back ? O_RDWR : O_WRONLY) | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd < 0) fail_io("create", path, errno);
     File file(fd, path);
     // The umask (077 in edgectl) would narrow it: exports and public keys are meant to be readable.
@@ -68,7 +86,8 @@ void File::write_all(std::string_view bytes) {
     }
 }
 
-void File::sync() {
+void File::sync(std::string_view point) {
+    crash::point(std::string(point) + ":fsync", path_);
     if (::fsync(fd_) != 0) fail_io("flush to disk", path_, errno);
 }
 
@@ -77,11 +96,84 @@ void File::close() {
     if (fd >= 0 && ::close(fd) != 0) fail_io("close", path_, errno);
 }
 
-void fsync_dir(const fs::path& dir) {
+void fsync_dir(const fs::path& dir, std::string_view point) {
+    crash::point(std::string(point) + ":fsync-dir", dir);
     int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) fail_io("open directory", dir, errno);
     File owner(fd, dir);
-    owner.sync();
+    if (::fsync(fd) != 0) fail_io("flush to disk", dir, errno);
+}
+
+namespace {
+
+fs::path parent_of(const fs::path& path) { return path.parent_path().empty() ? fs::path(".") : path.parent_path(); }
+
+} // namespace
+
+void rename_durably(const fs::path& from, const fs::path& to, std::string_view point) {
+    crash::point(std::string(point) + ":rename", to);
+    if (::rename(from.c_str(), to.c_str()) != 0)
+        throw Error("cannot rename '" + from.string() + "' to '" + to.string() + "': " + errno_text(errno));
+    fsync_dir(parent_of(to), point);
+    if (parent_of(from) != parent_of(to)) fsync_dir(parent_of(from), point);
+}
+
+void move_file(const fs::path& from, const fs::path& to, std::string_view point) {
+    crash::point(std::string(point) + ":rename", to);
+    if (::rename(from.c_str(), to.c_str()) == 0) {
+        fsync_dir(parent_of(to), point);
+        fsync_dir(parent_of(from), point);
+        return;
+    }
+    if (errno != EXDEV) throw Error("cannot move '" + from.string() + "' to '" + to.string() + "': " + errno_text(errno));
+    {
+        File in = File::open_read(from);
+        AtomicFile copy(to, 0600, std::string(point) + "-copy");
+        char buf[1 << 16];
+        while (std::size_t n = in.read_some(buf, sizeof buf)) copy.write({buf, n});
+        copy.commit();
+    }
+    remove_durably(from, std::string(point) + "-source");
+}
+
+void name_open_file(File& file, const fs::path& to, std::string_view point) {
+    crash::point(std::string(point) + ":rename", to);
+    std::string self = "/proc/self/fd/" + std::to_string(file.fd());
+    if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, to.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+        fsync_dir(parent_of(to), point);
+        crash::point(std::string(point) + "-temp:unlink", file.path());
+        if (::unlink(file.path().c_str()) != 0 && errno != ENOENT) fail_io("remove", file.path(), errno);
+        fsync_dir(parent_of(file.path()), point);
+        return;
+    }
+    int err = errno;
+    if (err == EEXIST) fail_io("name the archive", to, err);
+    if (err != EPERM && err != EOPNOTSUPP && err != ENOENT && err != EXDEV) fail_io("name the archive", to, err);
+    // No hard links here: rename, without replacing anything, then make sure the name holds this file.
+    if (::renameat2(AT_FDCWD, file.path().c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0) {
+        if (errno != EINVAL && errno != ENOSYS) fail_io("rename into place", to, errno);
+        if (fs::exists(to)) fail_io("rename into place", to, EEXIST);
+        if (::rename(file.path().c_str(), to.c_str()) != 0) fail_io("rename into place", to, errno);
+    }
+    struct stat held{}, named{};
+    if (::fstat(file.fd(), &held) != 0 || ::stat(to.c_str(), &named) != 0 || held.st_dev != named.st_dev ||
+        held.st_ino != named.st_ino)
+        throw Error("'" + to.string() + "' is not the file that was written and checked as '" + file.path().string() +
+                    "': it was replaced meanwhile");
+    fsync_dir(parent_of(to), point);
+}
+
+UnlinkGuard::~UnlinkGuard() {
+    if (!dismissed_) ::unlink(path_.c_str());
+}
+
+void remove_durably(const fs::path& path, std::string_view point) {
+    std::error_code ec;
+    if (!fs::exists(fs::symlink_status(path, ec))) return;
+    crash::point(std::string(point) + ":unlink", path);
+    fs::remove_all(path, ec);
+    if (ec) throw Error("cannot remove '" + path.string() + "': " + ec.message());
+    fsync_dir(parent_of(path), point);
 }
 
 std::string read_file(const fs::path& path, std::size_t max_bytes) {
@@ -96,8 +188,11 @@ std::string read_file(const fs::path& path, std::size_t max_bytes) {
     return out;
 }
 
-AtomicFile::AtomicFile(fs::path final_path, mode_t mode) : final_(std::move(final_path)) {
-    temp_ = final_.parent_path() / ("." + final_.filename().string() + ".tmp-" + std::to_string(::getpid()));
+std::string atomic_temp_prefix(const fs::path& final_path) { return "." + final_path.filename().string() + ".tmp-"; }
+
+AtomicFile::AtomicFile(fs::path final_path, mode_t mode, std::string point)
+    : final_(std::move(final_path)), point_(std::move(point)) {
+    temp_ = final_.parent_path() / (atomic_temp_prefix(final_) + std::to_string(::getpid()));
     ::unlink(temp_.c_str()); // a leftover of a killed run with the same pid
     file_ = File::create_new(temp_, mode);
 }
@@ -110,22 +205,25 @@ AtomicFile::~AtomicFile() {
 }
 
 void AtomicFile::commit() {
-    file_.sync();
+    file_.sync(point_);
     file_.close();
+    crash::point(point_ + ":rename", final_);
     if (::rename(temp_.c_str(), final_.c_str()) != 0) fail_io("rename into place", final_, errno);
     committed_ = true;
-    fsync_dir(final_.parent_path().empty() ? fs::path(".") : final_.parent_path());
+    fsync_dir(parent_of(final_), point_);
 }
 
-void write_file_atomic(const fs::path& path, std::string_view content, mode_t mode) {
-    AtomicFile file(path, mode);
+void write_file_atomic(const fs::path& path, std::string_view content, mode_t mode, std::string point) {
+    AtomicFile file(path, mode, std::move(point));
     file.write(content);
     file.commit();
 }
 
-void make_dir(const fs::path& dir, mode_t mode) {
+void make_dir(const fs::path& dir, mode_t mode, std::string_view point) {
+    if (fs::is_directory(dir)) return;
+    crash::point(std::string(point) + ":mkdir", dir);
     if (::mkdir(dir.c_str(), mode) == 0) {
-        fsync_dir(dir.parent_path().empty() ? fs::path(".") : dir.parent_path());
+        fsync_dir(parent_of(dir), point);
         return;
     }
     if (errno == EEXIST && fs::is_directory(dir)) return;

@@ -87,14 +87,21 @@ public:
         raw = header.raw;
         why = header_problem(header);
         width_ = header.fields.size();
-        Json kept = Json::array();
-        for (std::size_t i = 0; i < header.fields.size() && why.empty(); ++i) {
+        if (!why.empty()) return true;
+        std::set<std::string> names;
+        columns_json_ = "[";
+        for (std::size_t i = 0; i < header.fields.size(); ++i) {
             Policy::Rule rule = policy_ ? policy_->rule_for(header.fields[i]) : Policy::Rule{};
             if (rule.action == Policy::Action::drop) continue;
             columns_.push_back({i, rule});
-            kept.push_back(header.fields[i]);
+            // A column's name is redacted like its values: names can be personal data too.
+            std::string name = policy_ ? policy_->redact_string(header.fields[i]) : header.fields[i];
+            name = unique_field_name(name, [&](const std::string& n) { return names.count(n) > 0; });
+            names.insert(name);
+            if (columns_json_.size() > 1) columns_json_ += ',';
+            append_json_string(columns_json_, name);  // valid UTF-8: header_problem checked
         }
-        columns_json_ = kept.dump();
+        columns_json_ += ']';
         return true;
     }
 
@@ -120,8 +127,11 @@ private:
     static std::string header_problem(const CsvRecord& header) {
         if (!header.error.empty()) return "bad header row: " + header.error;
         std::set<std::string_view> seen;
-        for (const auto& name : header.fields) {
+        for (std::size_t i = 0; i < header.fields.size(); ++i) {
+            const std::string& name = header.fields[i];
             if (name.empty()) return "empty column name in header row";
+            if (!is_valid_utf8(name))
+                return "column " + std::to_string(i + 1) + " of the header row is not valid UTF-8";
             if (!seen.insert(name).second) return "duplicate column name '" + name + "' in header row";
         }
         return {};
@@ -223,16 +233,19 @@ private:
 };
 
 // Writes one file's records into the store, committing every `batch` records. Reading, scrubbing
-// and formatting run on a second thread (RecordReader); this thread only writes.
+// and formatting run on a second thread (RecordReader); this thread only writes. Every commit
+// carries the file's progress (sources.done) with the records it covers, the last one too: a run
+// killed anywhere resumes after exactly what it committed, and items are unique on (source file,
+// ordinal) in the schema besides.
 class FileIngester {
 public:
     FileIngester(Store& store, const fs::path& path, std::string source, std::string digest,
                  std::string format, std::size_t batch, const Policy* policy)
         : db_(store.db()), path_(path), source_(std::move(source)), digest_(std::move(digest)),
           format_(std::move(format)), batch_(batch), now_(now_utc()), policy_(policy),
-          add_item_(db_, "INSERT INTO items (ingest_id, ordinal, line, payload) VALUES (?, ?, ?, ?)"),
-          add_quarantine_(db_, "INSERT INTO quarantine (stage, source, line, source_key, reason, raw, created_at) "
-                               "VALUES ('ingest', ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
+          add_item_(db_, "INSERT INTO items (id, ingest_id, source_id, ordinal, line, payload) VALUES (?, ?, ?, ?, ?, ?)"),
+          add_quarantine_(db_, "INSERT INTO quarantine (id, stage, source, line, source_key, reason, raw, created_at) "
+                               "VALUES (?, 'ingest', ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
           progress_(db_, "UPDATE sources SET done = ? WHERE id = ?"), shown_("ingest " + path.string(), "records") {}
 
     IngestFileResult run() {
@@ -265,21 +278,34 @@ public:
     }
 
 private:
-    void begin() { tx_.emplace(db_); pending_ = 0; }
+    // Opens the next transaction. Ids are given here, above every id ever used (next_row_id):
+    // this run holds the write lock until the commit.
+    void begin() {
+        tx_.emplace(db_, "ingest.records");
+        pending_ = 0;
+        next_item_ = next_row_id(db_, RowTable::items);
+        next_quarantine_ = next_row_id(db_, RowTable::quarantine);
+    }
+
+    // Commits what is pending together with the file's progress.
+    void commit(std::size_t done) {
+        progress_.bind(1, std::int64_t(done)).bind(2, source_id_).run();
+        tx_->commit();
+    }
 
     IngestFileResult finish(const RecordReader& reader) {
         result_.records = std::int64_t(reader.records());
-        Statement done(db_, "UPDATE sources SET complete = 1, done = ?, records = ?, "
-                            "quarantined = (SELECT count(*) FROM quarantine WHERE stage = 'ingest' AND source_key "
-                            "BETWEEN ?3 || ':' AND ?3 || ';') WHERE id = ?4");
-        tx_->commit();
-        // The records of a file are durable before it may leave the inbox (--move-to): its last,
-        // small transaction commits in full mode, which syncs the write-ahead log, and with it
-        // every earlier commit of the file.
+        commit(std::max(reader.records(), done_));
+        // The records of a file are durable before it counts as done and may leave the inbox
+        // (--move-to): this last, small transaction commits in full mode, which syncs the
+        // write-ahead log, and with it every earlier commit of the file.
         db_.set_synchronous(Db::Sync::full);
         {
-            Transaction last(db_);
-            done.bind(1, std::int64_t(reader.records())).bind(2, result_.records).bind(3, digest_).bind(4, source_id_).run();
+            Transaction last(db_, "ingest.complete");
+            Statement done(db_, "UPDATE sources SET complete = 1, records = ?, "
+                                "quarantined = (SELECT count(*) FROM quarantine WHERE stage = 'ingest' AND source_key "
+                                "BETWEEN ?2 || ':' AND ?2 || ';') WHERE id = ?3");
+            done.bind(1, result_.records).bind(2, digest_).bind(3, source_id_).run();
             last.commit();
         }
         db_.set_synchronous(Db::Sync::normal);
@@ -289,23 +315,21 @@ private:
 
     void write(Row& row) {
         if (row.quarantined) {
-            add_quarantine_.bind(1, source_).bind(2, std::int64_t(row.line))
-                .bind(3, digest_ + ":" + std::to_string(row.ordinal)).bind(4, row.text);
-            if (row.raw.empty()) add_quarantine_.bind(5, std::nullopt);
-            else add_quarantine_.bind(5, row.raw);
-            add_quarantine_.bind(6, now_).run();
+            add_quarantine_.bind(1, next_quarantine_++).bind(2, source_).bind(3, std::int64_t(row.line))
+                .bind(4, digest_ + ":" + std::to_string(row.ordinal)).bind(5, row.text);
+            if (row.raw.empty()) add_quarantine_.bind(6, std::nullopt);
+            else add_quarantine_.bind(6, row.raw);
+            add_quarantine_.bind(7, now_).run();
             ++result_.quarantined;
         } else {
             if (ingest_id_ == 0) add_ingest();
-            add_item_.bind(1, ingest_id_).bind(2, std::int64_t(row.ordinal)).bind(3, std::int64_t(row.line));
-            add_item_.bind_static(4, row.text).run();  // the row outlives the step
+            add_item_.bind(1, next_item_++).bind(2, ingest_id_).bind(3, source_id_).bind(4, std::int64_t(row.ordinal));
+            add_item_.bind(5, std::int64_t(row.line)).bind_static(6, row.text).run();  // the row outlives the step
             ++result_.added;
         }
-        last_ = row.ordinal;
         shown_.advance();
         if (++pending_ >= batch_) {
-            progress_.bind(1, std::int64_t(last_)).bind(2, source_id_).run();
-            tx_->commit();
+            commit(row.ordinal);
             begin();
         }
     }
@@ -331,7 +355,8 @@ private:
     std::optional<Transaction> tx_;
     std::size_t pending_ = 0;
     std::int64_t source_id_ = 0, ingest_id_ = 0;
-    std::size_t done_ = 0, last_ = 0;
+    std::int64_t next_item_ = 0, next_quarantine_ = 0;
+    std::size_t done_ = 0;
     std::string columns_;
     IngestFileResult result_;
     log::Progress shown_;
@@ -383,21 +408,19 @@ bool still_being_written(const fs::path& path, double settle) {
     return std::chrono::duration<double>(age).count() < settle;
 }
 
-// Moves an ingested file out of the inbox, keeping its name (with a numbered suffix if taken).
-fs::path move_out(const fs::path& path, const fs::path& dir) {
+// Moves an ingested file out of the inbox, keeping its name (with a numbered suffix if taken). A
+// run killed after a copy across filesystems but before the source went finds its copy there,
+// identical, and only removes the source.
+fs::path move_out(const fs::path& path, const fs::path& dir, const std::string& digest) {
     fs::path target = dir / path.filename();
-    for (int n = 1; fs::exists(target); ++n) target = dir / (path.filename().string() + "." + std::to_string(n));
-    std::error_code ec;
-    fs::rename(path, target, ec);
-    if (ec == std::errc::cross_device_link) {
-        fs::copy_file(path, target);
-        File copy = File::open_read(target);
-        copy.sync();
-        fs::remove(path);
-    } else if (ec) {
-        throw Error("cannot move '" + path.string() + "' to '" + dir.string() + "': " + ec.message());
+    for (int n = 1; fs::exists(target); ++n) {
+        if (fs::file_size(target) == fs::file_size(path) && sha256_file(target) == digest) {
+            remove_durably(path, "ingest.move-source");
+            return target;
+        }
+        target = dir / (path.filename().string() + "." + std::to_string(n));
     }
-    fsync_dir(dir);
+    move_file(path, target, "ingest.move");
     return target;
 }
 
@@ -422,7 +445,7 @@ Json csv_cell_value(const std::string& cell) {
 IngestResult ingest(Store& store, const IngestOptions& options) {
     IngestResult result;
     std::optional<Policy> policy;
-    if (!options.policy.empty()) policy = Policy::load(options.policy, read_file(store.secret_path(), 4096));
+    if (!options.policy.empty()) policy = Policy::load(options.policy, store.pii_key());
     // Commits between a file's records need not wait for the disk: a power cut may undo the last of
     // them, and the next run redoes exactly those (FileIngester makes each file's last commit durable).
     store.db().set_synchronous(Db::Sync::normal);
@@ -453,7 +476,7 @@ IngestResult ingest(Store& store, const IngestOptions& options) {
         }
         // Only now, with every record committed, does the file leave the inbox. Killed before this,
         // the next run finds it 'unchanged' and moves it.
-        if (inbox) file.moved_to = move_out(path, options.move_to).string();
+        if (inbox) file.moved_to = move_out(path, options.move_to, digest).string();
         log::debug("ingested '" + path.string() + "': " + std::to_string(file.added) + " items added");
         result.added += file.added;
         result.quarantined += file.quarantined;

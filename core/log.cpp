@@ -1,5 +1,7 @@
 #include "log.hpp"
 
+#include "ndjson.hpp"
+
 #include <cstdio>
 #include <mutex>
 
@@ -17,10 +19,17 @@ void erase_line() {
 }
 
 void emit(std::string_view prefix, std::string_view message) {
+    std::string text = printable(message);
     std::lock_guard lock(stderr_lock);
     erase_line();
-    std::fprintf(stderr, "edgectl: %.*s%.*s\n", int(prefix.size()), prefix.data(), int(message.size()),
-                 message.data());
+    std::fprintf(stderr, "edgectl: %.*s%s\n", int(prefix.size()), prefix.data(), text.c_str());
+}
+
+void escape(std::string& out, unsigned char c) {
+    static constexpr char hex[] = "0123456789abcdef";
+    out += "\\x";
+    out.push_back(hex[c >> 4]);
+    out.push_back(hex[c & 0xf]);
 }
 
 // 1234567 -> "1,234,567"
@@ -42,6 +51,35 @@ std::string rate(double per_second) {
 }
 } // namespace
 
+std::string printable(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        auto c = static_cast<unsigned char>(text[i]);
+        if (c < 0x20 || c == 0x7f) {
+            escape(out, c);
+            ++i;
+        } else if (c < 0x80) {
+            out.push_back(char(c));
+            ++i;
+        } else {
+            // A well-formed UTF-8 character passes, unless it is a C1 control (U+0080..U+009F).
+            std::size_t n = 1;
+            while (n < 4 && i + n < text.size() && (static_cast<unsigned char>(text[i + n]) & 0xC0) == 0x80) ++n;
+            std::string_view ch = text.substr(i, n);
+            bool c1 = c == 0xC2 && n == 2 && static_cast<unsigned char>(ch[1]) < 0xA0;
+            if (!c1 && is_valid_utf8(ch)) {
+                out.append(ch);
+                i += n;
+            } else {
+                escape(out, c);
+                ++i;
+            }
+        }
+    }
+    return out;
+}
+
 void enable_progress(bool on) { progress_on = on; }
 bool progress_enabled() { return progress_on; }
 
@@ -61,7 +99,7 @@ void Progress::maybe_draw() {
     if (now - last_ < std::chrono::milliseconds(200)) return;
     last_ = now;
     double seconds = std::chrono::duration<double>(now - start_).count();
-    std::string line = what_ + ": " + grouped(done_);
+    std::string line = printable(what_) + ": " + grouped(done_);
     if (total_ > 0) line += " of " + grouped(total_);
     line += " " + unit_;
     if (total_ > 0) line += " (" + std::to_string(done_ * 100 / total_) + "%)";

@@ -10,6 +10,12 @@ namespace edgectl::log {
 
 enum class Level { quiet, normal, verbose };
 
+/// text made safe for a terminal: control characters (C0, DEL, and C1 as UTF-8), which hostile
+/// names could carry to move the cursor, recolour or retitle the operator's terminal, become
+/// visible escapes ('\x1b'), as do bytes that are not UTF-8. Everything edgectl prints goes
+/// through it, on stderr and on stdout.
+std::string printable(std::string_view text);
+
 /// Set once at start from -q / -v.
 void set_level(Level level);
 Level level();

@@ -213,16 +213,33 @@ std::string format_secret_key(const SecretKey& k) {
     return out;
 }
 
-std::array<std::uint8_t, 64> prehash_file(const std::string& path) {
-    init_sodium();
-    File file = File::open_read(path);
+struct Prehash::State {
     crypto_generichash_state st;
-    crypto_generichash_init(&st, nullptr, 0, 64);
-    std::vector<unsigned char> buf(1 << 16);
-    while (std::size_t n = file.read_some(buf.data(), buf.size())) crypto_generichash_update(&st, buf.data(), n);
+};
+
+Prehash::Prehash() : state_(std::make_unique<State>()) {
+    init_sodium();
+    crypto_generichash_init(&state_->st, nullptr, 0, 64);
+}
+
+Prehash::~Prehash() = default;
+
+void Prehash::update(const void* data, std::size_t size) {
+    crypto_generichash_update(&state_->st, static_cast<const unsigned char*>(data), size);
+}
+
+std::array<std::uint8_t, 64> Prehash::finish() {
     std::array<std::uint8_t, 64> digest{};
-    crypto_generichash_final(&st, digest.data(), digest.size());
+    crypto_generichash_final(&state_->st, digest.data(), digest.size());
     return digest;
+}
+
+std::array<std::uint8_t, 64> prehash_file(const std::string& path) {
+    File file = File::open_read(path);
+    Prehash hash;
+    std::vector<unsigned char> buf(1 << 16);
+    while (std::size_t n = file.read_some(buf.data(), buf.size())) hash.update(buf.data(), n);
+    return hash.finish();
 }
 
 std::string sign(const SecretKey& k, std::string_view message, std::string_view trusted_comment,

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -60,6 +61,22 @@ std::string sign(const SecretKey& key, std::string_view message, std::string_vie
 
 /// BLAKE2b-512 of a file, streamed: what a pre-hashed ("ED") signature signs.
 std::array<std::uint8_t, 64> prehash_file(const std::string& path);
+
+/// The same, fed piece by piece (e.g. beside other digests of the same bytes in one read).
+class Prehash {
+public:
+    Prehash();
+    ~Prehash();
+    Prehash(const Prehash&) = delete;
+    Prehash& operator=(const Prehash&) = delete;
+    void update(const void* data, std::size_t size);
+    /// The digest; call once.
+    std::array<std::uint8_t, 64> finish();
+
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
 
 /// Signs a BLAKE2b-512 digest computed elsewhere (e.g. by prehash_file); returns the .minisig text.
 std::string sign_prehashed(const SecretKey& key, const std::array<std::uint8_t, 64>& digest,

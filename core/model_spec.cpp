@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <sstream>
 
@@ -101,9 +102,26 @@ std::string extract_features(const ModelSpec& spec, const Json& payload, float* 
             return "field '" + name + "' is " + std::string(it->is_null() ? "null" : it->type_name()) + ", not a number";
         }
         if (!std::isfinite(value)) return "field '" + name + "' is not a finite number";
-        out[i] = standardised(spec, i, value);
+        if (std::string why = standardise(spec, i, value, out[i]); !why.empty()) return why;
     }
     return {};
+}
+
+std::string standardise(const ModelSpec& spec, std::size_t i, double value, float& out) {
+    double raw = value;
+    if (!spec.mean.empty()) value -= spec.mean[i];
+    if (!spec.std.empty()) value /= spec.std[i];
+    out = static_cast<float>(value);
+    if (std::isfinite(out)) return {};
+    char text[64];
+    std::snprintf(text, sizeof text, "%.17g", raw);
+    return "field '" + spec.fields[i] + "' is " + text + ", outside the range of float32, the model's input type";
+}
+
+std::string prediction_problem(const Prediction& p) {
+    bool finite = std::isfinite(p.score) &&
+                  std::all_of(p.probabilities.begin(), p.probabilities.end(), [](double v) { return std::isfinite(v); });
+    return finite ? std::string() : "the model's output for this item is not a finite number (NaN or infinity)";
 }
 
 Prediction interpret(const ModelSpec& spec, const float* outputs) {

@@ -46,12 +46,14 @@ struct Prediction {
     bool anomaly = false;
 };
 
-/// The model's input value for field i: (value - mean) / std, as float32.
-inline float standardised(const ModelSpec& spec, std::size_t i, double value) {
-    if (!spec.mean.empty()) value -= spec.mean[i];
-    if (!spec.std.empty()) value /= spec.std[i];
-    return static_cast<float>(value);
-}
+/// The model's input value for field i: (value - mean) / std, as float32 (the input's dtype), into
+/// out. Returns "" or, for a finite value that float32 cannot hold (a cell such as 1e300 becomes
+/// infinity there, then a NaN score), why the item cannot be scored.
+std::string standardise(const ModelSpec& spec, std::size_t i, double value, float& out);
+
+/// Why a prediction cannot be stored: a model that returns NaN or infinity for an item gives it no
+/// score. Returns "" for a finite one.
+std::string prediction_problem(const Prediction& p);
 
 /// Builds one input row from an item's payload: writes spec.fields.size() standardised floats to
 /// out. Returns an empty string, or why the item cannot be scored (missing field, not a number…).

@@ -34,11 +34,11 @@ bool LineReader::next(Line& out) {
     int c = in_.get();
     if (c < 0) return false;
     out.number = ++number_;
-    for (; c >= 0 && c != '\n'; c = in_.get()) {
+    for (; c >= 0 && c != '\n' && c != '\r'; c = in_.get()) {
         if (out.text.size() < max_) out.text.push_back(char(c));
         else out.too_long = true;
     }
-    if (!out.text.empty() && out.text.back() == '\r') out.text.pop_back();
+    if (c == '\r' && in_.peek() == '\n') in_.get();
     return true;
 }
 
@@ -76,6 +76,42 @@ std::string dump_json(const Json& value) {
     }
 }
 
+namespace {
+
+// The length of the well-formed UTF-8 character at p (Unicode 15, table 3-7: no overlong forms, no
+// surrogates, at most U+10FFFF), or 0 if there is none. *p >= 0x80.
+std::size_t utf8_char_length(const unsigned char* p, const unsigned char* end) {
+    unsigned char c = *p;
+    std::size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c < 0xC2 || c > 0xF4) return 0;
+    if (c == 0xE0) lo = 0xA0;
+    else if (c == 0xED) hi = 0x9F;
+    else if (c == 0xF0) lo = 0x90;
+    else if (c == 0xF4) hi = 0x8F;
+    if (std::size_t(end - p) < n || p[1] < lo || p[1] > hi) return 0;
+    for (std::size_t k = 2; k < n; ++k)
+        if ((p[k] & 0xC0) != 0x80) return 0;
+    return n;
+}
+
+} // namespace
+
+bool is_valid_utf8(std::string_view text) {
+    const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+    const auto* end = p + text.size();
+    while (p < end) {
+        if (*p < 0x80) {
+            ++p;
+            continue;
+        }
+        std::size_t n = utf8_char_length(p, end);
+        if (n == 0) return false;
+        p += n;
+    }
+    return true;
+}
+
 bool append_json_string(std::string& out, std::string_view text) {
     static constexpr char hex[] = "0123456789abcdef";
     const std::size_t start = out.size();
@@ -92,23 +128,11 @@ bool append_json_string(std::string& out, std::string_view text) {
         if (p == end) break;
         unsigned char c = *p;
         if (c >= 0x80) {
-            // Well-formed UTF-8 (Unicode 15, table 3-7): no overlong forms, no surrogates, <= U+10FFFF.
-            std::size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-            unsigned char lo = 0x80, hi = 0xBF;
-            if (c < 0xC2 || c > 0xF4) n = 0;
-            else if (c == 0xE0) lo = 0xA0;
-            else if (c == 0xED) hi = 0x9F;
-            else if (c == 0xF0) lo = 0x90;
-            else if (c == 0xF4) hi = 0x8F;
-            if (n == 0 || std::size_t(end - p) < n || p[1] < lo || p[1] > hi) {
+            std::size_t n = utf8_char_length(p, end);
+            if (n == 0) {
                 out.resize(start);
                 return false;
             }
-            for (std::size_t k = 2; k < n; ++k)
-                if ((p[k] & 0xC0) != 0x80) {
-                    out.resize(start);
-                    return false;
-                }
             out.append(reinterpret_cast<const char*>(p), n);
             p += n;
             continue;

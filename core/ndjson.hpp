@@ -20,10 +20,14 @@ struct Line {
     bool too_long = false;
 };
 
-/// Reads lines of at most max_bytes; a longer line is reported (too_long) and skipped whole.
+/// Reads lines of at most max_bytes; a longer line is reported (too_long) and skipped whole. A line
+/// ends at LF, CRLF or a lone CR (JSON text never holds a raw CR); a UTF-8 byte order mark at the
+/// start of the file is skipped.
 class LineReader {
 public:
-    explicit LineReader(File& file, std::size_t max_bytes = 1 << 20) : in_(file), max_(max_bytes) {}
+    explicit LineReader(File& file, std::size_t max_bytes = 1 << 20) : in_(file), max_(max_bytes) {
+        in_.skip_byte_order_mark();
+    }
     bool next(Line& out);
 
 private:
@@ -42,6 +46,9 @@ std::optional<Json> parse_json_object(std::string_view text, std::string& why);
 
 /// Compact JSON text; throws Error if a string in it is not valid UTF-8.
 std::string dump_json(const Json& value);
+
+/// True when text is well-formed UTF-8 (no overlong forms, no surrogates, at most U+10FFFF).
+bool is_valid_utf8(std::string_view text);
 
 /// Appends text as a JSON string literal, escaped as dump_json escapes it; false (out unchanged
 /// past its old end) if text is not valid UTF-8.

@@ -21,11 +21,18 @@ std::size_t entry_limit(const std::string& name) {
     return name == "model.pt" ? (std::size_t(1) << 30) : (std::size_t(16) << 20);
 }
 
-ArchiveLimits package_limits() { return {8, std::uint64_t(1) << 30, (std::uint64_t(1) << 30) + (64u << 20)}; }
+// Also within what a package of its size can unpack to (unpacked_limit): a tiny package whose
+// model.pt is a gigabyte of zeros is refused before anything is read into memory.
+ArchiveLimits package_limits(const fs::path& path) {
+    std::error_code ec;
+    std::uint64_t bound = unpacked_limit(fs::file_size(path, ec));
+    return {8, std::min<std::uint64_t>(std::uint64_t(1) << 30, bound),
+            std::min<std::uint64_t>((std::uint64_t(1) << 30) + (64u << 20), bound)};
+}
 
 // Reads every entry into memory, refusing anything a package must not hold.
 std::map<std::string, std::string> read_entries(const fs::path& path) {
-    ArchiveReader reader(path, package_limits());
+    ArchiveReader reader(path, package_limits(path));
     std::map<std::string, std::string> files;
     ArchiveReader::Entry entry;
     auto refuse = [&](const std::string& why) { throw VerifyError("'" + path.string() + "': entry '" + entry.name + "' " + why); };
@@ -84,7 +91,8 @@ std::string make_sums(const std::map<std::string, std::string>& files) {
 
 } // namespace
 
-VerifiedPackage verify_package(const fs::path& path, const SignaturePolicy& policy, std::vector<PackageCheck>& trail) {
+VerifiedPackage verify_package(const fs::path& path, const SignaturePolicy& policy, std::vector<PackageCheck>& trail,
+                               bool run_model) {
     VerifiedPackage p;
     // step(name, check): runs one check, recording what it proved or why it failed.
     auto step = [&](const char* name, auto&& check) {
@@ -114,6 +122,12 @@ VerifiedPackage verify_package(const fs::path& path, const SignaturePolicy& poli
         p.spec = parse_model_spec(p.files.at("model.json"), path.string() + ": model.json");
         return p.spec.name + "@" + p.spec.version + " matches the schema";
     });
+    if (!run_model) {
+        // Loading TorchScript deserialises the package's bytes: not for bytes nobody vouched for.
+        trail.push_back({"torchscript", true, "not run: the signature was not checked against a trust list"});
+        trail.push_back({"golden", true, "not run"});
+        return p;
+    }
     std::unique_ptr<Model> model;
     step("torchscript", [&] {
         model = load_torchscript(p.files.at("model.pt"), path.string() + ": model.pt");
@@ -132,7 +146,7 @@ VerifiedPackage verify_package(const fs::path& path, const SignaturePolicy& poli
 
 VerifiedPackage verify_package(const fs::path& path, const SignaturePolicy& policy) {
     std::vector<PackageCheck> trail;
-    return verify_package(path, policy, trail);
+    return verify_package(path, policy, trail, true);
 }
 
 void pack_model(const PackOptions& o) {
@@ -149,7 +163,7 @@ void pack_model(const PackOptions& o) {
         files[signature_name] = minisign::sign(load_secret_key(o.sign_key), files[sums_name], comment);
     }
 
-    AtomicFile out(o.output, 0644);
+    AtomicFile out(o.output, 0644, "pack-model.package");
     ArchiveWriter writer(out.file(), 19, 0);
     for (const auto& name : payload_names) writer.add_file(name, files[name]);
     writer.add_file(sums_name, files[sums_name]);
@@ -157,6 +171,37 @@ void pack_model(const PackOptions& o) {
     writer.close();
     out.commit();
 }
+
+namespace {
+
+// Stages the package's files on the store's filesystem, makes them durable, renames the directory
+// into place (a reader sees the whole version directory or none of it), then registers it. A
+// version that was removed comes back under its old row, whose lineage its exported insights name.
+void install(Store& store, const VerifiedPackage& p, bool removed) {
+    TempDir staging(store.staging_dir(), "import-");
+    for (const auto& [name, bytes] : p.files) write_file_atomic(staging.path() / name, bytes, 0600, "import.stage");
+    fs::path parent = store.models_dir() / p.spec.name;
+    make_dir(parent, 0700, "import.model-dir");
+    fs::path target = parent / p.spec.version;
+    // A directory without a registry row is what an import killed after its rename leaves.
+    remove_durably(target, "import.stale-version");
+    rename_durably(staging.path(), target, "import.version");
+    staging.release();
+
+    Transaction tx(store.db(), "import.register");
+    if (removed) {
+        Statement back(store.db(), "UPDATE models SET removed_at = NULL WHERE name = ? AND version = ?");
+        back.bind(1, p.spec.name).bind(2, p.spec.version).run();
+    } else {
+        Statement add(store.db(), "INSERT INTO models (name, version, digest, signer, spec, imported_at) "
+                                  "VALUES (?, ?, ?, ?, ?, ?)");
+        add.bind(1, p.spec.name).bind(2, p.spec.version).bind(3, p.digest).bind(4, p.signer);
+        add.bind(5, p.files.at("model.json")).bind(6, now_utc()).run();
+    }
+    tx.commit();
+}
+
+} // namespace
 
 ImportResult import_model(Store& store, const ImportOptions& o) {
     store.clear_staging("import-");
@@ -168,33 +213,15 @@ ImportResult import_model(Store& store, const ImportOptions& o) {
         throw VerifyError("'" + o.package.string() + "' holds " + r.name + "@" + r.version + ", older than the active " +
                           *active + "; an old model replayed may be an attack: pass --allow-downgrade if it is meant");
 
-    Statement existing(db, "SELECT digest FROM models WHERE name = ? AND version = ?");
+    Statement existing(db, "SELECT digest, removed_at IS NOT NULL FROM models WHERE name = ? AND version = ?");
     existing.bind(1, r.name).bind(2, r.version);
-    if (existing.step()) {
-        if (existing.column_text(0) != r.digest)
-            throw VerifyError("model " + r.name + "@" + r.version +
-                              " is already installed with different contents; a new build needs a new version");
-        r.unchanged = true;
-    } else {
-        // Stage on the store's filesystem, make it durable, then rename into place: a reader sees the
-        // whole version directory or none of it.
-        TempDir staging(store.staging_dir(), "import-");
-        for (const auto& [name, bytes] : p.files) write_file_atomic(staging.path() / name, bytes, 0600);
-        fs::path parent = store.models_dir() / r.name;
-        make_dir(parent, 0700);
-        fs::path target = parent / r.version;
-        // A directory without a registry row is what an import killed after its rename leaves.
-        if (fs::exists(target)) fs::remove_all(target);
-        fs::rename(staging.path(), target);
-        staging.release();
-        fsync_dir(parent);
-
-        Transaction tx(db);
-        Statement add(db, "INSERT INTO models (name, version, digest, signer, spec, imported_at) VALUES (?, ?, ?, ?, ?, ?)");
-        add.bind(1, r.name).bind(2, r.version).bind(3, r.digest).bind(4, p.signer);
-        add.bind(5, p.files.at("model.json")).bind(6, now_utc()).run();
-        tx.commit();
-    }
+    bool known = existing.step(), removed = known && existing.column_int(1) == 1;
+    if (known && existing.column_text(0) != r.digest)
+        throw VerifyError("model " + r.name + "@" + r.version +
+                          " is already installed with different contents; a new build needs a new version");
+    existing.reset();
+    r.unchanged = known && !removed;
+    if (!r.unchanged) install(store, p, removed);
     if (o.activate) {
         activate_model(db, r.name, r.version);
         r.activated = true;

@@ -43,8 +43,11 @@ struct VerifiedPackage {
 };
 
 /// Runs every check of a package in order, appending each outcome to `trail`; throws VerifyError
-/// naming the entry and the cause at the first that fails. Nothing is written to disk.
-VerifiedPackage verify_package(const fs::path& path, const SignaturePolicy& policy, std::vector<PackageCheck>& trail);
+/// naming the entry and the cause at the first that fails. Nothing is written to disk. Without
+/// run_model, the TorchScript is neither loaded nor run (its golden vectors unchecked): loading
+/// deserialises the package's bytes, which only an authenticated signature makes safe.
+VerifiedPackage verify_package(const fs::path& path, const SignaturePolicy& policy, std::vector<PackageCheck>& trail,
+                               bool run_model);
 VerifiedPackage verify_package(const fs::path& path, const SignaturePolicy& policy);
 
 struct ImportOptions {

@@ -397,10 +397,36 @@ void Policy::redact_in_place(std::string& text) const {
     }
 }
 
+std::string unique_field_name(const std::string& wanted, const std::function<bool(const std::string&)>& taken) {
+    if (!taken(wanted)) return wanted;
+    for (int n = 2;; ++n)
+        if (std::string name = wanted + "_" + std::to_string(n); !taken(name)) return name;
+}
+
 void Policy::redact(Json& value) const {
-    if (value.is_string()) redact_in_place(value.get_ref<std::string&>());
-    else if (value.is_structured())
+    if (value.is_string()) {
+        redact_in_place(value.get_ref<std::string&>());
+    } else if (value.is_structured()) {
         for (auto& child : value) redact(child);
+        if (value.is_object()) redact_keys(value);
+    }
+}
+
+// Renames the keys a redaction changes. Keys it leaves alone keep their names; a changed one that
+// collides gets a suffix (unique_field_name), so no value is lost.
+void Policy::redact_keys(Json& object) const {
+    if (redactions_.empty()) return;
+    std::vector<std::pair<std::string, std::string>> renames;  // old key, redacted
+    for (const auto& [key, value] : object.items())
+        if (std::string redacted = redact_string(key); redacted != key) renames.emplace_back(key, std::move(redacted));
+    if (renames.empty()) return;
+    std::vector<std::pair<std::string, Json>> moved;
+    for (const auto& [key, redacted] : renames) {
+        moved.emplace_back(redacted, std::move(object[key]));
+        object.erase(key);
+    }
+    for (auto& [wanted, value] : moved)
+        object[unique_field_name(wanted, [&](const std::string& k) { return object.contains(k); })] = std::move(value);
 }
 
 Policy::Rule Policy::rule_for(std::string_view field) const {
@@ -440,6 +466,7 @@ void Policy::apply(Json& record) const {
         }
         ++it;
     }
+    redact_keys(record);
 }
 
 } // namespace edgectl

@@ -6,6 +6,7 @@
 #include "ndjson.hpp"
 #include "fs.hpp"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -33,6 +34,10 @@ std::string_view preset_pattern(Preset preset);
 /// gives. Linear time; returns false, leaving text alone, when nothing matched.
 bool replace_preset(Preset preset, std::string& text, std::string_view replacement);
 
+/// `wanted`, or if taken(wanted), the first of wanted_2, wanted_3... that is not: a redacted field
+/// name that collides with another keeps its value apart instead of overwriting it.
+std::string unique_field_name(const std::string& wanted, const std::function<bool(const std::string&)>& taken);
+
 /// A parsed policy. It may be shared between threads: keyed_hash's cache is behind a mutex.
 class Policy {
 public:
@@ -41,7 +46,9 @@ public:
     static Policy parse(std::string_view text, std::string_view where, std::string secret);
     static Policy load(const fs::path& path, std::string secret);
 
-    /// Scrubs a record in place.
+    /// Scrubs a record in place: each field by its rule, then the redactions inside every string
+    /// that is kept and inside every object key, at any depth (a key can be personal data too:
+    /// {"contacts": {"bob@x.example": 1}}).
     void apply(Json& record) const;
 
     /// SHA-256 of the policy's canonical JSON: recorded with every item it scrubbed.
@@ -61,7 +68,7 @@ public:
     Rule rule_for(std::string_view field) const;
     /// text with every UTF-8 character but the last keep_last replaced by '*'.
     static std::string masked(std::string_view text, int keep_last);
-    /// text with every redaction applied.
+    /// text with every redaction applied (also what a CSV header name becomes).
     std::string redact_string(const std::string& text) const;
 
 private:
@@ -81,6 +88,7 @@ private:
 
     static Redaction make_redaction(const Json& item, const std::string& where);
     void redact(Json& value) const;
+    void redact_keys(Json& object) const;
     void redact_in_place(std::string& text) const;
 
     bool allowlist_ = false;

@@ -9,7 +9,7 @@ namespace edgectl {
 std::vector<ModelVersion> list_models(Db& db) {
     Statement stmt(db, "SELECT m.name, m.version, m.digest, m.imported_at, m.signer, a.version IS NOT NULL "
                        "FROM models m LEFT JOIN active_models a ON a.name = m.name AND a.version = m.version "
-                       "ORDER BY m.name, m.imported_at, m.version");
+                       "WHERE m.removed_at IS NULL ORDER BY m.name, m.imported_at, m.version");
     std::vector<ModelVersion> out;
     while (stmt.step())
         out.push_back({stmt.column_text(0), stmt.column_text(1), stmt.column_text(2), stmt.column_text(3),
@@ -18,8 +18,8 @@ std::vector<ModelVersion> list_models(Db& db) {
 }
 
 void activate_model(Db& db, const std::string& name, const std::string& version) {
-    Transaction tx(db);
-    Statement exists(db, "SELECT 1 FROM models WHERE name = ? AND version = ?");
+    Transaction tx(db, "models.activate");
+    Statement exists(db, "SELECT 1 FROM models WHERE name = ? AND version = ? AND removed_at IS NULL");
     exists.bind(1, name).bind(2, version);
     if (!exists.step()) throw Error("model " + name + "@" + version + " is not installed (see 'edgectl models list')");
     Statement upsert(db, "INSERT INTO active_models (name, version, previous_version, activated_at) VALUES (?, ?, NULL, ?) "
@@ -38,7 +38,7 @@ std::optional<std::string> active_version(Db& db, const std::string& name) {
 }
 
 std::string rollback_model(Db& db, const std::string& name) {
-    Transaction tx(db);
+    Transaction tx(db, "models.rollback");
     Statement prev(db, "SELECT version, previous_version FROM active_models WHERE name = ?");
     prev.bind(1, name);
     if (!prev.step()) throw Error("model '" + name + "' has no active version");
@@ -56,15 +56,17 @@ void remove_model(Store& store, const std::string& name, const std::string& vers
     Db& db = store.db();
     fs::path dir = store.models_dir() / name / version;
     {
-        Transaction tx(db);
+        Transaction tx(db, "models.remove");
         Statement active(db, "SELECT version, previous_version FROM active_models WHERE name = ?");
         active.bind(1, name);
         if (active.step() && active.column_text(0) == version)
             throw Error("model " + name + "@" + version + " is active; activate another version before removing it");
         bool was_previous = active.column_optional_text(1) == version;
         active.reset();
-        Statement del(db, "DELETE FROM models WHERE name = ? AND version = ?");
-        del.bind(1, name).bind(2, version).run();
+        // The row stays, marked: it is the lineage (digest, spec, labels) of the version's insights,
+        // which exports write beside them, and the identity a later import of it must match.
+        Statement mark(db, "UPDATE models SET removed_at = ? WHERE name = ? AND version = ? AND removed_at IS NULL");
+        mark.bind(1, now_utc()).bind(2, name).bind(3, version).run();
         if (db.changes() == 0) throw Error("model " + name + "@" + version + " is not installed");
         if (was_previous) {
             Statement forget(db, "UPDATE active_models SET previous_version = NULL WHERE name = ?");
@@ -72,10 +74,9 @@ void remove_model(Store& store, const std::string& name, const std::string& vers
         }
         tx.commit();
     }
-    // The row is gone first: a crash here leaves only an unregistered directory, which the next
-    // import of that version replaces.
-    std::error_code ignored;
-    fs::remove_all(dir, ignored);
+    // The row is marked first: a crash here leaves only the files of a removed version, which the
+    // next import of that version replaces.
+    remove_durably(dir, "models.remove-files");
 }
 
 namespace {

@@ -27,7 +27,8 @@ void activate_model(Db& db, const std::string& name, const std::string& version)
 /// Rolls name back to the version active before the current one; returns that version.
 std::string rollback_model(Db& db, const std::string& name);
 
-/// Removes an installed version that is not active: its registry row, then its directory.
+/// Removes an installed version that is not active: marks its registry row removed (the row stays,
+/// as the lineage of the insights it made), then deletes its directory.
 void remove_model(Store& store, const std::string& name, const std::string& version);
 
 /// The active version of name, if any.

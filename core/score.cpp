@@ -17,16 +17,21 @@
 namespace edgectl {
 namespace {
 
-// Loads an installed model, re-checking model.pt against the digest recorded at import: files
-// under models/ are immutable, so a difference means they were tampered with or damaged.
+// Loads an installed model, re-checking it against the registry: the package's digest recorded at
+// import is the SHA-256 of its SHA256SUMS, which in turn names model.pt's. Files under models/ are
+// immutable, so a difference means they were tampered with or damaged; a SHA256SUMS rewritten to
+// match a swapped model.pt no longer matches the registry.
 std::unique_ptr<Model> load_installed(const ActiveModel& m) {
+    std::string where = "installed model " + m.name + "@" + m.version + " is damaged: ";
+    std::string sums = read_file(m.dir / "SHA256SUMS", 1 << 20);
+    if (sha256_hex(sums) != m.digest)
+        throw VerifyError(where + "'" + (m.dir / "SHA256SUMS").string() + "' is not the one imported (registry digest " +
+                          m.digest + ")");
     std::string bytes = read_file(m.dir / "model.pt", std::size_t(4) << 30);
-    std::string sums = read_file(m.dir / "SHA256SUMS");
     std::string want = "  model.pt\n";
     auto at = sums.find(want);
     if (at == std::string::npos || at < 64 || sums.substr(at - 64, 64) != sha256_hex(bytes))
-        throw VerifyError("installed model " + m.name + "@" + m.version + " is damaged: '" +
-                          (m.dir / "model.pt").string() + "' no longer matches its SHA256SUMS");
+        throw VerifyError(where + "'" + (m.dir / "model.pt").string() + "' no longer matches its SHA256SUMS");
     return load_torchscript(bytes, m.name + "@" + m.version);
 }
 
@@ -126,12 +131,12 @@ class ModelScorer {
 public:
     ModelScorer(Store& store, const ActiveModel& m, const ScoreOptions& o)
         : store_(store), db_(store.db()), m_(m), o_(o),
-          add_insight_(db_, "INSERT INTO insights (item_id, model, model_version, label, score, probabilities, anomaly, "
-                            "scored_at, model_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
-          add_quarantine_(db_, "INSERT INTO quarantine (stage, source, line, source_key, item_id, model, model_version, "
-                               "reason, created_at) SELECT 'score', g.name, it.line, f.digest || ':' || it.ordinal, it.id, ?, ?, ?, ? "
-                               "FROM items it JOIN ingests g ON g.id = it.ingest_id JOIN sources f ON f.id = g.source_id "
-                               "WHERE it.id = ? ON CONFLICT DO NOTHING"),
+          add_insight_(db_, "INSERT INTO insights (id, item_id, model, model_version, label, score, probabilities, "
+                            "anomaly, scored_at, model_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
+          add_quarantine_(db_, "INSERT INTO quarantine (id, stage, source, line, source_key, item_id, model, model_version, "
+                               "reason, created_at) SELECT ?, 'score', g.name, it.line, f.digest || ':' || it.ordinal, it.id, "
+                               "?, ?, ?, ? FROM items it JOIN ingests g ON g.id = it.ingest_id "
+                               "JOIN sources f ON f.id = it.source_id WHERE it.id = ? ON CONFLICT DO NOTHING"),
           progress_(db_, "INSERT INTO score_progress (model, model_version, last_item_id) VALUES (?, ?, ?) "
                          "ON CONFLICT (model, model_version) DO UPDATE SET last_item_id = excluded.last_item_id") {
         result_.name = m.name;
@@ -156,7 +161,7 @@ public:
         std::size_t in_tx = 0;
         log::Progress shown("score " + m_.name + "@" + m_.version, "items", pending());
         while (ScoredBatch* b = forward.take()) {
-            if (!tx) tx.emplace(db_);
+            if (!tx) begin(tx);
             write(*b);
             shown.advance(b->features.consumed);
             if ((in_tx += b->features.consumed) >= o_.commit_rows) {
@@ -174,6 +179,14 @@ public:
     bool has_work() const { return has_work_; }
 
 private:
+    // Opens a transaction; ids are given here, above every id ever used (next_row_id): this run
+    // holds the write lock until the commit.
+    void begin(std::optional<Transaction>& tx) {
+        tx.emplace(db_, "score.insights");
+        next_insight_ = next_row_id(db_, RowTable::insights);
+        next_quarantine_ = next_row_id(db_, RowTable::quarantine);
+    }
+
     // Items after the cursor (within --limit), for the progress line only: counting costs a scan.
     std::uint64_t pending() {
         if (!log::progress_enabled()) return 0;
@@ -195,34 +208,54 @@ private:
             throw VerifyError("model " + m_.name + "@" + m_.version + " returns " + std::to_string(output.cols) +
                               " values per item; its " + m_.spec.output_kind + " contract needs " +
                               std::to_string(m_.spec.output_width()));
+        // An item the model answers with NaN or infinity has no score to store: it is set aside for
+        // this version with the reason, like an item it cannot read.
+        std::size_t kept = 0;
         for (std::size_t r = 0; r < b.features.ids.size(); ++r) {
-            b.predictions.push_back(interpret(m_.spec, output.row(r)));
-            const auto& p = b.predictions.back().probabilities;
-            b.probabilities.push_back(p.empty() ? std::string() : Json(p).dump());
+            Prediction p = interpret(m_.spec, output.row(r));
+            if (std::string why = prediction_problem(p); !why.empty()) {
+                b.features.rejected.emplace_back(b.features.ids[r], std::move(why));
+                continue;
+            }
+            b.features.ids[kept++] = b.features.ids[r];
+            b.probabilities.push_back(p.probabilities.empty() ? std::string() : Json(p.probabilities).dump());
+            b.predictions.push_back(std::move(p));
         }
+        b.features.ids.resize(kept);
         return true;
     }
 
     void write(const ScoredBatch& b) {
         std::string now = now_utc();
         for (const auto& [id, why] : b.features.rejected) {
-            add_quarantine_.bind(1, m_.name).bind(2, m_.version).bind(3, why).bind(4, now).bind(5, id).run();
+            add_quarantine_.bind(1, next_quarantine_++).bind(2, m_.name).bind(3, m_.version).bind(4, why).bind(5, now);
+            add_quarantine_.bind(6, id).run();
             ++result_.quarantined;
         }
         // Every bound text outlives its row's step (the batch is ours until the next take()).
         for (std::size_t r = 0; r < b.predictions.size(); ++r) {
-            const Prediction& p = b.predictions[r];
-            add_insight_.bind(1, b.features.ids[r]).bind_static(2, m_.name).bind_static(3, m_.version);
-            if (p.label) add_insight_.bind_static(4, *p.label);
-            else add_insight_.bind(4, std::nullopt);
-            add_insight_.bind(5, p.score);
-            if (b.probabilities[r].empty()) add_insight_.bind(6, std::nullopt);
-            else add_insight_.bind_static(6, b.probabilities[r]);
-            add_insight_.bind(7, p.anomaly ? 1 : 0).bind_static(8, now).bind_static(9, m_.digest).run();
-            ++result_.scored;
-            result_.anomalies += p.anomaly;
+            try {
+                add_insight(b, r, now);
+            } catch (const Error& e) {
+                throw Error("cannot store the insight of " + m_.name + "@" + m_.version + " for item " +
+                            std::to_string(b.features.ids[r]) + ": " + e.what());
+            }
         }
         progress_.bind(1, m_.name).bind(2, m_.version).bind(3, b.features.last_id).run();
+    }
+
+    void add_insight(const ScoredBatch& b, std::size_t r, const std::string& now) {
+            const Prediction& p = b.predictions[r];
+            add_insight_.bind(1, next_insight_++).bind(2, b.features.ids[r]).bind_static(3, m_.name);
+            add_insight_.bind_static(4, m_.version);
+            if (p.label) add_insight_.bind_static(5, *p.label);
+            else add_insight_.bind(5, std::nullopt);
+            add_insight_.bind(6, p.score);
+            if (b.probabilities[r].empty()) add_insight_.bind(7, std::nullopt);
+            else add_insight_.bind_static(7, b.probabilities[r]);
+            add_insight_.bind(8, p.anomaly ? 1 : 0).bind_static(9, now).bind_static(10, m_.digest).run();
+            ++result_.scored;
+            result_.anomalies += p.anomaly;
     }
 
     Store& store_;
@@ -232,6 +265,7 @@ private:
     std::unique_ptr<Model> model_;
     Statement add_insight_, add_quarantine_, progress_;
     std::int64_t cursor_ = 0;
+    std::int64_t next_insight_ = 0, next_quarantine_ = 0;
     bool has_work_ = false;
     ModelScoreResult result_;
 };

@@ -19,6 +19,7 @@ extern const std::string_view store_v1_sql;
 extern const std::string_view store_v2_sql;
 extern const std::string_view store_v3_sql;
 extern const std::string_view store_v4_sql;
+extern const std::string_view store_v5_sql;
 }
 
 namespace {
@@ -28,7 +29,8 @@ constexpr std::string_view default_store = "/var/lib/edgectl";
 /// Forward migrations: entry i takes a store from user_version i to i + 1.
 const std::vector<std::string_view>& migrations() {
     static const std::vector<std::string_view> all = {embedded::store_v1_sql, embedded::store_v2_sql,
-                                                         embedded::store_v3_sql, embedded::store_v4_sql};
+                                                         embedded::store_v3_sql, embedded::store_v4_sql,
+                                                         embedded::store_v5_sql};
     return all;
 }
 
@@ -44,7 +46,7 @@ void migrate(Db& db, const fs::path& root) {
     // read again under the write lock: another process may have migrated the store meanwhile.
     db.exec("PRAGMA foreign_keys = OFF");
     for (;;) {
-        Transaction tx(db);
+        Transaction tx(db, "store.migrate");
         version = db.user_version();
         if (version >= store_schema_version) break;
         db.exec(migrations()[std::size_t(version)]);
@@ -63,7 +65,35 @@ std::string read_meta(Db& db, std::string_view key) {
     return stmt.step() ? stmt.column_text(0) : std::string();
 }
 
+std::string_view table_name(RowTable table) {
+    switch (table) {
+    case RowTable::items: return "items";
+    case RowTable::insights: return "insights";
+    case RowTable::quarantine: return "quarantine";
+    }
+    return {};
+}
+
 } // namespace
+
+std::int64_t next_row_id(Db& db, RowTable table) {
+    // Table names come from the enum above, never from input.
+    std::string name(table_name(table));
+    Statement next(db, "SELECT max(coalesce((SELECT max(id) FROM " + name + "), 0), "
+                       "coalesce((SELECT floor FROM id_floors WHERE name = ?), 0)) + 1");
+    next.bind(1, name);
+    next.step();
+    return next.column_int(0);
+}
+
+void raise_id_floors(Db& db) {
+    for (RowTable table : {RowTable::items, RowTable::insights, RowTable::quarantine}) {
+        std::string name(table_name(table));
+        Statement raise(db, "INSERT INTO id_floors (name, floor) VALUES (?1, coalesce((SELECT max(id) FROM " + name +
+                                "), 0)) ON CONFLICT (name) DO UPDATE SET floor = max(floor, excluded.floor)");
+        raise.bind(1, name).run();
+    }
+}
 
 fs::path resolve_store_root(const std::string& flag) {
     if (!flag.empty()) return flag;
@@ -116,14 +146,14 @@ Store Store::init(const fs::path& root, std::string_view site) {
     if (fs::exists(root / "edgectl.db"))
         throw Error("a store already exists at '" + root.string() + "'");
     ::umask(077);
-    make_dir(root, 0700);
+    make_dir(root, 0700, "init.store");
     if (::chmod(root.c_str(), 0700) != 0)
         throw Error("cannot set mode 0700 on '" + root.string() + "': " + std::strerror(errno));
-    for (const char* sub : {"models", "trust", "staging", "locks"}) make_dir(root / sub, 0700);
-    write_file_atomic(root / "site.secret", random_hex(32) + "\n", 0600);
+    for (const char* sub : {"models", "trust", "staging", "locks"}) make_dir(root / sub, 0700, "init.store");
+    write_file_atomic(root / "site.secret", random_hex(32) + "\n", 0600, "init.secret");
     minisign::SecretKey site_key = minisign::generate();
-    write_file_atomic(root / "site.key", minisign::format_secret_key(site_key), 0600);
-    write_file_atomic(root / "site.pub", minisign::format_public_key(site_key.public_key()), 0644);
+    write_file_atomic(root / "site.key", minisign::format_secret_key(site_key), 0600, "init.site-key");
+    write_file_atomic(root / "site.pub", minisign::format_public_key(site_key.public_key()), 0644, "init.site-key");
 
     // The database is built under a temporary name and renamed last: its presence is what makes a
     // directory a store, so an init killed midway is simply run again.
@@ -132,7 +162,7 @@ Store Store::init(const fs::path& root, std::string_view site) {
     {
         Db db = Db::open(temp_db, true);
         migrate(db, root);
-        Transaction tx(db);
+        Transaction tx(db, "init.meta");
         Statement put(db, "INSERT INTO meta (key, value) VALUES (?, ?)");
         put.bind(1, "site").bind(2, site).run();
         put.bind(1, "created_at").bind(2, now_utc()).run();
@@ -141,15 +171,25 @@ Store Store::init(const fs::path& root, std::string_view site) {
     }
     fs::remove(fs::path(temp_db.string() + "-wal"));
     fs::remove(fs::path(temp_db.string() + "-shm"));
-    if (::rename(temp_db.c_str(), (root / "edgectl.db").c_str()) != 0)
-        throw Error("cannot create '" + (root / "edgectl.db").string() + "': " + std::strerror(errno));
-    fsync_dir(root);
+    rename_durably(temp_db, root / "edgectl.db", "init.db");
     return open(root);
 }
 
 void Store::clear_staging(std::string_view prefix) const {
     for (const auto& entry : fs::directory_iterator(staging_dir()))
-        if (entry.path().filename().string().starts_with(prefix)) fs::remove_all(entry.path());
+        if (entry.path().filename().string().starts_with(prefix)) remove_durably(entry.path(), "staging.sweep");
+}
+
+std::string Store::pii_key() {
+    std::string text = read_file(secret_path(), 4096);
+    if (read_meta(db_, "pii_key") == "secret-file-bytes") return text;
+    if (!text.empty() && text.back() == '\n') text.pop_back();
+    if (!is_sha256_hex(text))
+        throw Error("'" + secret_path().string() + "' is not 64 hex digits: the site secret is damaged; restore it "
+                    "from a backup (personal data hashed with another secret no longer matches)");
+    std::string key;
+    for (std::size_t i = 0; i < text.size(); i += 2) key.push_back(char(std::stoi(text.substr(i, 2), nullptr, 16)));
+    return key;
 }
 
 StoreLock Store::lock(std::string_view command) const {

@@ -12,7 +12,7 @@
 namespace edgectl {
 
 /// The schema version this build writes; older stores are migrated forward on open.
-inline constexpr int store_schema_version = 4;
+inline constexpr int store_schema_version = 5;
 
 /// --store DIR, else $EDGECTL_STORE, else /var/lib/edgectl.
 fs::path resolve_store_root(const std::string& flag);
@@ -30,6 +30,18 @@ public:
 private:
     File file_;
 };
+
+/// The tables whose row ids must only grow: exports name their rows by id ranges, score cursors
+/// are item ids, and the receiving side keys what it lands on them.
+enum class RowTable { items, insights, quarantine };
+
+/// The id for the next row of table: above every id it ever held, including rows purge deleted
+/// (their floor). Call inside the write transaction that inserts, and count up from it.
+std::int64_t next_row_id(Db& db, RowTable table);
+
+/// Raises every table's floor to its largest id; purge calls it, in its transaction, before it
+/// deletes, so that no deleted id is ever given again.
+void raise_id_floors(Db& db);
 
 class Store {
 public:
@@ -49,6 +61,12 @@ public:
     fs::path site_public_key_path() const { return root_ / "site.pub"; }
     Db& db() { return db_; }
     const std::string& site() const { return site_; }
+
+    /// The key of keyed hashes of personal data (HMAC-SHA-256): the 32 bytes site.secret spells in
+    /// hex; for a store made before schema version 5, the file's bytes as they are (newline
+    /// included), so that pseudonyms it already shipped keep matching. Throws Error naming the file
+    /// if it is missing or malformed.
+    std::string pii_key();
 
     /// Removes what runs killed midway left in staging under this prefix. Call only while holding
     /// the lock of the command that owns the prefix, so that none of it is live.

@@ -19,8 +19,8 @@ KeygenResult keygen(const fs::path& prefix) {
         if (fs::exists(p)) throw Error("'" + p.string() + "' already exists; refusing to overwrite a key");
     minisign::SecretKey key = minisign::generate();
     r.key_id = minisign::key_id_hex(key.key_id);
-    write_file_atomic(r.secret_key, minisign::format_secret_key(key), 0600);
-    write_file_atomic(r.public_key, minisign::format_public_key(key.public_key()), 0644);
+    write_file_atomic(r.secret_key, minisign::format_secret_key(key), 0600, "keygen");
+    write_file_atomic(r.public_key, minisign::format_public_key(key.public_key()), 0644, "keygen");
     return r;
 }
 
@@ -53,15 +53,14 @@ TrustedKey trust_add(const Store& store, const fs::path& file, std::string name)
         if (k.name == name) throw Error("a trusted key named '" + name + "' exists already");
         if (k.key_id == id) throw Error("key " + id + " is trusted already, as '" + k.name + "'");
     }
-    write_file_atomic(store.trust_dir() / (name + ".pub"), minisign::format_public_key(key), 0600);
+    write_file_atomic(store.trust_dir() / (name + ".pub"), minisign::format_public_key(key), 0600, "trust.add");
     return {name, id, key};
 }
 
 TrustedKey trust_remove(const Store& store, const std::string& name_or_id) {
     for (const auto& k : trusted_keys(store)) {
         if (k.name != name_or_id && k.key_id != name_or_id) continue;
-        fs::remove(store.trust_dir() / (k.name + ".pub"));
-        fsync_dir(store.trust_dir());
+        remove_durably(store.trust_dir() / (k.name + ".pub"), "trust.remove");
         return k;
     }
     throw Error("no trusted key named '" + name_or_id + "' (see 'edgectl trust list')");

@@ -20,7 +20,6 @@ std::string kind_of(const fs::path& path) {
 
 VerifyOutcome verify_artifact(const fs::path& path, const VerifyKeys& keys) {
     VerifyOutcome out{path, "unknown", {}, Json::object()};
-    if (!fs::exists(path)) throw Error("cannot verify '" + path.string() + "': no such file");
     try {
         out.kind = kind_of(path);
         if (out.kind == "export-bag") {
@@ -31,15 +30,18 @@ VerifyOutcome verify_artifact(const fs::path& path, const VerifyKeys& keys) {
             SignaturePolicy policy{keys.trusted.value_or(std::vector<TrustedKey>{}), false, keys.trusted.has_value()};
             std::vector<PackageCheck> trail;
             try {
-                VerifiedPackage p = verify_package(path, policy, trail);
+                bool run = keys.trusted.has_value() || keys.run_model;
+                VerifiedPackage p = verify_package(path, policy, trail, run);
                 out.detail = {{"name", p.spec.name}, {"version", p.spec.version}, {"digest", p.digest},
-                              {"signer", p.signer ? Json(*p.signer) : Json()}};
+                              {"signer", p.signer ? Json(*p.signer) : Json()},
+                              {"signature_checked", keys.trusted.has_value()}, {"model_run", run}};
             } catch (const VerifyError& e) {
                 out.problems.push_back(e.what());
             }
             out.detail["checks"] = to_json(trail);
         }
-    } catch (const VerifyError& e) {
+    } catch (const Error& e) {
+        // A file that cannot be read (missing, unreadable) fails its verification; the others go on.
         out.problems.push_back(e.what());
     }
     return out;

@@ -27,9 +27,12 @@ struct VerifyKeys {
     std::optional<std::vector<TrustedKey>> trusted;
     std::optional<minisign::PublicKey> site_key;
     bool require_signature = false;  ///< an export without a .minisig fails (the key was given explicitly)
+    bool run_model = false;          ///< run a package's model even when no trust list vouched for it
 };
 
-/// Verifies one archive or package.
+/// Verifies one archive or package. A package's model is run (loaded, its golden vectors checked)
+/// only when its signature was checked against a trust list, or when keys.run_model says so.
+/// Problems are reported, not thrown, so that every path is verified.
 VerifyOutcome verify_artifact(const fs::path& path, const VerifyKeys& keys);
 
 } // namespace edgectl

@@ -67,6 +67,8 @@ void add_export(CLI::App& app, Globals& g, Commands& commands) {
     });
 }
 
+void add_exports_abandon(CLI::App* exports, Globals& g, Commands& commands);
+
 void add_exports(CLI::App& app, Globals& g, Commands& commands) {
     auto* cmd = app.add_subcommand("exports", "the export ledger");
     cmd->require_subcommand(1);
@@ -83,6 +85,21 @@ void add_exports(CLI::App& app, Globals& g, Commands& commands) {
             say(g, e.name + "  " + std::to_string(e.volume) + "/" + std::to_string(e.volumes) + "  " + e.state + "  " +
                        std::to_string(e.rows) + " rows  " + human_bytes(std::uint64_t(e.bytes)) + "  " +
                        e.completed_at.value_or(e.started_at) + (e.acked_at ? "  acked " + *e.acked_at : ""));
+        return Exit::ok;
+    });
+    add_exports_abandon(cmd, g, commands);
+}
+
+void add_exports_abandon(CLI::App* exports, Globals& g, Commands& commands) {
+    auto seq = std::make_shared<std::int64_t>(0);
+    auto* cmd = exports->add_subcommand("abandon", "give up an unfinished export whose archive is lost; its rows go out again");
+    cmd->add_option("SEQ", *seq, "the export's sequence number")->required();
+    commands.add(cmd, [&g, seq] {
+        Store store = open_store(g);
+        auto lock = store.lock("export");
+        abandon_export(store.db(), *seq);
+        if (g.json) print_json({{"abandoned", *seq}});
+        else say(g, "abandoned export " + std::to_string(*seq) + "; its rows go out in the next export");
         return Exit::ok;
     });
 }

@@ -6,7 +6,7 @@ namespace edgectl::cli {
 void add_import_model(CLI::App& app, Globals& g, Commands& commands) {
     auto o = std::make_shared<ImportOptions>();
     auto* cmd = app.add_subcommand("import-model", "verify a model package and install it");
-    cmd->add_option("PACKAGE", o->package, "the .tar.zst model package")->required();
+    cmd->add_option("PACKAGE", o->package, "the .tar.zst model package")->required()->check(CLI::ExistingFile);
     cmd->add_flag("--activate", o->activate, "make the imported version the active one");
     cmd->add_flag("--allow-unsigned", o->allow_unsigned, "accept a package that carries no signature");
     cmd->add_flag("--allow-downgrade", o->allow_downgrade, "accept a version older than the active one");

@@ -16,6 +16,7 @@ void add_ingest(CLI::App& app, Globals& g, Commands& commands) {
         ->type_name("DIR");
     cmd->add_option("--settle", o->settle_seconds, "inbox mode: leave files modified in the last N seconds")
         ->capture_default_str()->type_name("SECONDS");
+    cmd->add_option("--batch", o->batch, "records per transaction")->capture_default_str()->check(CLI::Range(1, 1000000));
     cmd->add_option("PATH", *paths, "files or directories")->required();
     commands.add(cmd, [&g, o, paths] {
         o->paths.assign(paths->begin(), paths->end());

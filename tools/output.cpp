@@ -1,4 +1,5 @@
 #include "cli.hpp"
+#include "log.hpp"
 
 #include <cstdio>
 #include <iostream>
@@ -7,10 +8,12 @@ namespace edgectl::cli {
 
 Store open_store(const Globals& g) { return Store::open(resolve_store_root(g.store)); }
 
-void print_json(const Json& doc) { std::cout << doc.dump(2) << '\n'; }
+// Text that is not UTF-8 (a file name, say) comes out with U+FFFD: the work is done and committed
+// by now, and must not end in an exception.
+void print_json(const Json& doc) { std::cout << doc.dump(2, ' ', false, Json::error_handler_t::replace) << '\n'; }
 
 void say(const Globals& g, const std::string& line) {
-    if (!g.quiet) std::cout << line << '\n';
+    if (!g.quiet) std::cout << log::printable(line) << '\n';
 }
 
 std::string usage_message(const CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {

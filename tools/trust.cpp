@@ -17,6 +17,7 @@ void add_trust(CLI::App& app, Globals& g, Commands& commands) {
     add->add_option("--name", a->name, "a name for it (default: its key id)");
     commands.add(add, [&g, a] {
         Store store = open_store(g);
+        auto lock = store.lock("trust");
         TrustedKey k = trust_add(store, a->file, a->name);
         if (g.json) print_json({{"name", k.name}, {"key_id", k.key_id}});
         else say(g, "trusting key " + k.key_id + " as '" + k.name + "'");
@@ -39,6 +40,7 @@ void add_trust(CLI::App& app, Globals& g, Commands& commands) {
     remove->add_option("NAME", *who, "the key's name or key id")->required();
     commands.add(remove, [&g, who] {
         Store store = open_store(g);
+        auto lock = store.lock("trust");
         TrustedKey k = trust_remove(store, *who);
         if (g.json) print_json({{"name", k.name}, {"key_id", k.key_id}, {"removed", true}});
         else say(g, "no longer trusting key " + k.key_id + " ('" + k.name + "')");

@@ -13,8 +13,8 @@ for n in 2000 150000; do
         VALUES (1, printf('%064d', 0), 'f', 'f', 'ndjson', 1, '2026-01-01T00:00:00Z');
         INSERT INTO ingests (id, source_id, name, ingested_at) VALUES (1, 1, 'f', '2026-01-01T00:00:00Z');
         WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $n)
-        INSERT INTO items (ingest_id, ordinal, line, payload)
-        SELECT 1, i, i, json_object('v', i, 'note', hex(randomblob(40))) FROM c;
+        INSERT INTO items (ingest_id, source_id, ordinal, line, payload)
+        SELECT 1, 1, i, i, json_object('v', i, 'note', hex(randomblob(40))) FROM c;
         INSERT INTO insights (item_id, model, model_version, label, score, anomaly, scored_at)
         SELECT id, 'm', '1.0.0', 'a', 0.5, id % 5 = 0, '2026-01-01T00:00:00Z' FROM items;"
     mkdir "$WORK/out-$n"

@@ -9,22 +9,22 @@ expect_exit 0 "$EDGECTL" ingest "$WORK/more.csv"
 expect_exit 3 "$EDGECTL" score
 total=$(sql 'SELECT count(*) FROM insights')
 mkdir "$WORK/disk"
-limit=$((160 * 1024))
+limit=$((96 * 1024))
 
-expect_exit 0 "$EDGECTL" export --to "$WORK/disk" --max-bytes 160K --include anomalies,insights,items --dry-run
+expect_exit 0 "$EDGECTL" export --to "$WORK/disk" --max-bytes 96K --include anomalies,insights,items --dry-run
 assert_contains "$OUT" "would write $WORK/disk/test-site-000001.tar.zst volume 1 of "
 assert_eq "$(ls -A "$WORK/disk")" "" "a dry run wrote files"
 
 # Interrupt some runs midway; what they leave is finished or dropped by the next.
 for delay in 0.3 0.6 0.9 1.2; do
-    "$EDGECTL" export --to "$WORK/disk" --max-bytes 160K --include anomalies,insights,items >/dev/null 2>&1 &
+    "$EDGECTL" export --to "$WORK/disk" --max-bytes 96K --include anomalies,insights,items >/dev/null 2>&1 &
     pid=$!
     sleep "$delay"
     kill -9 "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
 done
-expect_exit 0 "$EDGECTL" export --to "$WORK/disk" --max-bytes 160K --include anomalies,insights,items
-expect_exit 0 "$EDGECTL" export --to "$WORK/disk" --max-bytes 160K --include anomalies,insights,items
+expect_exit 0 "$EDGECTL" export --to "$WORK/disk" --max-bytes 96K --include anomalies,insights,items
+expect_exit 0 "$EDGECTL" export --to "$WORK/disk" --max-bytes 96K --include anomalies,insights,items
 assert_contains "$OUT" "nothing to export"
 
 : > "$WORK/ids"

@@ -37,11 +37,11 @@ TEST_CASE("archive: only clean relative entry names are safe") {
 
 TEST_CASE_METHOD(test::TempDirFixture, "archive: what the writer writes, the reader reads back") {
     {
-        AtomicFile out(dir / "a.tar.zst", 0644);
+        AtomicFile out(dir / "a.tar.zst", 0644, "test");
         ArchiveWriter w(out.file(), 3, 0);
         w.add_directory("bag");
         w.add_file("bag/x.txt", "hello");
-        write_file_atomic(dir / "src", std::string(100000, 'z'));
+        test::write_file(dir / "src", std::string(100000, 'z'));
         w.add_file_from("bag/big", dir / "src");
         w.close();
         out.commit();
@@ -80,10 +80,10 @@ TEST_CASE_METHOD(test::TempDirFixture, "archive: sizes and counts are bounded") 
 }
 
 TEST_CASE_METHOD(test::TempDirFixture, "archive: not tar.zst, truncated or corrupt input is a verification failure") {
-    write_file_atomic(dir / "plain.txt", "just text, not an archive at all\n");
+    test::write_file(dir / "plain.txt", "just text, not an archive at all\n");
     CHECK_THROWS_WITH(read_all(dir / "plain.txt"), Catch::Contains("is not a zstd-compressed tar archive"));
     test::write_crafted(dir / "ok.tar.zst", {{"a", std::string(200000, 'q') + "tail"}, {"b", "x"}});
     std::string bytes = test::slurp(dir / "ok.tar.zst");
-    write_file_atomic(dir / "cut.tar.zst", bytes.substr(0, bytes.size() / 2));
+    test::write_file(dir / "cut.tar.zst", bytes.substr(0, bytes.size() / 2));
     CHECK_THROWS_AS(read_all(dir / "cut.tar.zst"), VerifyError);
 }

@@ -10,7 +10,7 @@ namespace {
 
 std::vector<CsvRecord> parse(test::TempDirFixture& t, const std::string& text) {
     fs::path path = t.dir / "in.csv";
-    write_file_atomic(path, text);
+    test::write_file(path, text);
     File file = File::open_read(path);
     CsvReader reader(file, 64);
     std::vector<CsvRecord> out;

@@ -20,19 +20,20 @@ namespace {
 // Adds n items with one insight each (every third an anomaly) straight into the store. With
 // `padding`, payloads carry that many random hex characters (incompressible, so volumes fill).
 void add_insights(Store& store, int n, std::size_t padding = 0) {
-    Transaction tx(store.db());
+    Transaction tx(store.db(), "test");
     Statement source(store.db(), "INSERT INTO sources (digest, name, path, format, complete, ingested_at) "
                                  "VALUES (?, 'f', 'f', 'ndjson', 1, '2026-01-01T00:00:00Z')");
     source.bind(1, random_hex(32)).run();
+    const std::int64_t source_id = store.db().last_insert_rowid();
     Statement ingest(store.db(), "INSERT INTO ingests (source_id, name, ingested_at) VALUES (?, 'f', '2026-01-01T00:00:00Z')");
-    ingest.bind(1, store.db().last_insert_rowid()).run();
+    ingest.bind(1, source_id).run();
     const std::int64_t ingest_id = store.db().last_insert_rowid();
-    Statement item(store.db(), "INSERT INTO items (ingest_id, ordinal, line, payload) VALUES (?, ?, ?, ?)");
+    Statement item(store.db(), "INSERT INTO items (ingest_id, source_id, ordinal, line, payload) VALUES (?, ?, ?, ?, ?)");
     Statement insight(store.db(), "INSERT INTO insights (item_id, model, model_version, label, score, anomaly, scored_at) "
                                   "VALUES (?, 'm', '1.0.0', 'a', 0.5, ?, ?)");
     for (int i = 0; i < n; ++i) {
         std::string payload = Json{{"v", i}, {"pad", padding ? random_hex(padding / 2) : ""}}.dump();
-        item.bind(1, ingest_id).bind(2, i + 1).bind(3, i + 1).bind(4, payload).run();
+        item.bind(1, ingest_id).bind(2, source_id).bind(3, i + 1).bind(4, i + 1).bind(5, payload).run();
         insight.bind(1, store.db().last_insert_rowid()).bind(2, i % 3 == 0 ? 1 : 0).bind(3, "2026-01-01T00:00:00Z").run();
     }
     tx.commit();
@@ -162,7 +163,7 @@ TEST_CASE_METHOD(test::TempDirFixture, "export: a failed export leaves nothing m
     add_insights(store, 5);
     CHECK_THROWS_WITH(export_next(store, to(dir / "missing")), Catch::Contains("does not exist"));
     fs::create_directories(dir / "out");
-    write_file_atomic(dir / "out/site-000001.tar.zst", "someone else's file");
+    test::write_file(dir / "out/site-000001.tar.zst", "someone else's file");
     CHECK_THROWS_WITH(export_next(store, to(dir / "out")), Catch::Contains("refusing to overwrite"));
     CHECK(query_int(store.db(), "SELECT count(*) FROM insights WHERE export_seq IS NOT NULL") == 0);
     CHECK(query_int(store.db(), "SELECT count(*) FROM exports") == 0);
@@ -192,7 +193,7 @@ TEST_CASE_METHOD(test::TempDirFixture, "export: a pending export whose archive n
     add_insights(store, 4);
     store.db().exec("INSERT INTO exports (seq, name, nonce, target, state, max_insight_id, started_at) "
                     "VALUES (1, 'site-000001', 'n', '" + (dir / "out").string() + "', 'pending', 4, 't')");
-    write_file_atomic(dir / "out/.site-000001.tar.zst.partial", "half");
+    test::write_file(dir / "out/.site-000001.tar.zst.partial", "half");
     ExportResult r = export_next(store, to(dir / "out"));
     REQUIRE(r.archives.size() == 1);
     CHECK_FALSE(r.archives[0].recovered);

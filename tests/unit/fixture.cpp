@@ -39,12 +39,17 @@ void write_crafted(const fs::path& path, const std::vector<CraftedEntry>& entrie
         case 'h': archive_entry_set_filetype(entry, AE_IFREG); archive_entry_set_hardlink(entry, e.content.c_str()); break;
         case 'c': archive_entry_set_filetype(entry, AE_IFCHR); archive_entry_set_rdev(entry, makedev(1, 3)); break;
         case 'p': archive_entry_set_filetype(entry, AE_IFIFO); break;
+        case 's':  // a sparse file of 1 GiB that holds only `content` at its start
+            archive_entry_set_filetype(entry, AE_IFREG);
+            archive_entry_set_size(entry, la_int64_t(1) << 30);
+            archive_entry_sparse_add_entry(entry, 0, la_int64_t(e.content.size()));
+            break;
         default:
             archive_entry_set_filetype(entry, AE_IFREG);
             archive_entry_set_size(entry, la_int64_t(e.content.size()));
         }
         archive_write_header(a, entry);
-        if (e.type == 'f') archive_write_data(a, e.content.data(), e.content.size());
+        if (e.type == 'f' || e.type == 's') archive_write_data(a, e.content.data(), e.content.size());
         archive_entry_free(entry);
     }
     archive_write_close(a);
@@ -52,6 +57,12 @@ void write_crafted(const fs::path& path, const std::vector<CraftedEntry>& entrie
 }
 
 fs::path sample_dir() { return EDGECTL_SAMPLE_DIR; }
+
+void write_file(const fs::path& path, std::string_view content) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(content.data(), std::streamsize(content.size()));
+    if (!out) throw std::runtime_error("cannot write " + path.string());
+}
 
 std::string slurp(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);

@@ -18,7 +18,8 @@ struct TempDirFixture {
 };
 
 /// One entry of a crafted archive. type: 'f' file, 'd' directory, 'l' symlink (content = target),
-/// 'h' hard link (content = target), 'c' character device, 'p' FIFO.
+/// 'h' hard link (content = target), 'c' character device, 'p' FIFO, 's' a sparse file of 1 GiB
+/// holding content at its start.
 struct CraftedEntry {
     std::string name;
     std::string content;
@@ -37,6 +38,9 @@ inline IngestOptions paths(std::vector<fs::path> p) {
 
 /// The sample site committed in scripts/sample-site.
 fs::path sample_dir();
+
+/// Writes a whole file (made or replaced), for setting up a test.
+void write_file(const fs::path& path, std::string_view content);
 
 /// Reads a whole file.
 std::string slurp(const fs::path& path);

@@ -22,10 +22,10 @@ TEST_CASE("ingest: CSV cells become JSON numbers only when they are strict JSON 
 TEST_CASE_METHOD(test::TempDirFixture, "ingest: records become items, bad records are quarantined, re-ingest adds nothing") {
     Store store = Store::init(dir / "s", "x");
     fs::create_directories(dir / "in");
-    write_file_atomic(dir / "in/a.csv", "id,v\n1,2.5\n2,3,extra\n3,\"q\"\n");
-    write_file_atomic(dir / "in/b.ndjson", "{\"id\": 4}\n\n[1]\n{\"id\": 5\n");
-    write_file_atomic(dir / "in/.hidden.csv", "id\n9\n");
-    write_file_atomic(dir / "in/c.csv.partial", "id\n9\n");
+    test::write_file(dir / "in/a.csv", "id,v\n1,2.5\n2,3,extra\n3,\"q\"\n");
+    test::write_file(dir / "in/b.ndjson", "{\"id\": 4}\n\n[1]\n{\"id\": 5\n");
+    test::write_file(dir / "in/.hidden.csv", "id\n9\n");
+    test::write_file(dir / "in/c.csv.partial", "id\n9\n");
 
     IngestResult r = ingest(store, test::paths({dir / "in"}));
     CHECK(r.added == 3);
@@ -58,7 +58,7 @@ TEST_CASE_METHOD(test::TempDirFixture, "ingest: records become items, bad record
 
 TEST_CASE_METHOD(test::TempDirFixture, "ingest: an interrupted file is completed without duplicates") {
     Store store = Store::init(dir / "s", "x");
-    write_file_atomic(dir / "a.csv", "id\n1\n2\n3\n4\n5\n");
+    test::write_file(dir / "a.csv", "id\n1\n2\n3\n4\n5\n");
     // Simulate a run killed after its first batch: items 1-2 committed, the source not complete.
     IngestOptions first = test::paths({dir / "a.csv"});
     first.batch = 2;
@@ -73,7 +73,7 @@ TEST_CASE_METHOD(test::TempDirFixture, "ingest: an interrupted file is completed
 
 TEST_CASE_METHOD(test::TempDirFixture, "ingest: duplicate header names reject the file with a reason") {
     Store store = Store::init(dir / "s", "x");
-    write_file_atomic(dir / "a.csv", "id,id\n1,2\n");
+    test::write_file(dir / "a.csv", "id,id\n1,2\n");
     IngestResult r = ingest(store, test::paths({dir / "a.csv"}));
     CHECK(r.added == 0);
     CHECK(r.quarantined == 1);
@@ -84,7 +84,7 @@ TEST_CASE_METHOD(test::TempDirFixture, "ingest: duplicate header names reject th
 
 TEST_CASE_METHOD(test::TempDirFixture, "ingest: unknown file types are rejected and named") {
     Store store = Store::init(dir / "s", "x");
-    write_file_atomic(dir / "a.txt", "hello\n");
+    test::write_file(dir / "a.txt", "hello\n");
     IngestResult r = ingest(store, test::paths({dir / "a.txt"}));
     CHECK(r.rejected_files == 1);
     CHECK(r.partial());
@@ -93,7 +93,7 @@ TEST_CASE_METHOD(test::TempDirFixture, "ingest: unknown file types are rejected 
 
 TEST_CASE_METHOD(test::TempDirFixture, "ingest: a CSV payload holds each cell as the JSON the cell is") {
     Store store = Store::init(dir / "s", "x");
-    write_file_atomic(dir / "a.csv", "a,b,c,d,e,f\n007,-0.5,,1e999,\"say \"\"hi\"\"\ttab\",12345678901234567890\n");
+    test::write_file(dir / "a.csv", "a,b,c,d,e,f\n007,-0.5,,1e999,\"say \"\"hi\"\"\ttab\",12345678901234567890\n");
     CHECK(ingest(store, test::paths({dir / "a.csv"})).added == 1);
     Statement payload(store.db(), "SELECT payload FROM items");
     REQUIRE(payload.step());

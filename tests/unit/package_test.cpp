@@ -92,9 +92,12 @@ TEST_CASE_METHOD(test::TempDirFixture, "package: every tampering is refused befo
     off.golden = first.dump() + off.golden.substr(first_end);
     refused(off.entries(), "golden.ndjson line 1: output 0 is");
 
-    // A decompression bomb: 64 MiB of zeros packs to a few KiB, but text entries are capped at 16 MiB.
+    // Decompression bombs: 64 MiB of zeros packs to a few KiB, more than a package of that size can
+    // unpack to; and text entries are capped at 16 MiB.
     Files bomb;
     bomb.golden = std::string(64u << 20, '0');
+    refused(bomb.entries(), "unpacks to more than 67108864 bytes, more than an archive of its size can hold");
+    bomb.golden = std::string(17u << 20, '0');
     refused(bomb.entries(), "entry 'golden.ndjson' is larger than the limit");
 
     Files wrong_shape;

@@ -21,10 +21,11 @@ Policy with_pattern(std::string_view pattern, std::string_view replacement = "[r
                              R"(, "replacement": )" + Json(replacement).dump() + "}]}",
                          "p.json", "secret");
 }
+// The one value of a record {"t": text} once scrubbed (its key may be redacted too).
 std::string scrub(const Policy& p, const std::string& text) {
     Json j = {{"t", text}};
     p.apply(j);
-    return j["t"];
+    return j.begin().value();
 }
 } // namespace
 

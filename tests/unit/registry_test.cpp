@@ -15,7 +15,7 @@ fs::path sample_version(const fs::path& dir, const std::string& version, const f
     fs::path s = test::sample_dir() / "model";
     Json spec = Json::parse(test::slurp(s / "model.json"));
     spec["version"] = version;
-    write_file_atomic(dir / ("spec-" + version + ".json"), spec.dump());
+    test::write_file(dir / ("spec-" + version + ".json"), spec.dump());
     fs::path out = dir / ("m-" + version + ".tar.zst");
     pack_model({s / "model.pt", dir / ("spec-" + version + ".json"), s / "golden.ndjson", out, key});
     return out;

@@ -66,7 +66,7 @@ TEST_CASE_METHOD(test::TempDirFixture, "score: an installed model file that chan
     std::string bytes = test::slurp(pt);
     bytes[bytes.size() / 2] ^= 1;
     fs::permissions(pt, fs::perms::owner_write, fs::perm_options::add);
-    write_file_atomic(pt, bytes);
+    test::write_file(pt, bytes);
     // With nothing to score the model is not even loaded; with an item waiting it is refused.
     CHECK(score(store, {}).models.at(0).scored == 0);
     ingest(store, test::paths({test::sample_dir() / "inbox"}));

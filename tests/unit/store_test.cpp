@@ -153,7 +153,7 @@ TEST_CASE_METHOD(test::TempDirFixture, "store: lookups by export and by item use
     // The partial index answers like a full scan does, before and after rows are marked exported.
     db.exec("INSERT INTO sources (digest, name, path, format, ingested_at) VALUES ('d', 'f', 'f', 'csv', 't');"
             "INSERT INTO ingests (source_id, name, ingested_at) VALUES (1, 'f', 't');"
-            "INSERT INTO items (ingest_id, ordinal, line, payload) VALUES (1, 1, 2, '[]'), (1, 2, 3, '[]');"
+            "INSERT INTO items (ingest_id, source_id, ordinal, line, payload) VALUES (1, 1, 1, 2, '[]'), (1, 1, 2, 3, '[]');"
             "INSERT INTO insights (item_id, model, model_version, score, anomaly, scored_at) VALUES "
             "(1, 'm', '1', 0.5, 0, 't'), (2, 'm', '1', 0.5, 0, 't'), (2, 'n', '1', 0.5, 1, 't')");
     CHECK(query_int(db, "SELECT count(*) FROM insights WHERE export_seq = 1") == 0);
