@@ -47,8 +47,4 @@ IngestResult ingest(Store& store, const IngestOptions& options);
 
 Json to_json(const IngestResult& result);
 
-/// Converts one CSV cell to a JSON value: strict JSON numbers become numbers, an empty cell null,
-/// anything else stays a string (so "007" keeps its zeros).
-Json csv_cell_value(const std::string& cell);
-
 } // namespace edgectl

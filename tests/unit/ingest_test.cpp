@@ -1,4 +1,5 @@
 #include "ingest.hpp"
+#include "ingest_reader.hpp"
 
 #include "error.hpp"
 #include "fixture.hpp"
