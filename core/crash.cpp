@@ -11,24 +11,34 @@
 namespace edgectl::crash {
 namespace {
 
+// A point named by a variable: NAME or NAME#N.
+struct Target {
+    std::string name;
+    long pass = 1;
+    bool parse(const char* variable) {
+        const char* text = std::getenv(variable);
+        if (!text || !*text) return false;
+        name = text;
+        if (auto hash = name.rfind('#'); hash != std::string::npos) {
+            pass = std::strtol(name.c_str() + hash + 1, nullptr, 10);
+            name.resize(hash);
+        }
+        return true;
+    }
+    bool hit(std::string_view point, long n) const { return point == name && n == pass; }
+};
+
 // What the environment asked for, read once.
 struct Config {
     bool active = false;
-    std::string kill_at;     ///< the point's name, without '#N'
-    long kill_count = 1;     ///< at its N-th pass
+    Target kill_at, stop_at;
     int trace_fd = -1;
     std::mutex mutex;
     std::unordered_map<std::string, long> passes;
 
     Config() {
-        if (const char* at = std::getenv("EDGECTL_CRASH_AT"); at && *at) {
-            kill_at = at;
-            if (auto hash = kill_at.rfind('#'); hash != std::string::npos) {
-                kill_count = std::strtol(kill_at.c_str() + hash + 1, nullptr, 10);
-                kill_at.resize(hash);
-            }
-            active = true;
-        }
+        active = kill_at.parse("EDGECTL_CRASH_AT");
+        active = stop_at.parse("EDGECTL_CRASH_STOP") || active;
         if (const char* trace = std::getenv("EDGECTL_CRASH_TRACE"); trace && *trace) {
             trace_fd = ::open(trace, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
             active = active || trace_fd >= 0;
@@ -53,7 +63,8 @@ void point(std::string_view name, const std::filesystem::path& path) {
         std::string line = std::string(name) + "\t" + path.string() + "\n";
         [[maybe_unused]] auto written = ::write(c.trace_fd, line.data(), line.size());
     }
-    if (name == c.kill_at && pass == c.kill_count) {
+    if (c.stop_at.hit(name, pass)) ::kill(::getpid(), SIGSTOP);
+    if (c.kill_at.hit(name, pass)) {
         ::kill(::getpid(), SIGKILL);
         for (;;) ::pause();
     }

@@ -7,6 +7,8 @@
 //
 //   EDGECTL_CRASH_AT=NAME     the process kills itself (SIGKILL) the first time it reaches NAME,
 //                             before the operation; NAME#N at the N-th time
+//   EDGECTL_CRASH_STOP=NAME   the process stops itself (SIGSTOP) there instead, so that a test can
+//                             change the world under it (swap a file) and let it go on (SIGCONT)
 //   EDGECTL_CRASH_TRACE=FILE  every point reached is appended to FILE as 'NAME<TAB>PATH'
 //
 // Names are '<step>:<operation>', e.g. 'ingest.records:commit' or 'export.archive:rename';

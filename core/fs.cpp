@@ -147,9 +147,14 @@ void name_open_file(File& file, const fs::path& to, std::string_view point) {
         return;
     }
     int err = errno;
-    if (err == EEXIST) fail_io("name the archive", to, err);
-    if (err != EPERM && err != EOPNOTSUPP && err != ENOENT && err != EXDEV) fail_io("name the archive", to, err);
-    // No hard links here: rename, without replacing anything, then make sure the name holds this file.
+    bool have_proc = ::access("/proc/self/fd", X_OK) == 0;
+    // ENOENT with /proc there: the file has no name left (its temporary name now holds another).
+    if (err == ENOENT && have_proc)
+        throw Error("'" + file.path().string() + "' no longer names the file that was written and checked (it was "
+                    "replaced or removed meanwhile); '" + to.string() + "' was not made");
+    if (err != EPERM && err != EOPNOTSUPP && !(err == ENOENT && !have_proc)) fail_io("name the file", to, err);
+    // No hard links here (FAT, exFAT): rename without replacing anything, then make sure the new
+    // name holds this very file; if another was put in its place meanwhile, give it its name back.
     if (::renameat2(AT_FDCWD, file.path().c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0) {
         if (errno != EINVAL && errno != ENOSYS) fail_io("rename into place", to, errno);
         if (fs::exists(to)) fail_io("rename into place", to, EEXIST);
@@ -157,9 +162,11 @@ void name_open_file(File& file, const fs::path& to, std::string_view point) {
     }
     struct stat held{}, named{};
     if (::fstat(file.fd(), &held) != 0 || ::stat(to.c_str(), &named) != 0 || held.st_dev != named.st_dev ||
-        held.st_ino != named.st_ino)
-        throw Error("'" + to.string() + "' is not the file that was written and checked as '" + file.path().string() +
-                    "': it was replaced meanwhile");
+        held.st_ino != named.st_ino) {
+        ::rename(to.c_str(), file.path().c_str());
+        throw Error("'" + file.path().string() + "' no longer held the file that was written and checked (it was "
+                    "replaced meanwhile); '" + to.string() + "' was not made");
+    }
     fsync_dir(parent_of(to), point);
 }
 

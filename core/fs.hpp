@@ -67,10 +67,10 @@ void rename_durably(const fs::path& from, const fs::path& to, std::string_view p
 void move_file(const fs::path& from, const fs::path& to, std::string_view point);
 
 /// Gives the open file the name `to`, which must not exist, so that the file named is the one that
-/// was written and checked through this descriptor, whatever became of its old name meanwhile: a
-/// hard link from /proc/self/fd, then the old name removed; where links are not possible (FAT,
-/// exFAT), a rename that must land on this very inode. Points '<point>:rename',
-/// '<point>:fsync-dir', '<point>-temp:unlink'.
+/// was written and checked through this descriptor: a hard link from /proc/self/fd, then the old
+/// name removed; where links are not possible (FAT, exFAT), a rename that must land on this very
+/// inode. If the old name no longer holds the file (replaced meanwhile), nothing is named and
+/// Error is thrown. Points '<point>:rename', '<point>:fsync-dir', '<point>-temp:unlink'.
 void name_open_file(File& file, const fs::path& to, std::string_view point);
 
 /// Removes a file on destruction unless dismissed: a partial file never outlives the failure that

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
+#include <charconv>
 #include <map>
 #include <sstream>
 
@@ -114,8 +114,9 @@ std::string standardise(const ModelSpec& spec, std::size_t i, double value, floa
     out = static_cast<float>(value);
     if (std::isfinite(out)) return {};
     char text[64];
-    std::snprintf(text, sizeof text, "%.17g", raw);
-    return "field '" + spec.fields[i] + "' is " + text + ", outside the range of float32, the model's input type";
+    auto written = std::to_chars(text, text + sizeof text, raw);  // the shortest text that reads back as raw
+    return "field '" + spec.fields[i] + "' is " + std::string(text, written.ptr) +
+           ", outside the range of float32, the model's input type";
 }
 
 std::string prediction_problem(const Prediction& p) {

@@ -60,3 +60,26 @@ TEST_CASE_METHOD(test::TempDirFixture, "csv: unterminated quote, NUL byte and ov
     CHECK(longer[1].error == "record is longer than 64 bytes");
     CHECK(longer[2].fields == std::vector<std::string>{"ok"});
 }
+
+TEST_CASE_METHOD(test::TempDirFixture, "csv: CR-only line ends end records, and count lines") {
+    auto r = parse(*this, "a,b\r1,2\r\r3,\"x\ry\"\r4,5");
+    REQUIRE(r.size() == 4);
+    CHECK(r[1].fields == std::vector<std::string>{"1", "2"});
+    CHECK(r[2].fields == std::vector<std::string>{"3", "x\ry"});  // a CR inside quotes is data
+    CHECK(r[2].line == 4);
+    CHECK(r[3].line == 6);
+    CHECK(r[3].fields == std::vector<std::string>{"4", "5"});
+    // A bad record resynchronises at the next CR too.
+    r = parse(*this, "a,b\r1,\"2\"x\r3,4\r");
+    REQUIRE(r.size() == 3);
+    CHECK_FALSE(r[1].error.empty());
+    CHECK(r[2].fields == std::vector<std::string>{"3", "4"});
+}
+
+TEST_CASE_METHOD(test::TempDirFixture, "csv: a UTF-8 byte order mark at the start is not part of the first name") {
+    auto r = parse(*this, "\xEF\xBB\xBF" "email,v\nx,1\n");
+    REQUIRE(r.size() == 2);
+    CHECK(r[0].fields == std::vector<std::string>{"email", "v"});
+    r = parse(*this, "email,\xEF\xBB\xBFv\n");  // elsewhere it is data
+    CHECK(r[0].fields[1] == "\xEF\xBB\xBFv");
+}

@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <limits>
+
 using namespace edgectl;
 
 namespace {
@@ -88,4 +90,31 @@ TEST_CASE("predictions: softmax, arg-max label and the anomaly rules") {
     CHECK(interpret(scored, high).anomaly);
     CHECK_FALSE(interpret(scored, low).anomaly);
     CHECK_FALSE(interpret(scored, low).label);
+}
+
+TEST_CASE("features: a finite value float32 cannot hold is refused, naming the field and the value") {
+    ModelSpec s = parse(minimal_spec());
+    float out[2];
+    CHECK(extract_features(s, Json{{"a", 1e300}, {"b", 2}}, out) ==
+          "field 'a' is 1e+300, outside the range of float32, the model's input type");
+    // After standardising ((b - 2) / 4): -5e38 is out of range, while (3.4e38 - 1) / 2 is not.
+    CHECK(extract_features(s, Json{{"a", 3.4e38}, {"b", -2e39}}, out) ==
+          "field 'b' is -2e+39, outside the range of float32, the model's input type");
+    CHECK(extract_features(s, Json{{"a", 3e38}, {"b", 2}}, out).empty());
+}
+
+TEST_CASE("predictions: a NaN or infinite output is a problem, not a score") {
+    ModelSpec s = parse(minimal_spec());
+    float nan_row[] = {std::numeric_limits<float>::quiet_NaN(), 1.0f};
+    float inf_row[] = {std::numeric_limits<float>::infinity(), 1.0f};
+    float ok_row[] = {0.5f, 1.0f};
+    CHECK_FALSE(prediction_problem(interpret(s, nan_row)).empty());
+    CHECK_FALSE(prediction_problem(interpret(s, inf_row)).empty());
+    CHECK(prediction_problem(interpret(s, ok_row)).empty());
+    Json regression = minimal_spec();
+    regression["output"] = {{"kind", "regression"}};
+    regression.erase("anomaly");
+    float huge[] = {std::numeric_limits<float>::infinity()};
+    CHECK(prediction_problem(interpret(parse(regression), huge)) ==
+          "the model's output for this item is not a finite number (NaN or infinity)");
 }

@@ -66,3 +66,22 @@ TEST_CASE("ndjson: append_json_string escapes as dump_json does and refuses inva
         CHECK_THROWS(dump_json(Json(bad)));  // the same verdict as the JSON library's
     }
 }
+
+TEST_CASE_METHOD(test::TempDirFixture, "ndjson: lines end at LF, CRLF or a lone CR; a byte order mark is skipped") {
+    test::write_file(dir / "x.ndjson", "\xEF\xBB\xBF{\"a\":1}\r{\"b\":2}\r\n{\"c\":3}\n{\"d\":4}");
+    File file = File::open_read(dir / "x.ndjson");
+    LineReader reader(file);
+    std::vector<std::string> got;
+    Line line;
+    while (reader.next(line)) got.push_back(std::to_string(line.number) + " " + line.text);
+    CHECK(got == std::vector<std::string>{"1 {\"a\":1}", "2 {\"b\":2}", "3 {\"c\":3}", "4 {\"d\":4}"});
+}
+
+TEST_CASE("ndjson: is_valid_utf8 agrees with append_json_string") {
+    for (std::string s : {std::string("plain"), std::string("caf\xC3\xA9"), std::string("\xE2\x82\xAC"),
+                          std::string("bad \xFF"), std::string("cut \xE2\x82"), std::string("\xED\xA0\x80"),
+                          std::string("\xC0\xAF"), std::string("\xF4\x90\x80\x80"), std::string()}) {
+        std::string out;
+        CHECK(is_valid_utf8(s) == append_json_string(out, s));
+    }
+}

@@ -264,3 +264,19 @@ TEST_CASE("policy: replacements keep ECMAScript's formats, on RE2") {
     CHECK_THROWS_WITH(with_pattern("(a)", "$12"), Catch::Contains("past $9"));
     CHECK_THROWS_WITH(with_pattern("a", "$1"), Catch::Contains("replacement for 'a'"));
 }
+
+TEST_CASE("policy: keys are redacted at every depth; a collision keeps both values") {
+    Policy p = presets();
+    Json j = Json::parse(R"({"id": 1, "contacts": {"bob@x.example": 1, "ann@y.example": 2, "[email]": 3},
+                             "list": [{"10.0.0.1": "up"}]})");
+    p.apply(j);
+    CHECK(j == Json::parse(R"({"id": 1, "contacts": {"[email]": 3, "[email]_2": 2, "[email]_3": 1},
+                               "list": [{"[ip]": "up"}]})"));
+    // Rules are looked up by the original name; the name kept is redacted.
+    Policy hashed = Policy::parse(R"({"schema_version": 1, "fields": {"bob@x.example": {"action": "hash"}},
+                                      "redact": [{"preset": "email"}]})", "p", "secret");
+    Json k = {{"bob@x.example", "v"}};
+    hashed.apply(k);
+    CHECK(k == Json{{"[email]", hashed.keyed_hash("v")}});
+    CHECK(unique_field_name("a", [](const std::string& n) { return n == "a" || n == "a_2"; }) == "a_3");
+}

@@ -162,3 +162,85 @@ TEST_CASE_METHOD(test::TempDirFixture, "store: lookups by export and by item use
     CHECK(query_int(db, "SELECT count(*) FROM insights NOT INDEXED WHERE export_seq IS NULL") == 1);
     CHECK(query_int(db, "SELECT count(*) FROM insights INDEXED BY insights_unexported WHERE export_seq IS NULL") == 1);
 }
+
+namespace edgectl::embedded {
+extern const std::string_view store_v2_sql;
+extern const std::string_view store_v3_sql;
+extern const std::string_view store_v4_sql;
+}
+
+TEST_CASE_METHOD(test::TempDirFixture, "store: ids never come back once purge deleted the newest rows") {
+    Store store = Store::init(dir / "s", "x");
+    Db& db = store.db();
+    db.exec("INSERT INTO sources (digest, name, path, format, ingested_at) VALUES ('d', 'f', 'f', 'csv', 't');"
+            "INSERT INTO ingests (source_id, name, ingested_at) VALUES (1, 'f', 't');"
+            "INSERT INTO items (id, ingest_id, source_id, ordinal, line, payload) VALUES (1, 1, 1, 1, 2, '[]'), "
+            "(2, 1, 1, 2, 3, '[]');");
+    CHECK(next_row_id(db, RowTable::items) == 3);
+    CHECK(next_row_id(db, RowTable::insights) == 1);
+    {
+        Transaction tx(db, "test");
+        raise_id_floors(db);
+        db.exec("DELETE FROM items");
+        tx.commit();
+    }
+    CHECK(query_int(db, "SELECT coalesce(max(id), 0) FROM items") == 0);
+    CHECK(next_row_id(db, RowTable::items) == 3);  // not 1
+    // A floor never goes down, even when purge runs again on an emptier table.
+    { Transaction tx(db, "test"); raise_id_floors(db); tx.commit(); }
+    CHECK(next_row_id(db, RowTable::items) == 3);
+}
+
+TEST_CASE_METHOD(test::TempDirFixture, "store: one record of one file can never be two items") {
+    Store store = Store::init(dir / "s", "x");
+    Db& db = store.db();
+    db.exec("INSERT INTO sources (digest, name, path, format, ingested_at) VALUES ('d', 'f', 'f', 'csv', 't');"
+            "INSERT INTO ingests (source_id, name, ingested_at) VALUES (1, 'f', 't'), (1, 'f', 't2');"
+            "INSERT INTO items (ingest_id, source_id, ordinal, line, payload) VALUES (1, 1, 1, 2, '[]')");
+    // Even from another ingest run of the same file.
+    CHECK_THROWS_WITH(db.exec("INSERT INTO items (ingest_id, source_id, ordinal, line, payload) VALUES (2, 1, 1, 2, '[]')"),
+                      Catch::Contains("UNIQUE constraint failed: items.source_id, items.ordinal"));
+}
+
+TEST_CASE_METHOD(test::TempDirFixture, "store: version 4 to 5 keeps every referred row, seeds the floors, keeps hashes") {
+    fs::create_directories(dir / "s");
+    {
+        Db db = Db::open(dir / "s/edgectl.db", true);
+        for (auto sql : {embedded::store_v1_sql, embedded::store_v2_sql, embedded::store_v3_sql, embedded::store_v4_sql})
+            db.exec(sql);
+        db.exec("PRAGMA user_version = 4; INSERT INTO meta VALUES ('site', 'old');"
+                "INSERT INTO sources (digest, name, path, format, ingested_at) VALUES ('d', 'f', 'f', 'csv', 't');"
+                "INSERT INTO ingests (source_id, name, ingested_at) VALUES (1, 'f', 't'), (1, 'f', 't2');"
+                // Records 1 and 2, then both again from a second run killed at the wrong moment:
+                // the copy of 1 is referred to by an insight, the copy of 2 by nothing.
+                "INSERT INTO items (id, ingest_id, ordinal, line, payload) VALUES (1, 1, 1, 2, '[1]'), (2, 1, 2, 3, '[2]'),"
+                " (3, 2, 1, 2, '[1]'), (4, 2, 2, 3, '[2]');"
+                "INSERT INTO insights (item_id, model, model_version, score, anomaly, scored_at) VALUES (3, 'm', '1', 0.5, 0, 't');"
+                // A purged store: the cursor and an export plan name ids above what is left.
+                "INSERT INTO score_progress VALUES ('m', '1', 40);"
+                "INSERT INTO exports (seq, name, nonce, target, state, max_insight_id, started_at, plan) VALUES "
+                "(1, 'old-000001', 'n', '/t', 'complete', 77, 't', '{\"ranges\": {\"quarantine\": [0, 9]}}')");
+    }
+    test::write_file(dir / "s/site.secret", std::string(64, 'a') + "\n");
+    Store store = Store::open(dir / "s");
+    Db& db = store.db();
+    CHECK(db.user_version() == 5);
+    Statement items(db, "SELECT id, ordinal FROM items ORDER BY id");
+    std::vector<std::string> got;
+    while (items.step()) got.push_back(std::to_string(items.column_int(0)) + ":" + std::to_string(items.column_int(1)));
+    CHECK(got == std::vector<std::string>{"1:1", "2:2", "3:-3"});
+    CHECK(query_int(db, "SELECT count(*) FROM pragma_foreign_key_check") == 0);
+    CHECK(next_row_id(db, RowTable::items) == 41);
+    CHECK(next_row_id(db, RowTable::insights) == 78);
+    CHECK(next_row_id(db, RowTable::quarantine) == 10);
+    // The store's pseudonyms stay what they were: its keyed hashes still use the file's bytes.
+    CHECK(store.pii_key() == std::string(64, 'a') + "\n");
+    Store fresh = Store::init(dir / "new", "x");
+    CHECK(fresh.pii_key().size() == 32);
+}
+
+TEST_CASE_METHOD(test::TempDirFixture, "store: purge finds an item's quarantine rows by index, not by scanning them") {
+    Store store = Store::init(dir / "s", "x");
+    CHECK_THAT(plan_of(store.db(), "DELETE FROM items WHERE NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.item_id = items.id)"),
+               Catch::Contains("USING COVERING INDEX quarantine_by_item (item_id=?)"));
+}
