@@ -33,6 +33,7 @@ StatusReport status(Store& store) {
     r.anomalies = query_int(db, "SELECT count(*) FROM insights WHERE anomaly = 1");
     r.unexported = query_int(db, "SELECT count(*) FROM insights WHERE export_seq IS NULL");
     r.exports = query_int(db, "SELECT count(*) FROM exports WHERE state = 'complete'");
+    r.unfinished_exports = query_int(db, "SELECT count(*) FROM exports WHERE state = 'pending'");
     Statement last(db, "SELECT name, completed_at FROM exports WHERE state = 'complete' ORDER BY seq DESC LIMIT 1");
     if (last.step()) {
         r.last_export = last.column_text(0);
@@ -59,7 +60,7 @@ Json to_json(const StatusReport& r) {
                           {"quarantined", m.quarantined}, {"anomalies", m.anomalies}});
     return {{"site", r.site}, {"store", r.store.string()}, {"items", r.items}, {"quarantined", r.quarantined},
             {"insights", r.insights}, {"anomalies", r.anomalies}, {"waiting_for_export", r.unexported},
-            {"exports", r.exports}, {"last_export", r.last_export ? Json(*r.last_export) : Json()},
+            {"exports", r.exports}, {"unfinished_exports", r.unfinished_exports}, {"last_export", r.last_export ? Json(*r.last_export) : Json()},
             {"last_export_at", r.last_export_at ? Json(*r.last_export_at) : Json()},
             {"active_models", models}, {"disk_bytes", r.disk_bytes}};
 }

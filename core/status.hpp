@@ -26,6 +26,7 @@ struct StatusReport {
     std::int64_t anomalies = 0;
     std::int64_t unexported = 0;   ///< insights waiting for export
     std::int64_t exports = 0;
+    std::int64_t unfinished_exports = 0;     ///< pending: interrupted, to be finished or abandoned
     std::optional<std::string> last_export;  ///< name of the newest complete export
     std::optional<std::string> last_export_at;
     std::vector<ModelStatus> models;         ///< active models

@@ -17,7 +17,8 @@ void add_status(CLI::App& app, Globals& g, Commands& commands) {
         say(g, "items:       " + n(r.items) + " (" + n(r.quarantined) + " records quarantined at ingest)");
         say(g, "insights:    " + n(r.insights) + " (" + n(r.anomalies) + " anomalies), " + n(r.unexported) +
                    " waiting for export");
-        say(g, "exports:     " + n(r.exports) + (r.last_export ? ", last " + *r.last_export + " at " + *r.last_export_at : ""));
+        say(g, "exports:     " + n(r.exports) + (r.last_export ? ", last " + *r.last_export + " at " + *r.last_export_at : "") +
+                   (r.unfinished_exports ? ", " + n(r.unfinished_exports) + " unfinished (see 'edgectl exports list')" : ""));
         if (r.models.empty()) say(g, "models:      none active");
         for (const auto& m : r.models)
             say(g, "model " + m.name + "@" + m.version + ": " + n(m.scored) + " scored, " + n(m.pending) +

@@ -22,6 +22,8 @@ mkdir "$WORK/elsewhere"
 expect_exit 1 "$EDGECTL" export --to "$WORK/elsewhere"
 assert_eq "$(ls -A "$WORK/elsewhere")" "" "files written elsewhere"
 assert_eq "$(sql "SELECT seq || ' ' || state FROM exports")" "1 pending" "ledger"
+expect_exit 0 "$EDGECTL" status
+assert_contains "$OUT" "1 unfinished (see 'edgectl exports list')"
 
 # The disk is back: the export is finished, with its original sequence and bytes.
 rmdir "$WORK/disk"
