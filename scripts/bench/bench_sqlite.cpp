@@ -269,11 +269,15 @@ int insights(const char* scored_path, const char* target_path, long batch, long 
             in_tx = 0;
         }
     }
+    advance(n - 1);  // the last records commit with the file's progress too
     db.exec("COMMIT");
     // The file's last, small transaction in FULL mode, which makes the file's records durable.
     db.exec("PRAGMA synchronous = FULL");
     db.exec("BEGIN IMMEDIATE");
-    advance(n - 1);
+    sqlite3_stmt* complete = db.prepare("UPDATE sources SET complete = 1 WHERE id = ?");
+    sqlite3_bind_int64(complete, 1, source_id);
+    db.run(complete);
+    sqlite3_finalize(complete);
     db.exec("COMMIT");
     db.exec("PRAGMA synchronous = NORMAL");
 }
@@ -298,7 +302,7 @@ int items(const char* source_path, const char* target_path, long commit) {
         Db src(source_path);
         copy_table(src, db, "sources");
         copy_table(src, db, "ingests");
-        load(src, "items", rows, {"ingest_id", "ordinal", "line", "payload"});
+        load(src, "items", rows, {"id", "ingest_id", "source_id", "ordinal", "line", "payload"});
         sqlite3_stmt* first = src.prepare("SELECT source_id FROM ingests ORDER BY id LIMIT 1");
         if (sqlite3_step(first) == SQLITE_ROW) source_id = sqlite3_column_int64(first, 0);
         sqlite3_finalize(first);
