@@ -84,7 +84,7 @@ bool RecordReader::fill(RowBatch& batch) {
     return batch.size > 0;
 }
 
-std::string RecordReader::header_problem(const CsvRecord& header) {
+std::string RecordReader::header_problem(const CsvRecord& header) const {
     if (!header.error.empty()) return "bad header row: " + header.error;
     std::set<std::string_view> seen;
     for (std::size_t i = 0; i < header.fields.size(); ++i) {
@@ -92,7 +92,9 @@ std::string RecordReader::header_problem(const CsvRecord& header) {
         if (name.empty()) return "empty column name in header row";
         if (!is_valid_utf8(name))
             return "column " + std::to_string(i + 1) + " of the header row is not valid UTF-8";
-        if (!seen.insert(name).second) return "duplicate column name '" + name + "' in header row";
+        // A reason is stored as it is: under a policy, the name it quotes is redacted like a value.
+        if (!seen.insert(name).second)
+            return "duplicate column name '" + (policy_ ? policy_->redact_string(name) : name) + "' in header row";
     }
     return {};
 }

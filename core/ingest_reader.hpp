@@ -60,7 +60,7 @@ private:
         std::size_t index;
         Policy::Rule rule;
     };
-    static std::string header_problem(const CsvRecord& header);
+    std::string header_problem(const CsvRecord& header) const;
     void quarantine(Row& row, std::string why, std::string_view raw);
     bool next_csv(RowBatch& batch);
     bool format_csv(std::string& out);

@@ -11,9 +11,13 @@ printf '\xef\xbb\xbfoperator_email,v\nplanted.ana@example.org,1\n' > "$WORK/bom.
 printf 'id,planted.bob@example.org\n1,2\n' > "$WORK/header.csv"
 printf '{"id": 1, "contacts": {"planted.carol@example.org": 1, "x": {"planted.dan@example.org": 2}}}\n' > "$WORK/keys.ndjson"
 printf '\xef\xbb\xbf{"id": 2}\r{"id": 3}\r' > "$WORK/bom-cr.ndjson"
-expect_exit 0 "$EDGECTL" ingest --policy "$WORK/policy.json" "$WORK/bom.csv" "$WORK/header.csv" "$WORK/keys.ndjson" \
-    "$WORK/bom-cr.ndjson"
-for planted in planted.ana@example.org planted.bob@example.org planted.carol@example.org planted.dan@example.org; do
+# A reason quoting a name (a duplicate column) is stored too: the name in it is redacted.
+printf 'planted.eve@example.org,planted.eve@example.org\n1,2\n' > "$WORK/duplicate.csv"
+expect_exit 3 "$EDGECTL" ingest --policy "$WORK/policy.json" "$WORK/bom.csv" "$WORK/header.csv" "$WORK/keys.ndjson" \
+    "$WORK/bom-cr.ndjson" "$WORK/duplicate.csv"
+assert_eq "$(sql "SELECT reason FROM quarantine")" "duplicate column name '[email]' in header row" "reason"
+for planted in planted.ana@example.org planted.bob@example.org planted.carol@example.org planted.dan@example.org \
+               planted.eve@example.org; do
     if grep -rFl --binary-files=text "$planted" "$STORE" >/dev/null; then fail "'$planted' reached the store"; fi
 done
 email=$(sql "SELECT json_extract(payload, '$.operator_email') FROM item_records WHERE source LIKE '%bom.csv'")
