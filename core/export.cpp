@@ -565,17 +565,26 @@ ExportedArchive place(Store& store, const Ledger& l, Sealed& s, bool pending) {
     std::string signature = minisign::sign_prehashed(site_key(store), s.read.prehash, comment,
                                                      "signature from edgectl site " + store.site());
     // Sidecars are written (their space taken) before the archive gets its final name, so a full disk
-    // fails with nothing under a final name; their renames follow the archive's.
+    // fails with no archive under a final name.
     AtomicFile digest_file(a.path.string() + ".sha256", 0644, "export.sidecar");
     digest_file.write(a.sha256 + "  " + a.path.filename().string() + "\n");
     AtomicFile signature_file(a.path.string() + ".minisig", 0644, "export.sidecar");
     signature_file.write(signature);
-    digest_file.file().sync("export.sidecar");
-    signature_file.file().sync("export.sidecar");
     if (pending) record_digest(store.db(), l, s.read);
-    if (s.file.path() != a.path) name_open_file(s.file, a.path, "export.archive");
+    // The sidecars get their names before the archive: an archive under its final name always has
+    // them (a resend killed in between is simply run again), and a pending volume's are written
+    // again by the run that finishes it.
     digest_file.commit();
     signature_file.commit();
+    if (s.file.path() != a.path) {
+        try {
+            name_open_file(s.file, a.path, "export.archive");
+        } catch (...) {
+            ::unlink((a.path.string() + ".sha256").c_str());
+            ::unlink((a.path.string() + ".minisig").c_str());
+            throw;
+        }
+    }
     return a;
 }
 

@@ -199,8 +199,14 @@ std::string atomic_temp_prefix(const fs::path& final_path) { return "." + final_
 
 AtomicFile::AtomicFile(fs::path final_path, mode_t mode, std::string point)
     : final_(std::move(final_path)), point_(std::move(point)) {
-    temp_ = final_.parent_path() / (atomic_temp_prefix(final_) + std::to_string(::getpid()));
-    ::unlink(temp_.c_str()); // a leftover of a killed run with the same pid
+    fs::path dir = parent_of(final_);
+    std::string prefix = atomic_temp_prefix(final_);
+    // What a run killed before its rename left for this very name. Whoever writes a file holds the
+    // lock (or owns the directory) that makes it the only writer of that name.
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec))
+        if (entry.path().filename().string().starts_with(prefix)) remove_durably(entry.path(), point_ + "-stale");
+    temp_ = dir / (prefix + std::to_string(::getpid()));
     file_ = File::create_new(temp_, mode);
 }
 

@@ -101,7 +101,8 @@ std::string atomic_temp_prefix(const fs::path& final_path);
 
 /// Writes to '<dir>/.<name>.tmp-<pid>', then commit() fsyncs and renames it over the final path
 /// and fsyncs the directory (points '<point>:fsync', ':rename', ':fsync-dir'). Destroyed
-/// uncommitted, it removes the temporary file.
+/// uncommitted, it removes the temporary file; made, it first removes the temporaries that killed
+/// runs left for the same name ('<point>-stale:unlink').
 class AtomicFile {
 public:
     AtomicFile(fs::path final_path, mode_t mode, std::string point);

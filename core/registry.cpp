@@ -64,9 +64,12 @@ void remove_model(Store& store, const std::string& name, const std::string& vers
         bool was_previous = active.column_optional_text(1) == version;
         active.reset();
         // The row stays, marked: it is the lineage (digest, spec, labels) of the version's insights,
-        // which exports write beside them, and the identity a later import of it must match.
-        Statement mark(db, "UPDATE models SET removed_at = ? WHERE name = ? AND version = ? AND removed_at IS NULL");
-        mark.bind(1, now_utc()).bind(2, name).bind(3, version).run();
+        // which exports write beside them, and the identity a later import of it must match. A
+        // version already marked whose files are still there is what a run killed between the two
+        // steps leaves: the files go now.
+        Statement mark(db, "UPDATE models SET removed_at = coalesce(removed_at, ?) WHERE name = ? AND version = ? "
+                           "AND (removed_at IS NULL OR ?)");
+        mark.bind(1, now_utc()).bind(2, name).bind(3, version).bind(4, fs::exists(dir) ? 1 : 0).run();
         if (db.changes() == 0) throw Error("model " + name + "@" + version + " is not installed");
         if (was_previous) {
             Statement forget(db, "UPDATE active_models SET previous_version = NULL WHERE name = ?");

@@ -15,12 +15,21 @@ bool is_valid_key_name(std::string_view name) { return is_valid_site_id(name); }
 
 KeygenResult keygen(const fs::path& prefix) {
     KeygenResult r{prefix.string() + ".pub", prefix.string() + ".key", {}};
-    for (const auto& p : {r.public_key, r.secret_key})
-        if (fs::exists(p)) throw Error("'" + p.string() + "' already exists; refusing to overwrite a key");
-    minisign::SecretKey key = minisign::generate();
-    r.key_id = minisign::key_id_hex(key.key_id);
-    write_file_atomic(r.secret_key, minisign::format_secret_key(key), 0600, "keygen");
-    write_file_atomic(r.public_key, minisign::format_public_key(key.public_key()), 0644, "keygen");
+    if (fs::exists(r.public_key)) throw Error("'" + r.public_key.string() + "' already exists; refusing to overwrite a key");
+    // The secret key is written first. One without its public key is what a run killed between the
+    // two leaves: the pair is finished from it (minisign's secret key holds the public one).
+    std::optional<minisign::SecretKey> key;
+    if (fs::exists(r.secret_key)) {
+        std::string text = read_file(r.secret_key, 4096);
+        if (minisign::secret_key_is_encrypted(text, r.secret_key.string()))
+            throw Error("'" + r.secret_key.string() + "' already exists; refusing to overwrite a key");
+        key = minisign::parse_secret_key(text, r.secret_key.string(), std::nullopt);
+    } else {
+        key = minisign::generate();
+        write_file_atomic(r.secret_key, minisign::format_secret_key(*key), 0600, "keygen");
+    }
+    r.key_id = minisign::key_id_hex(key->key_id);
+    write_file_atomic(r.public_key, minisign::format_public_key(key->public_key()), 0644, "keygen");
     return r;
 }
 
