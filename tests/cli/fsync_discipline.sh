@@ -13,7 +13,7 @@ histories=0 points=0 problems=""
 for h in "$TRACES"/*/; do
     histories=$((histories + 1))
     points=$((points + $(cat "$h"*.trace | grep -vc '^#' || true)))
-    mapfile -t files < <(ls "$h"*.trace | sort -t/ -k"$(($(tr -cd / <<<"$h" | wc -c) + 1))" -n)
+    mapfile -t files < <(printf '%s\n' "$h"*.trace | sort -V)
     if ! why=$("$PYTHON" "$EDGECTL_SOURCE/tests/cli/fsync_check.py" "${files[@]}" 2>&1); then
         problems+="$(basename "$h"): $why"$'\n'
     fi

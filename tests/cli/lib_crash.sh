@@ -12,10 +12,10 @@
 #      as the reference, and runs it again (the rerun of a finished run: its exit code is the other
 #      one a rerun may give; with CRASH_IDEMPOTENT=1, the default, it must change nothing);
 #   2. for every point NAME and every pass N (all passes up to $CRASH_CAP, default 5; beyond, the
-#      first two, the middle one and the last two), on a fresh copy: runs COMMAND with EDGECTL_CRASH_AT=NAME#N and
-#      requires death by SIGKILL (exit 137: a point not reached is a failure), runs COMMAND again,
-#      and requires the reference state, no 'PROBLEM:' line, and an exit code of a first run or of
-#      a rerun;
+#      first two, the middle one and the last two: see passes), on a fresh copy: runs COMMAND with
+#      EDGECTL_CRASH_AT=NAME#N and requires death by SIGKILL (exit 137: a point not reached is a
+#      failure), runs COMMAND again, and requires the reference state, no 'PROBLEM:' line, and an
+#      exit code of a first run or of a rerun (CRASH_POINTS='NAME...' limits this to those points);
 #   3. for every point that only the reruns pass (recovery: sweeping, forgetting, finishing what a
 #      killed run left), kills the rerun there too (its first and last pass), then runs once more;
 #   4. for each spec in $CRASH_NESTED (NAME#N), kills the rerun after that kill at every point

@@ -7,6 +7,8 @@
 TRACES="$WORK/traces"
 mkdir -p "$TRACES"
 _history=0
+# The checker's interpreter, for the tests that source this (see lib_crash.sh on why not the first in PATH).
+# shellcheck disable=SC2034
 if [ -x /usr/bin/python3 ]; then PYTHON=/usr/bin/python3; else PYTHON=python3; fi
 
 # history LABEL: starts a new history; the next traced runs go into it.
@@ -103,8 +105,9 @@ trace_every_command() {
     traced 137 EDGECTL_CRASH_AT=export.sidecar:rename -- "$e" export --to "$t/disk" --max-bytes 64K --include "$include"
     traced 0 -- "$e" export --to "$t/disk" --max-bytes 64K --include "$include"
     history export-resend;   traced 0 -- "$e" export --to "$t/disk2" --resend 1
-    # shellcheck disable=SC2046
-    history ack;             traced 0 -- "$e" ack $(sqlite3 "$STORE/edgectl.db" "SELECT seq FROM exports WHERE state = 'complete'")
+    history ack
+    # shellcheck disable=SC2046  # one argument per sequence
+    traced 0 -- "$e" ack $(sqlite3 "$STORE/edgectl.db" "SELECT seq FROM exports WHERE state = 'complete'")
     history purge;           traced 0 -- "$e" purge --older-than 0
     # A pending export whose archive is lost: abandoned.
     feature_csv "$t/more3.csv" 50 30000
