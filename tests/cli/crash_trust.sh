@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# kill -9 before every durability point of 'trust add' and 'trust remove', then the same command
+# again: the trust list ends exactly as after an uninterrupted run (the key trusted, or gone), with
+# no temporary key file left in trust/.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib_crash.sh"
+state_of() { crash_state --store "$RUN/store"; }
+
+new_store
+mkdir "$RUN/keys"
+expect_exit 0 "$EDGECTL" keygen -o "$RUN/keys/cloud"
+expect_exit 0 "$EDGECTL" keygen -o "$RUN/keys/other"
+expect_exit 0 "$EDGECTL" trust add "$RUN/keys/other.pub" --name other
+crash_save_pre
+crash_enumerate "trust add" "$EDGECTL" trust add "$RUN/keys/cloud.pub" --name cloud
+
+crash_reset
+expect_exit 0 "$EDGECTL" trust add "$RUN/keys/cloud.pub" --name cloud
+crash_save_pre
+crash_enumerate "trust remove" "$EDGECTL" trust remove cloud
+crash_finish

@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Checks the fsync discipline of edgectl from its durability-point traces (EDGECTL_CRASH_TRACE).
+
+A killed process loses nothing the kernel already holds, so killing the binary at every point
+(the crash tests) cannot see a missing fsync; a power cut would. This checker can: it reads the
+points in the order a command passed them and enforces
+
+  R1  what a rename publishes was made durable first: the temporary it renames (the sibling
+      '.NAME.tmp-*' of an AtomicFile, or '.NAME.partial' of an export archive) was fsynced, by this
+      process or by an earlier one of the same history (a killed run whose archive a rerun names);
+      a staged directory published whole (import.version) was fsynced after its last entry; the
+      database a new store renames into place (init.db) was committed (SQLite, synchronous=FULL)
+      first. Moving a file edgectl only read (ingest.move) publishes nothing it wrote.
+  R2  a rename, unlink or mkdir changes its directory; that directory is fsynced (an ':fsync-dir'
+      point) before the next commit, and before a process that finishes ends.
+  R3  a rename between two directories (ingest.move, import.version) fsyncs both: the two points
+      after it are ':fsync-dir' of two directories (unless ingest.move fell back to a copy across
+      filesystems, whose own points then follow).
+
+  fsync_check.py TRACE...   one file per process, in the order they ran (a history: a killed run,
+                            then its rerun); a last line '#exit RC' says how each ended. Exit 1 with
+                            the violations on stderr; 0 when there are none.
+  fsync_check.py --self-test
+"""
+import os
+import sys
+
+# R1 exceptions: steps whose rename publishes something other than a fsynced temporary.
+MOVES = {"ingest.move"}                                  # the operator's file, moved as it is
+COMMITTED_DB = {"init.db": "init.meta:commit"}           # a database file: its commit made it durable
+STAGED_DIR = {"import.version": "import.stage"}          # a directory of files staged by that step
+# R3: renames from one directory to another.
+CROSS_DIR = {"ingest.move": "ingest.move-copy:fsync", "import.version": None}
+
+
+def parent(path):
+    p = os.path.dirname(os.path.normpath(path))
+    return p if p else "."
+
+
+def norm(path):
+    return os.path.normpath(path) if path else path
+
+
+def check(histories):
+    """histories: list of (name, lines). Returns the violations."""
+    problems = []
+    synced_files = set()      # files fsynced by any process of the history so far
+    for trace_name, lines in histories:
+        points = []
+        exit_code = None
+        for line in lines:
+            line = line.rstrip("\n")
+            if not line:
+                continue
+            if line.startswith("#exit "):
+                exit_code = int(line.split()[1])
+                continue
+            if line.startswith("#"):
+                continue
+            name, _, path = line.partition("\t")
+            step, _, op = name.rpartition(":")
+            points.append((name, step, op, norm(path)))
+        dirty = {}            # directory -> the point that changed it
+        staged = {}           # directory -> True once fsynced after its last change
+        where = lambda i: f"{trace_name}:{i + 1} {points[i][0]} {points[i][3]}"
+        for i, (name, step, op, path) in enumerate(points):
+            if op == "fsync":
+                synced_files.add(path)
+            elif op == "fsync-dir":
+                dirty.pop(path, None)
+                staged[path] = True
+            elif op in ("rename", "unlink", "mkdir"):
+                if op == "rename":
+                    problems += check_publish(i, points, synced_files, staged, where)
+                    problems += check_cross_dir(i, points, where)
+                d = parent(path)
+                dirty[d] = where(i)
+                staged[d] = False
+            elif op == "commit":
+                for d, what in dirty.items():
+                    problems.append(f"{where(i)}: commit while directory '{d}' is not fsynced after {what}")
+                dirty.clear()
+        if exit_code is not None and exit_code != 137:
+            for d, what in dirty.items():
+                problems.append(f"{trace_name}: the process ended (exit {exit_code}) with directory '{d}' "
+                                f"not fsynced after {what}")
+    return problems
+
+
+def check_publish(i, points, synced_files, staged, where):
+    name, step, op, target = points[i]
+    if step in MOVES:
+        return []
+    if step in COMMITTED_DB:
+        if any(p[0] == COMMITTED_DB[step] for p in points[:i]):
+            return []
+        return [f"{where(i)}: renamed into place before {COMMITTED_DB[step]}"]
+    if step in STAGED_DIR:
+        renames = [p for p in points[:i] if p[1] == STAGED_DIR[step] and p[2] == "rename"]
+        if not renames:
+            return [f"{where(i)}: publishes a directory no {STAGED_DIR[step]} point filled"]
+        d = parent(renames[-1][3])
+        if not staged.get(d):
+            return [f"{where(i)}: publishes '{d}' before it was fsynced after its last entry"]
+        return []
+    base, d = os.path.basename(target), parent(target)
+    temp_prefix, partial = os.path.join(d, "." + base + ".tmp-"), os.path.join(d, "." + base + ".partial")
+    if any(f.startswith(temp_prefix) or f == partial for f in synced_files):
+        return []
+    return [f"{where(i)}: renamed into place, but no fsync of its temporary ('.{base}.tmp-*' or '.{base}.partial') came first"]
+
+
+def check_cross_dir(i, points, where):
+    name, step, op, target = points[i]
+    if step not in CROSS_DIR:
+        return []
+    after = points[i + 1:i + 3]
+    fallback = CROSS_DIR[step]
+    if fallback and after and after[0][0] == fallback:
+        return []
+    dirs = {p[3] for p in after if p[2] == "fsync-dir"}
+    if len(after) == 2 and all(p[2] == "fsync-dir" for p in after) and len(dirs) == 2:
+        return []
+    if len(after) < 2 and all(p[2] == "fsync-dir" for p in after):
+        return []  # the process was killed before it got there
+    return [f"{where(i)}: a rename between directories must fsync both; next came {[p[0] + ' ' + p[3] for p in after]}"]
+
+
+def self_test():
+    """The checker catches what it is meant to (and passes what it must)."""
+    good = ["x.add:fsync\t/s/trust/.k.pub.tmp-1", "x.add:rename\t/s/trust/k.pub", "x.add:fsync-dir\t/s/trust", "x.tx:commit\t",
+            "#exit 0"]
+    cases = {
+        "good": (good, 0),
+        "rename without fsync": (["x.add:rename\t/s/trust/k.pub", "x.add:fsync-dir\t/s/trust", "#exit 0"], 1),
+        "fsync of another file": (["x.add:fsync\t/s/trust/.j.pub.tmp-1", "x.add:rename\t/s/trust/k.pub",
+                                   "x.add:fsync-dir\t/s/trust", "#exit 0"], 1),
+        "no fsync-dir before commit": (["x.add:fsync\t/s/.k.tmp-1", "x.add:rename\t/s/k", "x.tx:commit\t",
+                                        "x.add:fsync-dir\t/s", "#exit 0"], 1),
+        "no fsync-dir before the end": (["x.rm:unlink\t/s/k", "#exit 0"], 1),
+        "killed before its fsync-dir": (["x.rm:unlink\t/s/k", "#exit 137"], 0),
+        "mkdir without fsync-dir": (["x.mk:mkdir\t/s/m", "x.tx:commit\t", "#exit 0"], 1),
+        "move syncing one directory": (["ingest.move:rename\tout/a.csv", "ingest.move:fsync-dir\tout", "x.tx:commit\t",
+                                        "#exit 0"], 1),
+        "move syncing both": (["ingest.move:rename\tout/a.csv", "ingest.move:fsync-dir\tout",
+                               "ingest.move:fsync-dir\tin", "#exit 0"], 0),
+        "staged dir not synced": (["import.stage:fsync\t/s/st/i/.m.tmp-1", "import.stage:rename\t/s/st/i/m",
+                                   "import.version:rename\t/s/models/n/1", "import.version:fsync-dir\t/s/models/n",
+                                   "import.version:fsync-dir\t/s/st", "#exit 0"], 2),
+        "db renamed before commit": (["init.db:rename\t/s/edgectl.db", "init.db:fsync-dir\t/s", "#exit 0"], 1),
+    }
+    failed = 0
+    for label, (lines, want) in cases.items():
+        got = len(check([(label, [l + "\n" for l in lines])]))
+        if (got == 0) != (want == 0):
+            print(f"self-test '{label}': {got} violations, expected {want}", file=sys.stderr)
+            failed += 1
+    # A partial archive fsynced by a killed run, named by its rerun.
+    history = [("killed", ["export.archive:fsync\t/t/.a.tar.zst.partial\n", "#exit 137\n"]),
+               ("rerun", ["export.archive:rename\t/t/a.tar.zst\n", "export.archive:fsync-dir\t/t\n", "#exit 0\n"])]
+    if check(history):
+        print("self-test 'history': a rerun naming a partial fsynced before the kill was refused", file=sys.stderr)
+        failed += 1
+    return 1 if failed else 0
+
+
+def main(argv):
+    if argv == ["--self-test"]:
+        return self_test()
+    histories = []
+    for path in argv:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            histories.append((os.path.basename(path), f.readlines()))
+    problems = check(histories)
+    for p in problems:
+        print(p, file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
