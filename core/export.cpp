@@ -592,7 +592,8 @@ ExportedArchive place(Store& store, const Ledger& l, Sealed& s, bool pending) {
 void mark_exported(Db& db, const Ledger& l, const ExportedArchive& a, const std::string& tagmanifest) {
     Transaction tx(db, "export.mark");
     std::int64_t rows = 0;
-    for (const auto& [category, range] : l.plan["ranges"].items()) {
+    const Json ranges = l.plan.value("ranges", Json::object());  // items() must not outlive its object
+    for (const auto& [category, range] : ranges.items()) {
         Statement mark(db, category_sql(category).mark);
         mark.bind(1, l.seq).bind(2, range[0].get<std::int64_t>()).bind(3, range[1].get<std::int64_t>());
         mark.bind(4, l.max_insight_id).run();
@@ -613,18 +614,26 @@ ExportedArchive finish(Store& store, const Ledger& l, Sealed& s) {
     return a;
 }
 
-// Removes what killed runs left on a target: archives being written ('.<name>.tar.zst.partial') and
-// sidecars not yet renamed ('.<name>.tar.zst.sha256.tmp-PID'), of this site only. Call under the
-// export lock, so that none of it is live.
-void sweep_target(const fs::path& target, const std::string& site) {
+// Removes what killed runs left on a target, of this site only: archives being written
+// ('.<name>.tar.zst.partial'), sidecars not yet renamed ('.<name>.tar.zst.sha256.tmp-PID'), and
+// sidecars named for an archive that is not there (a volume forgotten or abandoned after its
+// sidecars were named); with `only`, those of that archive name alone. Call under the export
+// lock, once pending volumes are recovered, so that none of it is live.
+void sweep_target(const fs::path& target, const std::string& site, const std::string& only = {}) {
     std::error_code ec;
     if (!fs::is_directory(target, ec)) return;
-    std::string prefix = "." + site + "-";
+    std::string prefix = "." + (only.empty() ? site + "-" : only + ".");
     for (const auto& entry : fs::directory_iterator(target, ec)) {
         std::string name = entry.path().filename().string();
-        bool ours = name.starts_with(prefix) && name.find(".tar.zst") != std::string::npos;
-        if (ours && (name.ends_with(".partial") || name.find(".tmp-") != std::string::npos))
-            remove_durably(entry.path(), "export.sweep");
+        bool temporary = name.starts_with(prefix) && name.find(".tar.zst") != std::string::npos &&
+                         (name.ends_with(".partial") || name.find(".tmp-") != std::string::npos);
+        bool sidecar = name.starts_with(only.empty() ? site + "-" : only + ".") &&
+                       (name.ends_with(".tar.zst.sha256") || name.ends_with(".tar.zst.minisig"));
+        if (sidecar) {
+            std::string archive = name.substr(0, name.rfind(".tar.zst") + 8);
+            sidecar = !fs::exists(target / archive, ec);
+        }
+        if (temporary || sidecar) remove_durably(entry.path(), "export.sweep");
     }
 }
 
@@ -642,16 +651,52 @@ void forget(Db& db, const Ledger& l) {
     tx.commit();
 }
 
+// Writes a pending volume that never got its name again, from its plan: the same rows under the
+// same sequence, nonce and place in its group (k of n), so that a group interrupted midway is still
+// whole. Should its rows have changed meanwhile (purge --force), or its target be gone, it is
+// forgotten instead and its rows planned anew.
+std::optional<ExportedArchive> rebuild_volume(Store& store, const Ledger& l, int level) {
+    std::error_code ec;
+    if (!fs::is_directory(l.target, ec) || !l.plan.contains("ranges") || !l.plan.contains("manifest_sha256"))
+        return forget(store.db(), l), std::nullopt;
+    sweep_target(l.target, store.site(), l.name);
+    std::set<std::string> include;
+    for (const auto& i : l.plan.value("include", Json::array())) include.insert(i.get<std::string>());
+    Volume v(store, 0, level);
+    ExportRecords records(store.site());
+    for (const auto& [category, range] : l.plan.at("ranges").items()) {
+        Statement rows(store.db(), category_sql(category).select);
+        rows.bind(1, range[0].get<std::int64_t>()).bind(2, range[1].get<std::int64_t>()).bind(3, l.max_insight_id);
+        std::int64_t previous = range[0].get<std::int64_t>();
+        for (; rows.step(); previous = rows.column_int(0))
+            v.add(category, serialise(category, rows, records, store.site()), previous);
+    }
+    finish_payload(store, v, include.count("summary") > 0);
+    if (sha256_hex(bag_manifest(v.payload)) != l.plan.value("manifest_sha256", std::string()))
+        return forget(store.db(), l), std::nullopt;
+    std::vector<BagFile> files = write_tags(store, l, v.dir.path(), v.payload);
+    files.insert(files.end(), v.payload.begin(), v.payload.end());
+    Sealed s = write_archive(l, v.dir.path(), files, level);
+    UnlinkGuard partial(s.file.path());
+    ExportedArchive a = finish(store, l, s);
+    partial.dismiss();
+    a.recovered = true;
+    log::warning("wrote export " + l.name + " again, for an interrupted run");
+    return a;
+}
+
 // Finishes what an interrupted run left of one volume. Its digest is recorded before its archive
 // is named, and naming takes the archive's temporary name away. So: no digest, or a temporary file
-// still there, means it was never named, and it is forgotten (or, holding exactly the recorded
-// bytes, named now); the archive under its final name is finished only if it holds exactly the
-// recorded bytes; and with neither file there (a disk not mounted, a mount point left empty), the
-// volume stays pending and export stops, until that archive is found or the operator abandons it.
-std::optional<ExportedArchive> recover_volume(Store& store, const Ledger& l, const std::optional<std::string>& digest) {
+// still there, means it was never named, and it is written again from its plan (or, the temporary
+// file holding exactly the recorded bytes, named now); the archive under its final name is
+// finished only if it holds exactly the recorded bytes; and with neither file there (a disk not
+// mounted, a mount point left empty), the volume stays pending and export stops, until that
+// archive is found or the operator abandons it.
+std::optional<ExportedArchive> recover_volume(Store& store, const Ledger& l, const std::optional<std::string>& digest,
+                                              int level) {
     fs::path archive = archive_path(l.target, l.name), partial = partial_path(l.target, l.name);
     std::error_code ec;
-    if (!digest) return forget(store.db(), l), std::nullopt;
+    if (!digest) return rebuild_volume(store, l, level);
     bool named = fs::exists(archive, ec), temporary = !named && fs::exists(partial, ec);
     if (!named && !temporary)
         throw Error("export " + l.name + " is unfinished, and its archive is not at '" + archive.string() + "'" +
@@ -661,7 +706,7 @@ std::optional<ExportedArchive> recover_volume(Store& store, const Ledger& l, con
     auto nonce = s.read.report.info.find("Edgectl-Export-Nonce");
     bool ours = s.read.sha256 == *digest && s.read.report.ok() && nonce != s.read.report.info.end() &&
                 nonce->second == l.nonce;
-    if (!ours && temporary) return forget(store.db(), l), std::nullopt;
+    if (!ours && temporary) return rebuild_volume(store, l, level);
     if (!ours)
         throw VerifyError("'" + archive.string() + "' is not the archive export " + l.name + " wrote (its SHA-256 is " +
                           s.read.sha256 + ", the ledger recorded " + *digest +
@@ -673,17 +718,19 @@ std::optional<ExportedArchive> recover_volume(Store& store, const Ledger& l, con
     return a;
 }
 
-std::vector<ExportedArchive> recover(Store& store) {
+std::vector<ExportedArchive> recover(Store& store, int level) {
     std::vector<std::pair<Ledger, std::optional<std::string>>> pending;
     {
         Statement stmt(store.db(), std::string(ledger_columns) + ", digest FROM exports WHERE state = 'pending' ORDER BY seq");
         while (stmt.step()) pending.emplace_back(read_ledger(stmt), stmt.column_optional_text(10));
     }
     std::vector<ExportedArchive> done;
+    std::set<fs::path> targets;
     for (auto& [l, digest] : pending) {
-        if (auto a = recover_volume(store, l, digest)) done.push_back(*a);
-        sweep_target(l.target, store.site());
+        if (auto a = recover_volume(store, l, digest, level)) done.push_back(*a);
+        targets.insert(l.target);
     }
+    for (const auto& target : targets) sweep_target(target, store.site());
     return done;
 }
 
@@ -829,7 +876,7 @@ ExportResult export_next(Store& store, const ExportOptions& o) {
     }
     if (!o.dry_run) {
         // What interrupted runs left: finished, forgotten, or (pending, its archive not found) an error.
-        auto recovered = recover(store);
+        auto recovered = recover(store, o.level);
         result.archives.insert(result.archives.end(), recovered.begin(), recovered.end());
         sweep_target(o.to, store.site());
     }
@@ -881,14 +928,28 @@ void ack_exports(Db& db, const std::vector<std::int64_t>& seqs) {
     tx.commit();
 }
 
-void abandon_export(Db& db, std::int64_t seq) {
-    Transaction tx(db, "exports.abandon");
-    Statement abandon(db, "UPDATE exports SET state = 'abandoned', abandoned_at = ? WHERE seq = ? AND state = 'pending'");
-    abandon.bind(1, now_utc()).bind(2, seq).run();
-    if (db.changes() == 0)
-        throw Error("export " + std::to_string(seq) + " is not pending; only an unfinished export can be abandoned "
-                    "(see 'edgectl exports list')");
-    tx.commit();
+void abandon_export(Store& store, std::int64_t seq) {
+    Db& db = store.db();
+    std::optional<Ledger> l;
+    {
+        Transaction tx(db, "exports.abandon");
+        Statement find(db, std::string(ledger_columns) + ", state FROM exports WHERE seq = ? AND state <> 'complete'");
+        find.bind(1, seq);
+        if (!find.step())
+            throw Error("export " + std::to_string(seq) + " is not pending; only an unfinished export can be abandoned "
+                        "(see 'edgectl exports list')");
+        l = read_ledger(find);
+        bool pending = find.column_text(10) == "pending";
+        find.reset();
+        // Abandoned already (a run killed before its sweep): only the sweep is left to do.
+        if (pending) {
+            Statement abandon(db, "UPDATE exports SET state = 'abandoned', abandoned_at = ? WHERE seq = ?");
+            abandon.bind(1, now_utc()).bind(2, seq).run();
+            tx.commit();
+        }
+    }
+    // What it left on its target, if that is here: never its archive, should it be there after all.
+    sweep_target(l->target, store.site(), l->name);
 }
 
 PurgeResult purge(Store& store, double days, bool force) {

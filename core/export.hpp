@@ -77,9 +77,10 @@ struct ExportRecord {
 std::vector<ExportRecord> list_exports(Db& db);
 
 /// Gives up a pending export whose archive is lost (the disk it went to is gone): its rows go out
-/// again in the next export; its sequence number is never used again. Throws Error if seq is not
-/// pending.
-void abandon_export(Db& db, std::int64_t seq);
+/// again in the next export; its sequence number is never used again; what it left on its target,
+/// when that is here, is removed (never an archive). Abandoning it again only removes that again.
+/// Throws Error if seq is neither pending nor abandoned.
+void abandon_export(Store& store, std::int64_t seq);
 
 /// Records that the receiving side confirmed these complete exports.
 void ack_exports(Db& db, const std::vector<std::int64_t>& seqs);

@@ -97,7 +97,7 @@ void add_exports_abandon(CLI::App* exports, Globals& g, Commands& commands) {
     commands.add(cmd, [&g, seq] {
         Store store = open_store(g);
         auto lock = store.lock("export");
-        abandon_export(store.db(), *seq);
+        abandon_export(store, *seq);
         if (g.json) print_json({{"abandoned", *seq}});
         else say(g, "abandoned export " + std::to_string(*seq) + "; its rows go out in the next export");
         return Exit::ok;
