@@ -56,7 +56,7 @@ void ArchiveReader::Free::operator()(archive* a) const noexcept { archive_read_f
 
 ArchiveReader::ArchiveReader(const fs::path& path, ArchiveLimits limits) : path_(path), limits_(limits) {
     if (!fs::exists(path)) throw Error("cannot open '" + path.string() + "': no such file");
-    owned_.emplace(File::open_read(path));
+    owned_.emplace(File::open_regular(path));
     file_ = &*owned_;
     open();
 }

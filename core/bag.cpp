@@ -291,25 +291,29 @@ ReadBag read_bag(File& file, const std::string& expected_base) {
     ReadBag out;
     Sha256 sha;
     minisign::Prehash prehash;
-    std::uint64_t size = file.size();
+    // The file is read up to the size it had when the read began: one that grows meanwhile (or a
+    // device that never ends) is refused, and the work stays bounded by that size.
+    const std::uint64_t size = file.size();
     ArchiveLimits limits{max_bag_entries, unpacked_limit(size), unpacked_limit(size)};
     BagContents bag;
+    auto digest = [&](const char* data, std::size_t n) {
+        if (out.size + n > size) throw VerifyError("'" + file.path().string() + "' grew while it was read");
+        sha.update(data, n);
+        prehash.update(data, n);
+        out.size += n;
+    };
     try {
-        ArchiveReader reader(file, limits, [&](const char* data, std::size_t n) {
-            sha.update(data, n);
-            prehash.update(data, n);
-            out.size += n;
-        });
+        ArchiveReader reader(file, limits, digest);
         read_entries(reader, out.report, bag);
         reader.drain();
     } catch (const VerifyError& e) {
         out.report.problems.push_back(e.what());
         // The digests still cover the whole file: what is recorded is what was read.
         char buf[1 << 16];
-        while (std::size_t n = file.read_some(buf, sizeof buf)) {
-            sha.update(buf, n);
-            prehash.update(buf, n);
-            out.size += n;
+        try {
+            while (std::size_t n = file.read_some(buf, std::min<std::uint64_t>(sizeof buf, size - out.size + 1)))
+                digest(buf, n);
+        } catch (const VerifyError&) {
         }
     }
     if (out.report.ok()) {
@@ -324,7 +328,7 @@ ReadBag read_bag(File& file, const std::string& expected_base) {
 }
 
 BagReport verify_bag_archive(const fs::path& path, const minisign::PublicKey* site_key, bool require_signature) {
-    File file = File::open_read(path);
+    File file = File::open_regular(path);
     std::string name = path.filename().string();
     std::string base = name.ends_with(".tar.zst") ? name.substr(0, name.size() - 8) : "";
     ReadBag read = read_bag(file, base);

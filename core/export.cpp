@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstring>
 #include <ctime>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -42,8 +43,10 @@ struct Ledger {
     fs::path target;
     std::int64_t max_insight_id = 0;
     int volume = 1, volumes = 1;
-    Json plan = Json::object();    ///< include, ranges per category, manifest digest
+    Json plan = Json::object();    ///< include, ranges per category, manifest digest, target device
     Json counts = Json::object();  ///< rows per category
+    std::optional<std::string> digest;  ///< of the archive, recorded before it is named
+    std::string state;
 };
 
 Ledger read_ledger(Statement& s) {
@@ -58,11 +61,20 @@ Ledger read_ledger(Statement& s) {
     l.volumes = int(s.column_int(7));
     if (!s.column_is_null(8)) l.plan = Json::parse(s.column_view(8));
     if (!s.column_is_null(9)) l.counts = Json::parse(s.column_view(9));
+    l.digest = s.column_optional_text(10);
+    l.state = s.column_text(11);
     return l;
 }
 
 constexpr const char* ledger_columns =
-    "SELECT seq, name, nonce, target, max_insight_id, group_id, volume, volumes, plan, counts ";
+    "SELECT seq, name, nonce, target, max_insight_id, group_id, volume, volumes, plan, counts, digest, state ";
+
+// The device a target directory is on: a volume is written again only where it was planned, never
+// into the empty mount point a disk left.
+std::int64_t device_of(const fs::path& dir) {
+    struct stat st{};
+    return ::stat(dir.c_str(), &st) == 0 ? std::int64_t(st.st_dev) : -1;
+}
 
 std::string previous_tagmanifest(Db& db, std::int64_t seq) {
     Statement stmt(db, "SELECT tagmanifest_digest FROM exports WHERE seq = ? AND tagmanifest_digest IS NOT NULL");
@@ -502,8 +514,9 @@ std::vector<BagFile> write_tags(Store& store, const Ledger& l, const fs::path& d
 // A volume's archive, written under a temporary name on the target and read back whole through the
 // same descriptor: what was verified is exactly what is then digested, signed, recorded and named.
 struct Sealed {
-    File file;     ///< open read-write (written) or read-only (found on the target)
-    ReadBag read;  ///< the bag's verification and the digests of the bytes verified
+    File file;              ///< open read-write (written) or read-only (found on the target)
+    ReadBag read;           ///< the bag's verification and the digests of the bytes verified
+    bool recorded = false;  ///< its digest is in the ledger: from now on only recovery may remove it
 };
 
 // Builds the archive under a temporary name on the target, durable, and reads it back.
@@ -554,6 +567,9 @@ ExportedArchive place(Store& store, const Ledger& l, Sealed& s, bool pending) {
     a.seq = l.seq;
     a.name = l.name;
     a.path = archive_path(l.target, l.name);
+    // Whatever holds the final name keeps it, sidecars included, unless it is this very file.
+    if (s.file.path() != a.path && fs::exists(a.path))
+        throw Error("export target already holds '" + a.path.string() + "'; refusing to overwrite it");
     a.volume = l.volume;
     a.volumes = l.volumes;
     for (const auto& [k, v] : l.counts.items()) a.counts[k] = v.get<std::int64_t>();
@@ -570,7 +586,10 @@ ExportedArchive place(Store& store, const Ledger& l, Sealed& s, bool pending) {
     digest_file.write(a.sha256 + "  " + a.path.filename().string() + "\n");
     AtomicFile signature_file(a.path.string() + ".minisig", 0644, "export.sidecar");
     signature_file.write(signature);
-    if (pending) record_digest(store.db(), l, s.read);
+    if (pending) {
+        record_digest(store.db(), l, s.read);
+        s.recorded = true;
+    }
     // The sidecars get their names before the archive: an archive under its final name always has
     // them (a resend killed in between is simply run again), and a pending volume's are written
     // again by the run that finishes it.
@@ -579,10 +598,12 @@ ExportedArchive place(Store& store, const Ledger& l, Sealed& s, bool pending) {
     if (s.file.path() != a.path) {
         try {
             name_open_file(s.file, a.path, "export.archive");
-        } catch (...) {
-            ::unlink((a.path.string() + ".sha256").c_str());
-            ::unlink((a.path.string() + ".minisig").c_str());
-            throw;
+        } catch (const Error& e) {
+            if (file_id(a.path) != s.file.id()) {  // not named: its sidecars go too
+                ::unlink((a.path.string() + ".sha256").c_str());
+                ::unlink((a.path.string() + ".minisig").c_str());
+            }
+            throw Error("cannot finish export " + l.name + ": " + e.what());
         }
     }
     return a;
@@ -614,26 +635,33 @@ ExportedArchive finish(Store& store, const Ledger& l, Sealed& s) {
     return a;
 }
 
+// The export name in a file name of this site's on a target ('<site>-<seq>' of
+// '<site>-<seq>.tar.zst...', or of '.<site>-<seq>.tar.zst...' for a temporary), or "" if it is none.
+std::string export_name_in(const std::string& file, const std::string& site) {
+    std::size_t start = file.starts_with('.') ? 1 : 0;
+    std::size_t end = file.find(".tar.zst", start);
+    if (end == std::string::npos || file.compare(start, site.size() + 1, site + "-") != 0) return {};
+    std::string seq = file.substr(start + site.size() + 1, end - start - site.size() - 1);
+    bool digits = seq.size() >= 6 && std::all_of(seq.begin(), seq.end(), [](char c) { return c >= '0' && c <= '9'; });
+    return digits ? file.substr(start, end - start) : std::string();
+}
+
 // Removes what killed runs left on a target, of this site only: archives being written
 // ('.<name>.tar.zst.partial'), sidecars not yet renamed ('.<name>.tar.zst.sha256.tmp-PID'), and
 // sidecars named for an archive that is not there (a volume forgotten or abandoned after its
-// sidecars were named); with `only`, those of that archive name alone. Call under the export
-// lock, once pending volumes are recovered, so that none of it is live.
+// sidecars were named); with `only`, those of that export alone. Call under the export lock, with
+// no pending volume left on this target but `only`, so that none of it is live.
 void sweep_target(const fs::path& target, const std::string& site, const std::string& only = {}) {
     std::error_code ec;
     if (!fs::is_directory(target, ec)) return;
-    std::string prefix = "." + (only.empty() ? site + "-" : only + ".");
     for (const auto& entry : fs::directory_iterator(target, ec)) {
-        std::string name = entry.path().filename().string();
-        bool temporary = name.starts_with(prefix) && name.find(".tar.zst") != std::string::npos &&
-                         (name.ends_with(".partial") || name.find(".tmp-") != std::string::npos);
-        bool sidecar = name.starts_with(only.empty() ? site + "-" : only + ".") &&
-                       (name.ends_with(".tar.zst.sha256") || name.ends_with(".tar.zst.minisig"));
-        if (sidecar) {
-            std::string archive = name.substr(0, name.rfind(".tar.zst") + 8);
-            sidecar = !fs::exists(target / archive, ec);
-        }
-        if (temporary || sidecar) remove_durably(entry.path(), "export.sweep");
+        std::string file = entry.path().filename().string();
+        std::string name = export_name_in(file, site);
+        if (name.empty() || (!only.empty() && name != only)) continue;
+        bool temporary = file.starts_with('.') && (file.ends_with(".partial") || file.find(".tmp-") != std::string::npos);
+        bool orphan = !file.starts_with('.') && (file.ends_with(".tar.zst.sha256") || file.ends_with(".tar.zst.minisig")) &&
+                      !fs::exists(archive_path(target, name), ec);
+        if (temporary || orphan) remove_durably(entry.path(), "export.sweep");
     }
 }
 
@@ -651,65 +679,101 @@ void forget(Db& db, const Ledger& l) {
     tx.commit();
 }
 
-// Writes a pending volume that never got its name again, from its plan: the same rows under the
-// same sequence, nonce and place in its group (k of n), so that a group interrupted midway is still
-// whole. Should its rows have changed meanwhile (purge --force), or its target be gone, it is
-// forgotten instead and its rows planned anew.
-std::optional<ExportedArchive> rebuild_volume(Store& store, const Ledger& l, int level) {
-    std::error_code ec;
-    if (!fs::is_directory(l.target, ec) || !l.plan.contains("ranges") || !l.plan.contains("manifest_sha256"))
-        return forget(store.db(), l), std::nullopt;
-    sweep_target(l.target, store.site(), l.name);
+// The rows of a ledger row's volume, staged as when it was first made: those marked with its
+// sequence (a complete export, resent), or those in its plan's ranges (a pending one, written again).
+std::unique_ptr<Volume> restage(Store& store, const Ledger& l, int level) {
+    bool complete = l.state == "complete";
     std::set<std::string> include;
     for (const auto& i : l.plan.value("include", Json::array())) include.insert(i.get<std::string>());
-    Volume v(store, 0, level);
+    const Json ranges = l.plan.value("ranges", Json::object());
+    auto v = std::make_unique<Volume>(store, 0, level);
     ExportRecords records(store.site());
-    for (const auto& [category, range] : l.plan.at("ranges").items()) {
-        Statement rows(store.db(), category_sql(category).select);
-        rows.bind(1, range[0].get<std::int64_t>()).bind(2, range[1].get<std::int64_t>()).bind(3, l.max_insight_id);
-        std::int64_t previous = range[0].get<std::int64_t>();
+    for (const auto& category : export_categories) {
+        if (!include.count(category) || (!complete && !ranges.contains(category))) continue;
+        const CategorySql& sql = category_sql(category);
+        Statement rows(store.db(), complete ? sql.resend : sql.select);
+        std::int64_t previous = 0;
+        if (complete) {
+            rows.bind(1, l.seq);
+        } else {
+            previous = ranges[category][0].get<std::int64_t>();
+            rows.bind(1, previous).bind(2, ranges[category][1].get<std::int64_t>()).bind(3, l.max_insight_id);
+        }
         for (; rows.step(); previous = rows.column_int(0))
-            v.add(category, serialise(category, rows, records, store.site()), previous);
+            v->add(category, serialise(category, rows, records, store.site()), previous);
     }
-    finish_payload(store, v, include.count("summary") > 0);
-    if (sha256_hex(bag_manifest(v.payload)) != l.plan.value("manifest_sha256", std::string()))
-        return forget(store.db(), l), std::nullopt;
-    std::vector<BagFile> files = write_tags(store, l, v.dir.path(), v.payload);
-    files.insert(files.end(), v.payload.begin(), v.payload.end());
-    Sealed s = write_archive(l, v.dir.path(), files, level);
-    UnlinkGuard partial(s.file.path());
-    ExportedArchive a = finish(store, l, s);
-    partial.dismiss();
-    a.recovered = true;
-    log::warning("wrote export " + l.name + " again, for an interrupted run");
-    return a;
+    finish_payload(store, *v, include.count("summary") > 0);
+    return v;
 }
 
-// Finishes what an interrupted run left of one volume. Its digest is recorded before its archive
-// is named, and naming takes the archive's temporary name away. So: no digest, or a temporary file
-// still there, means it was never named, and it is written again from its plan (or, the temporary
-// file holding exactly the recorded bytes, named now); the archive under its final name is
-// finished only if it holds exactly the recorded bytes; and with neither file there (a disk not
-// mounted, a mount point left empty), the volume stays pending and export stops, until that
-// archive is found or the operator abandons it.
-std::optional<ExportedArchive> recover_volume(Store& store, const Ledger& l, const std::optional<std::string>& digest,
-                                              int level) {
+// Whether a restaged volume holds the very payload its plan recorded (the rows may have changed
+// since, by purge).
+bool matches_plan(const Volume& v, const Ledger& l) {
+    return sha256_hex(bag_manifest(v.payload)) == l.plan.value("manifest_sha256", std::string());
+}
+
+// Writes a staged volume's bag as an archive on its target, and reads it back.
+Sealed seal(Store& store, const Ledger& l, Volume& v, int level) {
+    std::vector<BagFile> files = write_tags(store, l, v.dir.path(), v.payload);
+    files.insert(files.end(), v.payload.begin(), v.payload.end());
+    return write_archive(l, v.dir.path(), files, level);
+}
+
+// Writes a pending volume that never got its name again, from its plan: the same rows under the
+// same sequence, nonce and place in its group (k of n), so that a group interrupted midway is still
+// whole. Only on the target it was planned for, on the filesystem it was planned on (not the empty
+// mount point of a disk taken away), and only if its rows have not changed meanwhile (purge
+// --force); otherwise it is forgotten and its rows planned anew.
+std::optional<ExportedArchive> rebuild_volume(Store& store, const Ledger& l, const fs::path& to, int level) {
+    std::error_code ec;
+    bool same_place = l.target == fs::absolute(to) && l.plan.contains("target_device") &&
+                      l.plan["target_device"].get<std::int64_t>() == device_of(l.target);
+    if (!same_place || fs::exists(archive_path(l.target, l.name), ec)) return forget(store.db(), l), std::nullopt;
+    sweep_target(l.target, store.site(), l.name);
+    std::unique_ptr<Volume> v = restage(store, l, level);
+    if (!matches_plan(*v, l)) return forget(store.db(), l), std::nullopt;
+    Sealed s = seal(store, l, *v, level);
+    UnlinkGuard partial(s.file.path());
+    try {
+        ExportedArchive a = finish(store, l, s);
+        partial.dismiss();
+        a.recovered = true;
+        log::warning("wrote export " + l.name + " again, for an interrupted run");
+        return a;
+    } catch (...) {
+        if (s.recorded) partial.dismiss();
+        throw;
+    }
+}
+
+// Finishes what an interrupted run left of one volume. Its digest is recorded before any of its
+// files is named, and naming takes the archive's temporary name away. So: no digest, or a temporary
+// archive that is not the recorded one, means it was never named, and it is written again from its
+// plan; the temporary archive holding exactly the recorded bytes is named now; the archive under
+// its final name is finished only if it holds exactly the recorded bytes; and with neither file
+// there (a disk not mounted, a mount point left empty), the volume stays pending and export stops,
+// until that archive is found or the operator abandons it. A volume left pending by an edgectl
+// that named archives before recording their digest (store schema 4, plan marked 'legacy') is
+// finished, as that version did, if its archive is a valid bag with its nonce.
+std::optional<ExportedArchive> recover_volume(Store& store, const Ledger& l, const fs::path& to, int level) {
     fs::path archive = archive_path(l.target, l.name), partial = partial_path(l.target, l.name);
     std::error_code ec;
-    if (!digest) return rebuild_volume(store, l, level);
+    bool legacy = l.plan.value("legacy", false) && !l.digest;
     bool named = fs::exists(archive, ec), temporary = !named && fs::exists(partial, ec);
+    if (!l.digest && !legacy) return rebuild_volume(store, l, to, level);
     if (!named && !temporary)
         throw Error("export " + l.name + " is unfinished, and its archive is not at '" + archive.string() + "'" +
                     pending_help(l));
-    Sealed s{named ? File::open_read(archive) : File::open_read(partial), {}};
+    if (legacy && !named) return forget(store.db(), l), std::nullopt;  // never named by that version
+    Sealed s{File::open_regular(named ? archive : partial), {}};
     s.read = read_bag(s.file, l.name);
     auto nonce = s.read.report.info.find("Edgectl-Export-Nonce");
-    bool ours = s.read.sha256 == *digest && s.read.report.ok() && nonce != s.read.report.info.end() &&
-                nonce->second == l.nonce;
-    if (!ours && temporary) return rebuild_volume(store, l, level);
+    bool ours = s.read.report.ok() && nonce != s.read.report.info.end() && nonce->second == l.nonce &&
+                (legacy || s.read.sha256 == *l.digest);
+    if (!ours && temporary) return rebuild_volume(store, l, to, level);
     if (!ours)
         throw VerifyError("'" + archive.string() + "' is not the archive export " + l.name + " wrote (its SHA-256 is " +
-                          s.read.sha256 + ", the ledger recorded " + *digest +
+                          s.read.sha256 + ", the ledger recorded " + l.digest.value_or("none") +
                           "): it is neither signed nor marked; move it aside" + pending_help(l));
     ExportedArchive a = place(store, l, s, false);
     mark_exported(store.db(), l, a, s.read.report.tagmanifest_sha256);
@@ -718,16 +782,16 @@ std::optional<ExportedArchive> recover_volume(Store& store, const Ledger& l, con
     return a;
 }
 
-std::vector<ExportedArchive> recover(Store& store, int level) {
-    std::vector<std::pair<Ledger, std::optional<std::string>>> pending;
+std::vector<ExportedArchive> recover(Store& store, const fs::path& to, int level) {
+    std::vector<Ledger> pending;
     {
-        Statement stmt(store.db(), std::string(ledger_columns) + ", digest FROM exports WHERE state = 'pending' ORDER BY seq");
-        while (stmt.step()) pending.emplace_back(read_ledger(stmt), stmt.column_optional_text(10));
+        Statement stmt(store.db(), std::string(ledger_columns) + "FROM exports WHERE state = 'pending' ORDER BY seq");
+        while (stmt.step()) pending.push_back(read_ledger(stmt));
     }
     std::vector<ExportedArchive> done;
     std::set<fs::path> targets;
-    for (auto& [l, digest] : pending) {
-        if (auto a = recover_volume(store, l, digest, level)) done.push_back(*a);
+    for (const auto& l : pending) {
+        if (auto a = recover_volume(store, l, to, level)) done.push_back(*a);
         targets.insert(l.target);
     }
     for (const auto& target : targets) sweep_target(target, store.site());
@@ -754,7 +818,10 @@ void write_volumes(Store& store, const ExportOptions& o, Planned& p, ExportResul
         l.max_insight_id = p.max_insight_id;
         l.volume = int(k + 1);
         l.volumes = int(p.volumes.size());
-        l.plan = {{"include", include}, {"ranges", v.ranges}, {"manifest_sha256", sha256_hex(bag_manifest(v.payload))}};
+        l.plan = {{"include", include},
+                  {"ranges", v.ranges},
+                  {"manifest_sha256", sha256_hex(bag_manifest(v.payload))},
+                  {"target_device", device_of(target)}};
         l.counts = v.counts;
         require(!fs::exists(archive_path(target, l.name)),
                 "export target already holds '" + archive_path(target, l.name).string() + "'; refusing to overwrite it");
@@ -774,25 +841,28 @@ void write_volumes(Store& store, const ExportOptions& o, Planned& p, ExportResul
     for (std::size_t k = 0; k < ledgers.size(); ++k) {
         const Ledger& l = ledgers[k];
         try {
-            Volume& v = *p.volumes[k];
-            std::vector<BagFile> files = write_tags(store, l, v.dir.path(), v.payload);
-            files.insert(files.end(), v.payload.begin(), v.payload.end());
-            Sealed s = write_archive(l, v.dir.path(), files, o.level);
+            Sealed s = seal(store, l, *p.volumes[k], o.level);
             UnlinkGuard partial(s.file.path());
             // The size estimate errs on the large side; should it ever not, the volume is refused.
-            if (s.read.size > v.budget)
+            if (s.read.size > p.volumes[k]->budget)
                 throw Error("volume " + l.name + " came out at " + std::to_string(s.read.size) + " bytes, over its budget of " +
-                            std::to_string(v.budget) + "; nothing was marked");
-            result.archives.push_back(finish(store, l, s));
+                            std::to_string(p.volumes[k]->budget) + "; nothing was marked");
+            try {
+                result.archives.push_back(finish(store, l, s));
+            } catch (...) {
+                // With its digest recorded, the volume is the next run's to finish or write again,
+                // from whatever is under its names then.
+                if (s.recorded) partial.dismiss();
+                throw;
+            }
             partial.dismiss();
         } catch (...) {
-            // Volumes that never reached their final name shipped nothing: forget them.
+            // Volumes whose digest was never recorded never got a name, nor shipped anything:
+            // forget them, so that the next run plans their rows anew (the disk may be fuller by
+            // then). One whose digest was recorded may have: the next run's recovery decides.
             Transaction tx(db, "export.forget");
-            for (std::size_t j = k; j < ledgers.size(); ++j) {
-                if (fs::exists(archive_path(target, ledgers[j].name))) continue;
-                Statement drop(db, "DELETE FROM exports WHERE seq = ? AND state = 'pending'");
-                drop.bind(1, ledgers[j].seq).run();
-            }
+            Statement drop(db, "DELETE FROM exports WHERE seq = ? AND state = 'pending' AND digest IS NULL");
+            for (std::size_t j = k; j < ledgers.size(); ++j) drop.bind(1, ledgers[j].seq).run();
             tx.commit();
             throw;
         }
@@ -801,32 +871,18 @@ void write_volumes(Store& store, const ExportOptions& o, Planned& p, ExportResul
 
 // Rebuilds a complete export from the rows marked with its sequence: same rows, same payload bytes.
 ExportedArchive resend(Store& store, const ExportOptions& o) {
-    Db& db = store.db();
-    Statement stmt(db, std::string(ledger_columns) + "FROM exports WHERE seq = ? AND state = 'complete'");
+    Statement stmt(store.db(), std::string(ledger_columns) + "FROM exports WHERE seq = ? AND state = 'complete'");
     stmt.bind(1, o.resend);
     if (!stmt.step()) throw Error("export " + std::to_string(o.resend) + " is not a complete export (see 'edgectl exports list')");
     Ledger l = read_ledger(stmt);
     l.target = fs::absolute(o.to);
+    sweep_target(l.target, store.site(), l.name);  // what a killed resend of it left
     require(!fs::exists(archive_path(l.target, l.name)),
             "export target already holds '" + archive_path(l.target, l.name).string() + "'; refusing to overwrite it");
-    std::set<std::string> include;
-    for (const auto& i : l.plan.value("include", Json::array())) include.insert(i.get<std::string>());
-    Volume v(store, 0, o.level);
-    ExportRecords records(store.site());
-    for (const auto& category : export_categories) {
-        if (!include.count(category)) continue;
-        Statement rows(db, category_sql(category).resend);
-        rows.bind(1, l.seq);
-        std::int64_t previous = 0;
-        for (; rows.step(); previous = rows.column_int(0))
-            v.add(category, serialise(category, rows, records, store.site()), previous);
-    }
-    finish_payload(store, v, include.count("summary") > 0);
-    if (sha256_hex(bag_manifest(v.payload)) != l.plan.value("manifest_sha256", std::string()))
+    std::unique_ptr<Volume> v = restage(store, l, o.level);
+    if (!matches_plan(*v, l))
         throw Error("the rows of export " + l.name + " have changed since it was made (purged?); it cannot be resent identically");
-    std::vector<BagFile> files = write_tags(store, l, v.dir.path(), v.payload);
-    files.insert(files.end(), v.payload.begin(), v.payload.end());
-    Sealed s = write_archive(l, v.dir.path(), files, o.level);
+    Sealed s = seal(store, l, *v, o.level);
     UnlinkGuard partial(s.file.path());
     ExportedArchive a = place(store, l, s, false);
     partial.dismiss();
@@ -870,13 +926,12 @@ ExportResult export_next(Store& store, const ExportOptions& o) {
     check_target(o.to);
     store.clear_staging("export-");
     if (o.resend > 0) {
-        sweep_target(o.to, store.site());
         result.archives.push_back(resend(store, o));
         return result;
     }
     if (!o.dry_run) {
         // What interrupted runs left: finished, forgotten, or (pending, its archive not found) an error.
-        auto recovered = recover(store, o.level);
+        auto recovered = recover(store, o.to, o.level);
         result.archives.insert(result.archives.end(), recovered.begin(), recovered.end());
         sweep_target(o.to, store.site());
     }
@@ -930,26 +985,31 @@ void ack_exports(Db& db, const std::vector<std::int64_t>& seqs) {
 
 void abandon_export(Store& store, std::int64_t seq) {
     Db& db = store.db();
-    std::optional<Ledger> l;
-    {
+    Statement find(db, std::string(ledger_columns) + "FROM exports WHERE seq = ? AND state <> 'complete'");
+    find.bind(1, seq);
+    if (!find.step())
+        throw Error("export " + std::to_string(seq) + " is not pending; only an unfinished export can be abandoned "
+                    "(see 'edgectl exports list')");
+    Ledger l = read_ledger(find);
+    find.reset();
+    // An archive that is there after all, with the recorded bytes, is not lost: abandoning it would
+    // ship its rows twice.
+    fs::path archive = archive_path(l.target, l.name);
+    std::error_code ec;
+    if (l.state == "pending" && l.digest && fs::is_regular_file(archive, ec)) {
+        File file = File::open_regular(archive);
+        if (read_bag(file, l.name).sha256 == *l.digest)
+            throw Error("export " + l.name + " is not lost: its archive is at '" + archive.string() +
+                        "'; run 'edgectl export' to finish it");
+    }
+    if (l.state == "pending") {  // abandoned already: a run killed before its sweep; only that is left
         Transaction tx(db, "exports.abandon");
-        Statement find(db, std::string(ledger_columns) + ", state FROM exports WHERE seq = ? AND state <> 'complete'");
-        find.bind(1, seq);
-        if (!find.step())
-            throw Error("export " + std::to_string(seq) + " is not pending; only an unfinished export can be abandoned "
-                        "(see 'edgectl exports list')");
-        l = read_ledger(find);
-        bool pending = find.column_text(10) == "pending";
-        find.reset();
-        // Abandoned already (a run killed before its sweep): only the sweep is left to do.
-        if (pending) {
-            Statement abandon(db, "UPDATE exports SET state = 'abandoned', abandoned_at = ? WHERE seq = ?");
-            abandon.bind(1, now_utc()).bind(2, seq).run();
-            tx.commit();
-        }
+        Statement abandon(db, "UPDATE exports SET state = 'abandoned', abandoned_at = ? WHERE seq = ? AND state = 'pending'");
+        abandon.bind(1, now_utc()).bind(2, seq).run();
+        tx.commit();
     }
     // What it left on its target, if that is here: never its archive, should it be there after all.
-    sweep_target(l->target, store.site(), l->name);
+    sweep_target(l.target, store.site(), l.name);
 }
 
 PurgeResult purge(Store& store, double days, bool force) {

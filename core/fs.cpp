@@ -42,6 +42,28 @@ File File::open_read(const fs::path& path) {
     return File(fd, path);
 }
 
+File File::open_regular(const fs::path& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) fail_io("open", path, errno);
+    File file(fd, path);
+    struct stat st{};
+    if (::fstat(fd, &st) != 0) fail_io("read the status of", path, errno);
+    if (!S_ISREG(st.st_mode)) throw Error("'" + path.string() + "' is not a regular file");
+    return file;
+}
+
+std::pair<dev_t, ino_t> File::id() const {
+    struct stat st{};
+    if (::fstat(fd_, &st) != 0) fail_io("read the status of", path_, errno);
+    return {st.st_dev, st.st_ino};
+}
+
+std::pair<dev_t, ino_t> file_id(const fs::path& path) {
+    struct stat st{};
+    if (::stat(path.c_str(), &st) != 0) return {0, 0};
+    return {st.st_dev, st.st_ino};
+}
+
 File File::open_read_write(const fs::path& path) {
     int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
     if (fd < 0) fail_io("open", path, errno);
@@ -120,14 +142,15 @@ void rename_durably(const fs::path& from, const fs::path& to, std::string_view p
 
 void move_file(const fs::path& from, const fs::path& to, std::string_view point) {
     crash::point(std::string(point) + ":rename", to);
-    if (::rename(from.c_str(), to.c_str()) == 0) {
+    // Never over a name taken meanwhile.
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
         fsync_dir(parent_of(to), point);
         fsync_dir(parent_of(from), point);
         return;
     }
     if (errno != EXDEV) throw Error("cannot move '" + from.string() + "' to '" + to.string() + "': " + errno_text(errno));
     {
-        File in = File::open_read(from);
+        File in = File::open_regular(from);
         AtomicFile copy(to, 0600, std::string(point) + "-copy");
         char buf[1 << 16];
         while (std::size_t n = in.read_some(buf, sizeof buf)) copy.write({buf, n});

@@ -27,6 +27,9 @@ public:
     ~File();
 
     static File open_read(const fs::path& path);
+    /// Opens a file for reading that must be a regular file (not a FIFO, a device or a directory,
+    /// which could block a read or never end): for input that may be hostile.
+    static File open_regular(const fs::path& path);
     /// Opens a file for reading and writing; it must exist.
     static File open_read_write(const fs::path& path);
     /// Creates a new file (fails if it exists) with exactly the given mode, whatever the umask;
@@ -40,6 +43,8 @@ public:
     const fs::path& path() const noexcept { return path_; }
     /// The file's size now (fstat).
     std::uint64_t size() const;
+    /// What identifies this file on this machine: its device and inode.
+    std::pair<dev_t, ino_t> id() const;
     /// Reads up to size bytes; 0 at end of file.
     std::size_t read_some(void* buf, std::size_t size);
     void write_all(std::string_view bytes);
@@ -52,6 +57,9 @@ private:
     int fd_ = -1;
     fs::path path_;
 };
+
+/// The device and inode of the file `path` names now (following links), or {0, 0} if none.
+std::pair<dev_t, ino_t> file_id(const fs::path& path);
 
 /// fsync a directory so that a rename, creation or removal inside it survives power loss
 /// (durability point '<point>:fsync-dir').

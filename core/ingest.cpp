@@ -22,14 +22,14 @@ namespace {
 // ordinal) in the schema besides.
 class FileIngester {
 public:
-    FileIngester(Store& store, const fs::path& path, std::string source, std::string digest,
-                 std::string format, std::size_t batch, const Policy* policy)
-        : db_(store.db()), path_(path), source_(std::move(source)), digest_(std::move(digest)),
+    FileIngester(Store& store, File file, std::string source, std::string digest, std::string format,
+                 std::size_t batch, const Policy* policy)
+        : db_(store.db()), file_(std::move(file)), path_(file_.path()), source_(std::move(source)), digest_(std::move(digest)),
           format_(std::move(format)), batch_(batch), now_(now_utc()), policy_(policy),
           add_item_(db_, "INSERT INTO items (id, ingest_id, source_id, ordinal, line, payload) VALUES (?, ?, ?, ?, ?, ?)"),
           add_quarantine_(db_, "INSERT INTO quarantine (id, stage, source, line, source_key, reason, raw, created_at) "
                                "VALUES (?, 'ingest', ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
-          progress_(db_, "UPDATE sources SET done = ? WHERE id = ?"), shown_("ingest " + path.string(), "records") {}
+          progress_(db_, "UPDATE sources SET done = ? WHERE id = ?"), shown_("ingest " + path_.string(), "records") {}
 
     IngestFileResult run() {
         begin();
@@ -41,7 +41,7 @@ public:
         find.step();
         source_id_ = find.column_int(0);
         done_ = std::size_t(find.column_int(1));
-        RecordReader reader(File::open_read(path_), format_, policy_, done_);
+        RecordReader reader(std::move(file_), format_, policy_, done_);
         if (format_ == "csv") {
             std::string why, raw;
             std::size_t line = 0;
@@ -107,7 +107,13 @@ private:
         } else {
             if (ingest_id_ == 0) add_ingest();
             add_item_.bind(1, next_item_++).bind(2, ingest_id_).bind(3, source_id_).bind(4, std::int64_t(row.ordinal));
-            add_item_.bind(5, std::int64_t(row.line)).bind_static(6, row.text).run();  // the row outlives the step
+            add_item_.bind(5, std::int64_t(row.line)).bind_static(6, row.text);  // the row outlives the step
+            try {
+                add_item_.run();
+            } catch (const Error& e) {
+                throw Error("cannot store record " + std::to_string(row.ordinal) + " (line " + std::to_string(row.line) +
+                            ") of '" + path_.string() + "': " + e.what());
+            }
             ++result_.added;
         }
         shown_.advance();
@@ -129,6 +135,7 @@ private:
     }
 
     Db& db_;
+    File file_;
     fs::path path_;
     std::string source_, digest_, format_;
     std::size_t batch_;
@@ -159,11 +166,12 @@ std::string format_of(const fs::path& path, const std::string& requested) {
     return {};
 }
 
-// The files named by the command line: files as given, directories walked in name order.
-std::vector<fs::path> expand(const std::vector<fs::path>& paths) {
+// The files named by the command line: files as given, directories walked in name order, leaving
+// out `skip` (the --move-to directory, should it lie inside the inbox).
+std::vector<fs::path> expand(const std::vector<fs::path>& paths, const fs::path& skip) {
     std::vector<fs::path> files;
+    std::error_code ec;
     for (const auto& path : paths) {
-        std::error_code ec;
         auto status = fs::status(path, ec);
         if (ec || !fs::exists(status)) throw Error("cannot ingest '" + path.string() + "': no such file or directory");
         if (!fs::is_directory(status)) {
@@ -171,13 +179,16 @@ std::vector<fs::path> expand(const std::vector<fs::path>& paths) {
             continue;
         }
         std::vector<fs::path> found;
-        for (auto it = fs::recursive_directory_iterator(path); it != fs::recursive_directory_iterator(); ++it) {
-            if (is_ignored_name(it->path())) {
-                if (it->is_directory()) it.disable_recursion_pending();
+        for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::recursive_directory_iterator();
+             it.increment(ec)) {
+            bool directory = it->is_directory(ec);
+            if (is_ignored_name(it->path()) || (directory && !skip.empty() && fs::equivalent(it->path(), skip, ec))) {
+                if (directory) it.disable_recursion_pending();
                 continue;
             }
-            if (it->is_regular_file()) found.push_back(it->path());
+            if (it->is_regular_file(ec)) found.push_back(it->path());
         }
+        if (ec) throw Error("cannot walk '" + path.string() + "': " + ec.message());
         std::sort(found.begin(), found.end());
         files.insert(files.end(), found.begin(), found.end());
     }
@@ -185,18 +196,23 @@ std::vector<fs::path> expand(const std::vector<fs::path>& paths) {
 }
 
 // True for a file still being written: named *.partial / *.tmp, or modified within `settle` seconds.
-bool still_being_written(const fs::path& path, double settle) {
+// Sets ec if the file is gone.
+bool still_being_written(const fs::path& path, double settle, std::error_code& ec) {
     if (is_ignored_name(path)) return true;
-    auto age = fs::file_time_type::clock::now() - fs::last_write_time(path);
+    auto written = fs::last_write_time(path, ec);
+    if (ec) return false;
+    auto age = fs::file_time_type::clock::now() - written;
     return std::chrono::duration<double>(age).count() < settle;
 }
 
 // Moves an ingested file out of the inbox, keeping its name (with a numbered suffix if taken). A
 // run killed after a copy across filesystems but before the source went finds its copy there,
-// identical, and only removes the source.
+// identical, and only removes the source; a name that is the file itself means it is there already.
 fs::path move_out(const fs::path& path, const fs::path& dir, const std::string& digest) {
     fs::path target = dir / path.filename();
+    std::error_code ec;
     for (int n = 1; fs::exists(target); ++n) {
+        if (fs::equivalent(path, target, ec)) return target;
         if (fs::file_size(target) == fs::file_size(path) && sha256_file(target) == digest) {
             remove_durably(path, "ingest.move-source");
             return target;
@@ -207,10 +223,60 @@ fs::path move_out(const fs::path& path, const fs::path& dir, const std::string& 
     return target;
 }
 
+// SHA-256 of an open file from its start, leaving it at its start again.
+std::string digest_of(File& file) {
+    Sha256 hash;
+    std::vector<char> buf(1 << 16);
+    while (std::size_t n = file.read_some(buf.data(), buf.size())) hash.update(buf.data(), n);
+    file.rewind();
+    return hash.finish();
+}
+
 bool already_ingested(Db& db, const std::string& digest) {
     Statement stmt(db, "SELECT complete FROM sources WHERE digest = ?");
     stmt.bind(1, digest);
     return stmt.step() && stmt.column_int(0) == 1;
+}
+
+} // namespace
+
+namespace {
+
+// One file: opened once, so that the bytes hashed, the bytes parsed and the file moved out of the
+// inbox are the same file, whatever happens to its name meanwhile.
+IngestFileResult ingest_file(Store& store, const fs::path& path, const IngestOptions& o, const Policy* policy) {
+    bool inbox = !o.move_to.empty();
+    auto outcome = [&](std::string status, std::string reason) {
+        return IngestFileResult{path.string(), std::move(status), std::move(reason), 0, 0, 0, ""};
+    };
+    std::error_code gone;
+    if (inbox && still_being_written(path, o.settle_seconds, gone))
+        return outcome("deferred", "still being written; left for the next run");
+    if (gone) return outcome("deferred", "removed while the inbox was read");
+    std::string format = format_of(path, o.format);
+    if (format.empty()) {
+        log::warning("skipping '" + path.string() + "': unknown file type (use --format csv or ndjson)");
+        return outcome("rejected", "unknown file type (use --format csv or ndjson)");
+    }
+    File file = File::open_regular(path);
+    auto id = file.id();
+    std::string digest = digest_of(file);
+    IngestFileResult result = outcome("unchanged", "");
+    if (!already_ingested(store.db(), digest)) {
+        std::string source = o.source.empty() ? path.string() : o.source;
+        result = FileIngester(store, std::move(file), source, digest, format, o.batch, policy).run();
+        result.path = path.string();
+    }
+    // Only now, with every record committed, does the file leave the inbox. Killed before this, the
+    // next run finds it 'unchanged' and moves it. A file put under the name meanwhile is not the one
+    // ingested: it stays for the next run.
+    if (inbox) {
+        if (file_id(path) != id)
+            log::warning("'" + path.string() + "' was replaced while it was ingested; left in the inbox for the next run");
+        else
+            result.moved_to = move_out(path, o.move_to, digest).string();
+    }
+    return result;
 }
 
 } // namespace
@@ -225,32 +291,10 @@ IngestResult ingest(Store& store, const IngestOptions& options) {
     store.db().set_checkpoint_bytes(std::int64_t(64) << 20);
     bool inbox = !options.move_to.empty();
     if (inbox) require(fs::is_directory(options.move_to), "--move-to '" + options.move_to.string() + "' is not a directory");
-    for (const auto& path : expand(options.paths)) {
-        IngestFileResult file;
-        if (inbox && still_being_written(path, options.settle_seconds)) {
-            result.files.push_back({path.string(), "deferred", "still being written; left for the next run", 0, 0, 0, ""});
-            continue;
-        }
-        std::string format = format_of(path, options.format);
-        if (format.empty()) {
-            file = {path.string(), "rejected", "unknown file type (use --format csv or ndjson)", 0, 0, 0, ""};
-            log::warning("skipping '" + path.string() + "': " + file.reason);
-            ++result.rejected_files;
-            result.files.push_back(file);
-            continue;
-        }
-        std::string digest = sha256_file(path);
-        if (already_ingested(store.db(), digest)) {
-            file = {path.string(), "unchanged", "", 0, 0, 0, ""};
-        } else {
-            std::string source = options.source.empty() ? path.string() : options.source;
-            file = FileIngester(store, path, source, digest, format, options.batch, policy ? &*policy : nullptr).run();
-            file.path = path.string();
-        }
-        // Only now, with every record committed, does the file leave the inbox. Killed before this,
-        // the next run finds it 'unchanged' and moves it.
-        if (inbox) file.moved_to = move_out(path, options.move_to, digest).string();
-        log::debug("ingested '" + path.string() + "': " + std::to_string(file.added) + " items added");
+    for (const auto& path : expand(options.paths, options.move_to)) {
+        IngestFileResult file = ingest_file(store, path, options, policy ? &*policy : nullptr);
+        if (file.status == "rejected") ++result.rejected_files;
+        log::debug("'" + path.string() + "': " + file.status + ", " + std::to_string(file.added) + " items added");
         result.added += file.added;
         result.quarantined += file.quarantined;
         result.files.push_back(file);

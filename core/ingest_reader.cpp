@@ -143,10 +143,23 @@ bool RecordReader::format_csv(std::string& out) {
             if (kind == Cell::null) out += "null";
             else ok = append_json_string(out, Policy::masked(cell, column.rule.keep_last));
             break;
-        default:
+        case Policy::Action::verbatim:
             if (kind == Cell::null) out += "null";
             else if (kind == Cell::number) out += cell;
-            else ok = append_json_string(out, policy_ ? policy_->redact_string(cell) : cell);
+            else ok = append_json_string(out, cell);
+            break;
+        default:
+            if (kind == Cell::null) {
+                out += "null";
+            } else if (kind == Cell::number && !(policy_ && policy_->redacts())) {
+                out += cell;
+            } else {
+                // A CSV cell is text, whatever it looks like: 4155550123 is a phone number to the
+                // phone preset. Unchanged by the redactions, a number stays a number.
+                std::string redacted = policy_ ? policy_->redact_string(cell) : cell;
+                if (kind == Cell::number && redacted == cell) out += cell;
+                else ok = append_json_string(out, redacted);
+            }
         }
         if (!ok) return false;
     }

@@ -433,8 +433,11 @@ Policy::Rule Policy::rule_for(std::string_view field) const {
     auto rule = fields_.find(std::string(field));
     if (rule == fields_.end()) return {allowlist_ ? Action::drop : Action::keep, 0};
     const std::string& action = rule->second.action;
-    Action a = action == "drop" ? Action::drop : action == "hash" ? Action::hash : action == "mask" ? Action::mask
-                                                                                                 : Action::keep;
+    Action a = action == "drop"       ? Action::drop
+               : action == "hash"     ? Action::hash
+               : action == "mask"     ? Action::mask
+               : action == "verbatim" ? Action::verbatim
+                                      : Action::keep;
     return {a, rule->second.keep_last};
 }
 
@@ -461,7 +464,7 @@ void Policy::apply(Json& record) const {
             if (!v.is_null()) v = keyed_hash(v.is_string() ? v.get_ref<const std::string&>() : v.dump());
         } else if (rule.action == Action::mask) {
             if (!v.is_null()) v = masked(v.is_string() ? v.get_ref<const std::string&>() : v.dump(), rule.keep_last);
-        } else {
+        } else if (rule.action != Action::verbatim) {
             redact(v);  // keep and redact
         }
         ++it;

@@ -59,8 +59,9 @@ public:
     std::string keyed_hash(std::string_view text) const;
 
     /// What the policy does with one field, for scrubbing a CSV file column by column. keep also
-    /// means: strings go through the redactions.
-    enum class Action { keep, drop, hash, mask };
+    /// means: strings (and CSV cells that look like numbers) go through the redactions; verbatim
+    /// means they do not.
+    enum class Action { keep, drop, hash, mask, verbatim };
     struct Rule {
         Action action = Action::keep;
         int keep_last = 4;  ///< mask
@@ -70,6 +71,8 @@ public:
     static std::string masked(std::string_view text, int keep_last);
     /// text with every redaction applied (also what a CSV header name becomes).
     std::string redact_string(const std::string& text) const;
+    /// Whether the policy has redactions at all.
+    bool redacts() const { return !redactions_.empty(); }
 
 private:
     Policy() = default;  // parse() makes the hasher: a Policy without one could not hash

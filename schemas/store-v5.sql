@@ -45,22 +45,25 @@ CREATE TABLE items_v5 (
 
 -- A store written by an older edgectl killed at the wrong moment may hold a record twice. The later
 -- copy goes when nothing refers to it; one that an insight, a quarantine row or an export refers to
--- stays, with the ordinal -id, which marks it for what it is.
-CREATE TEMP TABLE v4_items AS
-  SELECT it.id, it.ingest_id, g.source_id, it.ordinal, it.line, it.payload, it.export_seq
-  FROM items it JOIN ingests g ON g.id = it.ingest_id;
-CREATE INDEX temp.v4_items_record ON v4_items (source_id, ordinal, id);
+-- stays, with the ordinal -id, which marks it for what it is. (Only ids and keys are copied aside:
+-- the payloads are copied once, into the new table. The migration needs free disk space of about
+-- twice the items table, for the new table and the write-ahead log.)
+CREATE TEMP TABLE v4_keys AS
+  SELECT it.id, g.source_id, it.ordinal FROM items it JOIN ingests g ON g.id = it.ingest_id;
+CREATE INDEX temp.v4_keys_record ON v4_keys (source_id, ordinal, id);
 CREATE TEMP TABLE v4_copies AS
-  SELECT c.id FROM v4_items c
-  WHERE EXISTS (SELECT 1 FROM v4_items k WHERE k.source_id = c.source_id AND k.ordinal = c.ordinal AND k.id < c.id);
-DELETE FROM v4_items WHERE id IN (SELECT id FROM v4_copies) AND export_seq IS NULL
-  AND NOT EXISTS (SELECT 1 FROM insights s WHERE s.item_id = v4_items.id)
-  AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.item_id = v4_items.id);
-UPDATE v4_items SET ordinal = -id WHERE id IN (SELECT id FROM v4_copies);
+  SELECT c.id FROM v4_keys c
+  WHERE EXISTS (SELECT 1 FROM v4_keys k WHERE k.source_id = c.source_id AND k.ordinal = c.ordinal AND k.id < c.id);
+DELETE FROM items WHERE id IN (SELECT id FROM v4_copies) AND export_seq IS NULL
+  AND NOT EXISTS (SELECT 1 FROM insights s WHERE s.item_id = items.id)
+  AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.item_id = items.id);
 INSERT INTO items_v5 (id, ingest_id, source_id, ordinal, line, payload, export_seq)
-  SELECT id, ingest_id, source_id, ordinal, line, payload, export_seq FROM v4_items ORDER BY id;
+  SELECT it.id, it.ingest_id, g.source_id,
+         CASE WHEN it.id IN (SELECT id FROM v4_copies) THEN -it.id ELSE it.ordinal END,
+         it.line, it.payload, it.export_seq
+  FROM items it JOIN ingests g ON g.id = it.ingest_id ORDER BY it.id;
 DROP TABLE v4_copies;
-DROP TABLE v4_items;
+DROP TABLE v4_keys;
 DROP TABLE items;
 ALTER TABLE items_v5 RENAME TO items;
 CREATE INDEX items_unexported ON items (id) WHERE export_seq IS NULL;
@@ -104,6 +107,9 @@ INSERT INTO exports_v5 (seq, name, nonce, target, state, max_insight_id, rows, b
          started_at, completed_at, group_id, volume, volumes, plan, counts, acked_at FROM exports;
 DROP TABLE exports;
 ALTER TABLE exports_v5 RENAME TO exports;
+-- A volume left pending by version 4 had its archive named before any digest was recorded: the next
+-- run finishes it by that version's rule (a valid bag with its nonce), not by the digest.
+UPDATE exports SET plan = json_set(coalesce(plan, '{}'), '$.legacy', json('true')) WHERE state = 'pending';
 
 -- 'models remove' deletes a version's files but keeps its row: the lineage of its insights
 -- (digest, spec, labels) still goes out with them in models.ndjson.

@@ -10,6 +10,10 @@ mkdir "$WORK/disk"
 EDGECTL_CRASH_AT=export.mark:commit expect_exit 137 "$EDGECTL" export --to "$WORK/disk"
 [ -f "$WORK/disk/test-site-000001.tar.zst" ] || fail "the archive was not named before the kill"
 
+# An archive that is there is not lost: abandoning it would ship its rows twice.
+expect_exit 1 "$EDGECTL" exports abandon 1
+assert_contains "$ERR" "export test-site-000001 is not lost: its archive is at '$WORK/disk/test-site-000001.tar.zst'"
+
 # The disk is unmounted: the mount point is there, empty.
 mv "$WORK/disk" "$WORK/disk-away"
 mkdir "$WORK/disk"

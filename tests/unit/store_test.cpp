@@ -219,7 +219,8 @@ TEST_CASE_METHOD(test::TempDirFixture, "store: version 4 to 5 keeps every referr
                 // A purged store: the cursor and an export plan name ids above what is left.
                 "INSERT INTO score_progress VALUES ('m', '1', 40);"
                 "INSERT INTO exports (seq, name, nonce, target, state, max_insight_id, started_at, plan) VALUES "
-                "(1, 'old-000001', 'n', '/t', 'complete', 77, 't', '{\"ranges\": {\"quarantine\": [0, 9]}}')");
+                "(1, 'old-000001', 'n', '/t', 'complete', 77, 't', '{\"ranges\": {\"quarantine\": [0, 9]}}'),"
+                "(2, 'old-000002', 'n', '/t', 'pending', 77, 't', '{\"ranges\": {}}')");
     }
     test::write_file(dir / "s/site.secret", std::string(64, 'a') + "\n");
     Store store = Store::open(dir / "s");
@@ -233,6 +234,10 @@ TEST_CASE_METHOD(test::TempDirFixture, "store: version 4 to 5 keeps every referr
     CHECK(next_row_id(db, RowTable::items) == 41);
     CHECK(next_row_id(db, RowTable::insights) == 78);
     CHECK(next_row_id(db, RowTable::quarantine) == 10);
+    // A volume left pending by version 4 is finished by version 4's rule (its archive was named
+    // before any digest was recorded).
+    CHECK(query_int(db, "SELECT json_extract(plan, '$.legacy') FROM exports WHERE seq = 2") == 1);
+    CHECK(query_int(db, "SELECT json_extract(plan, '$.legacy') IS NULL FROM exports WHERE seq = 1") == 1);
     // The store's pseudonyms stay what they were: its keyed hashes still use the file's bytes.
     CHECK(store.pii_key() == std::string(64, 'a') + "\n");
     Store fresh = Store::init(dir / "new", "x");
