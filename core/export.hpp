@@ -9,10 +9,10 @@
 // descriptor: that one read verifies the bag and digests the bytes it verified. The digest goes to
 // the ledger, the archive gets its final name (the very file read back), and only then are its rows
 // marked, in one transaction with the ledger row becoming 'complete'. The next run finishes a
-// pending volume whose final name holds exactly the recorded bytes, forgets one whose digest was
-// never recorded (it never got its name), and otherwise stops until the archive is found or the
-// operator abandons it; so every row ends up in exactly one complete archive, and nothing is signed
-// that edgectl did not write.
+// pending volume whose final name holds exactly the recorded bytes, writes one that never got its
+// name again from its plan (same rows, sequence, nonce and place in its group), and otherwise stops
+// until the archive is found or the operator abandons it; so every row ends up in exactly one
+// complete archive, and nothing is signed that edgectl did not write.
 
 #include "ndjson.hpp"
 #include "store.hpp"

@@ -256,14 +256,16 @@ void write_file_atomic(const fs::path& path, std::string_view content, mode_t mo
 }
 
 void make_dir(const fs::path& dir, mode_t mode, std::string_view point) {
-    if (fs::is_directory(dir)) return;
+    std::error_code ec;
+    if (fs::is_directory(dir, ec)) return;
     crash::point(std::string(point) + ":mkdir", dir);
     if (::mkdir(dir.c_str(), mode) == 0) {
         fsync_dir(parent_of(dir), point);
         return;
     }
-    if (errno == EEXIST && fs::is_directory(dir)) return;
-    fail_io("create directory", dir, errno);
+    int err = errno;
+    if (err == EEXIST && fs::is_directory(dir, ec)) return;
+    fail_io("create directory", dir, err);
 }
 
 TempDir::TempDir(const fs::path& parent, std::string_view prefix) {

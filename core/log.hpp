@@ -12,8 +12,8 @@ enum class Level { quiet, normal, verbose };
 
 /// text made safe for a terminal: control characters (C0, DEL, and C1 as UTF-8), which hostile
 /// names could carry to move the cursor, recolour or retitle the operator's terminal, become
-/// visible escapes ('\x1b'), as do bytes that are not UTF-8. Everything edgectl prints goes
-/// through it, on stderr and on stdout.
+/// visible escapes ('\x1b'), as do bytes that are not UTF-8. Every line edgectl prints for people
+/// goes through it, on stderr and on stdout; --json output is escaped as JSON instead.
 std::string printable(std::string_view text);
 
 /// Set once at start from -q / -v.

@@ -113,10 +113,14 @@ std::string standardise(const ModelSpec& spec, std::size_t i, double value, floa
     if (!spec.std.empty()) value /= spec.std[i];
     out = static_cast<float>(value);
     if (std::isfinite(out)) return {};
-    char text[64];
-    auto written = std::to_chars(text, text + sizeof text, raw);  // the shortest text that reads back as raw
-    return "field '" + spec.fields[i] + "' is " + std::string(text, written.ptr) +
-           ", outside the range of float32, the model's input type";
+    // The shortest text that reads back as the value.
+    auto text = [](double v) {
+        char buf[64];
+        return std::string(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+    };
+    std::string what = "field '" + spec.fields[i] + "' is " + text(raw);
+    if (value != raw) what += ", standardised " + text(value);
+    return what + ", outside the range of float32, the model's input type";
 }
 
 std::string prediction_problem(const Prediction& p) {

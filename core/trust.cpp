@@ -24,6 +24,7 @@ KeygenResult keygen(const fs::path& prefix) {
         if (minisign::secret_key_is_encrypted(text, r.secret_key.string()))
             throw Error("'" + r.secret_key.string() + "' already exists; refusing to overwrite a key");
         key = minisign::parse_secret_key(text, r.secret_key.string(), std::nullopt);
+        r.completed = true;
     } else {
         key = minisign::generate();
         write_file_atomic(r.secret_key, minisign::format_secret_key(*key), 0600, "keygen");

@@ -15,6 +15,7 @@ namespace edgectl {
 struct KeygenResult {
     fs::path public_key, secret_key;
     std::string key_id;
+    bool completed = false;  ///< the secret key was there already: only its public key was written
 };
 
 /// Writes PREFIX.pub and PREFIX.key (unencrypted, mode 0600); refuses to overwrite either.

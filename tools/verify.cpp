@@ -6,8 +6,15 @@
 namespace edgectl::cli {
 namespace {
 
-// What a package's OK did not cover: without a trust list, neither its signature nor its model.
+// What an OK did not cover: a bag's signature missing or not checked; without a trust list, a
+// package's signature and model.
 std::string note(const VerifyOutcome& v) {
+    if (v.kind == "export-bag") {
+        std::string signature = v.detail.value("signature", std::string());
+        if (signature == "none") return "; not signed";
+        if (signature.starts_with("present, not checked")) return "; signature not checked: no site key (--key)";
+        return {};
+    }
     if (v.kind != "model-package" || v.detail.value("signature_checked", true)) return {};
     return v.detail.value("model_run", false)
                ? "; signature not checked: no trust list; model run on request"

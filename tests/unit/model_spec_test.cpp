@@ -96,10 +96,10 @@ TEST_CASE("features: a finite value float32 cannot hold is refused, naming the f
     ModelSpec s = parse(minimal_spec());
     float out[2];
     CHECK(extract_features(s, Json{{"a", 1e300}, {"b", 2}}, out) ==
-          "field 'a' is 1e+300, outside the range of float32, the model's input type");
+          "field 'a' is 1e+300, standardised 5e+299, outside the range of float32, the model's input type");
     // After standardising ((b - 2) / 4): -5e38 is out of range, while (3.4e38 - 1) / 2 is not.
     CHECK(extract_features(s, Json{{"a", 3.4e38}, {"b", -2e39}}, out) ==
-          "field 'b' is -2e+39, outside the range of float32, the model's input type");
+          "field 'b' is -2e+39, standardised -5e+38, outside the range of float32, the model's input type");
     CHECK(extract_features(s, Json{{"a", 3e38}, {"b", 2}}, out).empty());
 }
 
