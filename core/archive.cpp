@@ -45,12 +45,10 @@ bool starts_with_zstd_magic(const fs::path& path) {
         unsigned char magic[4] = {};
         return file.read_some(magic, 4) == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f &&
                magic[3] == 0xfd;
-    } catch (const Error&) {
-        return false;
-    }
+    } catch (const Error&) { return false; }
 }
 
-} // namespace
+}  // namespace
 
 void ArchiveReader::Free::operator()(archive* a) const noexcept { archive_read_free(a); }
 
@@ -111,15 +109,16 @@ void ArchiveReader::fail(const std::string& what) {
 bool ArchiveReader::next(Entry& entry) {
     // Drain what is left of the previous entry, so its damage is seen here rather than missed.
     char sink[1 << 14];
-    while (current_left_ > 0 && read(sink, sizeof sink) > 0) {
-    }
+    while (current_left_ > 0 && read(sink, sizeof sink) > 0) {}
     archive_entry* e = nullptr;
     int rc = archive_read_next_header(a_.get(), &e);
     if (rc == ARCHIVE_EOF) return false;
-    if (rc != ARCHIVE_OK) fail(entries_ == 0 && !starts_with_zstd_magic(path_) ? "is not a zstd-compressed tar archive"
-                                                                                : "is corrupt or truncated");
+    if (rc != ARCHIVE_OK)
+        fail(entries_ == 0 && !starts_with_zstd_magic(path_) ? "is not a zstd-compressed tar archive"
+                                                             : "is corrupt or truncated");
     if (++entries_ > limits_.max_entries)
-        throw VerifyError("'" + path_.string() + "' holds more than " + std::to_string(limits_.max_entries) + " entries");
+        throw VerifyError("'" + path_.string() + "' holds more than " + std::to_string(limits_.max_entries) +
+                          " entries");
     const char* raw_name = archive_entry_pathname(e);
     std::string name = raw_name ? raw_name : "";
     auto type = archive_entry_filetype(e);
@@ -193,8 +192,10 @@ void ArchiveWriter::fail(const std::string& what) {
     int err = archive_errno(a_.get());
     std::string message = what + " '" + path_.string() + "'";
     // libarchive says only "Write error"; the errno behind it is the cause (e.g. no space left).
-    if (err > 0) message += ": " + std::string(std::strerror(err));
-    else if (why && *why) message += std::string(": ") + why;
+    if (err > 0)
+        message += ": " + std::string(std::strerror(err));
+    else if (why && *why)
+        message += std::string(": ") + why;
     throw Error(message);
 }
 
@@ -231,7 +232,8 @@ void ArchiveWriter::add_file_from(const std::string& name, const fs::path& sourc
     File in = File::open_read(source);
     header(name, fs::file_size(source), false);
     char buf[1 << 16];
-    while (std::size_t n = in.read_some(buf, sizeof buf)) write(buf, n);
+    while (std::size_t n = in.read_some(buf, sizeof buf))
+        write(buf, n);
 }
 
 void ArchiveWriter::close() {
@@ -240,4 +242,4 @@ void ArchiveWriter::close() {
     if (archive_write_close(a_.get()) != ARCHIVE_OK) fail("cannot finish writing");
 }
 
-} // namespace edgectl
+}  // namespace edgectl

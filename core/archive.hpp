@@ -10,9 +10,9 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <vector>
 #include <string>
 #include <string_view>
+#include <vector>
 
 struct archive;
 
@@ -38,9 +38,9 @@ using ByteTap = std::function<void(const char* data, std::size_t size)>;
 std::string unsafe_entry_name(std::string_view name);
 
 class ArchiveReader {
-public:
+  public:
     struct Entry {
-        std::string name;          ///< without a trailing '/' for directories
+        std::string name;  ///< without a trailing '/' for directories
         bool directory = false;
         std::uint64_t size = 0;
     };
@@ -67,7 +67,7 @@ public:
     /// file. Returns how many bytes that was.
     std::uint64_t drain();
 
-private:
+  private:
     void open();
     [[noreturn]] void fail(const std::string& what);
     static ssize_t read_callback(archive* a, void* self, const void** buffer);  // libarchive's
@@ -88,7 +88,7 @@ private:
 };
 
 class ArchiveWriter {
-public:
+  public:
     /// Writes tar (pax restricted) compressed with zstd at `level` to an open file descriptor.
     ArchiveWriter(File& out, int level, std::int64_t mtime);
     ~ArchiveWriter();
@@ -102,7 +102,7 @@ public:
     /// Finishes the archive; throws Error (e.g. disk full) if the final flush fails.
     void close();
 
-private:
+  private:
     void header(const std::string& name, std::uint64_t size, bool directory);
     void write(const void* data, std::size_t size);
     [[noreturn]] void fail(const std::string& what);
@@ -115,4 +115,4 @@ private:
     bool closed_ = false;
 };
 
-} // namespace edgectl
+}  // namespace edgectl

@@ -22,10 +22,10 @@ constexpr std::uint64_t max_tag_bytes = 1 << 20;
 
 // bag-info.txt labels every bag edgectl writes carries.
 const std::vector<std::string> required_info = {
-    "Source-Organization",   "Bagging-Date",         "Payload-Oxum",
-    "External-Identifier",   "Bag-Group-Identifier", "Bag-Count",
+    "Source-Organization",     "Bagging-Date",         "Payload-Oxum",
+    "External-Identifier",     "Bag-Group-Identifier", "Bag-Count",
     "Edgectl-Export-Sequence", "Edgectl-Export-Nonce", "Edgectl-Previous-Tagmanifest-SHA256",
-    "Edgectl-Insights",      "Edgectl-Anomalies"};
+    "Edgectl-Insights",        "Edgectl-Anomalies"};
 
 struct SeenFile {
     std::string sha256;
@@ -33,14 +33,18 @@ struct SeenFile {
     std::uint64_t lines = 0;
 };
 
-bool is_tag_file(const std::string& name) { return std::find(tag_files.begin(), tag_files.end(), name) != tag_files.end(); }
+bool is_tag_file(const std::string& name) {
+    return std::find(tag_files.begin(), tag_files.end(), name) != tag_files.end();
+}
 
 bool all_digits(std::string_view s) {
     return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 bool is_lower_hex(std::string_view s, std::size_t n) {
-    return s.size() == n && std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f'); });
+    return s.size() == n && std::all_of(s.begin(), s.end(), [](char c) {
+               return std::isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f');
+           });
 }
 
 std::string lowercase(std::string s) {
@@ -108,9 +112,12 @@ void check_manifests(BagReport& r, const BagContents& bag) {
         auto manifest = parse_manifest(*m, "manifest-sha256.txt", r.problems);
         for (const auto& [path, digest] : manifest) {
             auto it = bag.files.find(path);
-            if (!path.starts_with("data/")) r.problems.push_back("manifest-sha256.txt lists '" + path + "' outside data/");
-            else if (it == bag.files.end()) r.problems.push_back("'" + path + "' is listed in manifest-sha256.txt but missing");
-            else if (it->second.sha256 != digest) r.problems.push_back("'" + path + "' does not match its SHA-256 in manifest-sha256.txt");
+            if (!path.starts_with("data/"))
+                r.problems.push_back("manifest-sha256.txt lists '" + path + "' outside data/");
+            else if (it == bag.files.end())
+                r.problems.push_back("'" + path + "' is listed in manifest-sha256.txt but missing");
+            else if (it->second.sha256 != digest)
+                r.problems.push_back("'" + path + "' does not match its SHA-256 in manifest-sha256.txt");
         }
         for (const auto& [path, file] : bag.files) {
             if (!path.starts_with("data/")) continue;
@@ -125,8 +132,10 @@ void check_manifests(BagReport& r, const BagContents& bag) {
             auto it = bag.files.find(path);
             if (!is_tag_file(path) || path == "tagmanifest-sha256.txt")
                 r.problems.push_back("tagmanifest-sha256.txt lists '" + path + "', which is not a tag file");
-            else if (it == bag.files.end()) r.problems.push_back("'" + path + "' is listed in tagmanifest-sha256.txt but missing");
-            else if (it->second.sha256 != digest) r.problems.push_back("'" + path + "' does not match its SHA-256 in tagmanifest-sha256.txt");
+            else if (it == bag.files.end())
+                r.problems.push_back("'" + path + "' is listed in tagmanifest-sha256.txt but missing");
+            else if (it->second.sha256 != digest)
+                r.problems.push_back("'" + path + "' does not match its SHA-256 in tagmanifest-sha256.txt");
         }
         for (const auto& name : tag_files)
             if (name != "tagmanifest-sha256.txt" && !listed.count(name))
@@ -148,13 +157,14 @@ void check_info(BagReport& r, const BagContents& bag) {
     for (const auto& label : required_info)
         if (!has(label)) r.problems.push_back("bag-info.txt has no " + label);
     std::string oxum = std::to_string(r.payload_bytes) + "." + std::to_string(r.payload_files);
-    if (has("Payload-Oxum") && r.info["Payload-Oxum"] != oxum) bad("Payload-Oxum", "does not match the payload, " + oxum);
-    if (has("External-Identifier") && r.info["External-Identifier"] != r.base) bad("External-Identifier", "is not the bag's name");
+    if (has("Payload-Oxum") && r.info["Payload-Oxum"] != oxum)
+        bad("Payload-Oxum", "does not match the payload, " + oxum);
+    if (has("External-Identifier") && r.info["External-Identifier"] != r.base)
+        bad("External-Identifier", "is not the bag's name");
     if (has("Edgectl-Export-Sequence")) {
         const std::string& seq = r.info["Edgectl-Export-Sequence"];
         char name[40];
-        if (all_digits(seq) && seq.size() <= 15)
-            std::snprintf(name, sizeof name, "-%06lld", std::stoll(seq));
+        if (all_digits(seq) && seq.size() <= 15) std::snprintf(name, sizeof name, "-%06lld", std::stoll(seq));
         if (!all_digits(seq) || seq.size() > 15 || r.base != r.info["Source-Organization"] + name)
             bad("Edgectl-Export-Sequence", "and Source-Organization '" + r.info["Source-Organization"] +
                                                "' do not make the bag's name '" + r.base + "'");
@@ -164,10 +174,12 @@ void check_info(BagReport& r, const BagContents& bag) {
         auto of = count.find(" of ");
         bool ok = of != std::string::npos && all_digits(count.substr(0, of)) && all_digits(count.substr(of + 4)) &&
                   count.size() < 24;
-        if (!ok || std::stoll(count.substr(0, of)) < 1 || std::stoll(count.substr(0, of)) > std::stoll(count.substr(of + 4)))
+        if (!ok || std::stoll(count.substr(0, of)) < 1 ||
+            std::stoll(count.substr(0, of)) > std::stoll(count.substr(of + 4)))
             bad("Bag-Count", "is not 'k of n'");
     }
-    if (has("Edgectl-Export-Nonce") && !is_lower_hex(r.info["Edgectl-Export-Nonce"], 32)) bad("Edgectl-Export-Nonce", "is not 32 hex digits");
+    if (has("Edgectl-Export-Nonce") && !is_lower_hex(r.info["Edgectl-Export-Nonce"], 32))
+        bad("Edgectl-Export-Nonce", "is not 32 hex digits");
     if (has("Edgectl-Previous-Tagmanifest-SHA256") && r.info["Edgectl-Previous-Tagmanifest-SHA256"] != "none" &&
         !is_sha256_hex(r.info["Edgectl-Previous-Tagmanifest-SHA256"]))
         bad("Edgectl-Previous-Tagmanifest-SHA256", "is neither 'none' nor a SHA-256");
@@ -178,7 +190,8 @@ void check_info(BagReport& r, const BagContents& bag) {
     };
     auto check_count = [&](const std::string& label, const std::string& file, bool optional) {
         if (!has(label)) {
-            if (optional && lines(file) > 0) r.problems.push_back("bag-info.txt has no " + label + " but data/" + file + " has records");
+            if (optional && lines(file) > 0)
+                r.problems.push_back("bag-info.txt has no " + label + " but data/" + file + " has records");
             return;
         }
         if (r.info[label] != std::to_string(lines(file)))
@@ -198,7 +211,8 @@ void check_entry_name(const std::string& name, bool directory, BagReport& r, std
     std::string base = name.substr(0, slash);
     if (r.base.empty()) r.base = base;
     if (base != r.base) throw VerifyError("entry '" + name + "' lies outside the bag '" + r.base + "/'");
-    if (!folded.insert(lowercase(name)).second) throw VerifyError("entry '" + name + "' differs from another only in case");
+    if (!folded.insert(lowercase(name)).second)
+        throw VerifyError("entry '" + name + "' differs from another only in case");
     std::string rel = slash == std::string::npos ? "" : name.substr(slash + 1);
     bool known = directory ? (rel.empty() || rel == "data") : (is_tag_file(rel) || bag_payload_files.count(rel) > 0);
     if (!known) throw VerifyError("entry '" + name + "' is not a file edgectl writes in a bag");
@@ -216,7 +230,8 @@ void read_entries(ArchiveReader& reader, BagReport& r, BagContents& bag) {
         if (bag.files.count(rel)) throw VerifyError("entry '" + entry.name + "' appears twice");
         bool keep = is_tag_file(rel);
         if (keep && entry.size > max_tag_bytes)
-            throw VerifyError("tag file '" + entry.name + "' is larger than " + std::to_string(max_tag_bytes) + " bytes");
+            throw VerifyError("tag file '" + entry.name + "' is larger than " + std::to_string(max_tag_bytes) +
+                              " bytes");
         Sha256 h;
         SeenFile& seen = bag.files[rel];
         std::string text;
@@ -242,19 +257,18 @@ void check_sidecar(const fs::path& path, const std::string& sha256, BagReport& r
         std::string text = read_file(sidecar, 4096);
         if (text.size() < 64 || text.substr(0, 64) != sha256)
             r.problems.push_back("'" + path.filename().string() + "' does not match its digest in " + name);
-    } catch (const Error& e) {
-        r.problems.push_back("cannot read " + name + ": " + e.what());
-    }
+    } catch (const Error& e) { r.problems.push_back("cannot read " + name + ": " + e.what()); }
 }
 
 // The '.minisig' beside an archive: a pre-hashed signature of the archive's bytes by the site key.
-void check_signature(const fs::path& path, const std::array<std::uint8_t, 64>& prehash,
-                     const minisign::PublicKey* key, bool required, BagReport& r) {
+void check_signature(const fs::path& path, const std::array<std::uint8_t, 64>& prehash, const minisign::PublicKey* key,
+                     bool required, BagReport& r) {
     fs::path sig = path.string() + ".minisig";
     std::error_code ec;
     if (!fs::exists(sig, ec)) {
         r.signature = "none";
-        if (key && required) r.problems.push_back("'" + sig.filename().string() + "' is missing: the archive is not signed");
+        if (key && required)
+            r.problems.push_back("'" + sig.filename().string() + "' is missing: the archive is not signed");
         return;
     }
     if (!key) {
@@ -271,19 +285,21 @@ void check_signature(const fs::path& path, const std::array<std::uint8_t, 64>& p
     }
 }
 
-} // namespace
+}  // namespace
 
 std::string bagit_txt() { return "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"; }
 
 std::string bag_manifest(const std::vector<BagFile>& files) {
     std::string out;
-    for (const auto& f : files) out += f.sha256 + "  " + f.path + "\n";
+    for (const auto& f : files)
+        out += f.sha256 + "  " + f.path + "\n";
     return out;
 }
 
 std::string bag_info(const std::vector<std::pair<std::string, std::string>>& fields) {
     std::string out;
-    for (const auto& [label, value] : fields) out += label + ": " + value + "\n";
+    for (const auto& [label, value] : fields)
+        out += label + ": " + value + "\n";
     return out;
 }
 
@@ -313,12 +329,12 @@ ReadBag read_bag(File& file, const std::string& expected_base) {
         try {
             while (std::size_t n = file.read_some(buf, std::min<std::uint64_t>(sizeof buf, size - out.size + 1)))
                 digest(buf, n);
-        } catch (const VerifyError&) {
-        }
+        } catch (const VerifyError&) {}
     }
     if (out.report.ok()) {
         if (!expected_base.empty() && out.report.base != expected_base)
-            out.report.problems.push_back("the archive holds bag '" + out.report.base + "', not '" + expected_base + "'");
+            out.report.problems.push_back("the archive holds bag '" + out.report.base + "', not '" + expected_base +
+                                          "'");
         check_manifests(out.report, bag);
         check_info(out.report, bag);
     }
@@ -338,9 +354,14 @@ BagReport verify_bag_archive(const fs::path& path, const minisign::PublicKey* si
 }
 
 Json to_json(const BagReport& r) {
-    return {{"kind", "export-bag"}, {"ok", r.ok()}, {"bag", r.base}, {"problems", r.problems},
-            {"payload_files", r.payload_files}, {"payload_bytes", r.payload_bytes}, {"bag_info", r.info},
+    return {{"kind", "export-bag"},
+            {"ok", r.ok()},
+            {"bag", r.base},
+            {"problems", r.problems},
+            {"payload_files", r.payload_files},
+            {"payload_bytes", r.payload_bytes},
+            {"bag_info", r.info},
             {"signature", r.signature}};
 }
 
-} // namespace edgectl
+}  // namespace edgectl

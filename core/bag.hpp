@@ -44,8 +44,8 @@ std::string bag_info(const std::vector<std::pair<std::string, std::string>>& fie
 
 /// The outcome of verifying a bag archive.
 struct BagReport {
-    std::string base;                         ///< the bag's base directory name
-    std::vector<std::string> problems;        ///< each names the entry and the cause; empty = valid
+    std::string base;                   ///< the bag's base directory name
+    std::vector<std::string> problems;  ///< each names the entry and the cause; empty = valid
     std::uint64_t payload_bytes = 0;
     std::size_t payload_files = 0;
     std::map<std::string, std::string> info;  ///< bag-info.txt labels and values
@@ -76,4 +76,4 @@ BagReport verify_bag_archive(const fs::path& path, const minisign::PublicKey* si
 
 Json to_json(const BagReport& report);
 
-} // namespace edgectl
+}  // namespace edgectl

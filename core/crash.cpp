@@ -51,7 +51,7 @@ Config& config() {
     return c;
 }
 
-} // namespace
+}  // namespace
 
 void point(std::string_view name, const std::filesystem::path& path) {
     Config& c = config();
@@ -66,8 +66,9 @@ void point(std::string_view name, const std::filesystem::path& path) {
     if (c.stop_at.hit(name, pass)) ::kill(::getpid(), SIGSTOP);
     if (c.kill_at.hit(name, pass)) {
         ::kill(::getpid(), SIGKILL);
-        for (;;) ::pause();
+        for (;;)
+            ::pause();
     }
 }
 
-} // namespace edgectl::crash
+}  // namespace edgectl::crash

@@ -23,4 +23,4 @@ namespace edgectl::crash {
 /// Thread-safe; costs one branch when no variable is set.
 void point(std::string_view name, const std::filesystem::path& path = {});
 
-} // namespace edgectl::crash
+}  // namespace edgectl::crash

@@ -8,7 +8,7 @@ void trim_line_end(std::string& raw) {
     if (!raw.empty() && raw.back() == '\r') raw.pop_back();
 }
 
-} // namespace
+}  // namespace
 
 int CsvReader::get() {
     int c = in_.get();
@@ -56,8 +56,8 @@ bool CsvReader::next(CsvRecord& out) {
     }
     out.line = line_;
     std::string field;
-    bool quoted = false;    // inside a quoted field
-    bool was_quoted = false; // the current field began with a quote
+    bool quoted = false;      // inside a quoted field
+    bool was_quoted = false;  // the current field began with a quote
     for (;;) {
         if (record_bytes_ > max_record_) {
             fail(out, "record is longer than " + std::to_string(max_record_) + " bytes");
@@ -69,9 +69,19 @@ bool CsvReader::next(CsvRecord& out) {
             return true;
         }
         if (quoted) {
-            if (c < 0) { out.error = "unterminated quoted field"; return true; }
-            if (c != '"') { field.push_back(char(c)); continue; }
-            if (in_.peek() == '"') { get(); field.push_back('"'); continue; }
+            if (c < 0) {
+                out.error = "unterminated quoted field";
+                return true;
+            }
+            if (c != '"') {
+                field.push_back(char(c));
+                continue;
+            }
+            if (in_.peek() == '"') {
+                get();
+                field.push_back('"');
+                continue;
+            }
             quoted = false;
             int n = in_.peek();
             if (n >= 0 && n != ',' && n != '\n' && n != '\r') {
@@ -104,4 +114,4 @@ bool CsvReader::next(CsvRecord& out) {
     }
 }
 
-} // namespace edgectl
+}  // namespace edgectl

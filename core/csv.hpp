@@ -19,7 +19,7 @@ struct CsvRecord {
 };
 
 class CsvReader {
-public:
+  public:
     static constexpr std::size_t default_max_record = 1 << 20;
     static constexpr std::size_t raw_limit = 4096;
 
@@ -31,7 +31,7 @@ public:
     /// Reads the next record into out; false at end of input. Blank lines are skipped.
     bool next(CsvRecord& out);
 
-private:
+  private:
     int get();
     /// After a '\r' was read: consumes the '\n' of a CRLF.
     void finish_line_end();
@@ -43,4 +43,4 @@ private:
     std::string* raw_ = nullptr;
 };
 
-} // namespace edgectl
+}  // namespace edgectl

@@ -23,7 +23,7 @@ void configure_once() {
     (void)done;
 }
 
-} // namespace
+}  // namespace
 
 // A connection with what every one of ours needs: extended result codes, and a busy timeout
 // (another writer, a different command, may hold the write lock briefly; wait for it).
@@ -33,8 +33,8 @@ Db Db::connect(const std::filesystem::path& path, int flags) {
     int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
     Db db(raw);
     if (rc != SQLITE_OK)
-        throw Error("cannot open database '" + path.string() + "': " +
-                    (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+        throw Error("cannot open database '" + path.string() +
+                    "': " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
     sqlite3_extended_result_codes(raw, 1);
     sqlite3_busy_timeout(raw, 60'000);
     db.exec("PRAGMA trusted_schema = OFF");
@@ -56,7 +56,9 @@ Db Db::open(const std::filesystem::path& path, bool create) {
 
 Db Db::open_reader(const std::filesystem::path& path) { return connect(path, SQLITE_OPEN_READONLY); }
 
-void Db::set_synchronous(Sync mode) { exec(mode == Sync::full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"); }
+void Db::set_synchronous(Sync mode) {
+    exec(mode == Sync::full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+}
 
 void Db::set_checkpoint_bytes(std::int64_t bytes) {
     std::int64_t pages = bytes / std::max<std::int64_t>(query_int(*this, "PRAGMA page_size"), 512);
@@ -130,8 +132,7 @@ bool Statement::step() {
 }
 
 void Statement::run() {
-    while (step()) {
-    }
+    while (step()) {}
     reset();
 }
 
@@ -171,4 +172,4 @@ std::int64_t query_int(Db& db, std::string_view sql) {
     return stmt.step() ? stmt.column_int(0) : 0;
 }
 
-} // namespace edgectl
+}  // namespace edgectl

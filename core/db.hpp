@@ -17,7 +17,7 @@ struct sqlite3_stmt;
 namespace edgectl {
 
 class Db {
-public:
+  public:
     /// The page size of a database this edgectl creates (SQLite's default is 4096).
     static constexpr int new_page_size = 16384;
 
@@ -50,7 +50,7 @@ public:
     int changes() const;
     int user_version();
 
-private:
+  private:
     struct Close {
         void operator()(sqlite3* db) const noexcept;
     };
@@ -61,7 +61,7 @@ private:
 
 /// A prepared statement, reusable with reset(). bind_* take 1-based indexes.
 class Statement {
-public:
+  public:
     Statement(Db& db, std::string_view sql);
 
     Statement& bind(int index, std::int64_t value);
@@ -88,7 +88,7 @@ public:
     bool column_is_null(int index) const;
     std::optional<std::string> column_optional_text(int index) const;
 
-private:
+  private:
     struct Finalize {
         void operator()(sqlite3_stmt* stmt) const noexcept;
     };
@@ -100,14 +100,14 @@ private:
 /// once rather than at commit. Rolls back on destruction unless commit() was called. `point` names
 /// its commit as a durability point ('<point>:commit', crash.hpp).
 class Transaction {
-public:
+  public:
     Transaction(Db& db, std::string point);
     Transaction(const Transaction&) = delete;
     Transaction& operator=(const Transaction&) = delete;
     ~Transaction();
     void commit();
 
-private:
+  private:
     Db& db_;
     std::string point_;
     bool done_ = false;
@@ -116,4 +116,4 @@ private:
 /// Runs a query that returns one integer (e.g. a COUNT).
 std::int64_t query_int(Db& db, std::string_view sql);
 
-} // namespace edgectl
+}  // namespace edgectl

@@ -19,18 +19,18 @@ enum class Exit : int {
 
 /// The error a user sees: message text (no "edgectl: error:" prefix) and an exit code.
 class Error : public std::runtime_error {
-public:
+  public:
     explicit Error(std::string message, Exit code = Exit::error)
         : std::runtime_error(std::move(message)), code_(code) {}
     Exit code() const noexcept { return code_; }
 
-private:
+  private:
     Exit code_;
 };
 
 /// Shorthand for the failure of a verification step (exit 4).
 class VerifyError : public Error {
-public:
+  public:
     explicit VerifyError(std::string message) : Error(std::move(message), Exit::verify_failed) {}
 };
 
@@ -39,4 +39,4 @@ inline void require(bool cond, const std::string& message, Exit code = Exit::err
     if (!cond) throw Error(message, code);
 }
 
-} // namespace edgectl
+}  // namespace edgectl

@@ -43,8 +43,8 @@ struct Ledger {
     fs::path target;
     std::int64_t max_insight_id = 0;
     int volume = 1, volumes = 1;
-    Json plan = Json::object();    ///< include, ranges per category, manifest digest, target device
-    Json counts = Json::object();  ///< rows per category
+    Json plan = Json::object();         ///< include, ranges per category, manifest digest, target device
+    Json counts = Json::object();       ///< rows per category
     std::optional<std::string> digest;  ///< of the archive, recorded before it is named
     std::string state;
 };
@@ -72,7 +72,7 @@ constexpr const char* ledger_columns =
 // The device a target directory is on: a volume is written again only where it was planned, never
 // into the empty mount point a disk left.
 std::int64_t device_of(const fs::path& dir) {
-    struct stat st{};
+    struct stat st {};
     return ::stat(dir.c_str(), &st) == 0 ? std::int64_t(st.st_dev) : -1;
 }
 
@@ -100,14 +100,17 @@ const std::string item_joins = "JOIN ingests g ON g.id = it.ingest_id JOIN sourc
 const std::string item_source = "g.name, f.digest || ':' || it.ordinal";
 
 const std::string insight_columns =
-    "SELECT i.id, i.item_id, " + item_source + ", i.model, i.model_version, i.label, i.score, i.probabilities, "
+    "SELECT i.id, i.item_id, " + item_source +
+    ", i.model, i.model_version, i.label, i.score, i.probabilities, "
     "i.anomaly, i.scored_at, g.ingested_at, it.payload, i.model_digest, g.columns FROM insights i "
-    "JOIN items it ON it.id = i.item_id " + item_joins;
+    "JOIN items it ON it.id = i.item_id " +
+    item_joins;
 
 CategorySql insight_sql(int anomaly) {
     std::string a = std::to_string(anomaly);
-    return {insight_columns + "WHERE i.export_seq IS NULL AND i.anomaly = " + a + " AND i.id > ?1 AND i.id <= ?2 "
-                              "AND ?3 >= 0 ORDER BY i.id",
+    return {insight_columns + "WHERE i.export_seq IS NULL AND i.anomaly = " + a +
+                " AND i.id > ?1 AND i.id <= ?2 "
+                "AND ?3 >= 0 ORDER BY i.id",
             insight_columns + "WHERE i.export_seq = ?1 AND i.anomaly = " + a + " ORDER BY i.id",
             "UPDATE insights SET export_seq = ?1 WHERE export_seq IS NULL AND anomaly = " + a +
                 " AND id > ?2 AND id <= ?3 AND ?4 >= 0",
@@ -117,8 +120,8 @@ CategorySql insight_sql(int anomaly) {
 const std::string item_columns =
     "SELECT it.id, " + item_source + ", it.line, g.ingested_at, it.payload, g.columns FROM items it " + item_joins;
 const std::string item_scored = " AND EXISTS (SELECT 1 FROM insights s WHERE s.item_id = it.id AND s.id <= ?3)";
-const std::string quarantine_columns =
-    "SELECT id, stage, source, line, source_key, item_id, model, model_version, reason, raw, created_at FROM quarantine ";
+const std::string quarantine_columns = "SELECT id, stage, source, line, source_key, item_id, model, model_version, "
+                                       "reason, raw, created_at FROM quarantine ";
 
 const CategorySql& category_sql(const std::string& category) {
     static const std::map<std::string, CategorySql> all = {
@@ -153,11 +156,12 @@ PayloadFields payload_fields(const Statement& s, int payload, int columns) {
 struct RowLines {
     std::int64_t id = 0;
     std::vector<std::pair<std::string, std::string>> lines;  ///< file, line
-    std::string model, version, label, hour;                  ///< for the summary (insights only)
+    std::string model, version, label, hour;                 ///< for the summary (insights only)
     bool anomaly = false;
 };
 
-RowLines serialise_row(const std::string& category, const Statement& s, ExportRecords& records, const std::string& site) {
+RowLines serialise_row(const std::string& category, const Statement& s, ExportRecords& records,
+                       const std::string& site) {
     RowLines r;
     r.id = s.column_int(0);
     if (category == "anomalies" || category == "insights") {
@@ -181,16 +185,25 @@ RowLines serialise_row(const std::string& category, const Statement& s, ExportRe
         r.hour = std::string(f.scored_at.substr(0, 13)) + ":00:00Z";
         r.anomaly = f.anomaly;
         if (r.anomaly)
-            r.lines.emplace_back("data/anomalies.ndjson", records.anomaly(f, s.column_view(11), payload_fields(s, 12, 14)));
+            r.lines.emplace_back("data/anomalies.ndjson",
+                                 records.anomaly(f, s.column_view(11), payload_fields(s, 12, 14)));
     } else if (category == "items") {
-        r.lines.emplace_back("data/items.ndjson", records.item(r.id, s.column_view(1), s.column_view(2), s.column_int(3),
-                                                               s.column_view(4), payload_fields(s, 5, 6)));
+        r.lines.emplace_back("data/items.ndjson",
+                             records.item(r.id, s.column_view(1), s.column_view(2), s.column_int(3), s.column_view(4),
+                                          payload_fields(s, 5, 6)));
     } else {
-        Json record = {{"site", site}, {"quarantine_id", r.id}, {"stage", s.column_text(1)}, {"source", s.column_text(2)},
-                       {"line", s.column_int(3)}, {"source_key", s.column_text(4)},
+        Json record = {{"site", site},
+                       {"quarantine_id", r.id},
+                       {"stage", s.column_text(1)},
+                       {"source", s.column_text(2)},
+                       {"line", s.column_int(3)},
+                       {"source_key", s.column_text(4)},
                        {"item_id", s.column_is_null(5) ? Json() : Json(s.column_int(5))},
-                       {"model", s.column_text(6)}, {"model_version", s.column_text(7)}, {"reason", s.column_text(8)},
-                       {"raw", optional_text(s, 9)}, {"created_at", s.column_text(10)}};
+                       {"model", s.column_text(6)},
+                       {"model_version", s.column_text(7)},
+                       {"reason", s.column_text(8)},
+                       {"raw", optional_text(s, 9)},
+                       {"created_at", s.column_text(10)}};
         // A record quarantined for bytes that are not UTF-8 keeps them in `raw`: U+FFFD here, as
         // ExportRecords writes such text.
         r.lines.emplace_back("data/quarantine.ndjson", record.dump(-1, ' ', false, Json::error_handler_t::replace));
@@ -213,7 +226,7 @@ RowLines serialise(const std::string& category, const Statement& s, ExportRecord
 // compressed payload is so far, so that a volume is cut before it outgrows its budget.
 
 class HashedFile {
-public:
+  public:
     HashedFile(const fs::path& path, std::string bag_path) : file_(File::create_new(path, 0600)) {
         entry_.path = std::move(bag_path);
     }
@@ -236,7 +249,7 @@ public:
         buf_.clear();
     }
 
-private:
+  private:
     File file_;
     Sha256 hash_;
     std::string buf_;
@@ -244,7 +257,7 @@ private:
 };
 
 class CompressedSizeCounter {
-public:
+  public:
     /// Compresses at the archive's level, flushing every flush_every bytes of input.
     CompressedSizeCounter(int level, std::uint64_t flush_every)
         : cctx_(ZSTD_createCCtx()), out_(ZSTD_CStreamOutSize()), flush_every_(flush_every) {
@@ -267,7 +280,7 @@ public:
         return produced_ + std::uint64_t(std::ceil(double(unflushed_) * ratio));
     }
 
-private:
+  private:
     struct Free {
         void operator()(ZSTD_CCtx* c) const noexcept { ZSTD_freeCCtx(c); }
     };
@@ -301,7 +314,8 @@ struct Volume {
 
     bool fits(const RowLines& row) {
         std::uint64_t bytes = 0;
-        for (const auto& [file, line] : row.lines) bytes += line.size() + 1;
+        for (const auto& [file, line] : row.lines)
+            bytes += line.size() + 1;
         // Room for tar headers, tag files, the summary and models files, and the estimate's slack.
         std::uint64_t margin = 16384 + budget / 100 + summary.size() * 160 + models.size() * 4096;
         // Compressing only to learn the size was a tenth of an export's time, for a budget that is
@@ -373,29 +387,41 @@ void finish_payload(Store& store, Volume& v, bool with_summary) {
     for (const auto& [name, version] : v.models) {
         model.bind(1, name).bind(2, version);
         if (model.step())
-            write("data/models.ndjson", Json{{"site", store.site()}, {"model", name}, {"model_version", version},
-                                             {"digest", model.column_text(0)}, {"signer", optional_text(model, 1)},
+            write("data/models.ndjson", Json{{"site", store.site()},
+                                             {"model", name},
+                                             {"model_version", version},
+                                             {"digest", model.column_text(0)},
+                                             {"signer", optional_text(model, 1)},
                                              {"imported_at", model.column_text(2)},
-                                             {"spec", Json::parse(model.column_view(3))}}.dump());
+                                             {"spec", Json::parse(model.column_view(3))}}
+                                            .dump());
         model.reset();
     }
     if (with_summary)
         for (const auto& [k, n] : v.summary)
-            write("data/summary.ndjson", Json{{"site", store.site()}, {"model", k.model}, {"model_version", k.version},
-                                              {"label", k.label.empty() ? Json() : Json(k.label)}, {"hour", k.hour},
-                                              {"insights", n.first}, {"anomalies", n.second}}.dump());
-    for (auto& [name, file] : v.files) v.payload.push_back(file.finish());
+            write("data/summary.ndjson", Json{{"site", store.site()},
+                                              {"model", k.model},
+                                              {"model_version", k.version},
+                                              {"label", k.label.empty() ? Json() : Json(k.label)},
+                                              {"hour", k.hour},
+                                              {"insights", n.first},
+                                              {"anomalies", n.second}}
+                                             .dump());
+    for (auto& [name, file] : v.files)
+        v.payload.push_back(file.finish());
 }
 
 std::uint64_t free_bytes(const fs::path& dir) {
-    struct statvfs st{};
-    if (::statvfs(dir.c_str(), &st) != 0) throw Error("cannot read the free space of '" + dir.string() + "': " + std::strerror(errno));
+    struct statvfs st {};
+    if (::statvfs(dir.c_str(), &st) != 0)
+        throw Error("cannot read the free space of '" + dir.string() + "': " + std::strerror(errno));
     return std::uint64_t(st.f_bavail) * st.f_frsize;
 }
 
 void check_target(const fs::path& dir) {
     std::error_code ec;
-    if (!fs::is_directory(dir, ec)) throw Error("export target '" + dir.string() + "' does not exist or is not a directory");
+    if (!fs::is_directory(dir, ec))
+        throw Error("export target '" + dir.string() + "' does not exist or is not a directory");
     if (::access(dir.c_str(), W_OK) != 0)
         throw Error("cannot write to export target '" + dir.string() + "': " + std::strerror(errno));
 }
@@ -472,9 +498,11 @@ Planned plan_volumes(Store& store, const ExportOptions& o, const fs::path& targe
 // ---------------------------------------------------------------------------------------------
 // Writing, checking and finishing one volume.
 
-std::vector<BagFile> write_tags(Store& store, const Ledger& l, const fs::path& dir, const std::vector<BagFile>& payload) {
+std::vector<BagFile> write_tags(Store& store, const Ledger& l, const fs::path& dir,
+                                const std::vector<BagFile>& payload) {
     std::uint64_t bytes = 0;
-    for (const auto& f : payload) bytes += f.size;
+    for (const auto& f : payload)
+        bytes += f.size;
     std::vector<std::pair<std::string, std::string>> info = {
         {"Source-Organization", store.site()},
         {"Bagging-Date", utc_date()},
@@ -527,7 +555,8 @@ Sealed write_archive(const Ledger& l, const fs::path& staging, const std::vector
     ArchiveWriter writer(out, level, std::int64_t(std::time(nullptr)));
     writer.add_directory(l.name);
     writer.add_directory(l.name + "/data");
-    for (const auto& f : files) writer.add_file_from(l.name + "/" + f.path, staging / f.path);
+    for (const auto& f : files)
+        writer.add_file_from(l.name + "/" + f.path, staging / f.path);
     writer.close();
     out.sync("export.archive");
     fsync_dir(l.target, "export.archive");
@@ -544,7 +573,8 @@ minisign::SecretKey site_key(const Store& store) {
         throw Error("the site's signing key '" + store.site_key_path().string() +
                     "' is missing, so exports cannot be signed: restore it (and site.pub) from a backup; a new key "
                     "would make the receiving side refuse this site's exports");
-    return minisign::parse_secret_key(read_file(store.site_key_path(), 4096), store.site_key_path().string(), std::nullopt);
+    return minisign::parse_secret_key(read_file(store.site_key_path(), 4096), store.site_key_path().string(),
+                                      std::nullopt);
 }
 
 // Records a volume's digest in its pending ledger row before the archive gets its final name: a
@@ -562,7 +592,8 @@ void record_digest(Db& db, const Ledger& l, const ReadBag& read) {
 ExportedArchive place(Store& store, const Ledger& l, Sealed& s, bool pending) {
     const BagReport& report = s.read.report;
     if (!report.ok())
-        throw Error("export '" + s.file.path().string() + "' failed verification after writing: " + report.problems.front());
+        throw Error("export '" + s.file.path().string() +
+                    "' failed verification after writing: " + report.problems.front());
     ExportedArchive a;
     a.seq = l.seq;
     a.name = l.name;
@@ -572,7 +603,8 @@ ExportedArchive place(Store& store, const Ledger& l, Sealed& s, bool pending) {
         throw Error("export target already holds '" + a.path.string() + "'; refusing to overwrite it");
     a.volume = l.volume;
     a.volumes = l.volumes;
-    for (const auto& [k, v] : l.counts.items()) a.counts[k] = v.get<std::int64_t>();
+    for (const auto& [k, v] : l.counts.items())
+        a.counts[k] = v.get<std::int64_t>();
     a.bytes = s.read.size;
     a.sha256 = s.read.sha256;
     std::string comment = "edgectl export " + l.name + " site:" + store.site() + " seq:" + std::to_string(l.seq) +
@@ -620,8 +652,9 @@ void mark_exported(Db& db, const Ledger& l, const ExportedArchive& a, const std:
         mark.bind(4, l.max_insight_id).run();
         rows += db.changes();
     }
-    Statement done(db, "UPDATE exports SET state = 'complete', rows = ?, bytes = ?, digest = ?, tagmanifest_digest = ?, "
-                       "completed_at = ? WHERE seq = ?");
+    Statement done(db,
+                   "UPDATE exports SET state = 'complete', rows = ?, bytes = ?, digest = ?, tagmanifest_digest = ?, "
+                   "completed_at = ? WHERE seq = ?");
     done.bind(1, rows).bind(2, std::int64_t(a.bytes)).bind(3, a.sha256).bind(4, tagmanifest);
     done.bind(5, now_utc()).bind(6, l.seq).run();
     tx.commit();
@@ -658,8 +691,10 @@ void sweep_target(const fs::path& target, const std::string& site, const std::st
         std::string file = entry.path().filename().string();
         std::string name = export_name_in(file, site);
         if (name.empty() || (!only.empty() && name != only)) continue;
-        bool temporary = file.starts_with('.') && (file.ends_with(".partial") || file.find(".tmp-") != std::string::npos);
-        bool orphan = !file.starts_with('.') && (file.ends_with(".tar.zst.sha256") || file.ends_with(".tar.zst.minisig")) &&
+        bool temporary =
+            file.starts_with('.') && (file.ends_with(".partial") || file.find(".tmp-") != std::string::npos);
+        bool orphan = !file.starts_with('.') &&
+                      (file.ends_with(".tar.zst.sha256") || file.ends_with(".tar.zst.minisig")) &&
                       !fs::exists(archive_path(target, name), ec);
         if (temporary || orphan) remove_durably(entry.path(), "export.sweep");
     }
@@ -667,7 +702,8 @@ void sweep_target(const fs::path& target, const std::string& site, const std::st
 
 std::string pending_help(const Ledger& l) {
     return "; mount the disk it was written to and run 'edgectl export' again, or, if that archive is lost, "
-           "'edgectl exports abandon " + std::to_string(l.seq) + "' (its rows then go out in the next export)";
+           "'edgectl exports abandon " +
+           std::to_string(l.seq) + "' (its rows then go out in the next export)";
 }
 
 // Forgets a pending volume that provably never got its final name: nothing of it shipped, and its
@@ -684,7 +720,8 @@ void forget(Db& db, const Ledger& l) {
 std::unique_ptr<Volume> restage(Store& store, const Ledger& l, int level) {
     bool complete = l.state == "complete";
     std::set<std::string> include;
-    for (const auto& i : l.plan.value("include", Json::array())) include.insert(i.get<std::string>());
+    for (const auto& i : l.plan.value("include", Json::array()))
+        include.insert(i.get<std::string>());
     const Json ranges = l.plan.value("ranges", Json::object());
     auto v = std::make_unique<Volume>(store, 0, level);
     ExportRecords records(store.site());
@@ -786,7 +823,8 @@ std::vector<ExportedArchive> recover(Store& store, const fs::path& to, int level
     std::vector<Ledger> pending;
     {
         Statement stmt(store.db(), std::string(ledger_columns) + "FROM exports WHERE state = 'pending' ORDER BY seq");
-        while (stmt.step()) pending.push_back(read_ledger(stmt));
+        while (stmt.step())
+            pending.push_back(read_ledger(stmt));
     }
     std::vector<ExportedArchive> done;
     std::set<fs::path> targets;
@@ -794,7 +832,8 @@ std::vector<ExportedArchive> recover(Store& store, const fs::path& to, int level
         if (auto a = recover_volume(store, l, to, level)) done.push_back(*a);
         targets.insert(l.target);
     }
-    for (const auto& target : targets) sweep_target(target, store.site());
+    for (const auto& target : targets)
+        sweep_target(target, store.site());
     return done;
 }
 
@@ -805,7 +844,8 @@ void write_volumes(Store& store, const ExportOptions& o, Planned& p, ExportResul
     std::int64_t first = query_int(db, "SELECT coalesce(max(seq), 0) + 1 FROM exports");
     fs::path target = fs::absolute(o.to);
     Json include = Json::array();
-    for (const auto& i : o.include) include.push_back(i);
+    for (const auto& i : o.include)
+        include.push_back(i);
     for (std::size_t k = 0; k < p.volumes.size(); ++k) {
         Volume& v = *p.volumes[k];
         finish_payload(store, v, o.include.count("summary") > 0);
@@ -823,8 +863,9 @@ void write_volumes(Store& store, const ExportOptions& o, Planned& p, ExportResul
                   {"manifest_sha256", sha256_hex(bag_manifest(v.payload))},
                   {"target_device", device_of(target)}};
         l.counts = v.counts;
-        require(!fs::exists(archive_path(target, l.name)),
-                "export target already holds '" + archive_path(target, l.name).string() + "'; refusing to overwrite it");
+        require(!fs::exists(archive_path(target, l.name)), "export target already holds '" +
+                                                               archive_path(target, l.name).string() +
+                                                               "'; refusing to overwrite it");
         ledgers.push_back(l);
     }
     {
@@ -845,8 +886,9 @@ void write_volumes(Store& store, const ExportOptions& o, Planned& p, ExportResul
             UnlinkGuard partial(s.file.path());
             // The size estimate errs on the large side; should it ever not, the volume is refused.
             if (s.read.size > p.volumes[k]->budget)
-                throw Error("volume " + l.name + " came out at " + std::to_string(s.read.size) + " bytes, over its budget of " +
-                            std::to_string(p.volumes[k]->budget) + "; nothing was marked");
+                throw Error("volume " + l.name + " came out at " + std::to_string(s.read.size) +
+                            " bytes, over its budget of " + std::to_string(p.volumes[k]->budget) +
+                            "; nothing was marked");
             try {
                 result.archives.push_back(finish(store, l, s));
             } catch (...) {
@@ -862,7 +904,8 @@ void write_volumes(Store& store, const ExportOptions& o, Planned& p, ExportResul
             // then). One whose digest was recorded may have: the next run's recovery decides.
             Transaction tx(db, "export.forget");
             Statement drop(db, "DELETE FROM exports WHERE seq = ? AND state = 'pending' AND digest IS NULL");
-            for (std::size_t j = k; j < ledgers.size(); ++j) drop.bind(1, ledgers[j].seq).run();
+            for (std::size_t j = k; j < ledgers.size(); ++j)
+                drop.bind(1, ledgers[j].seq).run();
             tx.commit();
             throw;
         }
@@ -873,7 +916,8 @@ void write_volumes(Store& store, const ExportOptions& o, Planned& p, ExportResul
 ExportedArchive resend(Store& store, const ExportOptions& o) {
     Statement stmt(store.db(), std::string(ledger_columns) + "FROM exports WHERE seq = ? AND state = 'complete'");
     stmt.bind(1, o.resend);
-    if (!stmt.step()) throw Error("export " + std::to_string(o.resend) + " is not a complete export (see 'edgectl exports list')");
+    if (!stmt.step())
+        throw Error("export " + std::to_string(o.resend) + " is not a complete export (see 'edgectl exports list')");
     Ledger l = read_ledger(stmt);
     l.target = fs::absolute(o.to);
     sweep_target(l.target, store.site(), l.name);  // what a killed resend of it left
@@ -881,7 +925,8 @@ ExportedArchive resend(Store& store, const ExportOptions& o) {
             "export target already holds '" + archive_path(l.target, l.name).string() + "'; refusing to overwrite it");
     std::unique_ptr<Volume> v = restage(store, l, o.level);
     if (!matches_plan(*v, l))
-        throw Error("the rows of export " + l.name + " have changed since it was made (purged?); it cannot be resent identically");
+        throw Error("the rows of export " + l.name +
+                    " have changed since it was made (purged?); it cannot be resent identically");
     Sealed s = seal(store, l, *v, o.level);
     UnlinkGuard partial(s.file.path());
     ExportedArchive a = place(store, l, s, false);
@@ -890,7 +935,7 @@ ExportedArchive resend(Store& store, const ExportOptions& o) {
     return a;
 }
 
-} // namespace
+}  // namespace
 
 std::string export_name(const std::string& site, std::int64_t seq) {
     char buf[32];
@@ -903,13 +948,18 @@ std::uint64_t parse_size(const std::string& text) {
     double value = 0;
     try {
         value = std::stod(text, &end);
-    } catch (const std::exception&) {
-        end = 0;
-    }
+    } catch (const std::exception&) { end = 0; }
     std::string unit = text.substr(end);
-    static const std::map<std::string, double> units = {{"", 1}, {"B", 1}, {"K", 1024.0}, {"KiB", 1024.0},
-                                                        {"M", 1048576.0}, {"MiB", 1048576.0}, {"G", 1073741824.0},
-                                                        {"GiB", 1073741824.0}, {"T", 1099511627776.0}, {"TiB", 1099511627776.0}};
+    static const std::map<std::string, double> units = {{"", 1},
+                                                        {"B", 1},
+                                                        {"K", 1024.0},
+                                                        {"KiB", 1024.0},
+                                                        {"M", 1048576.0},
+                                                        {"MiB", 1048576.0},
+                                                        {"G", 1073741824.0},
+                                                        {"GiB", 1073741824.0},
+                                                        {"T", 1099511627776.0},
+                                                        {"TiB", 1099511627776.0}};
     auto it = units.find(unit);
     if (end == 0 || it == units.end() || !(value > 0))
         throw Error("'" + text + "' is not a size (e.g. 500M, 4G, 1T)", Exit::usage);
@@ -918,8 +968,8 @@ std::uint64_t parse_size(const std::string& text) {
 
 ExportResult export_next(Store& store, const ExportOptions& o) {
     for (const auto& i : o.include)
-        require(export_includes.count(i) > 0, "--include: unknown '" + i + "' (use anomalies, insights, items, quarantine, summary)",
-                Exit::usage);
+        require(export_includes.count(i) > 0,
+                "--include: unknown '" + i + "' (use anomalies, insights, items, quarantine, summary)", Exit::usage);
     require(o.max_bytes == 0 || o.max_bytes >= min_volume_bytes, "--max-bytes must be at least 64K", Exit::usage);
     ExportResult result;
     result.dry_run = o.dry_run;
@@ -963,8 +1013,9 @@ ExportResult export_next(Store& store, const ExportOptions& o) {
 }
 
 std::vector<ExportRecord> list_exports(Db& db) {
-    Statement stmt(db, "SELECT seq, name, state, started_at, completed_at, acked_at, digest, volume, volumes, rows, bytes "
-                       "FROM exports ORDER BY seq");
+    Statement stmt(db,
+                   "SELECT seq, name, state, started_at, completed_at, acked_at, digest, volume, volumes, rows, bytes "
+                   "FROM exports ORDER BY seq");
     std::vector<ExportRecord> out;
     while (stmt.step())
         out.push_back({stmt.column_int(0), stmt.column_text(1), stmt.column_text(2), stmt.column_text(3),
@@ -978,7 +1029,8 @@ void ack_exports(Db& db, const std::vector<std::int64_t>& seqs) {
     Statement ack(db, "UPDATE exports SET acked_at = coalesce(acked_at, ?) WHERE seq = ? AND state = 'complete'");
     for (auto seq : seqs) {
         ack.bind(1, now_utc()).bind(2, seq).run();
-        if (db.changes() == 0) throw Error("export " + std::to_string(seq) + " is not a complete export (see 'edgectl exports list')");
+        if (db.changes() == 0)
+            throw Error("export " + std::to_string(seq) + " is not a complete export (see 'edgectl exports list')");
     }
     tx.commit();
 }
@@ -988,7 +1040,8 @@ void abandon_export(Store& store, std::int64_t seq) {
     Statement find(db, std::string(ledger_columns) + "FROM exports WHERE seq = ? AND state <> 'complete'");
     find.bind(1, seq);
     if (!find.step())
-        throw Error("export " + std::to_string(seq) + " is not pending; only an unfinished export can be abandoned "
+        throw Error("export " + std::to_string(seq) +
+                    " is not pending; only an unfinished export can be abandoned "
                     "(see 'edgectl exports list')");
     Ledger l = read_ledger(find);
     find.reset();
@@ -1004,7 +1057,8 @@ void abandon_export(Store& store, std::int64_t seq) {
     }
     if (l.state == "pending") {  // abandoned already: a run killed before its sweep; only that is left
         Transaction tx(db, "exports.abandon");
-        Statement abandon(db, "UPDATE exports SET state = 'abandoned', abandoned_at = ? WHERE seq = ? AND state = 'pending'");
+        Statement abandon(
+            db, "UPDATE exports SET state = 'abandoned', abandoned_at = ? WHERE seq = ? AND state = 'pending'");
         abandon.bind(1, now_utc()).bind(2, seq).run();
         tx.commit();
     }
@@ -1046,9 +1100,15 @@ PurgeResult purge(Store& store, double days, bool force) {
 Json to_json(const ExportResult& r) {
     Json archives = Json::array();
     for (const auto& a : r.archives)
-        archives.push_back({{"seq", a.seq}, {"name", a.name}, {"path", a.path.string()}, {"volume", a.volume},
-                            {"volumes", a.volumes}, {"rows", a.counts}, {"bytes", a.bytes},
-                            {"sha256", a.sha256.empty() ? Json() : Json(a.sha256)}, {"recovered", a.recovered},
+        archives.push_back({{"seq", a.seq},
+                            {"name", a.name},
+                            {"path", a.path.string()},
+                            {"volume", a.volume},
+                            {"volumes", a.volumes},
+                            {"rows", a.counts},
+                            {"bytes", a.bytes},
+                            {"sha256", a.sha256.empty() ? Json() : Json(a.sha256)},
+                            {"recovered", a.recovered},
                             {"resent", a.resent}});
     return {{"archives", archives}, {"dry_run", r.dry_run}, {"left_pending", r.left_pending}};
 }
@@ -1057,11 +1117,18 @@ Json to_json(const std::vector<ExportRecord>& exports) {
     Json out = Json::array();
     auto opt = [](const std::optional<std::string>& s) { return s ? Json(*s) : Json(); };
     for (const auto& e : exports)
-        out.push_back({{"seq", e.seq}, {"name", e.name}, {"state", e.state}, {"volume", e.volume},
-                       {"volumes", e.volumes}, {"rows", e.rows}, {"bytes", e.bytes}, {"sha256", opt(e.digest)},
-                       {"started_at", e.started_at}, {"completed_at", opt(e.completed_at)},
+        out.push_back({{"seq", e.seq},
+                       {"name", e.name},
+                       {"state", e.state},
+                       {"volume", e.volume},
+                       {"volumes", e.volumes},
+                       {"rows", e.rows},
+                       {"bytes", e.bytes},
+                       {"sha256", opt(e.digest)},
+                       {"started_at", e.started_at},
+                       {"completed_at", opt(e.completed_at)},
                        {"acked_at", opt(e.acked_at)}});
     return out;
 }
 
-} // namespace edgectl
+}  // namespace edgectl

@@ -31,23 +31,23 @@ inline const std::vector<std::string> export_categories = {"anomalies", "insight
 inline const std::set<std::string> export_includes = {"anomalies", "insights", "items", "quarantine", "summary"};
 
 struct ExportOptions {
-    fs::path to;                 ///< target directory (a mounted Data Box disk)
-    bool dry_run = false;        ///< say what would be written and how big; write nothing
-    int level = 3;               ///< zstd level
-    std::uint64_t max_bytes = 0; ///< largest archive (volume); 0: no limit but the disk's free space
+    fs::path to;                  ///< target directory (a mounted Data Box disk)
+    bool dry_run = false;         ///< say what would be written and how big; write nothing
+    int level = 3;                ///< zstd level
+    std::uint64_t max_bytes = 0;  ///< largest archive (volume); 0: no limit but the disk's free space
     std::set<std::string> include = {"anomalies", "insights", "summary"};
-    std::int64_t resend = 0;     ///< rebuild the archive of this complete export sequence instead
+    std::int64_t resend = 0;  ///< rebuild the archive of this complete export sequence instead
 };
 
 struct ExportedArchive {
     std::int64_t seq = 0;
-    std::string name;   ///< <site>-<seq> (the bag's base directory too)
-    fs::path path;      ///< the archive's final path
+    std::string name;  ///< <site>-<seq> (the bag's base directory too)
+    fs::path path;     ///< the archive's final path
     int volume = 1, volumes = 1;
     std::map<std::string, std::int64_t> counts;  ///< rows per category
-    std::uint64_t bytes = 0;  ///< archive size (estimated for a dry run)
+    std::uint64_t bytes = 0;                     ///< archive size (estimated for a dry run)
     std::string sha256;
-    bool recovered = false;   ///< finished on behalf of an interrupted run
+    bool recovered = false;  ///< finished on behalf of an interrupted run
     bool resent = false;
 };
 
@@ -96,4 +96,4 @@ PurgeResult purge(Store& store, double days, bool force);
 Json to_json(const ExportResult& result);
 Json to_json(const std::vector<ExportRecord>& exports);
 
-} // namespace edgectl
+}  // namespace edgectl

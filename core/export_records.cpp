@@ -37,7 +37,7 @@ std::string json_integer(std::int64_t n) {
 // reference output has: the stored text itself may spell them otherwise).
 std::string json_value(std::string_view stored) { return dump_json(Json::parse(stored)); }
 
-} // namespace
+}  // namespace
 
 void ExportRecords::add_text(std::string_view key, std::string_view text) { fields_.push_back({key, json_text(text)}); }
 
@@ -67,7 +67,8 @@ void ExportRecords::add_insight_fields(const InsightFields& f) {
 std::string ExportRecords::line() {
     std::sort(fields_.begin(), fields_.end(), [](const Field& a, const Field& b) { return a.key < b.key; });
     std::size_t size = 2;
-    for (const auto& f : fields_) size += f.key.size() + f.value.size() + 4;
+    for (const auto& f : fields_)
+        size += f.key.size() + f.value.size() + 4;
     std::string out;
     out.reserve(size);
     out += '{';
@@ -84,10 +85,12 @@ std::string ExportRecords::line() {
 
 std::vector<std::size_t> ExportRecords::order_of(const std::vector<std::string>& names, std::size_t n) {
     std::map<std::string_view, std::size_t> last;
-    for (std::size_t i = 0; i < n && i < names.size(); ++i) last[names[i]] = i;
+    for (std::size_t i = 0; i < n && i < names.size(); ++i)
+        last[names[i]] = i;
     std::vector<std::size_t> order;
     order.reserve(last.size());
-    for (const auto& [name, i] : last) order.push_back(i);
+    for (const auto& [name, i] : last)
+        order.push_back(i);
     return order;
 }
 
@@ -98,7 +101,8 @@ const ExportRecords::ColumnOrder& ExportRecords::column_order(std::string_view c
         Json names = Json::parse(columns);
         if (!names.is_array() && !names.empty()) throw Error("an ingest's column list is not an array of names");
         if (names.is_array())
-            for (const auto& name : names) c.names.push_back(name.get<std::string>());
+            for (const auto& name : names)
+                c.names.push_back(name.get<std::string>());
         c.order = order_of(c.names, c.names.size());
         columns_ = std::move(c);
     }
@@ -157,4 +161,4 @@ std::string ExportRecords::item(std::int64_t item_id, std::string_view source, s
     return line();
 }
 
-} // namespace edgectl
+}  // namespace edgectl

@@ -40,7 +40,7 @@ struct PayloadFields {
 };
 
 class ExportRecords {
-public:
+  public:
     explicit ExportRecords(std::string site) : site_(std::move(site)) {}
 
     /// A line of data/insights.ndjson.
@@ -51,7 +51,7 @@ public:
     std::string item(std::int64_t item_id, std::string_view source, std::string_view source_key, std::int64_t line,
                      std::string_view ingested_at, const PayloadFields& payload);
 
-private:
+  private:
     // One record's fields as text, put in key order when the line is made.
     struct Field {
         std::string_view key;
@@ -80,4 +80,4 @@ private:
     std::optional<ColumnOrder> columns_;
 };
 
-} // namespace edgectl
+}  // namespace edgectl

@@ -15,12 +15,13 @@ struct FeatureExtractor::Impl {
     const ModelSpec& spec;
     std::unordered_map<std::string, std::size_t> index;  ///< field name -> column
     simdjson::ondemand::parser parser;
-    std::string buffer;            ///< the payload, copied with simdjson's required padding
-    std::vector<char> seen;        ///< which columns this payload filled
-    std::string key;               ///< the current key, unescaped
+    std::string buffer;      ///< the payload, copied with simdjson's required padding
+    std::vector<char> seen;  ///< which columns this payload filled
+    std::string key;         ///< the current key, unescaped
 
     explicit Impl(const ModelSpec& s) : spec(s) {
-        for (std::size_t i = 0; i < s.fields.size(); ++i) index.emplace(s.fields[i], i);
+        for (std::size_t i = 0; i < s.fields.size(); ++i)
+            index.emplace(s.fields[i], i);
     }
 
     // Why a value cannot be a feature, in extract_features' words; or sets value.
@@ -129,4 +130,4 @@ std::string FeatureExtractor::extract(std::string_view payload, const Layout& la
     return {};
 }
 
-} // namespace edgectl
+}  // namespace edgectl

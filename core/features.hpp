@@ -13,7 +13,7 @@
 namespace edgectl {
 
 class FeatureExtractor {
-public:
+  public:
     explicit FeatureExtractor(const ModelSpec& spec);
     ~FeatureExtractor();
     FeatureExtractor(const FeatureExtractor&) = delete;
@@ -32,9 +32,9 @@ public:
     /// The same for an array payload laid out as `layout` says.
     std::string extract(std::string_view payload, const Layout& layout, float* out);
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
 
-} // namespace edgectl
+}  // namespace edgectl

@@ -8,8 +8,8 @@
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace edgectl {
@@ -21,7 +21,7 @@ std::string errno_text(int err) { return std::strerror(err); }
     throw Error("cannot " + std::string(what) + " '" + path.string() + "': " + errno_text(err));
 }
 
-} // namespace
+}  // namespace
 
 File& File::operator=(File&& other) noexcept {
     if (this != &other) {
@@ -46,20 +46,20 @@ File File::open_regular(const fs::path& path) {
     int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) fail_io("open", path, errno);
     File file(fd, path);
-    struct stat st{};
+    struct stat st {};
     if (::fstat(fd, &st) != 0) fail_io("read the status of", path, errno);
     if (!S_ISREG(st.st_mode)) throw Error("'" + path.string() + "' is not a regular file");
     return file;
 }
 
 std::pair<dev_t, ino_t> File::id() const {
-    struct stat st{};
+    struct stat st {};
     if (::fstat(fd_, &st) != 0) fail_io("read the status of", path_, errno);
     return {st.st_dev, st.st_ino};
 }
 
 std::pair<dev_t, ino_t> file_id(const fs::path& path) {
-    struct stat st{};
+    struct stat st {};
     if (::stat(path.c_str(), &st) != 0) return {0, 0};
     return {st.st_dev, st.st_ino};
 }
@@ -71,7 +71,7 @@ File File::open_read_write(const fs::path& path) {
 }
 
 std::uint64_t File::size() const {
-    struct stat st{};
+    struct stat st {};
     if (::fstat(fd_, &st) != 0) fail_io("read the size of", path_, errno);
     return std::uint64_t(st.st_size);
 }
@@ -130,7 +130,7 @@ namespace {
 
 fs::path parent_of(const fs::path& path) { return path.parent_path().empty() ? fs::path(".") : path.parent_path(); }
 
-} // namespace
+}  // namespace
 
 void rename_durably(const fs::path& from, const fs::path& to, std::string_view point) {
     crash::point(std::string(point) + ":rename", to);
@@ -148,12 +148,14 @@ void move_file(const fs::path& from, const fs::path& to, std::string_view point)
         fsync_dir(parent_of(from), point);
         return;
     }
-    if (errno != EXDEV) throw Error("cannot move '" + from.string() + "' to '" + to.string() + "': " + errno_text(errno));
+    if (errno != EXDEV)
+        throw Error("cannot move '" + from.string() + "' to '" + to.string() + "': " + errno_text(errno));
     {
         File in = File::open_regular(from);
         AtomicFile copy(to, 0600, std::string(point) + "-copy");
         char buf[1 << 16];
-        while (std::size_t n = in.read_some(buf, sizeof buf)) copy.write({buf, n});
+        while (std::size_t n = in.read_some(buf, sizeof buf))
+            copy.write({buf, n});
         copy.commit();
     }
     remove_durably(from, std::string(point) + "-source");
@@ -173,8 +175,10 @@ void name_open_file(File& file, const fs::path& to, std::string_view point) {
     bool have_proc = ::access("/proc/self/fd", X_OK) == 0;
     // ENOENT with /proc there: the file has no name left (its temporary name now holds another).
     if (err == ENOENT && have_proc)
-        throw Error("'" + file.path().string() + "' no longer names the file that was written and checked (it was "
-                    "replaced or removed meanwhile); '" + to.string() + "' was not made");
+        throw Error("'" + file.path().string() +
+                    "' no longer names the file that was written and checked (it was "
+                    "replaced or removed meanwhile); '" +
+                    to.string() + "' was not made");
     if (err != EPERM && err != EOPNOTSUPP && !(err == ENOENT && !have_proc)) fail_io("name the file", to, err);
     // No hard links here (FAT, exFAT): rename without replacing anything, then make sure the new
     // name holds this very file; if another was put in its place meanwhile, give it its name back.
@@ -183,12 +187,15 @@ void name_open_file(File& file, const fs::path& to, std::string_view point) {
         if (fs::exists(to)) fail_io("rename into place", to, EEXIST);
         if (::rename(file.path().c_str(), to.c_str()) != 0) fail_io("rename into place", to, errno);
     }
-    struct stat held{}, named{};
+    struct stat held {
+    }, named{};
     if (::fstat(file.fd(), &held) != 0 || ::stat(to.c_str(), &named) != 0 || held.st_dev != named.st_dev ||
         held.st_ino != named.st_ino) {
         ::rename(to.c_str(), file.path().c_str());
-        throw Error("'" + file.path().string() + "' no longer held the file that was written and checked (it was "
-                    "replaced meanwhile); '" + to.string() + "' was not made");
+        throw Error("'" + file.path().string() +
+                    "' no longer held the file that was written and checked (it was "
+                    "replaced meanwhile); '" +
+                    to.string() + "' was not made");
     }
     fsync_dir(parent_of(to), point);
 }
@@ -289,4 +296,4 @@ std::string now_utc() {
     return buf;
 }
 
-} // namespace edgectl
+}  // namespace edgectl

@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 
 /// An owned file descriptor. Move-only; closes on destruction.
 class File {
-public:
+  public:
     File() = default;
     explicit File(int fd, fs::path path) : fd_(fd), path_(std::move(path)) {}
     File(File&& other) noexcept : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {}
@@ -53,7 +53,7 @@ public:
     /// Closes and reports a failed close (a deferred write error) as an Error.
     void close();
 
-private:
+  private:
     int fd_ = -1;
     fs::path path_;
 };
@@ -84,14 +84,14 @@ void name_open_file(File& file, const fs::path& to, std::string_view point);
 /// Removes a file on destruction unless dismissed: a partial file never outlives the failure that
 /// left it partial.
 class UnlinkGuard {
-public:
+  public:
     explicit UnlinkGuard(fs::path path) : path_(std::move(path)) {}
     UnlinkGuard(const UnlinkGuard&) = delete;
     UnlinkGuard& operator=(const UnlinkGuard&) = delete;
     ~UnlinkGuard();
     void dismiss() { dismissed_ = true; }
 
-private:
+  private:
     fs::path path_;
     bool dismissed_ = false;
 };
@@ -112,7 +112,7 @@ std::string atomic_temp_prefix(const fs::path& final_path);
 /// uncommitted, it removes the temporary file; made, it first removes the temporaries that killed
 /// runs left for the same name ('<point>-stale:unlink').
 class AtomicFile {
-public:
+  public:
     AtomicFile(fs::path final_path, mode_t mode, std::string point);
     AtomicFile(const AtomicFile&) = delete;
     AtomicFile& operator=(const AtomicFile&) = delete;
@@ -123,7 +123,7 @@ public:
     const fs::path& temp_path() const { return temp_; }
     void commit();
 
-private:
+  private:
     fs::path final_;
     fs::path temp_;
     std::string point_;
@@ -141,7 +141,7 @@ void make_dir(const fs::path& dir, mode_t mode, std::string_view point);
 /// A uniquely named directory under parent, removed with its contents on destruction unless
 /// release() was called.
 class TempDir {
-public:
+  public:
     TempDir(const fs::path& parent, std::string_view prefix);
     TempDir(const TempDir&) = delete;
     TempDir& operator=(const TempDir&) = delete;
@@ -149,7 +149,7 @@ public:
     const fs::path& path() const { return path_; }
     void release() { released_ = true; }
 
-private:
+  private:
     fs::path path_;
     bool released_ = false;
 };
@@ -157,4 +157,4 @@ private:
 /// Current time as ISO-8601 UTC with seconds, e.g. 2026-11-22T08:15:00Z.
 std::string now_utc();
 
-} // namespace edgectl
+}  // namespace edgectl

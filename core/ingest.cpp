@@ -1,15 +1,15 @@
 #include "ingest.hpp"
 
-#include "ingest_reader.hpp"
 #include "error.hpp"
+#include "ingest_reader.hpp"
 #include "log.hpp"
 #include "pipe.hpp"
 #include "policy.hpp"
 #include "sha256.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <set>
 
 namespace edgectl {
@@ -21,12 +21,13 @@ namespace {
 // killed anywhere resumes after exactly what it committed, and items are unique on (source file,
 // ordinal) in the schema besides.
 class FileIngester {
-public:
-    FileIngester(Store& store, File file, std::string source, std::string digest, std::string format,
-                 std::size_t batch, const Policy* policy)
-        : db_(store.db()), file_(std::move(file)), path_(file_.path()), source_(std::move(source)), digest_(std::move(digest)),
-          format_(std::move(format)), batch_(batch), now_(now_utc()), policy_(policy),
-          add_item_(db_, "INSERT INTO items (id, ingest_id, source_id, ordinal, line, payload) VALUES (?, ?, ?, ?, ?, ?)"),
+  public:
+    FileIngester(Store& store, File file, std::string source, std::string digest, std::string format, std::size_t batch,
+                 const Policy* policy)
+        : db_(store.db()), file_(std::move(file)), path_(file_.path()), source_(std::move(source)),
+          digest_(std::move(digest)), format_(std::move(format)), batch_(batch), now_(now_utc()), policy_(policy),
+          add_item_(db_,
+                    "INSERT INTO items (id, ingest_id, source_id, ordinal, line, payload) VALUES (?, ?, ?, ?, ?, ?)"),
           add_quarantine_(db_, "INSERT INTO quarantine (id, stage, source, line, source_key, reason, raw, created_at) "
                                "VALUES (?, 'ingest', ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
           progress_(db_, "UPDATE sources SET done = ? WHERE id = ?"), shown_("ingest " + path_.string(), "records") {}
@@ -55,12 +56,13 @@ public:
         {
             Pipeline<RowBatch> pipe([&reader](RowBatch& b) { return reader.fill(b); });
             while (RowBatch* b = pipe.take())
-                for (std::size_t i = 0; i < b->size; ++i) write(b->rows[i]);
+                for (std::size_t i = 0; i < b->size; ++i)
+                    write(b->rows[i]);
         }
         return finish(reader);
     }
 
-private:
+  private:
     // Opens the next transaction. Ids are given here, above every id ever used (next_row_id):
     // this run holds the write lock until the commit.
     void begin() {
@@ -98,10 +100,15 @@ private:
 
     void write(Row& row) {
         if (row.quarantined) {
-            add_quarantine_.bind(1, next_quarantine_++).bind(2, source_).bind(3, std::int64_t(row.line))
-                .bind(4, digest_ + ":" + std::to_string(row.ordinal)).bind(5, row.text);
-            if (row.raw.empty()) add_quarantine_.bind(6, std::nullopt);
-            else add_quarantine_.bind(6, row.raw);
+            add_quarantine_.bind(1, next_quarantine_++)
+                .bind(2, source_)
+                .bind(3, std::int64_t(row.line))
+                .bind(4, digest_ + ":" + std::to_string(row.ordinal))
+                .bind(5, row.text);
+            if (row.raw.empty())
+                add_quarantine_.bind(6, std::nullopt);
+            else
+                add_quarantine_.bind(6, row.raw);
             add_quarantine_.bind(7, now_).run();
             ++result_.quarantined;
         } else {
@@ -111,8 +118,8 @@ private:
             try {
                 add_item_.run();
             } catch (const Error& e) {
-                throw Error("cannot store record " + std::to_string(row.ordinal) + " (line " + std::to_string(row.line) +
-                            ") of '" + path_.string() + "': " + e.what());
+                throw Error("cannot store record " + std::to_string(row.ordinal) + " (line " +
+                            std::to_string(row.line) + ") of '" + path_.string() + "': " + e.what());
             }
             ++result_.added;
         }
@@ -128,8 +135,10 @@ private:
         Statement add(db_, "INSERT INTO ingests (source_id, name, columns, policy_digest, ingested_at) "
                            "VALUES (?, ?, ?, ?, ?)");
         add.bind(1, source_id_).bind(2, source_);
-        if (columns_.empty()) add.bind(3, std::nullopt);
-        else add.bind(3, columns_);
+        if (columns_.empty())
+            add.bind(3, std::nullopt);
+        else
+            add.bind(3, columns_);
         add.bind(4, policy_ ? policy_->digest() : std::string()).bind(5, now_).run();
         ingest_id_ = db_.last_insert_rowid();
     }
@@ -227,7 +236,8 @@ fs::path move_out(const fs::path& path, const fs::path& dir, const std::string& 
 std::string digest_of(File& file) {
     Sha256 hash;
     std::vector<char> buf(1 << 16);
-    while (std::size_t n = file.read_some(buf.data(), buf.size())) hash.update(buf.data(), n);
+    while (std::size_t n = file.read_some(buf.data(), buf.size()))
+        hash.update(buf.data(), n);
     file.rewind();
     return hash.finish();
 }
@@ -238,7 +248,7 @@ bool already_ingested(Db& db, const std::string& digest) {
     return stmt.step() && stmt.column_int(0) == 1;
 }
 
-} // namespace
+}  // namespace
 
 namespace {
 
@@ -272,14 +282,15 @@ IngestFileResult ingest_file(Store& store, const fs::path& path, const IngestOpt
     // ingested: it stays for the next run.
     if (inbox) {
         if (file_id(path) != id)
-            log::warning("'" + path.string() + "' was replaced while it was ingested; left in the inbox for the next run");
+            log::warning("'" + path.string() +
+                         "' was replaced while it was ingested; left in the inbox for the next run");
         else
             result.moved_to = move_out(path, o.move_to, digest).string();
     }
     return result;
 }
 
-} // namespace
+}  // namespace
 
 IngestResult ingest(Store& store, const IngestOptions& options) {
     IngestResult result;
@@ -290,7 +301,8 @@ IngestResult ingest(Store& store, const IngestOptions& options) {
     store.db().set_synchronous(Db::Sync::normal);
     store.db().set_checkpoint_bytes(std::int64_t(64) << 20);
     bool inbox = !options.move_to.empty();
-    if (inbox) require(fs::is_directory(options.move_to), "--move-to '" + options.move_to.string() + "' is not a directory");
+    if (inbox)
+        require(fs::is_directory(options.move_to), "--move-to '" + options.move_to.string() + "' is not a directory");
     for (const auto& path : expand(options.paths, options.move_to)) {
         IngestFileResult file = ingest_file(store, path, options, policy ? &*policy : nullptr);
         if (file.status == "rejected") ++result.rejected_files;
@@ -305,11 +317,17 @@ IngestResult ingest(Store& store, const IngestOptions& options) {
 Json to_json(const IngestResult& result) {
     Json files = Json::array();
     for (const auto& f : result.files)
-        files.push_back({{"path", f.path}, {"status", f.status}, {"reason", f.reason}, {"records", f.records},
-                         {"added", f.added}, {"quarantined", f.quarantined},
+        files.push_back({{"path", f.path},
+                         {"status", f.status},
+                         {"reason", f.reason},
+                         {"records", f.records},
+                         {"added", f.added},
+                         {"quarantined", f.quarantined},
                          {"moved_to", f.moved_to.empty() ? Json() : Json(f.moved_to)}});
-    return {{"added", result.added}, {"quarantined", result.quarantined},
-            {"rejected_files", result.rejected_files}, {"files", files}};
+    return {{"added", result.added},
+            {"quarantined", result.quarantined},
+            {"rejected_files", result.rejected_files},
+            {"files", files}};
 }
 
-} // namespace edgectl
+}  // namespace edgectl

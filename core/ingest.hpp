@@ -47,4 +47,4 @@ IngestResult ingest(Store& store, const IngestOptions& options);
 
 Json to_json(const IngestResult& result);
 
-} // namespace edgectl
+}  // namespace edgectl

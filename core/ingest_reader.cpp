@@ -20,14 +20,20 @@ Cell classify(std::string_view cell) {
     std::size_t i = 0, n = cell.size();
     auto digits = [&] {
         std::size_t s = i;
-        while (i < n && cell[i] >= '0' && cell[i] <= '9') ++i;
+        while (i < n && cell[i] >= '0' && cell[i] <= '9')
+            ++i;
         return i > s;
     };
     if (cell[i] == '-') ++i;
     bool ok = i < n;
-    if (ok && cell[i] == '0') ++i;
-    else ok = ok && digits();
-    if (ok && i < n && cell[i] == '.') { ++i; ok = digits(); }
+    if (ok && cell[i] == '0')
+        ++i;
+    else
+        ok = ok && digits();
+    if (ok && i < n && cell[i] == '.') {
+        ++i;
+        ok = digits();
+    }
     bool exponent = ok && i < n && (cell[i] == 'e' || cell[i] == 'E');
     if (exponent) {
         ++i;
@@ -43,13 +49,14 @@ Cell classify(std::string_view cell) {
     return Cell::number;
 }
 
-
-} // namespace
+}  // namespace
 
 RecordReader::RecordReader(File file, const std::string& format, const Policy* policy, std::size_t done)
     : file_(std::move(file)), format_(format), policy_(policy), done_(done) {
-    if (format_ == "csv") csv_.emplace(file_);
-    else lines_.emplace(file_);
+    if (format_ == "csv")
+        csv_.emplace(file_);
+    else
+        lines_.emplace(file_);
 }
 
 bool RecordReader::read_header(std::string& why, std::size_t& line, std::string& raw) {
@@ -79,8 +86,7 @@ bool RecordReader::read_header(std::string& why, std::size_t& line, std::string&
 
 bool RecordReader::fill(RowBatch& batch) {
     batch.size = 0;
-    while (batch.size < rows_per_handoff && (csv_ ? next_csv(batch) : next_ndjson(batch))) {
-    }
+    while (batch.size < rows_per_handoff && (csv_ ? next_csv(batch) : next_ndjson(batch))) {}
     return batch.size > 0;
 }
 
@@ -90,8 +96,7 @@ std::string RecordReader::header_problem(const CsvRecord& header) const {
     for (std::size_t i = 0; i < header.fields.size(); ++i) {
         const std::string& name = header.fields[i];
         if (name.empty()) return "empty column name in header row";
-        if (!is_valid_utf8(name))
-            return "column " + std::to_string(i + 1) + " of the header row is not valid UTF-8";
+        if (!is_valid_utf8(name)) return "column " + std::to_string(i + 1) + " of the header row is not valid UTF-8";
         // A reason is stored as it is: under a policy, the name it quotes is redacted like a value.
         if (!seen.insert(name).second)
             return "duplicate column name '" + (policy_ ? policy_->redact_string(name) : name) + "' in header row";
@@ -118,8 +123,9 @@ bool RecordReader::next_csv(RowBatch& batch) {
     if (!record_.error.empty()) {
         quarantine(row, record_.error, record_.raw);
     } else if (record_.fields.size() != width_) {
-        quarantine(row, "expected " + std::to_string(width_) + " fields, found " +
-                            std::to_string(record_.fields.size()), record_.raw);
+        quarantine(row,
+                   "expected " + std::to_string(width_) + " fields, found " + std::to_string(record_.fields.size()),
+                   record_.raw);
     } else if (!format_csv(row.text)) {
         quarantine(row, "text is not valid UTF-8", "");
     }
@@ -136,17 +142,24 @@ bool RecordReader::format_csv(std::string& out) {
         bool ok = true;
         switch (column.rule.action) {
         case Policy::Action::hash:
-            if (kind == Cell::null) out += "null";
-            else ok = append_json_string(out, policy_->keyed_hash(cell));
+            if (kind == Cell::null)
+                out += "null";
+            else
+                ok = append_json_string(out, policy_->keyed_hash(cell));
             break;
         case Policy::Action::mask:
-            if (kind == Cell::null) out += "null";
-            else ok = append_json_string(out, Policy::masked(cell, column.rule.keep_last));
+            if (kind == Cell::null)
+                out += "null";
+            else
+                ok = append_json_string(out, Policy::masked(cell, column.rule.keep_last));
             break;
         case Policy::Action::verbatim:
-            if (kind == Cell::null) out += "null";
-            else if (kind == Cell::number) out += cell;
-            else ok = append_json_string(out, cell);
+            if (kind == Cell::null)
+                out += "null";
+            else if (kind == Cell::number)
+                out += cell;
+            else
+                ok = append_json_string(out, cell);
             break;
         default:
             if (kind == Cell::null) {
@@ -157,8 +170,10 @@ bool RecordReader::format_csv(std::string& out) {
                 // A CSV cell is text, whatever it looks like: 4155550123 is a phone number to the
                 // phone preset. Unchanged by the redactions, a number stays a number.
                 std::string redacted = policy_ ? policy_->redact_string(cell) : cell;
-                if (kind == Cell::number && redacted == cell) out += cell;
-                else ok = append_json_string(out, redacted);
+                if (kind == Cell::number && redacted == cell)
+                    out += cell;
+                else
+                    ok = append_json_string(out, redacted);
             }
         }
         if (!ok) return false;
@@ -188,9 +203,7 @@ bool RecordReader::next_ndjson(RowBatch& batch) {
     try {
         if (policy_) policy_->apply(*object);  // scrubbed before anything of it is written
         row.text = dump_json(*object);
-    } catch (const Error&) {
-        quarantine(row, "text is not valid UTF-8", "");
-    }
+    } catch (const Error&) { quarantine(row, "text is not valid UTF-8", ""); }
     return true;
 }
 
@@ -204,4 +217,4 @@ Json csv_cell_value(const std::string& cell) {
     return std::strtod(cell.c_str(), nullptr);
 }
 
-} // namespace edgectl
+}  // namespace edgectl

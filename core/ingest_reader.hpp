@@ -38,7 +38,7 @@ inline constexpr std::size_t rows_per_handoff = 1024;
 /// The reading side of one file. Records up to `done` were committed by an earlier run and are
 /// only counted.
 class RecordReader {
-public:
+  public:
     /// Reads `file` (from its current offset) as format "csv" or "ndjson", scrubbing with policy
     /// (none: records are stored as they are).
     RecordReader(File file, const std::string& format, const Policy* policy, std::size_t done);
@@ -55,7 +55,7 @@ public:
     /// Records seen so far, those before `done` included.
     std::size_t records() const { return ordinal_; }
 
-private:
+  private:
     struct Column {
         std::size_t index;
         Policy::Rule rule;
@@ -83,4 +83,4 @@ private:
 /// anything else stays a string (so "007" keeps its zeros).
 Json csv_cell_value(const std::string& cell);
 
-} // namespace edgectl
+}  // namespace edgectl

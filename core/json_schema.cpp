@@ -32,7 +32,7 @@ const valijson::Schema& parsed(std::string_view schema_text) {
     return *slot;
 }
 
-} // namespace
+}  // namespace
 
 std::string schema_problem(std::string_view schema_text, const Json& doc) {
     valijson::Validator validator;
@@ -54,4 +54,4 @@ std::string schema_problem(std::string_view schema_text, const Json& doc) {
     return "at " + (where.empty() ? std::string("/") : where) + ": " + best.description;
 }
 
-} // namespace edgectl
+}  // namespace edgectl

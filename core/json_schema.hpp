@@ -12,4 +12,4 @@ namespace edgectl {
 /// empty string when the document is valid.
 std::string schema_problem(std::string_view schema_text, const Json& doc);
 
-} // namespace edgectl
+}  // namespace edgectl

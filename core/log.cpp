@@ -9,8 +9,8 @@ namespace edgectl::log {
 namespace {
 Level current = Level::normal;
 bool progress_on = false;
-std::mutex stderr_lock;    ///< one line at a time on stderr
-bool line_drawn = false;   ///< a progress line is on screen (to be erased before other output)
+std::mutex stderr_lock;   ///< one line at a time on stderr
+bool line_drawn = false;  ///< a progress line is on screen (to be erased before other output)
 
 void erase_line() {
     if (!line_drawn) return;
@@ -44,12 +44,15 @@ std::string grouped(std::uint64_t n) {
 
 std::string rate(double per_second) {
     char text[32];
-    if (per_second >= 1e6) std::snprintf(text, sizeof text, "%.1fM/s", per_second / 1e6);
-    else if (per_second >= 1e3) std::snprintf(text, sizeof text, "%.1fk/s", per_second / 1e3);
-    else std::snprintf(text, sizeof text, "%.0f/s", per_second);
+    if (per_second >= 1e6)
+        std::snprintf(text, sizeof text, "%.1fM/s", per_second / 1e6);
+    else if (per_second >= 1e3)
+        std::snprintf(text, sizeof text, "%.1fk/s", per_second / 1e3);
+    else
+        std::snprintf(text, sizeof text, "%.0f/s", per_second);
     return text;
 }
-} // namespace
+}  // namespace
 
 std::string printable(std::string_view text) {
     std::string out;
@@ -65,7 +68,8 @@ std::string printable(std::string_view text) {
         } else {
             // A well-formed UTF-8 character passes, unless it is a C1 control (U+0080..U+009F).
             std::size_t n = 1;
-            while (n < 4 && i + n < text.size() && (static_cast<unsigned char>(text[i + n]) & 0xC0) == 0x80) ++n;
+            while (n < 4 && i + n < text.size() && (static_cast<unsigned char>(text[i + n]) & 0xC0) == 0x80)
+                ++n;
             std::string_view ch = text.substr(i, n);
             bool c1 = c == 0xC2 && n == 2 && static_cast<unsigned char>(ch[1]) < 0xA0;
             if (!c1 && is_valid_utf8(ch)) {
@@ -123,4 +127,4 @@ void debug(std::string_view message) {
 
 void error(std::string_view message) { emit("error: ", message); }
 
-} // namespace edgectl::log
+}  // namespace edgectl::log

@@ -35,7 +35,7 @@ bool progress_enabled();
 /// redrawn in place at most five times a second and erased when done; nothing at all unless
 /// enabled. advance() is cheap enough to call per record. One at a time, from one thread.
 class Progress {
-public:
+  public:
     /// total 0: unknown.
     Progress(std::string what, std::string unit, std::uint64_t total = 0);
     ~Progress();
@@ -47,7 +47,7 @@ public:
         if (enabled_ && (calls_++ & 63) == 0) maybe_draw();
     }
 
-private:
+  private:
     void maybe_draw();
     std::string what_, unit_;
     std::uint64_t total_, done_ = 0, calls_ = 0;
@@ -55,4 +55,4 @@ private:
     std::chrono::steady_clock::time_point start_, last_;
 };
 
-} // namespace edgectl::log
+}  // namespace edgectl::log

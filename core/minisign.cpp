@@ -77,15 +77,17 @@ std::array<std::uint8_t, 32> secret_checksum(const SecretKey& k) {
 
 std::uint64_t load_le64(const std::uint8_t* p) {
     std::uint64_t v = 0;
-    for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+    for (int i = 7; i >= 0; --i)
+        v = (v << 8) | p[i];
     return v;
 }
 
 void store_le64(std::uint8_t* p, std::uint64_t v) {
-    for (int i = 0; i < 8; ++i) p[i] = std::uint8_t(v >> (8 * i));
+    for (int i = 0; i < 8; ++i)
+        p[i] = std::uint8_t(v >> (8 * i));
 }
 
-} // namespace
+}  // namespace
 
 std::string key_id_hex(const KeyId& id) {
     static constexpr char hex[] = "0123456789ABCDEF";
@@ -138,7 +140,8 @@ SecretKey parse_secret_key(std::string_view text, std::string_view where, const 
     std::string name(where);
     auto raw = from_base64(payload_line(text), 256);
     // sig alg (2), kdf alg (2), checksum alg (2), salt (32), opslimit (8), memlimit (8), keynum_sk (104)
-    if (!raw || raw->size() != 158 || std::memcmp(raw->data(), "Ed", 2) != 0 || std::memcmp(raw->data() + 4, "B2", 2) != 0)
+    if (!raw || raw->size() != 158 || std::memcmp(raw->data(), "Ed", 2) != 0 ||
+        std::memcmp(raw->data() + 4, "B2", 2) != 0)
         throw Error("'" + name + "' is not a minisign secret key");
     std::uint8_t* block = raw->data() + 54;
     if (std::memcmp(raw->data() + 2, "Sc", 2) == 0) {
@@ -154,7 +157,8 @@ SecretKey parse_secret_key(std::string_view text, std::string_view where, const 
         if (crypto_pwhash_scryptsalsa208sha256(stream.data(), stream.size(), password->data(), password->size(),
                                                raw->data() + 6, ops, std::size_t(mem)) != 0)
             throw Error("cannot derive the key of '" + name + "' (out of memory?)");
-        for (std::size_t i = 0; i < keynum_sk_bytes; ++i) block[i] ^= stream[i];
+        for (std::size_t i = 0; i < keynum_sk_bytes; ++i)
+            block[i] ^= stream[i];
     } else if (raw->at(2) != 0 || raw->at(3) != 0) {
         throw Error("secret key '" + name + "' uses an unknown key derivation");
     }
@@ -163,7 +167,8 @@ SecretKey parse_secret_key(std::string_view text, std::string_view where, const 
     std::memcpy(k.key.data(), block + 8, 64);
     auto chk = secret_checksum(k);
     // minisign -W (no password) leaves the checksum zero, and checks it only when decrypting.
-    bool unchecked = raw->at(2) == 0 && std::all_of(block + 72, block + 72 + chk.size(), [](std::uint8_t b) { return b == 0; });
+    bool unchecked =
+        raw->at(2) == 0 && std::all_of(block + 72, block + 72 + chk.size(), [](std::uint8_t b) { return b == 0; });
     if (!unchecked && sodium_memcmp(chk.data(), block + 72, chk.size()) != 0)
         throw Error("secret key '" + name + "' does not check out (wrong password, or a damaged key)");
     sodium_memzero(raw->data(), raw->size());
@@ -180,9 +185,12 @@ Signature parse_signature(std::string_view text, std::string_view where) {
     if (!sig || sig->size() != 74 || !global || global->size() != 64)
         throw VerifyError("'" + name + "' is not a minisign signature file");
     Signature s;
-    if (std::memcmp(sig->data(), "ED", 2) == 0) s.prehashed = true;
-    else if (std::memcmp(sig->data(), "Ed", 2) == 0) s.prehashed = false;
-    else throw VerifyError("'" + name + "' uses an unknown signature algorithm");
+    if (std::memcmp(sig->data(), "ED", 2) == 0)
+        s.prehashed = true;
+    else if (std::memcmp(sig->data(), "Ed", 2) == 0)
+        s.prehashed = false;
+    else
+        throw VerifyError("'" + name + "' uses an unknown signature algorithm");
     copy_out(s.key_id, *sig, 2);
     copy_out(s.signature, *sig, 10);
     s.trusted_comment = std::string(l[2].substr(trusted_prefix.size()));
@@ -238,7 +246,8 @@ std::array<std::uint8_t, 64> prehash_file(const std::string& path) {
     File file = File::open_read(path);
     Prehash hash;
     std::vector<unsigned char> buf(1 << 16);
-    while (std::size_t n = file.read_some(buf.data(), buf.size())) hash.update(buf.data(), n);
+    while (std::size_t n = file.read_some(buf.data(), buf.size()))
+        hash.update(buf.data(), n);
     return hash.finish();
 }
 
@@ -274,16 +283,18 @@ namespace {
 void verify_signed(const PublicKey& k, const Signature& s, const unsigned char* signed_bytes, std::size_t signed_size,
                    const std::string& name) {
     if (s.key_id != k.key_id)
-        throw VerifyError("'" + name + "' is signed by key " + key_id_hex(s.key_id) + ", not by key " + key_id_hex(k.key_id));
+        throw VerifyError("'" + name + "' is signed by key " + key_id_hex(s.key_id) + ", not by key " +
+                          key_id_hex(k.key_id));
     if (crypto_sign_verify_detached(s.signature.data(), signed_bytes, signed_size, k.key.data()) != 0)
         throw VerifyError("'" + name + "': signature verification failed");
     std::vector<std::uint8_t> global_input(s.signature.begin(), s.signature.end());
     global_input.insert(global_input.end(), s.trusted_comment.begin(), s.trusted_comment.end());
-    if (crypto_sign_verify_detached(s.global_signature.data(), global_input.data(), global_input.size(), k.key.data()) != 0)
+    if (crypto_sign_verify_detached(s.global_signature.data(), global_input.data(), global_input.size(),
+                                    k.key.data()) != 0)
         throw VerifyError("'" + name + "': the trusted comment's signature does not verify");
 }
 
-} // namespace
+}  // namespace
 
 void verify(const PublicKey& k, const Signature& s, std::string_view message, std::string_view where) {
     init_sodium();
@@ -302,8 +313,9 @@ void verify_prehashed(const PublicKey& k, const Signature& s, const std::array<s
                       std::string_view where) {
     init_sodium();
     if (!s.prehashed)
-        throw VerifyError("'" + std::string(where) + "' is a legacy (not pre-hashed) signature; expected a pre-hashed one");
+        throw VerifyError("'" + std::string(where) +
+                          "' is a legacy (not pre-hashed) signature; expected a pre-hashed one");
     verify_signed(k, s, digest.data(), digest.size(), std::string(where));
 }
 
-} // namespace edgectl::minisign
+}  // namespace edgectl::minisign

@@ -44,8 +44,7 @@ SecretKey generate();
 /// Parses a public key file (two lines) or a bare base64 key. Throws Error naming `where`.
 PublicKey parse_public_key(std::string_view text, std::string_view where);
 /// Parses a secret key file; an encrypted one needs the password. Throws Error naming `where`.
-SecretKey parse_secret_key(std::string_view text, std::string_view where,
-                           const std::optional<std::string>& password);
+SecretKey parse_secret_key(std::string_view text, std::string_view where, const std::optional<std::string>& password);
 /// True when the secret key file is password-protected (scrypt).
 bool secret_key_is_encrypted(std::string_view text, std::string_view where);
 /// Parses a .minisig file. Throws VerifyError naming `where`.
@@ -64,7 +63,7 @@ std::array<std::uint8_t, 64> prehash_file(const std::string& path);
 
 /// The same, fed piece by piece (e.g. beside other digests of the same bytes in one read).
 class Prehash {
-public:
+  public:
     Prehash();
     ~Prehash();
     Prehash(const Prehash&) = delete;
@@ -73,7 +72,7 @@ public:
     /// The digest; call once.
     std::array<std::uint8_t, 64> finish();
 
-private:
+  private:
     struct State;
     std::unique_ptr<State> state_;
 };
@@ -91,4 +90,4 @@ void verify_prehashed(const PublicKey& key, const Signature& sig, const std::arr
 /// Throws VerifyError naming `where` on any mismatch.
 void verify(const PublicKey& key, const Signature& sig, std::string_view message, std::string_view where);
 
-} // namespace edgectl::minisign
+}  // namespace edgectl::minisign

@@ -22,7 +22,7 @@ struct Matrix {
 };
 
 class Model {
-public:
+  public:
     virtual ~Model() = default;
     /// Runs the model on a batch [rows, cols] and returns its output [rows, k]. Throws Error
     /// (exit 1) if the model fails or returns something that is not a 2-D float tensor.
@@ -53,4 +53,4 @@ void set_inference_threads(int threads);
 /// The LibTorch version the module was built against (loads the module).
 std::string torch_version();
 
-} // namespace edgectl
+}  // namespace edgectl

@@ -127,7 +127,7 @@ const TorchModule& torch_module() {
     return module;
 }
 
-} // namespace
+}  // namespace
 
 std::vector<fs::path> torch_module_candidates() {
     if (const char* env = std::getenv("EDGECTL_TORCH_MODULE"); env && *env) return {fs::path(env)};
@@ -162,7 +162,7 @@ std::unique_ptr<Model> load_torchscript(const std::string& bytes, std::string_vi
 }
 
 std::unique_ptr<Model> load_torchscript_file(const fs::path& path) {
-    preload_torch(); // overlaps reading the file
+    preload_torch();  // overlaps reading the file
     return load_torchscript(read_file(path, std::size_t(4) << 30), path.string());
 }
 
@@ -179,4 +179,4 @@ void set_inference_threads(int threads) {
 
 std::string torch_version() { return torch_module().api->torch_version(); }
 
-} // namespace edgectl
+}  // namespace edgectl

@@ -4,8 +4,8 @@
 #include "json_schema.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <charconv>
+#include <cmath>
 #include <map>
 #include <sstream>
 
@@ -56,7 +56,7 @@ bool rule_matches(const AnomalyRule& rule, const Prediction& p) {
     return false;
 }
 
-} // namespace
+}  // namespace
 
 ModelSpec parse_model_spec(std::string_view text, std::string_view where) {
     std::string why;
@@ -75,7 +75,8 @@ ModelSpec parse_model_spec(std::string_view text, std::string_view where) {
     s.output_kind = d["output"]["kind"];
     s.labels = d["output"].value("labels", std::vector<std::string>{});
     s.softmax = d["output"].value("activation", std::string("softmax")) == "softmax";
-    for (const auto& rule : d.value("anomaly", Json::array())) s.anomaly.push_back(parse_rule(rule));
+    for (const auto& rule : d.value("anomaly", Json::array()))
+        s.anomaly.push_back(parse_rule(rule));
     s.atol = d["golden"]["atol"];
     s.rtol = d["golden"]["rtol"];
     s.document = std::move(*doc);
@@ -99,7 +100,8 @@ std::string extract_features(const ModelSpec& spec, const Json& payload, float* 
             if (text.empty() || end != text.c_str() + text.size())
                 return "field '" + name + "' is not a number: '" + text.substr(0, 40) + "'";
         } else {
-            return "field '" + name + "' is " + std::string(it->is_null() ? "null" : it->type_name()) + ", not a number";
+            return "field '" + name + "' is " + std::string(it->is_null() ? "null" : it->type_name()) +
+                   ", not a number";
         }
         if (!std::isfinite(value)) return "field '" + name + "' is not a finite number";
         if (std::string why = standardise(spec, i, value, out[i]); !why.empty()) return why;
@@ -124,8 +126,8 @@ std::string standardise(const ModelSpec& spec, std::size_t i, double value, floa
 }
 
 std::string prediction_problem(const Prediction& p) {
-    bool finite = std::isfinite(p.score) &&
-                  std::all_of(p.probabilities.begin(), p.probabilities.end(), [](double v) { return std::isfinite(v); });
+    bool finite = std::isfinite(p.score) && std::all_of(p.probabilities.begin(), p.probabilities.end(),
+                                                        [](double v) { return std::isfinite(v); });
     return finite ? std::string() : "the model's output for this item is not a finite number (NaN or infinity)";
 }
 
@@ -137,8 +139,10 @@ Prediction interpret(const ModelSpec& spec, const float* outputs) {
         if (spec.softmax) {
             double top = *std::max_element(p.probabilities.begin(), p.probabilities.end());
             double sum = 0;
-            for (double& v : p.probabilities) sum += (v = std::exp(v - top));
-            for (double& v : p.probabilities) v /= sum;
+            for (double& v : p.probabilities)
+                sum += (v = std::exp(v - top));
+            for (double& v : p.probabilities)
+                v /= sum;
         }
         auto best = std::max_element(p.probabilities.begin(), p.probabilities.end());
         p.label = spec.labels[std::size_t(best - p.probabilities.begin())];
@@ -146,7 +150,8 @@ Prediction interpret(const ModelSpec& spec, const float* outputs) {
     } else {
         p.score = outputs[0];
     }
-    p.anomaly = std::any_of(spec.anomaly.begin(), spec.anomaly.end(), [&](const auto& r) { return rule_matches(r, p); });
+    p.anomaly =
+        std::any_of(spec.anomaly.begin(), spec.anomaly.end(), [&](const auto& r) { return rule_matches(r, p); });
     return p;
 }
 
@@ -162,7 +167,8 @@ std::size_t check_golden(const ModelSpec& spec, Model& model, std::string_view g
         auto vec = parse_json_object(line, why);
         if (!vec || !vec->contains("input") || !(*vec)["input"].is_object() || !vec->contains("output") ||
             !(*vec)["output"].is_array())
-            throw VerifyError(where + ": expected {\"input\": {...}, \"output\": [...]}" + (why.empty() ? "" : ": " + why));
+            throw VerifyError(where + ": expected {\"input\": {...}, \"output\": [...]}" +
+                              (why.empty() ? "" : ": " + why));
         Matrix batch{1, spec.fields.size(), std::vector<float>(spec.fields.size())};
         if (std::string problem = extract_features(spec, (*vec)["input"], batch.values.data()); !problem.empty())
             throw VerifyError(where + ": " + problem);
@@ -188,4 +194,4 @@ std::size_t check_golden(const ModelSpec& spec, Model& model, std::string_view g
     return checked;
 }
 
-} // namespace edgectl
+}  // namespace edgectl

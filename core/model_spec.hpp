@@ -28,8 +28,8 @@ struct ModelSpec {
     std::vector<std::string> labels;  ///< classification only
     bool softmax = true;              ///< classification: apply softmax to the raw outputs
     std::vector<AnomalyRule> anomaly;
-    double atol = 0, rtol = 0;        ///< golden tolerance
-    Json document;                    ///< the model.json as parsed
+    double atol = 0, rtol = 0;  ///< golden tolerance
+    Json document;              ///< the model.json as parsed
 
     /// Number of values the model must output per item.
     std::size_t output_width() const { return output_kind == "classification" ? labels.size() : 1; }
@@ -41,8 +41,8 @@ ModelSpec parse_model_spec(std::string_view text, std::string_view where);
 /// What one model output row means.
 struct Prediction {
     std::optional<std::string> label;
-    double score = 0;                  ///< classification: the winning probability
-    std::vector<double> probabilities; ///< classification only
+    double score = 0;                   ///< classification: the winning probability
+    std::vector<double> probabilities;  ///< classification only
     bool anomaly = false;
 };
 
@@ -67,4 +67,4 @@ Prediction interpret(const ModelSpec& spec, const float* outputs);
 /// number of vectors checked.
 std::size_t check_golden(const ModelSpec& spec, Model& model, std::string_view golden_text);
 
-} // namespace edgectl
+}  // namespace edgectl

@@ -13,8 +13,10 @@ int nesting_depth(std::string_view text) {
     for (std::size_t i = 0; i < text.size(); ++i) {
         char c = text[i];
         if (in_string) {
-            if (c == '\\') ++i;
-            else if (c == '"') in_string = false;
+            if (c == '\\')
+                ++i;
+            else if (c == '"')
+                in_string = false;
         } else if (c == '"') {
             in_string = true;
         } else if (c == '[' || c == '{') {
@@ -26,7 +28,7 @@ int nesting_depth(std::string_view text) {
     return deepest;
 }
 
-} // namespace
+}  // namespace
 
 bool LineReader::next(Line& out) {
     out.text.clear();
@@ -35,8 +37,10 @@ bool LineReader::next(Line& out) {
     if (c < 0) return false;
     out.number = ++number_;
     for (; c >= 0 && c != '\n' && c != '\r'; c = in_.get()) {
-        if (out.text.size() < max_) out.text.push_back(char(c));
-        else out.too_long = true;
+        if (out.text.size() < max_)
+            out.text.push_back(char(c));
+        else
+            out.too_long = true;
     }
     if (c == '\r' && in_.peek() == '\n') in_.get();
     return true;
@@ -71,9 +75,7 @@ std::optional<Json> parse_json_object(std::string_view text, std::string& why) {
 std::string dump_json(const Json& value) {
     try {
         return value.dump();
-    } catch (const Json::type_error&) {
-        throw Error("text is not valid UTF-8");
-    }
+    } catch (const Json::type_error&) { throw Error("text is not valid UTF-8"); }
 }
 
 namespace {
@@ -85,17 +87,21 @@ std::size_t utf8_char_length(const unsigned char* p, const unsigned char* end) {
     std::size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
     unsigned char lo = 0x80, hi = 0xBF;
     if (c < 0xC2 || c > 0xF4) return 0;
-    if (c == 0xE0) lo = 0xA0;
-    else if (c == 0xED) hi = 0x9F;
-    else if (c == 0xF0) lo = 0x90;
-    else if (c == 0xF4) hi = 0x8F;
+    if (c == 0xE0)
+        lo = 0xA0;
+    else if (c == 0xED)
+        hi = 0x9F;
+    else if (c == 0xF0)
+        lo = 0x90;
+    else if (c == 0xF4)
+        hi = 0x8F;
     if (std::size_t(end - p) < n || p[1] < lo || p[1] > hi) return 0;
     for (std::size_t k = 2; k < n; ++k)
         if ((p[k] & 0xC0) != 0x80) return 0;
     return n;
 }
 
-} // namespace
+}  // namespace
 
 bool is_valid_utf8(std::string_view text) {
     const auto* p = reinterpret_cast<const unsigned char*>(text.data());
@@ -123,7 +129,8 @@ bool append_json_string(std::string& out, std::string_view text) {
         // A run of printable ASCII other than '"' and '\\' is copied as it is, at once (byte by byte
         // this was the largest item of export's own code in its profile).
         const auto* run = p;
-        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') ++p;
+        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+            ++p;
         if (p != run) out.append(reinterpret_cast<const char*>(run), std::size_t(p - run));
         if (p == end) break;
         unsigned char c = *p;
@@ -156,4 +163,4 @@ bool append_json_string(std::string& out, std::string_view text) {
     return true;
 }
 
-} // namespace edgectl
+}  // namespace edgectl

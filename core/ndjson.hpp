@@ -15,8 +15,8 @@ namespace edgectl {
 using Json = nlohmann::json;
 
 struct Line {
-    std::string text;     ///< without the line end (at most max bytes)
-    std::size_t number;   ///< 1-based
+    std::string text;    ///< without the line end (at most max bytes)
+    std::size_t number;  ///< 1-based
     bool too_long = false;
 };
 
@@ -24,13 +24,13 @@ struct Line {
 /// ends at LF, CRLF or a lone CR (JSON text never holds a raw CR); a UTF-8 byte order mark at the
 /// start of the file is skipped.
 class LineReader {
-public:
+  public:
     explicit LineReader(File& file, std::size_t max_bytes = 1 << 20) : in_(file), max_(max_bytes) {
         in_.skip_byte_order_mark();
     }
     bool next(Line& out);
 
-private:
+  private:
     ByteReader in_;
     std::size_t max_;
     std::size_t number_ = 0;
@@ -54,4 +54,4 @@ bool is_valid_utf8(std::string_view text);
 /// past its old end) if text is not valid UTF-8.
 bool append_json_string(std::string& out, std::string_view text);
 
-} // namespace edgectl
+}  // namespace edgectl

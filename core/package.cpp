@@ -35,7 +35,9 @@ std::map<std::string, std::string> read_entries(const fs::path& path) {
     ArchiveReader reader(path, package_limits(path));
     std::map<std::string, std::string> files;
     ArchiveReader::Entry entry;
-    auto refuse = [&](const std::string& why) { throw VerifyError("'" + path.string() + "': entry '" + entry.name + "' " + why); };
+    auto refuse = [&](const std::string& why) {
+        throw VerifyError("'" + path.string() + "': entry '" + entry.name + "' " + why);
+    };
     while (reader.next(entry)) {
         if (entry.directory) refuse("is a directory; a package holds files at its root only");
         bool known = entry.name == sums_name || entry.name == signature_name ||
@@ -73,23 +75,26 @@ void check_digests(const std::map<std::string, std::string>& files, const fs::pa
     for (const auto& [name, bytes] : files) {
         if (name == sums_name || name == signature_name) continue;
         auto listed = sums.find(name);
-        if (listed == sums.end()) throw VerifyError("'" + path.string() + "': entry '" + name + "' is not listed in SHA256SUMS");
+        if (listed == sums.end())
+            throw VerifyError("'" + path.string() + "': entry '" + name + "' is not listed in SHA256SUMS");
         if (sha256_hex(bytes) != listed->second)
             throw VerifyError("'" + path.string() + "': entry '" + name + "' does not match its SHA-256 in SHA256SUMS");
     }
     for (const auto& [name, digest] : sums)
-        if (!files.count(name)) throw VerifyError("'" + path.string() + "': '" + name + "' is listed in SHA256SUMS but missing");
+        if (!files.count(name))
+            throw VerifyError("'" + path.string() + "': '" + name + "' is listed in SHA256SUMS but missing");
     for (const auto& name : payload_names)
         if (!files.count(name)) throw VerifyError("'" + path.string() + "': '" + name + "' is missing");
 }
 
 std::string make_sums(const std::map<std::string, std::string>& files) {
     std::string out;
-    for (const auto& name : payload_names) out += sha256_hex(files.at(name)) + "  " + name + "\n";
+    for (const auto& name : payload_names)
+        out += sha256_hex(files.at(name)) + "  " + name + "\n";
     return out;
 }
 
-} // namespace
+}  // namespace
 
 VerifiedPackage verify_package(const fs::path& path, const SignaturePolicy& policy, std::vector<PackageCheck>& trail,
                                bool run_model) {
@@ -136,9 +141,7 @@ VerifiedPackage verify_package(const fs::path& path, const SignaturePolicy& poli
     step("golden", [&] {
         try {
             p.golden_vectors = check_golden(p.spec, *model, p.files.at("golden.ndjson"));
-        } catch (const VerifyError& e) {
-            throw VerifyError("'" + path.string() + "': " + e.what());
-        }
+        } catch (const VerifyError& e) { throw VerifyError("'" + path.string() + "': " + e.what()); }
         return std::to_string(p.golden_vectors) + " vectors reproduce within tolerance";
     });
     return p;
@@ -150,10 +153,9 @@ VerifiedPackage verify_package(const fs::path& path, const SignaturePolicy& poli
 }
 
 void pack_model(const PackOptions& o) {
-    std::map<std::string, std::string> files = {
-        {"model.json", read_file(o.spec, entry_limit("model.json"))},
-        {"model.pt", read_file(o.model, entry_limit("model.pt"))},
-        {"golden.ndjson", read_file(o.golden, entry_limit("golden.ndjson"))}};
+    std::map<std::string, std::string> files = {{"model.json", read_file(o.spec, entry_limit("model.json"))},
+                                                {"model.pt", read_file(o.model, entry_limit("model.pt"))},
+                                                {"golden.ndjson", read_file(o.golden, entry_limit("golden.ndjson"))}};
     ModelSpec spec = parse_model_spec(files["model.json"], o.spec.string());
     auto model = load_torchscript(files["model.pt"], o.model.string());
     check_golden(spec, *model, files["golden.ndjson"]);
@@ -165,7 +167,8 @@ void pack_model(const PackOptions& o) {
 
     AtomicFile out(o.output, 0644, "pack-model.package");
     ArchiveWriter writer(out.file(), 19, 0);
-    for (const auto& name : payload_names) writer.add_file(name, files[name]);
+    for (const auto& name : payload_names)
+        writer.add_file(name, files[name]);
     writer.add_file(sums_name, files[sums_name]);
     if (files.count(signature_name)) writer.add_file(signature_name, files[signature_name]);
     writer.close();
@@ -179,7 +182,8 @@ namespace {
 // version that was removed comes back under its old row, whose lineage its exported insights name.
 void install(Store& store, const VerifiedPackage& p, bool removed) {
     TempDir staging(store.staging_dir(), "import-");
-    for (const auto& [name, bytes] : p.files) write_file_atomic(staging.path() / name, bytes, 0600, "import.stage");
+    for (const auto& [name, bytes] : p.files)
+        write_file_atomic(staging.path() / name, bytes, 0600, "import.stage");
     fs::path parent = store.models_dir() / p.spec.name;
     make_dir(parent, 0700, "import.model-dir");
     fs::path target = parent / p.spec.version;
@@ -201,7 +205,7 @@ void install(Store& store, const VerifiedPackage& p, bool removed) {
     tx.commit();
 }
 
-} // namespace
+}  // namespace
 
 ImportResult import_model(Store& store, const ImportOptions& o) {
     store.clear_staging("import-");
@@ -209,9 +213,11 @@ ImportResult import_model(Store& store, const ImportOptions& o) {
     VerifiedPackage p = verify_package(o.package, policy);
     ImportResult r{p.spec.name, p.spec.version, p.digest, p.golden_vectors, false, false};
     Db& db = store.db();
-    if (auto active = active_version(db, r.name); active && compare_versions(r.version, *active) < 0 && !o.allow_downgrade)
-        throw VerifyError("'" + o.package.string() + "' holds " + r.name + "@" + r.version + ", older than the active " +
-                          *active + "; an old model replayed may be an attack: pass --allow-downgrade if it is meant");
+    if (auto active = active_version(db, r.name);
+        active && compare_versions(r.version, *active) < 0 && !o.allow_downgrade)
+        throw VerifyError("'" + o.package.string() + "' holds " + r.name + "@" + r.version +
+                          ", older than the active " + *active +
+                          "; an old model replayed may be an attack: pass --allow-downgrade if it is meant");
 
     Statement existing(db, "SELECT digest, removed_at IS NOT NULL FROM models WHERE name = ? AND version = ?");
     existing.bind(1, r.name).bind(2, r.version);
@@ -231,8 +237,9 @@ ImportResult import_model(Store& store, const ImportOptions& o) {
 
 Json to_json(const std::vector<PackageCheck>& checks) {
     Json out = Json::array();
-    for (const auto& c : checks) out.push_back({{"check", c.name}, {"ok", c.ok}, {"detail", c.detail}});
+    for (const auto& c : checks)
+        out.push_back({{"check", c.name}, {"ok", c.ok}, {"detail", c.detail}});
     return out;
 }
 
-} // namespace edgectl
+}  // namespace edgectl

@@ -16,10 +16,10 @@
 namespace edgectl {
 
 struct PackOptions {
-    fs::path model;   ///< TorchScript file
-    fs::path spec;    ///< model.json
-    fs::path golden;  ///< golden.ndjson
-    fs::path output;  ///< the package to write
+    fs::path model;     ///< TorchScript file
+    fs::path spec;      ///< model.json
+    fs::path golden;    ///< golden.ndjson
+    fs::path output;    ///< the package to write
     fs::path sign_key;  ///< minisign secret key to sign SHA256SUMS with; empty: unsigned
 };
 
@@ -70,4 +70,4 @@ ImportResult import_model(Store& store, const ImportOptions& options);
 
 Json to_json(const std::vector<PackageCheck>& checks);
 
-} // namespace edgectl
+}  // namespace edgectl

@@ -100,7 +100,8 @@ bool is(char c, unsigned cls) { return (char_classes[static_cast<unsigned char>(
 
 // The end of the run of cls characters that starts at i.
 std::size_t skip(std::string_view s, std::size_t i, unsigned cls) {
-    while (i < s.size() && is(s[i], cls)) ++i;
+    while (i < s.size() && is(s[i], cls))
+        ++i;
     return i;
 }
 
@@ -115,7 +116,8 @@ constexpr auto npos = std::string_view::npos;
 std::size_t find_email(std::string_view s, std::size_t from, std::size_t& end) {
     for (std::size_t at = s.find('@', from); at != npos; at = s.find('@', at + 1)) {
         std::size_t start = at;
-        while (start > from && is(s[start - 1], local_char)) --start;
+        while (start > from && is(s[start - 1], local_char))
+            --start;
         std::size_t i = skip(s, at + 1, label_char);
         if (start == at || i == at + 1) continue;
         std::size_t match_end = 0;
@@ -145,7 +147,8 @@ std::size_t find_phone(std::string_view s, std::size_t from, std::size_t& end) {
         int repetitions = 0;
         for (++i; repetitions < 14; ++repetitions) {
             std::size_t digit = i;
-            while (digit < s.size() && digit - i < 3 && is(s[digit], separator_char)) ++digit;
+            while (digit < s.size() && digit - i < 3 && is(s[digit], separator_char))
+                ++digit;
             if (digit - i > 2 || digit == s.size() || !is(s[digit], digit_char)) break;
             i = digit + 1;
         }
@@ -169,7 +172,8 @@ std::size_t find_ipv4(std::string_view s, std::size_t from, std::size_t& end) {
         for (int number = 0; number < 4; ++number) {
             if (number > 0 && (i == s.size() || s[i++] != '.')) break;
             std::size_t digits = i;
-            while (digits < s.size() && digits - i < 4 && is(s[digits], digit_char)) ++digits;
+            while (digits < s.size() && digits - i < 4 && is(s[digits], digit_char))
+                ++digits;
             if (digits == i || digits - i > 3) break;
             i = digits;
             if (number == 3 && (i == s.size() || !is(s[i], word_char))) {
@@ -209,7 +213,7 @@ bool has_digits(std::string_view s, int count) {
     return false;
 }
 
-} // namespace
+}  // namespace
 
 std::string_view preset_pattern(Preset preset) { return spec(preset).pattern; }
 
@@ -227,7 +231,7 @@ bool replace_preset(Preset preset, std::string& text, std::string_view replaceme
 // test vectors), without the one-shot HMAC()'s fetch, allocations and key setup: 3x faster. Recent
 // results are cached: the same operator e-mail recurs on many records.
 class Policy::Hasher {
-public:
+  public:
     explicit Hasher(const std::string& secret) {
         std::unique_ptr<EVP_MAC, void (*)(EVP_MAC*)> hmac(EVP_MAC_fetch(nullptr, "HMAC", nullptr), EVP_MAC_free);
         char digest[] = "SHA256";
@@ -250,7 +254,7 @@ public:
         return out;
     }
 
-private:
+  private:
     std::string compute(std::string_view text) {
         std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
         std::size_t len = 0;
@@ -294,7 +298,8 @@ Policy Policy::parse(std::string_view text, std::string_view where, std::string 
     const Json fields = doc->value("fields", Json::object());  // items() must not outlive its object
     for (const auto& [field, spec] : fields.items())
         p.fields_[field] = {spec["action"].get<std::string>(), spec.value("keep_last", 4)};
-    for (const auto& r : doc->value("redact", Json::array())) p.redactions_.push_back(make_redaction(r, name));
+    for (const auto& r : doc->value("redact", Json::array()))
+        p.redactions_.push_back(make_redaction(r, name));
     p.digest_ = sha256_hex(doc->dump());
     return p;
 }
@@ -350,7 +355,7 @@ std::string rewrite_string(std::string_view replacement, const std::string& wher
     return out;
 }
 
-} // namespace
+}  // namespace
 
 Policy::Redaction Policy::make_redaction(const Json& item, const std::string& where) {
     Redaction r;
@@ -372,8 +377,8 @@ Policy::Redaction Policy::make_redaction(const Json& item, const std::string& wh
     options.set_log_errors(false);
     auto compiled = std::make_shared<const RE2>(pattern, options);
     if (!compiled->ok())
-        throw Error("policy '" + where + "': '" + pattern + "' is not a valid regular expression: " + compiled->error() +
-                        " (RE2 syntax: no lookaround, no backreferences)",
+        throw Error("policy '" + where + "': '" + pattern + "' is not a valid regular expression: " +
+                        compiled->error() + " (RE2 syntax: no lookaround, no backreferences)",
                     Exit::usage);
     r.replacement = rewrite_string(r.replacement, where);
     if (std::string why; !compiled->CheckRewriteString(r.replacement, &why))
@@ -392,8 +397,10 @@ std::string Policy::redact_string(const std::string& text) const {
 
 void Policy::redact_in_place(std::string& text) const {
     for (const auto& r : redactions_) {
-        if (r.preset) replace_preset(*r.preset, text, r.replacement);
-        else RE2::GlobalReplace(&text, *r.pattern, r.replacement);
+        if (r.preset)
+            replace_preset(*r.preset, text, r.replacement);
+        else
+            RE2::GlobalReplace(&text, *r.pattern, r.replacement);
     }
 }
 
@@ -407,7 +414,8 @@ void Policy::redact(Json& value) const {
     if (value.is_string()) {
         redact_in_place(value.get_ref<std::string&>());
     } else if (value.is_structured()) {
-        for (auto& child : value) redact(child);
+        for (auto& child : value)
+            redact(child);
         if (value.is_object()) redact_keys(value);
     }
 }
@@ -448,7 +456,8 @@ std::string Policy::masked(std::string_view text, int keep_last) {
         --cut;
         if ((static_cast<unsigned char>(text[cut]) & 0xC0) != 0x80) ++kept;
     }
-    for (std::size_t i = 0; i < cut; ++i) masked += (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80;
+    for (std::size_t i = 0; i < cut; ++i)
+        masked += (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80;
     return std::string(masked, '*') + std::string(text.substr(cut));
 }
 
@@ -472,4 +481,4 @@ void Policy::apply(Json& record) const {
     redact_keys(record);
 }
 
-} // namespace edgectl
+}  // namespace edgectl

@@ -3,8 +3,8 @@
 // secret), mask, regex redaction inside strings, and an allowlist mode. A record is scrubbed before
 // anything of it is written to the store.
 
-#include "ndjson.hpp"
 #include "fs.hpp"
+#include "ndjson.hpp"
 
 #include <functional>
 #include <map>
@@ -40,7 +40,7 @@ std::string unique_field_name(const std::string& wanted, const std::function<boo
 
 /// A parsed policy. It may be shared between threads: keyed_hash's cache is behind a mutex.
 class Policy {
-public:
+  public:
     /// Parses and validates a policy (schemas/policy.schema.json); `secret` keys the hashes.
     /// Throws Error (exit 2) naming `where` and the first problem.
     static Policy parse(std::string_view text, std::string_view where, std::string secret);
@@ -74,7 +74,7 @@ public:
     /// Whether the policy has redactions at all.
     bool redacts() const { return !redactions_.empty(); }
 
-private:
+  private:
     Policy() = default;  // parse() makes the hasher: a Policy without one could not hash
 
     struct Field {
@@ -101,4 +101,4 @@ private:
     std::string digest_;
 };
 
-} // namespace edgectl
+}  // namespace edgectl

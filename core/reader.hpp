@@ -8,7 +8,7 @@
 namespace edgectl {
 
 class ByteReader {
-public:
+  public:
     explicit ByteReader(File& file) : file_(file) {}
 
     /// The next byte, or -1 at end of file.
@@ -30,7 +30,7 @@ public:
         if (end_ - pos_ >= 3 && buf_[pos_] == '\xEF' && buf_[pos_ + 1] == '\xBB' && buf_[pos_ + 2] == '\xBF') pos_ += 3;
     }
 
-private:
+  private:
     bool fill() {
         pos_ = 0;
         end_ = file_.read_some(buf_.data(), buf_.size());
@@ -42,4 +42,4 @@ private:
     std::size_t end_ = 0;
 };
 
-} // namespace edgectl
+}  // namespace edgectl

@@ -22,10 +22,11 @@ void activate_model(Db& db, const std::string& name, const std::string& version)
     Statement exists(db, "SELECT 1 FROM models WHERE name = ? AND version = ? AND removed_at IS NULL");
     exists.bind(1, name).bind(2, version);
     if (!exists.step()) throw Error("model " + name + "@" + version + " is not installed (see 'edgectl models list')");
-    Statement upsert(db, "INSERT INTO active_models (name, version, previous_version, activated_at) VALUES (?, ?, NULL, ?) "
-                         "ON CONFLICT (name) DO UPDATE SET previous_version = active_models.version, "
-                         "version = excluded.version, activated_at = excluded.activated_at "
-                         "WHERE active_models.version <> excluded.version");
+    Statement upsert(db,
+                     "INSERT INTO active_models (name, version, previous_version, activated_at) VALUES (?, ?, NULL, ?) "
+                     "ON CONFLICT (name) DO UPDATE SET previous_version = active_models.version, "
+                     "version = excluded.version, activated_at = excluded.activated_at "
+                     "WHERE active_models.version <> excluded.version");
     upsert.bind(1, name).bind(2, version).bind(3, now_utc()).run();
     tx.commit();
 }
@@ -43,7 +44,8 @@ std::string rollback_model(Db& db, const std::string& name) {
     prev.bind(1, name);
     if (!prev.step()) throw Error("model '" + name + "' has no active version");
     if (prev.column_is_null(1))
-        throw Error("model '" + name + "' has no previous version to roll back to (active: " + prev.column_text(0) + ")");
+        throw Error("model '" + name + "' has no previous version to roll back to (active: " + prev.column_text(0) +
+                    ")");
     std::string current = prev.column_text(0), previous = prev.column_text(1);
     prev.reset();
     Statement swap(db, "UPDATE active_models SET version = ?, previous_version = ?, activated_at = ? WHERE name = ?");
@@ -111,7 +113,7 @@ bool all_digits(const std::string& s) {
     return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-} // namespace
+}  // namespace
 
 int compare_versions(const std::string& a, const std::string& b) {
     auto [an, ap] = split_version(a);
@@ -120,8 +122,7 @@ int compare_versions(const std::string& a, const std::string& b) {
     if (ap.empty() || bp.empty()) return ap.empty() == bp.empty() ? 0 : (ap.empty() ? 1 : -1);
     for (std::size_t i = 0; i < std::min(ap.size(), bp.size()); ++i) {
         if (ap[i] == bp[i]) continue;
-        if (all_digits(ap[i]) && all_digits(bp[i]))
-            return std::stoull(ap[i]) < std::stoull(bp[i]) ? -1 : 1;
+        if (all_digits(ap[i]) && all_digits(bp[i])) return std::stoull(ap[i]) < std::stoull(bp[i]) ? -1 : 1;
         if (all_digits(ap[i]) != all_digits(bp[i])) return all_digits(ap[i]) ? -1 : 1;
         return ap[i] < bp[i] ? -1 : 1;
     }
@@ -140,7 +141,8 @@ std::vector<ActiveModel> active_models(Store& store, const std::string& name) {
         m.dir = store.models_dir() / m.name / m.version;
         out.push_back(std::move(m));
     }
-    if (!name.empty() && out.empty()) throw Error("model '" + name + "' has no active version (see 'edgectl models list')");
+    if (!name.empty() && out.empty())
+        throw Error("model '" + name + "' has no active version (see 'edgectl models list')");
     return out;
 }
 
@@ -154,9 +156,13 @@ std::pair<std::string, std::string> parse_model_ref(const std::string& ref) {
 Json to_json(const std::vector<ModelVersion>& models) {
     Json out = Json::array();
     for (const auto& m : models)
-        out.push_back({{"name", m.name}, {"version", m.version}, {"active", m.active}, {"digest", m.digest},
-                       {"signer", m.signer ? Json(*m.signer) : Json()}, {"imported_at", m.imported_at}});
+        out.push_back({{"name", m.name},
+                       {"version", m.version},
+                       {"active", m.active},
+                       {"digest", m.digest},
+                       {"signer", m.signer ? Json(*m.signer) : Json()},
+                       {"imported_at", m.imported_at}});
     return out;
 }
 
-} // namespace edgectl
+}  // namespace edgectl

@@ -52,4 +52,4 @@ std::pair<std::string, std::string> parse_model_ref(const std::string& ref);
 
 Json to_json(const std::vector<ModelVersion>& models);
 
-} // namespace edgectl
+}  // namespace edgectl

@@ -25,8 +25,8 @@ std::unique_ptr<Model> load_installed(const ActiveModel& m) {
     std::string where = "installed model " + m.name + "@" + m.version + " is damaged: ";
     std::string sums = read_file(m.dir / "SHA256SUMS", 1 << 20);
     if (sha256_hex(sums) != m.digest)
-        throw VerifyError(where + "'" + (m.dir / "SHA256SUMS").string() + "' is not the one imported (registry digest " +
-                          m.digest + ")");
+        throw VerifyError(where + "'" + (m.dir / "SHA256SUMS").string() +
+                          "' is not the one imported (registry digest " + m.digest + ")");
     std::string bytes = read_file(m.dir / "model.pt", std::size_t(4) << 30);
     std::string want = "  model.pt\n";
     auto at = sums.find(want);
@@ -48,12 +48,12 @@ struct FeatureBatch {
 // Stage 2 (a second thread): the forward pass and its interpretation.
 struct ScoredBatch {
     FeatureBatch features;
-    std::vector<Prediction> predictions;  ///< one per features.ids
+    std::vector<Prediction> predictions;     ///< one per features.ids
     std::vector<std::string> probabilities;  ///< JSON text, or "" for none
 };
 
 class ItemReader {
-public:
+  public:
     ItemReader(const Store& store, const ActiveModel& m, std::int64_t cursor, std::int64_t limit, std::size_t batch,
                std::chrono::steady_clock::time_point deadline, std::atomic<bool>& out_of_time)
         : db_(Db::open_reader(store.root() / "edgectl.db")), spec_(m.spec), features_(m.spec), cursor_(cursor),
@@ -96,7 +96,7 @@ public:
         return b.consumed > 0;
     }
 
-private:
+  private:
     using Layout = FeatureExtractor::Layout;
 
     // Array payloads (CSV records) are read through their ingest's columns; nullptr: an object.
@@ -128,15 +128,17 @@ private:
 // store's write connection, writes insights, quarantine rows and the cursor in the same
 // transactions, so a killed run resumes exactly after its last commit.
 class ModelScorer {
-public:
+  public:
     ModelScorer(Store& store, const ActiveModel& m, const ScoreOptions& o)
         : store_(store), db_(store.db()), m_(m), o_(o),
-          add_insight_(db_, "INSERT INTO insights (id, item_id, model, model_version, label, score, probabilities, "
-                            "anomaly, scored_at, model_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
-          add_quarantine_(db_, "INSERT INTO quarantine (id, stage, source, line, source_key, item_id, model, model_version, "
-                               "reason, created_at) SELECT ?, 'score', g.name, it.line, f.digest || ':' || it.ordinal, it.id, "
-                               "?, ?, ?, ? FROM items it JOIN ingests g ON g.id = it.ingest_id "
-                               "JOIN sources f ON f.id = it.source_id WHERE it.id = ? ON CONFLICT DO NOTHING"),
+          add_insight_(
+              db_, "INSERT INTO insights (id, item_id, model, model_version, label, score, probabilities, "
+                   "anomaly, scored_at, model_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
+          add_quarantine_(
+              db_, "INSERT INTO quarantine (id, stage, source, line, source_key, item_id, model, model_version, "
+                   "reason, created_at) SELECT ?, 'score', g.name, it.line, f.digest || ':' || it.ordinal, it.id, "
+                   "?, ?, ?, ? FROM items it JOIN ingests g ON g.id = it.ingest_id "
+                   "JOIN sources f ON f.id = it.source_id WHERE it.id = ? ON CONFLICT DO NOTHING"),
           progress_(db_, "INSERT INTO score_progress (model, model_version, last_item_id) VALUES (?, ?, ?) "
                          "ON CONFLICT (model, model_version) DO UPDATE SET last_item_id = excluded.last_item_id") {
         result_.name = m.name;
@@ -178,7 +180,7 @@ public:
     /// True when an item after this version's cursor waited for it when the run began.
     bool has_work() const { return has_work_; }
 
-private:
+  private:
     // Opens a transaction; ids are given here, above every id ever used (next_row_id): this run
     // holds the write lock until the commit.
     void begin(std::optional<Transaction>& tx) {
@@ -245,17 +247,21 @@ private:
     }
 
     void add_insight(const ScoredBatch& b, std::size_t r, const std::string& now) {
-            const Prediction& p = b.predictions[r];
-            add_insight_.bind(1, next_insight_++).bind(2, b.features.ids[r]).bind_static(3, m_.name);
-            add_insight_.bind_static(4, m_.version);
-            if (p.label) add_insight_.bind_static(5, *p.label);
-            else add_insight_.bind(5, std::nullopt);
-            add_insight_.bind(6, p.score);
-            if (b.probabilities[r].empty()) add_insight_.bind(7, std::nullopt);
-            else add_insight_.bind_static(7, b.probabilities[r]);
-            add_insight_.bind(8, p.anomaly ? 1 : 0).bind_static(9, now).bind_static(10, m_.digest).run();
-            ++result_.scored;
-            result_.anomalies += p.anomaly;
+        const Prediction& p = b.predictions[r];
+        add_insight_.bind(1, next_insight_++).bind(2, b.features.ids[r]).bind_static(3, m_.name);
+        add_insight_.bind_static(4, m_.version);
+        if (p.label)
+            add_insight_.bind_static(5, *p.label);
+        else
+            add_insight_.bind(5, std::nullopt);
+        add_insight_.bind(6, p.score);
+        if (b.probabilities[r].empty())
+            add_insight_.bind(7, std::nullopt);
+        else
+            add_insight_.bind_static(7, b.probabilities[r]);
+        add_insight_.bind(8, p.anomaly ? 1 : 0).bind_static(9, now).bind_static(10, m_.digest).run();
+        ++result_.scored;
+        result_.anomalies += p.anomaly;
     }
 
     Store& store_;
@@ -270,7 +276,7 @@ private:
     ModelScoreResult result_;
 };
 
-} // namespace
+}  // namespace
 
 bool ScoreResult::partial() const {
     for (const auto& m : models)
@@ -289,12 +295,13 @@ ScoreResult score(Store& store, const ScoreOptions& o) {
     auto models = active_models(store, o.model);
     if (models.empty()) log::warning("no active model: import one with 'edgectl import-model PACKAGE --activate'");
     ScoreResult result;
-    auto deadline = o.time_budget > 0
-                        ? std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                                                 std::chrono::duration<double>(o.time_budget))
-                        : std::chrono::steady_clock::time_point::max();
+    auto deadline = o.time_budget > 0 ? std::chrono::steady_clock::now() +
+                                            std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                std::chrono::duration<double>(o.time_budget))
+                                      : std::chrono::steady_clock::time_point::max();
     std::vector<std::unique_ptr<ModelScorer>> scorers;
-    for (const auto& m : models) scorers.push_back(std::make_unique<ModelScorer>(store, m, o));
+    for (const auto& m : models)
+        scorers.push_back(std::make_unique<ModelScorer>(store, m, o));
     // LibTorch loads (~0.4 s) on another thread while the model files are read and checked.
     if (std::any_of(scorers.begin(), scorers.end(), [](auto& s) { return s->has_work(); })) preload_torch();
     for (std::size_t i = 0; i < models.size(); ++i) {
@@ -308,9 +315,12 @@ ScoreResult score(Store& store, const ScoreOptions& o) {
 Json to_json(const ScoreResult& r) {
     Json models = Json::array();
     for (const auto& m : r.models)
-        models.push_back({{"model", m.name}, {"version", m.version}, {"scored", m.scored},
-                          {"anomalies", m.anomalies}, {"quarantined", m.quarantined}});
+        models.push_back({{"model", m.name},
+                          {"version", m.version},
+                          {"scored", m.scored},
+                          {"anomalies", m.anomalies},
+                          {"quarantined", m.quarantined}});
     return {{"models", models}, {"out_of_time", r.out_of_time}};
 }
 
-} // namespace edgectl
+}  // namespace edgectl

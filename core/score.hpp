@@ -14,12 +14,12 @@
 namespace edgectl {
 
 struct ScoreOptions {
-    std::string model;              ///< only this model; empty: every active model
-    std::size_t batch = 256;        ///< items per forward pass
-    int threads = 1;                ///< LibTorch intra-op threads
-    std::int64_t limit = 0;         ///< at most this many items per model; 0: no limit
-    std::size_t commit_rows = 4096; ///< items per transaction
-    double time_budget = 0;         ///< seconds; stop at the first batch boundary past it (0: none)
+    std::string model;               ///< only this model; empty: every active model
+    std::size_t batch = 256;         ///< items per forward pass
+    int threads = 1;                 ///< LibTorch intra-op threads
+    std::int64_t limit = 0;          ///< at most this many items per model; 0: no limit
+    std::size_t commit_rows = 4096;  ///< items per transaction
+    double time_budget = 0;          ///< seconds; stop at the first batch boundary past it (0: none)
 };
 
 struct ModelScoreResult {
@@ -39,4 +39,4 @@ ScoreResult score(Store& store, const ScoreOptions& options);
 
 Json to_json(const ScoreResult& result);
 
-} // namespace edgectl
+}  // namespace edgectl

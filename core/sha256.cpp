@@ -45,7 +45,8 @@ std::string sha256_file(const std::filesystem::path& path) {
     Sha256 h;
     File file = File::open_read(path);
     std::array<char, 1 << 16> buf{};
-    while (std::size_t n = file.read_some(buf.data(), buf.size())) h.update(buf.data(), n);
+    while (std::size_t n = file.read_some(buf.data(), buf.size()))
+        h.update(buf.data(), n);
     return h.finish();
 }
 
@@ -72,4 +73,4 @@ bool is_sha256_hex(std::string_view text) {
     return true;
 }
 
-} // namespace edgectl
+}  // namespace edgectl

@@ -12,14 +12,14 @@ namespace edgectl {
 
 /// Incremental SHA-256. finish() may be called once.
 class Sha256 {
-public:
+  public:
     Sha256();
     void update(const void* data, std::size_t size);
     void update(std::string_view bytes) { update(bytes.data(), bytes.size()); }
     /// The digest as 64 lowercase hex digits.
     std::string finish();
 
-private:
+  private:
     struct Free {
         void operator()(evp_md_ctx_st* ctx) const noexcept;
     };
@@ -38,4 +38,4 @@ std::string random_hex(std::size_t bytes);
 /// True for exactly 64 lowercase hex digits.
 bool is_sha256_hex(std::string_view text);
 
-} // namespace edgectl
+}  // namespace edgectl

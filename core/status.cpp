@@ -20,7 +20,7 @@ std::uint64_t disk_use(const fs::path& root) {
     return total;
 }
 
-} // namespace
+}  // namespace
 
 StatusReport status(Store& store) {
     Db& db = store.db();
@@ -43,10 +43,14 @@ StatusReport status(Store& store) {
     while (active.step()) {
         ModelStatus m{active.column_text(0), active.column_text(1)};
         m.scored = count_for(db, "SELECT count(*) FROM insights WHERE model = ? AND model_version = ?", m);
-        m.anomalies = count_for(db, "SELECT count(*) FROM insights WHERE model = ? AND model_version = ? AND anomaly = 1", m);
-        m.quarantined = count_for(db, "SELECT count(*) FROM quarantine WHERE stage = 'score' AND model = ? AND model_version = ?", m);
-        m.pending = count_for(db, "SELECT count(*) FROM items WHERE id > coalesce((SELECT last_item_id FROM score_progress "
-                                  "WHERE model = ?1 AND model_version = ?2), 0)", m);
+        m.anomalies =
+            count_for(db, "SELECT count(*) FROM insights WHERE model = ? AND model_version = ? AND anomaly = 1", m);
+        m.quarantined = count_for(
+            db, "SELECT count(*) FROM quarantine WHERE stage = 'score' AND model = ? AND model_version = ?", m);
+        m.pending = count_for(db,
+                              "SELECT count(*) FROM items WHERE id > coalesce((SELECT last_item_id FROM score_progress "
+                              "WHERE model = ?1 AND model_version = ?2), 0)",
+                              m);
         r.models.push_back(m);
     }
     r.disk_bytes = disk_use(store.root());
@@ -56,13 +60,25 @@ StatusReport status(Store& store) {
 Json to_json(const StatusReport& r) {
     Json models = Json::array();
     for (const auto& m : r.models)
-        models.push_back({{"model", m.name}, {"version", m.version}, {"scored", m.scored}, {"not_scored", m.pending},
-                          {"quarantined", m.quarantined}, {"anomalies", m.anomalies}});
-    return {{"site", r.site}, {"store", r.store.string()}, {"items", r.items}, {"quarantined", r.quarantined},
-            {"insights", r.insights}, {"anomalies", r.anomalies}, {"waiting_for_export", r.unexported},
-            {"exports", r.exports}, {"unfinished_exports", r.unfinished_exports}, {"last_export", r.last_export ? Json(*r.last_export) : Json()},
+        models.push_back({{"model", m.name},
+                          {"version", m.version},
+                          {"scored", m.scored},
+                          {"not_scored", m.pending},
+                          {"quarantined", m.quarantined},
+                          {"anomalies", m.anomalies}});
+    return {{"site", r.site},
+            {"store", r.store.string()},
+            {"items", r.items},
+            {"quarantined", r.quarantined},
+            {"insights", r.insights},
+            {"anomalies", r.anomalies},
+            {"waiting_for_export", r.unexported},
+            {"exports", r.exports},
+            {"unfinished_exports", r.unfinished_exports},
+            {"last_export", r.last_export ? Json(*r.last_export) : Json()},
             {"last_export_at", r.last_export_at ? Json(*r.last_export_at) : Json()},
-            {"active_models", models}, {"disk_bytes", r.disk_bytes}};
+            {"active_models", models},
+            {"disk_bytes", r.disk_bytes}};
 }
 
-} // namespace edgectl
+}  // namespace edgectl

@@ -24,12 +24,12 @@ struct StatusReport {
     std::int64_t quarantined = 0;  ///< at ingest
     std::int64_t insights = 0;
     std::int64_t anomalies = 0;
-    std::int64_t unexported = 0;   ///< insights waiting for export
+    std::int64_t unexported = 0;  ///< insights waiting for export
     std::int64_t exports = 0;
     std::int64_t unfinished_exports = 0;     ///< pending: interrupted, to be finished or abandoned
     std::optional<std::string> last_export;  ///< name of the newest complete export
     std::optional<std::string> last_export_at;
-    std::vector<ModelStatus> models;         ///< active models
+    std::vector<ModelStatus> models;  ///< active models
     std::uint64_t disk_bytes = 0;
 };
 
@@ -37,4 +37,4 @@ StatusReport status(Store& store);
 
 Json to_json(const StatusReport& report);
 
-} // namespace edgectl
+}  // namespace edgectl

@@ -20,7 +20,7 @@ extern const std::string_view store_v2_sql;
 extern const std::string_view store_v3_sql;
 extern const std::string_view store_v4_sql;
 extern const std::string_view store_v5_sql;
-}
+}  // namespace embedded
 
 namespace {
 
@@ -29,8 +29,8 @@ constexpr std::string_view default_store = "/var/lib/edgectl";
 /// Forward migrations: entry i takes a store from user_version i to i + 1.
 const std::vector<std::string_view>& migrations() {
     static const std::vector<std::string_view> all = {embedded::store_v1_sql, embedded::store_v2_sql,
-                                                         embedded::store_v3_sql, embedded::store_v4_sql,
-                                                         embedded::store_v5_sql};
+                                                      embedded::store_v3_sql, embedded::store_v4_sql,
+                                                      embedded::store_v5_sql};
     return all;
 }
 
@@ -74,13 +74,14 @@ std::string_view table_name(RowTable table) {
     return {};
 }
 
-} // namespace
+}  // namespace
 
 std::int64_t next_row_id(Db& db, RowTable table) {
     // Table names come from the enum above, never from input.
     std::string name(table_name(table));
-    Statement next(db, "SELECT max(coalesce((SELECT max(id) FROM " + name + "), 0), "
-                       "coalesce((SELECT floor FROM id_floors WHERE name = ?), 0)) + 1");
+    Statement next(db, "SELECT max(coalesce((SELECT max(id) FROM " + name +
+                           "), 0), "
+                           "coalesce((SELECT floor FROM id_floors WHERE name = ?), 0)) + 1");
     next.bind(1, name);
     next.step();
     return next.column_int(0);
@@ -113,21 +114,18 @@ bool is_valid_site_id(std::string_view site) {
 
 StoreLock::StoreLock(const fs::path& lock_file, std::string_view command, const fs::path& store_root) {
     int fd = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0)
-        throw Error("cannot open lock file '" + lock_file.string() + "': " + std::strerror(errno));
+    if (fd < 0) throw Error("cannot open lock file '" + lock_file.string() + "': " + std::strerror(errno));
     file_ = File(fd, lock_file);
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
         if (errno == EWOULDBLOCK)
-            throw Error("another 'edgectl " + std::string(command) + "' is running on store '" +
-                            store_root.string() + "'; try again later",
+            throw Error("another 'edgectl " + std::string(command) + "' is running on store '" + store_root.string() +
+                            "'; try again later",
                         Exit::locked);
         throw Error("cannot lock '" + lock_file.string() + "': " + std::strerror(errno));
     }
 }
 
-Store::Store(fs::path root, Db db) : root_(std::move(root)), db_(std::move(db)) {
-    site_ = read_meta(db_, "site");
-}
+Store::Store(fs::path root, Db db) : root_(std::move(root)), db_(std::move(db)) { site_ = read_meta(db_, "site"); }
 
 Store Store::open(const fs::path& root) {
     if (!fs::exists(root / "edgectl.db"))
@@ -139,17 +137,18 @@ Store Store::open(const fs::path& root) {
 }
 
 Store Store::init(const fs::path& root, std::string_view site) {
-    require(is_valid_site_id(site), "site id '" + std::string(site) +
-                                        "' is not valid: use 1 to 64 letters, digits, '.', '_' or '-', "
-                                        "starting with a letter or digit",
+    require(is_valid_site_id(site),
+            "site id '" + std::string(site) +
+                "' is not valid: use 1 to 64 letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit",
             Exit::usage);
-    if (fs::exists(root / "edgectl.db"))
-        throw Error("a store already exists at '" + root.string() + "'");
+    if (fs::exists(root / "edgectl.db")) throw Error("a store already exists at '" + root.string() + "'");
     ::umask(077);
     make_dir(root, 0700, "init.store");
     if (::chmod(root.c_str(), 0700) != 0)
         throw Error("cannot set mode 0700 on '" + root.string() + "': " + std::strerror(errno));
-    for (const char* sub : {"models", "trust", "staging", "locks"}) make_dir(root / sub, 0700, "init.store");
+    for (const char* sub : {"models", "trust", "staging", "locks"})
+        make_dir(root / sub, 0700, "init.store");
     write_file_atomic(root / "site.secret", random_hex(32) + "\n", 0600, "init.secret");
     minisign::SecretKey site_key = minisign::generate();
     write_file_atomic(root / "site.key", minisign::format_secret_key(site_key), 0600, "init.site-key");
@@ -185,10 +184,12 @@ std::string Store::pii_key() {
     if (read_meta(db_, "pii_key") == "secret-file-bytes") return text;
     if (!text.empty() && text.back() == '\n') text.pop_back();
     if (!is_sha256_hex(text))
-        throw Error("'" + secret_path().string() + "' is not 64 hex digits: the site secret is damaged; restore it "
+        throw Error("'" + secret_path().string() +
+                    "' is not 64 hex digits: the site secret is damaged; restore it "
                     "from a backup (personal data hashed with another secret no longer matches)");
     std::string key;
-    for (std::size_t i = 0; i < text.size(); i += 2) key.push_back(char(std::stoi(text.substr(i, 2), nullptr, 16)));
+    for (std::size_t i = 0; i < text.size(); i += 2)
+        key.push_back(char(std::stoi(text.substr(i, 2), nullptr, 16)));
     return key;
 }
 
@@ -196,4 +197,4 @@ StoreLock Store::lock(std::string_view command) const {
     return StoreLock(root_ / "locks" / (std::string(command) + ".lock"), command, root_);
 }
 
-} // namespace edgectl
+}  // namespace edgectl

@@ -23,11 +23,11 @@ bool is_valid_site_id(std::string_view site);
 /// An exclusive, non-blocking lock on one command's lock file (flock), held while alive. The kernel
 /// drops it when the process dies, so kill -9 never leaves a stale lock behind.
 class StoreLock {
-public:
+  public:
     StoreLock(const fs::path& lock_file, std::string_view command, const fs::path& store_root);
     StoreLock(StoreLock&&) noexcept = default;
 
-private:
+  private:
     File file_;
 };
 
@@ -44,7 +44,7 @@ std::int64_t next_row_id(Db& db, RowTable table);
 void raise_id_floors(Db& db);
 
 class Store {
-public:
+  public:
     /// Opens an existing store; throws Error naming the path and 'edgectl init' when there is none.
     static Store open(const fs::path& root);
     /// Creates a new store for site (mode 0700, secret 0600). Refuses an existing store.
@@ -75,11 +75,11 @@ public:
     /// Takes this command's lock, or throws Error(Exit::locked) when another run holds it.
     StoreLock lock(std::string_view command) const;
 
-private:
+  private:
     Store(fs::path root, Db db);
     fs::path root_;
     Db db_;
     std::string site_;
 };
 
-} // namespace edgectl
+}  // namespace edgectl

@@ -7,10 +7,10 @@
 
 #include "error.hpp"
 
-#include <torch/script.h>
-#include <torch/version.h>
 #include <ATen/Parallel.h>
 #include <torch/csrc/jit/runtime/graph_executor.h>
+#include <torch/script.h>
+#include <torch/version.h>
 
 #include <sstream>
 
@@ -26,12 +26,13 @@ std::string reason(const std::exception& e) {
         return text.substr(0, text.find('\n'));
     }
     std::string text = e.what();
-    while (!text.empty() && text.back() == '\n') text.pop_back();
-    return text.substr(text.rfind('\n') + 1); // npos + 1 == 0: a single line is kept whole
+    while (!text.empty() && text.back() == '\n')
+        text.pop_back();
+    return text.substr(text.rfind('\n') + 1);  // npos + 1 == 0: a single line is kept whole
 }
 
 class TorchScriptModel final : public Model {
-public:
+  public:
     TorchScriptModel(torch::jit::Module module, std::string name) : module_(std::move(module)), name_(std::move(name)) {
         module_.eval();
     }
@@ -52,17 +53,16 @@ public:
             Matrix m{input.rows, std::size_t(result.size(1)), {}};
             m.values.assign(result.data_ptr<float>(), result.data_ptr<float>() + result.numel());
             return m;
-        } catch (const Error&) {
-            throw;
-        } catch (const std::exception& e) {
+        } catch (const Error&) { throw; } catch (const std::exception& e) {
             throw Error("model '" + name_ + "' failed: " + reason(e));
         }
     }
 
-private:
+  private:
     static std::string shape(const torch::Tensor& t) {
         std::string s = "[";
-        for (std::int64_t i = 0; i < t.dim(); ++i) s += (i ? ", " : "") + std::to_string(t.size(i));
+        for (std::int64_t i = 0; i < t.dim(); ++i)
+            s += (i ? ", " : "") + std::to_string(t.size(i));
         return s + "]";
     }
     torch::jit::Module module_;
@@ -96,16 +96,14 @@ void set_threads(int threads) {
     try {
         at::set_num_threads(threads);
         at::set_num_interop_threads(1);
-    } catch (const c10::Error& e) {
-        throw Error("cannot set LibTorch's thread counts: " + reason(e));
-    }
+    } catch (const c10::Error& e) { throw Error("cannot set LibTorch's thread counts: " + reason(e)); }
 }
 
 const char* version() { return TORCH_VERSION; }
 
 constexpr TorchModuleApi api{torch_module_abi, load_bytes, set_threads, version};
 
-} // namespace
-} // namespace edgectl
+}  // namespace
+}  // namespace edgectl
 
 extern "C" const edgectl::TorchModuleApi* edgectl_torch_module() { return &edgectl::api; }

@@ -52,7 +52,7 @@ struct TorchModule {
 /// Throws Error naming every path tried and the dlerror() of the one that failed.
 TorchModule open_torch_module(const std::vector<std::filesystem::path>& candidates);
 
-} // namespace edgectl
+}  // namespace edgectl
 
 extern "C" {
 /// Defined in the module; returns its table (static storage).

@@ -11,11 +11,12 @@ namespace {
 
 bool is_valid_key_name(std::string_view name) { return is_valid_site_id(name); }
 
-} // namespace
+}  // namespace
 
 KeygenResult keygen(const fs::path& prefix) {
     KeygenResult r{prefix.string() + ".pub", prefix.string() + ".key", {}};
-    if (fs::exists(r.public_key)) throw Error("'" + r.public_key.string() + "' already exists; refusing to overwrite a key");
+    if (fs::exists(r.public_key))
+        throw Error("'" + r.public_key.string() + "' already exists; refusing to overwrite a key");
     // The secret key is written first. One without its public key is what a run killed between the
     // two leaves: the pair is finished from it (minisign's secret key holds the public one).
     std::optional<minisign::SecretKey> key;
@@ -80,10 +81,12 @@ std::optional<std::string> check_package_signature(const std::optional<std::stri
                                                    const SignaturePolicy& policy, const std::string& where) {
     if (!minisig) {
         if (policy.allow_unsigned || !policy.require_trusted) {
-            if (policy.require_trusted) log::warning("'" + where + "' is not signed; importing it because of --allow-unsigned");
+            if (policy.require_trusted)
+                log::warning("'" + where + "' is not signed; importing it because of --allow-unsigned");
             return std::nullopt;
         }
-        throw VerifyError("'" + where + "' is not signed (no SHA256SUMS.minisig); refusing it without --allow-unsigned");
+        throw VerifyError("'" + where +
+                          "' is not signed (no SHA256SUMS.minisig); refusing it without --allow-unsigned");
     }
     auto sig = minisign::parse_signature(*minisig, where + ": SHA256SUMS.minisig");
     std::string id = minisign::key_id_hex(sig.key_id);
@@ -98,8 +101,9 @@ std::optional<std::string> check_package_signature(const std::optional<std::stri
 
 Json to_json(const std::vector<TrustedKey>& keys) {
     Json out = Json::array();
-    for (const auto& k : keys) out.push_back({{"name", k.name}, {"key_id", k.key_id}});
+    for (const auto& k : keys)
+        out.push_back({{"name", k.name}, {"key_id", k.key_id}});
     return out;
 }
 
-} // namespace edgectl
+}  // namespace edgectl

@@ -40,16 +40,15 @@ TrustedKey trust_remove(const Store& store, const std::string& name_or_id);
 /// How a package's signature is judged.
 struct SignaturePolicy {
     std::vector<TrustedKey> trusted;
-    bool allow_unsigned = false;   ///< import even without a signature (warned)
-    bool require_trusted = true;   ///< false: verify only (no store), report the key id
+    bool allow_unsigned = false;  ///< import even without a signature (warned)
+    bool require_trusted = true;  ///< false: verify only (no store), report the key id
 };
 
 /// Checks the signature of `sums` (the SHA256SUMS bytes). Returns "<name> (<key id>)" of the
 /// trusted signer, nullopt for an unsigned package that the policy allows. Throws VerifyError.
-std::optional<std::string> check_package_signature(const std::optional<std::string>& minisig,
-                                                   const std::string& sums, const SignaturePolicy& policy,
-                                                   const std::string& where);
+std::optional<std::string> check_package_signature(const std::optional<std::string>& minisig, const std::string& sums,
+                                                   const SignaturePolicy& policy, const std::string& where);
 
 Json to_json(const std::vector<TrustedKey>& keys);
 
-} // namespace edgectl
+}  // namespace edgectl

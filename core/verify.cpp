@@ -16,14 +16,15 @@ std::string kind_of(const fs::path& path) {
     return entry.directory || entry.name.find('/') != std::string::npos ? "export-bag" : "model-package";
 }
 
-} // namespace
+}  // namespace
 
 VerifyOutcome verify_artifact(const fs::path& path, const VerifyKeys& keys) {
     VerifyOutcome out{path, "unknown", {}, Json::object()};
     try {
         out.kind = kind_of(path);
         if (out.kind == "export-bag") {
-            BagReport report = verify_bag_archive(path, keys.site_key ? &*keys.site_key : nullptr, keys.require_signature);
+            BagReport report =
+                verify_bag_archive(path, keys.site_key ? &*keys.site_key : nullptr, keys.require_signature);
             out.problems = report.problems;
             out.detail = to_json(report);
         } else {
@@ -32,12 +33,13 @@ VerifyOutcome verify_artifact(const fs::path& path, const VerifyKeys& keys) {
             try {
                 bool run = keys.trusted.has_value() || keys.run_model;
                 VerifiedPackage p = verify_package(path, policy, trail, run);
-                out.detail = {{"name", p.spec.name}, {"version", p.spec.version}, {"digest", p.digest},
+                out.detail = {{"name", p.spec.name},
+                              {"version", p.spec.version},
+                              {"digest", p.digest},
                               {"signer", p.signer ? Json(*p.signer) : Json()},
-                              {"signature_checked", keys.trusted.has_value()}, {"model_run", run}};
-            } catch (const VerifyError& e) {
-                out.problems.push_back(e.what());
-            }
+                              {"signature_checked", keys.trusted.has_value()},
+                              {"model_run", run}};
+            } catch (const VerifyError& e) { out.problems.push_back(e.what()); }
             out.detail["checks"] = to_json(trail);
         }
     } catch (const Error& e) {
@@ -47,4 +49,4 @@ VerifyOutcome verify_artifact(const fs::path& path, const VerifyKeys& keys) {
     return out;
 }
 
-} // namespace edgectl
+}  // namespace edgectl

@@ -2,8 +2,8 @@
 // `edgectl verify PATH`: tells an export archive from a model package by its first entry and runs
 // the matching checks, streaming, without installing or unpacking anything.
 
-#include "ndjson.hpp"
 #include "fs.hpp"
+#include "ndjson.hpp"
 #include "trust.hpp"
 
 #include <optional>
@@ -35,4 +35,4 @@ struct VerifyKeys {
 /// Problems are reported, not thrown, so that every path is verified.
 VerifyOutcome verify_artifact(const fs::path& path, const VerifyKeys& keys);
 
-} // namespace edgectl
+}  // namespace edgectl

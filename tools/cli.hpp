@@ -27,7 +27,7 @@ struct Globals {
 using Action = std::function<Exit()>;
 
 class Commands {
-public:
+  public:
     void add(CLI::App* command, Action action) { table_.emplace_back(command, std::move(action)); }
     /// The action of the subcommand that was parsed (the deepest one), or nullptr.
     const Action* selected() const {
@@ -36,7 +36,7 @@ public:
         return nullptr;
     }
 
-private:
+  private:
     std::vector<std::pair<CLI::App*, Action>> table_;
 };
 
@@ -68,4 +68,4 @@ void add_ack(CLI::App& app, Globals& g, Commands& commands);
 void add_purge(CLI::App& app, Globals& g, Commands& commands);
 void add_site_key(CLI::App& app, Globals& g, Commands& commands);
 
-} // namespace edgectl::cli
+}  // namespace edgectl::cli

@@ -1,5 +1,5 @@
-#include "cli.hpp"
 #include "export.hpp"
+#include "cli.hpp"
 
 #include <sstream>
 
@@ -8,9 +8,12 @@ namespace {
 
 // "70 insights, 14 anomalies[, N items][, N quarantine rows]": insights count the anomalies too.
 std::string describe(const std::map<std::string, std::int64_t>& counts) {
-    auto n = [&](const char* c) { auto it = counts.find(c); return it == counts.end() ? std::int64_t(0) : it->second; };
-    std::string out = std::to_string(n("anomalies") + n("insights")) + " insights, " + std::to_string(n("anomalies")) +
-                      " anomalies";
+    auto n = [&](const char* c) {
+        auto it = counts.find(c);
+        return it == counts.end() ? std::int64_t(0) : it->second;
+    };
+    std::string out =
+        std::to_string(n("anomalies") + n("insights")) + " insights, " + std::to_string(n("anomalies")) + " anomalies";
     if (counts.count("items")) out += ", " + std::to_string(n("items")) + " items";
     if (counts.count("quarantine")) out += ", " + std::to_string(n("quarantine")) + " quarantine rows";
     return out;
@@ -24,7 +27,7 @@ std::set<std::string> split_list(const std::string& list) {
     return out;
 }
 
-} // namespace
+}  // namespace
 
 void add_export(CLI::App& app, Globals& g, Commands& commands) {
     struct Options {
@@ -37,9 +40,11 @@ void add_export(CLI::App& app, Globals& g, Commands& commands) {
     cmd->add_option("--max-bytes", o->max_bytes, "largest archive; more data goes into further volumes (e.g. 4G)")
         ->type_name("SIZE");
     cmd->add_option("--include", o->include, "what to export: anomalies,insights,items,quarantine,summary")
-        ->capture_default_str()->type_name("LIST");
+        ->capture_default_str()
+        ->type_name("LIST");
     cmd->add_flag("--dry-run", o->core.dry_run, "say what would be written and how big; write nothing");
-    cmd->add_option("--resend", o->core.resend, "rebuild the archive of export SEQ (a lost shipment)")->type_name("SEQ");
+    cmd->add_option("--resend", o->core.resend, "rebuild the archive of export SEQ (a lost shipment)")
+        ->type_name("SEQ");
     commands.add(cmd, [&g, o] {
         if (!o->max_bytes.empty()) o->core.max_bytes = parse_size(o->max_bytes);
         o->core.include = split_list(o->include);
@@ -51,7 +56,8 @@ void add_export(CLI::App& app, Globals& g, Commands& commands) {
             return Exit::ok;
         }
         for (const auto& a : r.archives) {
-            std::string volume = a.volumes > 1 ? " volume " + std::to_string(a.volume) + " of " + std::to_string(a.volumes) : "";
+            std::string volume =
+                a.volumes > 1 ? " volume " + std::to_string(a.volume) + " of " + std::to_string(a.volumes) : "";
             if (r.dry_run)
                 say(g, "would write " + a.path.string() + volume + " (" + describe(a.counts) + ", about " +
                            human_bytes(a.bytes) + ")");
@@ -92,14 +98,17 @@ void add_exports(CLI::App& app, Globals& g, Commands& commands) {
 
 void add_exports_abandon(CLI::App* exports, Globals& g, Commands& commands) {
     auto seq = std::make_shared<std::int64_t>(0);
-    auto* cmd = exports->add_subcommand("abandon", "give up an unfinished export whose archive is lost; its rows go out again");
+    auto* cmd =
+        exports->add_subcommand("abandon", "give up an unfinished export whose archive is lost; its rows go out again");
     cmd->add_option("SEQ", *seq, "the export's sequence number")->required();
     commands.add(cmd, [&g, seq] {
         Store store = open_store(g);
         auto lock = store.lock("export");
         abandon_export(store, *seq);
-        if (g.json) print_json({{"abandoned", *seq}});
-        else say(g, "abandoned export " + std::to_string(*seq) + "; its rows go out in the next export");
+        if (g.json)
+            print_json({{"abandoned", *seq}});
+        else
+            say(g, "abandoned export " + std::to_string(*seq) + "; its rows go out in the next export");
         return Exit::ok;
     });
 }
@@ -112,8 +121,10 @@ void add_ack(CLI::App& app, Globals& g, Commands& commands) {
         Store store = open_store(g);
         auto lock = store.lock("export");
         ack_exports(store.db(), *seqs);
-        if (g.json) print_json({{"acked", *seqs}});
-        else say(g, "acknowledged " + std::to_string(seqs->size()) + " export(s)");
+        if (g.json)
+            print_json({{"acked", *seqs}});
+        else
+            say(g, "acknowledged " + std::to_string(seqs->size()) + " export(s)");
         return Exit::ok;
     });
 }
@@ -140,4 +151,4 @@ void add_purge(CLI::App& app, Globals& g, Commands& commands) {
     });
 }
 
-} // namespace edgectl::cli
+}  // namespace edgectl::cli

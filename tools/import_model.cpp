@@ -15,14 +15,19 @@ void add_import_model(CLI::App& app, Globals& g, Commands& commands) {
         auto lock = store.lock("import-model");
         ImportResult r = import_model(store, *o);
         if (g.json) {
-            print_json({{"name", r.name}, {"version", r.version}, {"digest", r.digest}, {"activated", r.activated},
-                        {"unchanged", r.unchanged}, {"golden_vectors", r.golden_vectors}});
+            print_json({{"name", r.name},
+                        {"version", r.version},
+                        {"digest", r.digest},
+                        {"activated", r.activated},
+                        {"unchanged", r.unchanged},
+                        {"golden_vectors", r.golden_vectors}});
         } else {
             say(g, (r.unchanged ? "already installed " : "imported ") + r.name + "@" + r.version + " (" +
-                       std::to_string(r.golden_vectors) + " golden vectors reproduced)" + (r.activated ? ", active" : ""));
+                       std::to_string(r.golden_vectors) + " golden vectors reproduced)" +
+                       (r.activated ? ", active" : ""));
         }
         return Exit::ok;
     });
 }
 
-} // namespace edgectl::cli
+}  // namespace edgectl::cli

@@ -1,5 +1,5 @@
-#include "cli.hpp"
 #include "ingest.hpp"
+#include "cli.hpp"
 
 namespace edgectl::cli {
 
@@ -8,15 +8,20 @@ void add_ingest(CLI::App& app, Globals& g, Commands& commands) {
     auto paths = std::make_shared<std::vector<std::string>>();
     auto* cmd = app.add_subcommand("ingest", "ingest CSV or NDJSON files (or directories of them) as items");
     cmd->add_option("--source", o->source, "source name recorded with every item (default: each file's path)");
-    cmd->add_option("--format", o->format, "input format")->check(CLI::IsMember({"auto", "csv", "ndjson"}))
+    cmd->add_option("--format", o->format, "input format")
+        ->check(CLI::IsMember({"auto", "csv", "ndjson"}))
         ->capture_default_str();
     cmd->add_option("--policy", o->policy, "PII policy (JSON) to scrub records with before storing them")
-        ->check(CLI::ExistingFile)->type_name("FILE");
+        ->check(CLI::ExistingFile)
+        ->type_name("FILE");
     cmd->add_option("--move-to", o->move_to, "inbox mode: move each file here once its records are committed")
         ->type_name("DIR");
     cmd->add_option("--settle", o->settle_seconds, "inbox mode: leave files modified in the last N seconds")
-        ->capture_default_str()->type_name("SECONDS");
-    cmd->add_option("--batch", o->batch, "records per transaction")->capture_default_str()->check(CLI::Range(1, 1000000));
+        ->capture_default_str()
+        ->type_name("SECONDS");
+    cmd->add_option("--batch", o->batch, "records per transaction")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000000));
     cmd->add_option("PATH", *paths, "files or directories")->required();
     commands.add(cmd, [&g, o, paths] {
         o->paths.assign(paths->begin(), paths->end());
@@ -30,12 +35,14 @@ void add_ingest(CLI::App& app, Globals& g, Commands& commands) {
                 say(g, f.path + ": " + f.status +
                            (f.status == "ingested" ? " (" + std::to_string(f.added) + " items, " +
                                                          std::to_string(f.quarantined) + " quarantined)"
-                                                   : f.reason.empty() ? "" : " (" + f.reason + ")"));
+                            : f.reason.empty() ? ""
+                                               : " (" + f.reason + ")"));
             say(g, "ingested " + std::to_string(r.added) + " items, quarantined " + std::to_string(r.quarantined) +
-                       " records" + (r.rejected_files ? ", rejected " + std::to_string(r.rejected_files) + " files" : ""));
+                       " records" +
+                       (r.rejected_files ? ", rejected " + std::to_string(r.rejected_files) + " files" : ""));
         }
         return r.partial() ? Exit::partial : Exit::ok;
     });
 }
 
-} // namespace edgectl::cli
+}  // namespace edgectl::cli

@@ -13,10 +13,12 @@ void add_init(CLI::App& app, Globals& g, Commands& commands) {
     commands.add(cmd, [&g, o] {
         fs::path root = resolve_store_root(g.store);
         Store store = Store::init(root, o->site);
-        if (g.json) print_json({{"store", root.string()}, {"site", store.site()}});
-        else say(g, "created store for site '" + store.site() + "' at " + root.string());
+        if (g.json)
+            print_json({{"store", root.string()}, {"site", store.site()}});
+        else
+            say(g, "created store for site '" + store.site() + "' at " + root.string());
         return Exit::ok;
     });
 }
 
-} // namespace edgectl::cli
+}  // namespace edgectl::cli

@@ -7,8 +7,8 @@
 #include <cstdio>
 #include <iostream>
 
-#include <unistd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #ifndef EDGECTL_VERSION
 #define EDGECTL_VERSION "unknown"
@@ -31,7 +31,7 @@ int run(const edgectl::cli::Commands& commands) {
     }
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char** argv) {
     using namespace edgectl;

@@ -30,8 +30,10 @@ void add_models(CLI::App& app, Globals& g, Commands& commands) {
         Store store = open_store(g);
         auto lock = store.lock("import-model");
         activate_model(store.db(), name, version);
-        if (g.json) print_json({{"name", name}, {"version", version}, {"active", true}});
-        else say(g, name + "@" + version + " is now active");
+        if (g.json)
+            print_json({{"name", name}, {"version", version}, {"active", true}});
+        else
+            say(g, name + "@" + version + " is now active");
         return Exit::ok;
     });
 
@@ -42,8 +44,10 @@ void add_models(CLI::App& app, Globals& g, Commands& commands) {
         Store store = open_store(g);
         auto lock = store.lock("import-model");
         std::string version = rollback_model(store.db(), *model);
-        if (g.json) print_json({{"name", *model}, {"version", version}, {"active", true}});
-        else say(g, "rolled back: " + *model + "@" + version + " is now active");
+        if (g.json)
+            print_json({{"name", *model}, {"version", version}, {"active", true}});
+        else
+            say(g, "rolled back: " + *model + "@" + version + " is now active");
         return Exit::ok;
     });
 
@@ -55,10 +59,12 @@ void add_models(CLI::App& app, Globals& g, Commands& commands) {
         Store store = open_store(g);
         auto lock = store.lock("import-model");
         remove_model(store, name, version);
-        if (g.json) print_json({{"name", name}, {"version", version}, {"removed", true}});
-        else say(g, "removed " + name + "@" + version);
+        if (g.json)
+            print_json({{"name", name}, {"version", version}, {"removed", true}});
+        else
+            say(g, "removed " + name + "@" + version);
         return Exit::ok;
     });
 }
 
-} // namespace edgectl::cli
+}  // namespace edgectl::cli

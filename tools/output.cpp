@@ -21,7 +21,10 @@ std::string usage_message(const CLI::App& app, const CLI::ParseError& e, int arg
     // The first word that is not an option (nor --store's value) should be a command.
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
-        if (arg == "--store") { ++i; continue; }
+        if (arg == "--store") {
+            ++i;
+            continue;
+        }
         if (arg.starts_with("-")) continue;
         bool known = false;
         for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; }))
@@ -45,4 +48,4 @@ std::string human_bytes(std::uint64_t bytes) {
     return buf;
 }
 
-} // namespace edgectl::cli
+}  // namespace edgectl::cli

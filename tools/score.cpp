@@ -1,5 +1,5 @@
-#include "cli.hpp"
 #include "score.hpp"
+#include "cli.hpp"
 
 namespace edgectl::cli {
 
@@ -21,11 +21,12 @@ void add_score(CLI::App& app, Globals& g, Commands& commands) {
         } else {
             for (const auto& m : r.models)
                 say(g, m.name + "@" + m.version + ": scored " + std::to_string(m.scored) + " items, " +
-                           std::to_string(m.anomalies) + " anomalies, " + std::to_string(m.quarantined) + " quarantined");
+                           std::to_string(m.anomalies) + " anomalies, " + std::to_string(m.quarantined) +
+                           " quarantined");
             if (r.out_of_time) say(g, "stopped at the time budget; the next run goes on from here");
         }
         return r.partial() ? Exit::partial : Exit::ok;
     });
 }
 
-} // namespace edgectl::cli
+}  // namespace edgectl::cli

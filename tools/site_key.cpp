@@ -14,10 +14,12 @@ void add_site_key(CLI::App& app, Globals& g, Commands& commands) {
         if (!fs::exists(pub)) throw Error("the store has no site key yet; the next 'edgectl export' creates it");
         std::string text = read_file(pub, 4096);
         auto key = minisign::parse_public_key(text, pub.string());
-        if (g.json) print_json({{"key_id", minisign::key_id_hex(key.key_id)}, {"path", pub.string()}, {"public_key", text}});
-        else std::cout << text;
+        if (g.json)
+            print_json({{"key_id", minisign::key_id_hex(key.key_id)}, {"path", pub.string()}, {"public_key", text}});
+        else
+            std::cout << text;
         return Exit::ok;
     });
 }
 
-} // namespace edgectl::cli
+}  // namespace edgectl::cli

@@ -1,5 +1,5 @@
-#include "cli.hpp"
 #include "status.hpp"
+#include "cli.hpp"
 
 namespace edgectl::cli {
 
@@ -17,8 +17,10 @@ void add_status(CLI::App& app, Globals& g, Commands& commands) {
         say(g, "items:       " + n(r.items) + " (" + n(r.quarantined) + " records quarantined at ingest)");
         say(g, "insights:    " + n(r.insights) + " (" + n(r.anomalies) + " anomalies), " + n(r.unexported) +
                    " waiting for export");
-        say(g, "exports:     " + n(r.exports) + (r.last_export ? ", last " + *r.last_export + " at " + *r.last_export_at : "") +
-                   (r.unfinished_exports ? ", " + n(r.unfinished_exports) + " unfinished (see 'edgectl exports list')" : ""));
+        say(g, "exports:     " + n(r.exports) +
+                   (r.last_export ? ", last " + *r.last_export + " at " + *r.last_export_at : "") +
+                   (r.unfinished_exports ? ", " + n(r.unfinished_exports) + " unfinished (see 'edgectl exports list')"
+                                         : ""));
         if (r.models.empty()) say(g, "models:      none active");
         for (const auto& m : r.models)
             say(g, "model " + m.name + "@" + m.version + ": " + n(m.scored) + " scored, " + n(m.pending) +
@@ -27,4 +29,4 @@ void add_status(CLI::App& app, Globals& g, Commands& commands) {
     });
 }
 
-} // namespace edgectl::cli
+}  // namespace edgectl::cli

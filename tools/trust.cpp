@@ -1,5 +1,5 @@
-#include "cli.hpp"
 #include "trust.hpp"
+#include "cli.hpp"
 
 namespace edgectl::cli {
 
@@ -19,8 +19,10 @@ void add_trust(CLI::App& app, Globals& g, Commands& commands) {
         Store store = open_store(g);
         auto lock = store.lock("trust");
         TrustedKey k = trust_add(store, a->file, a->name);
-        if (g.json) print_json({{"name", k.name}, {"key_id", k.key_id}});
-        else say(g, "trusting key " + k.key_id + " as '" + k.name + "'");
+        if (g.json)
+            print_json({{"name", k.name}, {"key_id", k.key_id}});
+        else
+            say(g, "trusting key " + k.key_id + " as '" + k.name + "'");
         return Exit::ok;
     });
 
@@ -28,8 +30,10 @@ void add_trust(CLI::App& app, Globals& g, Commands& commands) {
     commands.add(list, [&g] {
         Store store = open_store(g);
         auto keys = trusted_keys(store);
-        if (g.json) print_json(to_json(keys));
-        else if (keys.empty()) say(g, "no trusted keys: every signed package will be refused");
+        if (g.json)
+            print_json(to_json(keys));
+        else if (keys.empty())
+            say(g, "no trusted keys: every signed package will be refused");
         for (const auto& k : keys)
             if (!g.json) say(g, k.name + "  " + k.key_id);
         return Exit::ok;
@@ -42,10 +46,12 @@ void add_trust(CLI::App& app, Globals& g, Commands& commands) {
         Store store = open_store(g);
         auto lock = store.lock("trust");
         TrustedKey k = trust_remove(store, *who);
-        if (g.json) print_json({{"name", k.name}, {"key_id", k.key_id}, {"removed", true}});
-        else say(g, "no longer trusting key " + k.key_id + " ('" + k.name + "')");
+        if (g.json)
+            print_json({{"name", k.name}, {"key_id", k.key_id}, {"removed", true}});
+        else
+            say(g, "no longer trusting key " + k.key_id + " ('" + k.name + "')");
         return Exit::ok;
     });
 }
 
-} // namespace edgectl::cli
+}  // namespace edgectl::cli

@@ -1,7 +1,7 @@
+#include "verify.hpp"
 #include "cli.hpp"
 #include "log.hpp"
 #include "store.hpp"
-#include "verify.hpp"
 
 namespace edgectl::cli {
 namespace {
@@ -21,7 +21,7 @@ std::string note(const VerifyOutcome& v) {
                : "; signature not checked: no trust list; model not run (--run-model runs it)";
 }
 
-} // namespace
+}  // namespace
 
 void add_verify(CLI::App& app, Globals& g, Commands& commands) {
     auto paths = std::make_shared<std::vector<std::string>>();
@@ -30,7 +30,8 @@ void add_verify(CLI::App& app, Globals& g, Commands& commands) {
     auto* cmd = app.add_subcommand("verify", "verify export archives or model packages without unpacking them");
     cmd->add_option("PATH", *paths, "archives or packages")->required();
     cmd->add_option("--key", *key, "the site's public key, to check export signatures (default: the store's)")
-        ->check(CLI::ExistingFile)->type_name("FILE.pub");
+        ->check(CLI::ExistingFile)
+        ->type_name("FILE.pub");
     cmd->add_flag("--run-model", *run_model,
                   "load a package's model and check its golden vectors even when no trust list checked its signature");
     commands.add(cmd, [&g, paths, key, run_model] {
@@ -54,10 +55,12 @@ void add_verify(CLI::App& app, Globals& g, Commands& commands) {
         for (const auto& path : *paths) {
             VerifyOutcome v = verify_artifact(path, keys);
             ok = ok && v.ok();
-            all.push_back({{"path", path}, {"kind", v.kind}, {"ok", v.ok()}, {"problems", v.problems}, {"detail", v.detail}});
+            all.push_back(
+                {{"path", path}, {"kind", v.kind}, {"ok", v.ok()}, {"problems", v.problems}, {"detail", v.detail}});
             if (g.json) continue;
             if (v.ok()) say(g, path + ": OK (" + v.kind + note(v) + ")");
-            if (v.kind == "export-bag" && v.detail.contains("signature")) log::debug(path + ": signature " + v.detail["signature"].get<std::string>());
+            if (v.kind == "export-bag" && v.detail.contains("signature"))
+                log::debug(path + ": signature " + v.detail["signature"].get<std::string>());
             for (const auto& problem : v.problems)
                 log::error(problem.find(path) == std::string::npos ? path + ": " + problem : problem);
         }
@@ -66,4 +69,4 @@ void add_verify(CLI::App& app, Globals& g, Commands& commands) {
     });
 }
 
-} // namespace edgectl::cli
+}  // namespace edgectl::cli

@@ -6,14 +6,14 @@
 // memory as [BATCH, WIDTH] tensors, run through the model with the settings edgectl uses
 // (core/torch_model.cpp, core/model_loader.cpp): OMP_WAIT_POLICY=PASSIVE unless set,
 // at::set_num_threads(THREADS), one inter-op thread, openblas_set_num_threads(THREADS) when the BLAS
-// is OpenBLAS, TorchScript's simple (not profiling) executor, eval(), c10::InferenceMode. Only the loop of forward calls is timed. Prints:
-// "seconds=S cpu_seconds=C items=N items_per_s=R openblas=0|1 omp_passive=0|1" (C: CPU time of
+// is OpenBLAS, TorchScript's simple (not profiling) executor, eval(), c10::InferenceMode. Only the loop of forward
+// calls is timed. Prints: "seconds=S cpu_seconds=C items=N items_per_s=R openblas=0|1 omp_passive=0|1" (C: CPU time of
 // all threads during the loop; openblas=1: OpenBLAS's pool was bounded too; omp_passive=1:
 // OpenMP's idle workers sleep). Links LibTorch alone, not edgectl's core.
 
-#include <torch/script.h>
 #include <ATen/Parallel.h>
 #include <torch/csrc/jit/runtime/graph_executor.h>
+#include <torch/script.h>
 
 #include <dlfcn.h>
 #include <unistd.h>
@@ -74,7 +74,7 @@ int forward(const char* model_path, long width, long items, long batch, int thre
     return 0;
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char** argv) {
     // edgectl sets OMP_WAIT_POLICY=PASSIVE unless the operator did, before LibTorch's libgomp is

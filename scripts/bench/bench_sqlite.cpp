@@ -102,7 +102,8 @@ struct Rows {
 // so that the harness follows the store's schema as it grows columns.
 void load(Db& src, const std::string& table, Rows& out, std::vector<std::string> columns = {}) {
     if (columns.empty()) {
-        sqlite3_stmt* info = src.prepare(("SELECT name FROM pragma_table_info('" + table + "') WHERE name <> 'id'").c_str());
+        sqlite3_stmt* info =
+            src.prepare(("SELECT name FROM pragma_table_info('" + table + "') WHERE name <> 'id'").c_str());
         while (sqlite3_step(info) == SQLITE_ROW)
             columns.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(info, 0)));
         sqlite3_finalize(info);
@@ -117,8 +118,10 @@ void load(Db& src, const std::string& table, Rows& out, std::vector<std::string>
         for (int i = 0; i < int(out.columns.size()); ++i) {
             Cell cell;
             cell.type = sqlite3_column_type(q, i);
-            if (cell.type == SQLITE_INTEGER) cell.integer = sqlite3_column_int64(q, i);
-            else if (cell.type == SQLITE_FLOAT) cell.real = sqlite3_column_double(q, i);
+            if (cell.type == SQLITE_INTEGER)
+                cell.integer = sqlite3_column_int64(q, i);
+            else if (cell.type == SQLITE_FLOAT)
+                cell.real = sqlite3_column_double(q, i);
             else if (cell.type == SQLITE_TEXT || cell.type == SQLITE_BLOB) {
                 const void* bytes = cell.type == SQLITE_TEXT ? static_cast<const void*>(sqlite3_column_text(q, i))
                                                              : sqlite3_column_blob(q, i);
@@ -158,7 +161,8 @@ void bind(sqlite3_stmt* stmt, int index, const Rows& rows, const Cell& cell) {
 
 void bind_row(sqlite3_stmt* stmt, const Rows& rows, std::size_t i) {
     const Cell* row = rows.row(i);
-    for (std::size_t c = 0; c < rows.columns.size(); ++c) bind(stmt, int(c) + 1, rows, row[c]);
+    for (std::size_t c = 0; c < rows.columns.size(); ++c)
+        bind(stmt, int(c) + 1, rows, row[c]);
 }
 
 // The settings of edgectl's connection (core/db.cpp Db::open) as score and ingest set them: both
@@ -172,7 +176,8 @@ void open_like_edgectl(Db& db) {
 std::vector<std::string> all_columns(Db& src, const std::string& table) {
     std::vector<std::string> names;
     sqlite3_stmt* info = src.prepare(("SELECT name FROM pragma_table_info('" + table + "')").c_str());
-    while (sqlite3_step(info) == SQLITE_ROW) names.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(info, 0)));
+    while (sqlite3_step(info) == SQLITE_ROW)
+        names.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(info, 0)));
     sqlite3_finalize(info);
     return names;
 }
@@ -194,7 +199,8 @@ void copy_table(Db& src, Db& db, const std::string& table) {
 // The timed part of `insights`: a function of its own, so that profiles tell it from the loading.
 [[gnu::noinline]] void write_insights(Db& db, const Rows& rows, sqlite3_stmt* add, sqlite3_stmt* progress, long batch,
                                       long commit) {
-    const std::size_t item = rows.column("item_id"), model = rows.column("model"), version = rows.column("model_version");
+    const std::size_t item = rows.column("item_id"), model = rows.column("model"),
+                      version = rows.column("model_version");
     bool open = false;
     long in_tx = 0;
     const std::size_t n = rows.count;
@@ -231,9 +237,9 @@ int insights(const char* scored_path, const char* target_path, long batch, long 
     auto db = std::make_unique<Db>(target_path);
     open_like_edgectl(*db);
     sqlite3_stmt* add = db->prepare(insert_sql("insights", rows, "ON CONFLICT DO NOTHING").c_str());
-    sqlite3_stmt* progress = db->prepare(
-        "INSERT INTO score_progress (model, model_version, last_item_id) VALUES (?, ?, ?) "
-        "ON CONFLICT (model, model_version) DO UPDATE SET last_item_id = excluded.last_item_id");
+    sqlite3_stmt* progress =
+        db->prepare("INSERT INTO score_progress (model, model_version, last_item_id) VALUES (?, ?, ?) "
+                    "ON CONFLICT (model, model_version) DO UPDATE SET last_item_id = excluded.last_item_id");
 
     double cpu = cpu_seconds();
     auto start = Clock::now();
@@ -290,7 +296,8 @@ int items(const char* source_path, const char* target_path, long commit) {
     {
         sqlite3_stmt* page = db.prepare("PRAGMA page_size");
         sqlite3_step(page);
-        std::string sql = "PRAGMA wal_autocheckpoint = " + std::to_string((std::int64_t(64) << 20) / sqlite3_column_int64(page, 0));
+        std::string sql =
+            "PRAGMA wal_autocheckpoint = " + std::to_string((std::int64_t(64) << 20) / sqlite3_column_int64(page, 0));
         sqlite3_finalize(page);
         db.exec(sql.c_str());
     }
@@ -323,7 +330,7 @@ int items(const char* source_path, const char* target_path, long commit) {
     return 0;
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char** argv) {
     // As edgectl does (core/db.cpp): Debian's SQLite otherwise keeps allocator statistics under a

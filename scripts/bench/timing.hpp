@@ -27,4 +27,4 @@ inline void report(double seconds, double cpu, long items) {
                 double(items) / seconds);
 }
 
-} // namespace bench
+}  // namespace bench

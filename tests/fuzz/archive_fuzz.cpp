@@ -61,7 +61,8 @@ void read_entry(edgectl::ArchiveReader& reader, const edgectl::ArchiveReader::En
     }
     char buf[4096];
     std::uint64_t total = 0;
-    while (std::size_t n = reader.read(buf, 1 + index % sizeof buf)) total += n;
+    while (std::size_t n = reader.read(buf, 1 + index % sizeof buf))
+        total += n;
     if (total != entry.size) __builtin_trap();
 }
 
@@ -82,7 +83,7 @@ void walk_archive(const std::uint8_t* data, std::size_t size) {
     }
 }
 
-} // namespace
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     walk_archive(data, size);

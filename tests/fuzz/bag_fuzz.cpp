@@ -145,7 +145,8 @@ bool plainly_valid(const std::string& path, std::uint64_t size, const edgectl::B
     // The payload manifest lists exactly the files under data/, with their digests; the tag manifest
     // exactly the three other tag files.
     std::map<std::string, std::string> manifest, tagmanifest;
-    if (!plain_manifest(files["manifest-sha256.txt"].text, manifest) || !manifest_matches(manifest, files)) return false;
+    if (!plain_manifest(files["manifest-sha256.txt"].text, manifest) || !manifest_matches(manifest, files))
+        return false;
     if (!plain_manifest(files["tagmanifest-sha256.txt"].text, tagmanifest) || !manifest_matches(tagmanifest, files))
         return false;
     std::uint64_t payload_bytes = 0;
@@ -158,8 +159,8 @@ bool plainly_valid(const std::string& path, std::uint64_t size, const edgectl::B
     }
     if (manifest.size() != payload_files) return false;
     if (tagmanifest != std::map<std::string, std::string>{{"bagit.txt", files["bagit.txt"].sha256},
-                                                           {"bag-info.txt", files["bag-info.txt"].sha256},
-                                                           {"manifest-sha256.txt", files["manifest-sha256.txt"].sha256}})
+                                                          {"bag-info.txt", files["bag-info.txt"].sha256},
+                                                          {"manifest-sha256.txt", files["manifest-sha256.txt"].sha256}})
         return false;
 
     // bag-info.txt: the fields edgectl writes, consistent with the payload and the name.
@@ -225,7 +226,7 @@ void verify(const std::uint8_t* data, std::size_t size) {
     if (read.report.ok() && !plainly_valid(file.path(), size, read.report)) __builtin_trap();
 }
 
-} // namespace
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     verify(data, size);

@@ -80,8 +80,12 @@ const std::vector<Setup>& setups() {
                            "notes": {"action": "redact"}},
                 "redact": [{"preset": "email"}, {"preset": "phone"}, {"preset": "ipv4"}]})",
             false,
-            {{"operator_email", "hash"}, {"badge_id", "hash"}, {"operator_phone", "mask"}, {"operator_name", "drop"},
-             {"ssn", "drop"}, {"notes", "keep"}},
+            {{"operator_email", "hash"},
+             {"badge_id", "hash"},
+             {"operator_phone", "mask"},
+             {"operator_name", "drop"},
+             {"ssn", "drop"},
+             {"notes", "keep"}},
             {{"operator_phone", 4}}, {Preset::email, Preset::phone, Preset::ipv4}, false));
         v.push_back(make_setup(
             R"({"schema_version": 1, "mode": "allowlist",
@@ -92,8 +96,13 @@ const std::vector<Setup>& setups() {
                            "contacts": {"action": "keep"}},
                 "redact": [{"preset": "email"}]})",
             true,
-            {{"sample_id", "keep"}, {"notes", "keep"}, {"operator_email", "hash"}, {"operator_phone", "mask"},
-             {"alcohol", "keep"}, {"proline", "keep"}, {"contacts", "keep"}},
+            {{"sample_id", "keep"},
+             {"notes", "keep"},
+             {"operator_email", "hash"},
+             {"operator_phone", "mask"},
+             {"alcohol", "keep"},
+             {"proline", "keep"},
+             {"contacts", "keep"}},
             {{"operator_phone", 3}}, {Preset::email}, false));
         // The e-mail preset with a '$' replacement runs on RE2, as the patterns do; it runs first,
         // so that no later replacement can join the pieces of an address.
@@ -171,10 +180,10 @@ bool is_masked(const Json& v, int keep_last) {
 
 // One field of a kept record by its rule.
 void check_field(const Setup& s, const std::string& rule, int keep_last, const Json& value) {
-    if (rule == "drop") __builtin_trap();                              // a dropped field was written
-    if (rule == "hash" && !is_keyed_hash(value)) __builtin_trap();     // a hashed field is not a hash
+    if (rule == "drop") __builtin_trap();                                  // a dropped field was written
+    if (rule == "hash" && !is_keyed_hash(value)) __builtin_trap();         // a hashed field is not a hash
     if (rule == "mask" && !is_masked(value, keep_last)) __builtin_trap();  // a masked field shows too much
-    if (rule != "hash" && leaks_anywhere(s, value)) __builtin_trap();  // a redaction left its match
+    if (rule != "hash" && leaks_anywhere(s, value)) __builtin_trap();      // a redaction left its match
 }
 
 // The header as the plain checks see it: its fields, read again from the same bytes.
@@ -197,9 +206,9 @@ Expected check_columns(const Setup& s, const std::string& columns, std::string_v
     if (!names.is_array()) __builtin_trap();  // columns() is not a JSON array
     std::set<std::string> seen;
     for (const auto& name : names) {
-        if (!name.is_string()) __builtin_trap();                                   // a column name is not a string
-        if (!seen.insert(name.get<std::string>()).second) __builtin_trap();        // two columns of one name
-        if (s.policy && leaks(s, name.get<std::string>())) __builtin_trap();       // a name kept personal data
+        if (!name.is_string()) __builtin_trap();                              // a column name is not a string
+        if (!seen.insert(name.get<std::string>()).second) __builtin_trap();   // two columns of one name
+        if (s.policy && leaks(s, name.get<std::string>())) __builtin_trap();  // a name kept personal data
     }
     Expected out;
     std::vector<std::string> kept_names;
@@ -254,8 +263,10 @@ void ingest_file(const Setup& s, bool csv, std::size_t done, std::string_view by
             if (s.policy && leaks(s, why)) __builtin_trap();
             return;
         }
-        if (has_header) columns = check_columns(s, reader.columns(), bytes);
-        else if (!reader.columns().empty()) __builtin_trap();  // an empty file has no columns
+        if (has_header)
+            columns = check_columns(s, reader.columns(), bytes);
+        else if (!reader.columns().empty())
+            __builtin_trap();  // an empty file has no columns
     } else if (!reader.columns().empty()) {
         __builtin_trap();  // NDJSON has no columns
     }
@@ -268,16 +279,18 @@ void ingest_file(const Setup& s, bool csv, std::size_t done, std::string_view by
             last_ordinal = row.ordinal;
             last_line = row.line;
             if (row.quarantined) {
-                if (row.text.empty()) __builtin_trap();                                  // no reason given
-                if (s.policy && !row.raw.empty()) __builtin_trap();                      // raw text under a policy
-                if (row.raw.size() > edgectl::CsvReader::raw_limit) __builtin_trap();    // raw text unbounded
-                if (s.policy && leaks(s, row.text)) __builtin_trap();                    // the reason leaks
+                if (row.text.empty()) __builtin_trap();                                // no reason given
+                if (s.policy && !row.raw.empty()) __builtin_trap();                    // raw text under a policy
+                if (row.raw.size() > edgectl::CsvReader::raw_limit) __builtin_trap();  // raw text unbounded
+                if (s.policy && leaks(s, row.text)) __builtin_trap();                  // the reason leaks
                 continue;
             }
             Json payload = Json::parse(row.text, nullptr, false);
             if (payload.is_discarded()) __builtin_trap();  // the payload is not JSON
-            if (csv) check_csv_row(s, columns, payload);
-            else check_ndjson_row(s, payload);
+            if (csv)
+                check_csv_row(s, columns, payload);
+            else
+                check_ndjson_row(s, payload);
         }
     }
     if (batch.size != 0) __builtin_trap();  // fill said false but handed rows
@@ -285,7 +298,7 @@ void ingest_file(const Setup& s, bool csv, std::size_t done, std::string_view by
     if (reader.records() > done ? last_ordinal != reader.records() : last_ordinal != done) __builtin_trap();
 }
 
-} // namespace
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size == 0) return 0;

@@ -50,7 +50,8 @@ std::optional<std::uint64_t> scrypt_opslimit(std::string_view text) {
         len != 158 || std::memcmp(raw + 2, "Sc", 2) != 0)
         return std::nullopt;
     std::uint64_t ops = 0;
-    for (int i = 7; i >= 0; --i) ops = (ops << 8) | raw[38 + i];
+    for (int i = 7; i >= 0; --i)
+        ops = (ops << 8) | raw[38 + i];
     return ops;
 }
 
@@ -71,8 +72,7 @@ void secret_key(std::string_view text, bool with_password) {
     bool encrypted = false;
     try {
         encrypted = ms::secret_key_is_encrypted(text, "key");
-    } catch (const edgectl::Error&) {
-    }
+    } catch (const edgectl::Error&) {}
     ms::SecretKey key = ms::parse_secret_key(text, "key", password);
     if (encrypted && !password) __builtin_trap();  // opened without its password
     ms::SecretKey again = ms::parse_secret_key(ms::format_secret_key(key), "again", std::nullopt);
@@ -92,9 +92,7 @@ void signature(std::string_view text) {
     bool verified = true;
     try {
         ms::verify(key, sig, message, "sig.minisig");
-    } catch (const edgectl::VerifyError&) {
-        verified = false;
-    }
+    } catch (const edgectl::VerifyError&) { verified = false; }
     if (verified && sig.key_id != key.key_id) __builtin_trap();
     if (!sig.prehashed) return;
     // Both ways of checking a pre-hashed signature must agree.
@@ -104,13 +102,11 @@ void signature(std::string_view text) {
     bool verified_prehashed = true;
     try {
         ms::verify_prehashed(key, sig, digest, "sig.minisig");
-    } catch (const edgectl::VerifyError&) {
-        verified_prehashed = false;
-    }
+    } catch (const edgectl::VerifyError&) { verified_prehashed = false; }
     if (verified != verified_prehashed) __builtin_trap();
 }
 
-} // namespace
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size == 0) return 0;

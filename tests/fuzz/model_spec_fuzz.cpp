@@ -19,19 +19,21 @@ void use(const edgectl::ModelSpec& spec) {
     if (spec.output_kind == "classification" && spec.labels.size() < 2) __builtin_trap();
 
     edgectl::Json payload = edgectl::Json::object();
-    for (const auto& field : spec.fields) payload[field] = 0.5;
+    for (const auto& field : spec.fields)
+        payload[field] = 0.5;
     std::vector<float> row(spec.fields.size());
     if (!edgectl::extract_features(spec, payload, row.data()).empty()) __builtin_trap();  // every field is there
 
     std::vector<float> outputs(spec.output_width());
-    for (std::size_t i = 0; i < outputs.size(); ++i) outputs[i] = float(i) * 0.25f;
+    for (std::size_t i = 0; i < outputs.size(); ++i)
+        outputs[i] = float(i) * 0.25f;
     auto prediction = edgectl::interpret(spec, outputs.data());
     bool classification = spec.output_kind == "classification";
     if (classification && (!prediction.label || prediction.probabilities.size() != spec.labels.size()))
         __builtin_trap();
 }
 
-} // namespace
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -34,9 +34,7 @@ void check_json_string(const std::string& field) {
     bool library_ok = true;
     try {
         library = edgectl::dump_json(edgectl::Json(field));
-    } catch (const edgectl::Error&) {
-        library_ok = false;
-    }
+    } catch (const edgectl::Error&) { library_ok = false; }
     if (ok != library_ok) __builtin_trap();  // a different verdict on the same bytes
     if (!ok) {
         if (out != "[") __builtin_trap();
@@ -58,7 +56,8 @@ void read_csv(const std::uint8_t* data, std::size_t size) {
         if (record.line < last_line) __builtin_trap();
         last_line = record.line;
         if (record.raw.size() > edgectl::CsvReader::raw_limit) __builtin_trap();
-        for (const auto& field : record.fields) check_json_string(field);
+        for (const auto& field : record.fields)
+            check_json_string(field);
     }
 }
 
@@ -80,12 +79,14 @@ void read_ndjson(const std::uint8_t* data, std::size_t size) {
     }
 }
 
-} // namespace
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     // The first byte picks the reader, so one target (and one corpus) covers both.
     if (size == 0) return 0;
-    if (data[0] & 1) read_ndjson(data + 1, size - 1);
-    else read_csv(data + 1, size - 1);
+    if (data[0] & 1)
+        read_ndjson(data + 1, size - 1);
+    else
+        read_csv(data + 1, size - 1);
     return 0;
 }

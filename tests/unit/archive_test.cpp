@@ -21,7 +21,7 @@ std::vector<std::string> read_all(const fs::path& path, ArchiveLimits limits = {
     return names;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("archive: only clean relative entry names are safe") {
     CHECK(unsafe_entry_name("model.json").empty());

@@ -25,10 +25,14 @@ std::vector<test::CraftedEntry> bag_with(const std::vector<std::pair<std::string
         lines[path] = std::size_t(std::count(text.begin(), text.end(), '\n'));
     }
     std::vector<std::pair<std::string, std::string>> fields = {
-        {"Source-Organization", "b"}, {"Bagging-Date", "2026-12-01"},
+        {"Source-Organization", "b"},
+        {"Bagging-Date", "2026-12-01"},
         {"Payload-Oxum", std::to_string(bytes) + "." + std::to_string(files.size())},
-        {"External-Identifier", "b-000001"}, {"Bag-Group-Identifier", "b-000001"}, {"Bag-Count", "1 of 1"},
-        {"Edgectl-Export-Sequence", "1"}, {"Edgectl-Export-Nonce", std::string(32, 'a')},
+        {"External-Identifier", "b-000001"},
+        {"Bag-Group-Identifier", "b-000001"},
+        {"Bag-Count", "1 of 1"},
+        {"Edgectl-Export-Sequence", "1"},
+        {"Edgectl-Export-Nonce", std::string(32, 'a')},
         {"Edgectl-Previous-Tagmanifest-SHA256", "none"},
         {"Edgectl-Insights", std::to_string(lines["data/insights.ndjson"])},
         {"Edgectl-Anomalies", std::to_string(lines["data/anomalies.ndjson"])}};
@@ -47,7 +51,8 @@ std::vector<test::CraftedEntry> bag_with(const std::vector<std::pair<std::string
                                            {"b-000001/bag-info.txt", info},
                                            {"b-000001/manifest-sha256.txt", manifest},
                                            {"b-000001/tagmanifest-sha256.txt", tags}};
-    for (const auto& [path, text] : payload) out.push_back({"b-000001/" + path, text});
+    for (const auto& [path, text] : payload)
+        out.push_back({"b-000001/" + path, text});
     return out;
 }
 
@@ -67,7 +72,7 @@ bool mentions(const BagReport& r, const std::string& text) {
     return false;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE_METHOD(test::TempDirFixture, "bag: a valid bag verifies") {
     BagReport r = check(dir, valid_bag());
@@ -170,13 +175,15 @@ TEST_CASE_METHOD(test::TempDirFixture, "bag: one read digests exactly the bytes 
     CHECK(read.prehash == minisign::prehash_file((dir / "b-000001.tar.zst").string()));
 }
 
-TEST_CASE_METHOD(test::TempDirFixture, "bag: a decompression bomb is stopped by the archive's size, sparse files refused") {
+TEST_CASE_METHOD(test::TempDirFixture,
+                 "bag: a decompression bomb is stopped by the archive's size, sparse files refused") {
     // 200 MB of zeros packs into a few kB: more than 1000 times its size, or 64 MiB.
     auto e = bag_with({{"data/insights.ndjson", std::string(200u << 20, '\n')}});
     BagReport r = check(dir, e);
     CHECK(mentions(r, "entry 'b-000001/data/insights.ndjson' is larger than the limit of 67108864 bytes"));
     // The same in two files, each within the limit: together more than the archive can hold.
-    e = bag_with({{"data/insights.ndjson", std::string(40u << 20, '\n')}, {"data/items.ndjson", std::string(40u << 20, '\n')}});
+    e = bag_with(
+        {{"data/insights.ndjson", std::string(40u << 20, '\n')}, {"data/items.ndjson", std::string(40u << 20, '\n')}});
     CHECK(mentions(check(dir, e), "more than an archive of its size can hold"));
     e = valid_bag();
     e.push_back({"b-000001/data/anomalies.ndjson", "{}\n", 's'});

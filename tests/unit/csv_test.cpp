@@ -15,11 +15,12 @@ std::vector<CsvRecord> parse(test::TempDirFixture& t, const std::string& text) {
     CsvReader reader(file, 64);
     std::vector<CsvRecord> out;
     CsvRecord r;
-    while (reader.next(r)) out.push_back(r);
+    while (reader.next(r))
+        out.push_back(r);
     return out;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE_METHOD(test::TempDirFixture, "csv: RFC 4180 quoting, doubled quotes, embedded line breaks, CRLF") {
     auto r = parse(*this, "a,b,c\r\n1,\"x, y\",\"say \"\"hi\"\"\"\r\n2,\"line\nbreak\",\r\n3,z,w");
@@ -77,7 +78,8 @@ TEST_CASE_METHOD(test::TempDirFixture, "csv: CR-only line ends end records, and 
 }
 
 TEST_CASE_METHOD(test::TempDirFixture, "csv: a UTF-8 byte order mark at the start is not part of the first name") {
-    auto r = parse(*this, "\xEF\xBB\xBF" "email,v\nx,1\n");
+    auto r = parse(*this, "\xEF\xBB\xBF"
+                          "email,v\nx,1\n");
     REQUIRE(r.size() == 2);
     CHECK(r[0].fields == std::vector<std::string>{"email", "v"});
     r = parse(*this, "email,\xEF\xBB\xBFv\n");  // elsewhere it is data

@@ -18,34 +18,58 @@ Json reference_payload(const PayloadFields& p) {
     if (!p.columns) return value;
     Json names = Json::parse(*p.columns);
     Json object = Json::object();
-    for (std::size_t i = 0; i < names.size() && i < value.size(); ++i) object[names[i].get<std::string>()] = value[i];
+    for (std::size_t i = 0; i < names.size() && i < value.size(); ++i)
+        object[names[i].get<std::string>()] = value[i];
     return object;
 }
 
 Json opt(const std::optional<std::string_view>& v) { return v ? Json(std::string(*v)) : Json(); }
 
 Json reference_insight(const std::string& site, const InsightFields& f) {
-    return {{"site", site}, {"insight_id", f.insight_id}, {"item_id", f.item_id}, {"source", std::string(f.source)},
-            {"source_key", std::string(f.source_key)}, {"model", std::string(f.model)},
-            {"model_version", std::string(f.model_version)}, {"label", opt(f.label)}, {"score", f.score},
-            {"probabilities", f.probabilities ? Json::parse(*f.probabilities) : Json()}, {"anomaly", f.anomaly},
-            {"scored_at", std::string(f.scored_at)}, {"model_digest", opt(f.model_digest)}};
+    return {{"site", site},
+            {"insight_id", f.insight_id},
+            {"item_id", f.item_id},
+            {"source", std::string(f.source)},
+            {"source_key", std::string(f.source_key)},
+            {"model", std::string(f.model)},
+            {"model_version", std::string(f.model_version)},
+            {"label", opt(f.label)},
+            {"score", f.score},
+            {"probabilities", f.probabilities ? Json::parse(*f.probabilities) : Json()},
+            {"anomaly", f.anomaly},
+            {"scored_at", std::string(f.scored_at)},
+            {"model_digest", opt(f.model_digest)}};
 }
 
 // Generates the values export meets: texts with quotes, backslashes, control characters and
 // multi-byte UTF-8; numbers spelt as a CSV had them or as nlohmann writes them; nulls.
 class Values {
-public:
+  public:
     std::string text() {
-        static const std::string_view pieces[] = {"a", "Z", "0", " ", "\"", "\\", "/", "\n", "\t", "\x01", "\x1f", "\x7f",
-                                                  "\u00e9", "\u20ac", "\U0001F600", "ops@example.org", ":", ","};
+        static const std::string_view pieces[] = {
+            "a",  "Z",    "0",    " ",    "\"",     "\\",     "/",          "\n",
+            "\t", "\x01", "\x1f", "\x7f", "\u00e9", "\u20ac", "\U0001F600", "ops@example.org",
+            ":",  ","};
         std::string s;
-        for (std::size_t n = pick(12); n > 0; --n) s += pieces[pick(std::size(pieces))];
+        for (std::size_t n = pick(12); n > 0; --n)
+            s += pieces[pick(std::size(pieces))];
         return s;
     }
     std::string number_text() {
-        static const char* numbers[] = {"0", "-0", "7", "-12", "13.20", "1e5", "1E-5", "0.1", "2.50",
-                                        "123456789012", "3.141592653589793", "1.0", "-0.000001", "9007199254740993"};
+        static const char* numbers[] = {"0",
+                                        "-0",
+                                        "7",
+                                        "-12",
+                                        "13.20",
+                                        "1e5",
+                                        "1E-5",
+                                        "0.1",
+                                        "2.50",
+                                        "123456789012",
+                                        "3.141592653589793",
+                                        "1.0",
+                                        "-0.000001",
+                                        "9007199254740993"};
         return numbers[pick(std::size(numbers))];
     }
     double number() {
@@ -61,10 +85,12 @@ public:
         default: return dump_json(Json(text()));
         }
     }
-    std::optional<std::string> maybe(std::string s) { return pick(4) == 0 ? std::nullopt : std::optional(std::move(s)); }
+    std::optional<std::string> maybe(std::string s) {
+        return pick(4) == 0 ? std::nullopt : std::optional(std::move(s));
+    }
     std::size_t pick(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_); }
 
-private:
+  private:
     std::mt19937 rng_{20261122};
 };
 
@@ -72,7 +98,7 @@ std::optional<std::string_view> view(const std::optional<std::string>& s) {
     return s ? std::optional<std::string_view>(*s) : std::nullopt;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("export records: the same bytes as the Json objects they replace, on generated rows") {
     Values g;
@@ -103,13 +129,16 @@ TEST_CASE("export records: the same bytes as the Json objects they replace, on g
         // some rows fewer or more values than names), or an NDJSON record's object.
         std::string names = "[", values = "[";
         std::size_t columns = 1 + g.pick(6);
-        for (std::size_t i = 0; i < columns; ++i) names += (i ? "," : "") + dump_json(Json(g.pick(5) ? g.text() : "dup"));
+        for (std::size_t i = 0; i < columns; ++i)
+            names += (i ? "," : "") + dump_json(Json(g.pick(5) ? g.text() : "dup"));
         names += "]";
         std::size_t count = g.pick(4) == 0 ? g.pick(columns + 3) : columns;
-        for (std::size_t i = 0; i < count; ++i) values += (i ? ", " : "") + g.value_json();
+        for (std::size_t i = 0; i < count; ++i)
+            values += (i ? ", " : "") + g.value_json();
         values += "]";
         std::string object = R"({"z": )" + g.value_json() + R"(, "a": )" + g.value_json() + "}";
-        PayloadFields payload = g.pick(3) ? PayloadFields{values, std::string_view(names)} : PayloadFields{object, std::nullopt};
+        PayloadFields payload =
+            g.pick(3) ? PayloadFields{values, std::string_view(names)} : PayloadFields{object, std::nullopt};
         std::string ingested = g.text();
         if (f.anomaly) {
             ++anomalies;
@@ -118,8 +147,13 @@ TEST_CASE("export records: the same bytes as the Json objects they replace, on g
             want["payload"] = reference_payload(payload);
             CHECK(records.anomaly(f, ingested, payload) == want.dump());
         }
-        Json item = {{"site", "ship-7"}, {"item_id", f.item_id}, {"source", source}, {"source_key", key},
-                     {"line", std::int64_t(n) + 2}, {"ingested_at", ingested}, {"payload", reference_payload(payload)}};
+        Json item = {{"site", "ship-7"},
+                     {"item_id", f.item_id},
+                     {"source", source},
+                     {"source_key", key},
+                     {"line", std::int64_t(n) + 2},
+                     {"ingested_at", ingested},
+                     {"payload", reference_payload(payload)}};
         CHECK(records.item(f.item_id, source, key, n + 2, ingested, payload) == item.dump());
     }
     CHECK(anomalies > 1000);
@@ -141,21 +175,37 @@ TEST_CASE("export records: text that is not UTF-8 goes out with U+FFFD for each 
 }
 
 TEST_CASE("export records: payloads ingest never writes are still written as the Json objects had them") {
-    const std::pair<std::string, std::optional<std::string>> cases[] = {
-        {"null", "[\"a\"]"}, {"{}", "[\"a\"]"}, {"[]", "[\"a\"]"}, {"{\"x\":1}", "[]"}, {"7", "[]"},
-        {"[1,2]", "{}"}, {"[1,2]", "null"}, {"{}", "{\"k\":\"a\"}"}, {"[1]", "[\"a\",\"a\",\"b\"]"},
-        {"{\"x\":1}", "[\"a\"]"}, {"\"s\"", "[\"a\"]"}, {"[1]", "{\"k\":\"a\"}"}, {"[1]", "5"}};
+    const std::pair<std::string, std::optional<std::string>> cases[] = {{"null", "[\"a\"]"},
+                                                                        {"{}", "[\"a\"]"},
+                                                                        {"[]", "[\"a\"]"},
+                                                                        {"{\"x\":1}", "[]"},
+                                                                        {"7", "[]"},
+                                                                        {"[1,2]", "{}"},
+                                                                        {"[1,2]", "null"},
+                                                                        {"{}", "{\"k\":\"a\"}"},
+                                                                        {"[1]", "[\"a\",\"a\",\"b\"]"},
+                                                                        {"{\"x\":1}", "[\"a\"]"},
+                                                                        {"\"s\"", "[\"a\"]"},
+                                                                        {"[1]", "{\"k\":\"a\"}"},
+                                                                        {"[1]", "5"}};
     ExportRecords records("s");
     for (const auto& [json, columns] : cases) {
         INFO(json << " under " << (columns ? *columns : "NULL"));
         PayloadFields p{json, columns ? std::optional<std::string_view>(*columns) : std::nullopt};
         std::optional<std::string> want;
         try {
-            want = Json{{"site", "s"}, {"item_id", 1}, {"source", "f"}, {"source_key", "k"}, {"line", 2},
-                        {"ingested_at", "t"}, {"payload", reference_payload(p)}}.dump();
-        } catch (const std::exception&) {
-        }
-        if (want) CHECK(records.item(1, "f", "k", 2, "t", p) == *want);
-        else CHECK_THROWS(records.item(1, "f", "k", 2, "t", p));
+            want = Json{{"site", "s"},
+                        {"item_id", 1},
+                        {"source", "f"},
+                        {"source_key", "k"},
+                        {"line", 2},
+                        {"ingested_at", "t"},
+                        {"payload", reference_payload(p)}}
+                       .dump();
+        } catch (const std::exception&) {}
+        if (want)
+            CHECK(records.item(1, "f", "k", 2, "t", p) == *want);
+        else
+            CHECK_THROWS(records.item(1, "f", "k", 2, "t", p));
     }
 }

@@ -8,8 +8,8 @@
 #include "package.hpp"
 #include "score.hpp"
 
-#include <sstream>
 #include "sha256.hpp"
+#include <sstream>
 
 #include <catch2/catch.hpp>
 
@@ -25,16 +25,22 @@ void add_insights(Store& store, int n, std::size_t padding = 0) {
                                  "VALUES (?, 'f', 'f', 'ndjson', 1, '2026-01-01T00:00:00Z')");
     source.bind(1, random_hex(32)).run();
     const std::int64_t source_id = store.db().last_insert_rowid();
-    Statement ingest(store.db(), "INSERT INTO ingests (source_id, name, ingested_at) VALUES (?, 'f', '2026-01-01T00:00:00Z')");
+    Statement ingest(store.db(),
+                     "INSERT INTO ingests (source_id, name, ingested_at) VALUES (?, 'f', '2026-01-01T00:00:00Z')");
     ingest.bind(1, source_id).run();
     const std::int64_t ingest_id = store.db().last_insert_rowid();
-    Statement item(store.db(), "INSERT INTO items (ingest_id, source_id, ordinal, line, payload) VALUES (?, ?, ?, ?, ?)");
-    Statement insight(store.db(), "INSERT INTO insights (item_id, model, model_version, label, score, anomaly, scored_at) "
-                                  "VALUES (?, 'm', '1.0.0', 'a', 0.5, ?, ?)");
+    Statement item(store.db(),
+                   "INSERT INTO items (ingest_id, source_id, ordinal, line, payload) VALUES (?, ?, ?, ?, ?)");
+    Statement insight(store.db(),
+                      "INSERT INTO insights (item_id, model, model_version, label, score, anomaly, scored_at) "
+                      "VALUES (?, 'm', '1.0.0', 'a', 0.5, ?, ?)");
     for (int i = 0; i < n; ++i) {
         std::string payload = Json{{"v", i}, {"pad", padding ? random_hex(padding / 2) : ""}}.dump();
         item.bind(1, ingest_id).bind(2, source_id).bind(3, i + 1).bind(4, i + 1).bind(5, payload).run();
-        insight.bind(1, store.db().last_insert_rowid()).bind(2, i % 3 == 0 ? 1 : 0).bind(3, "2026-01-01T00:00:00Z").run();
+        insight.bind(1, store.db().last_insert_rowid())
+            .bind(2, i % 3 == 0 ? 1 : 0)
+            .bind(3, "2026-01-01T00:00:00Z")
+            .run();
     }
     tx.commit();
 }
@@ -47,7 +53,8 @@ ExportOptions to(const fs::path& dir) {
 
 std::int64_t rows(const ExportedArchive& a) {
     std::int64_t n = 0;
-    for (const auto& [k, v] : a.counts) n += v;
+    for (const auto& [k, v] : a.counts)
+        n += v;
     return n;
 }
 
@@ -55,7 +62,7 @@ std::int64_t unexported(Store& store) {
     return query_int(store.db(), "SELECT count(*) FROM insights WHERE export_seq IS NULL");
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE_METHOD(test::TempDirFixture, "export: archives hold each row once, in sequence, chained and signed") {
     Store store = Store::init(dir / "s", "site");
@@ -89,7 +96,8 @@ TEST_CASE_METHOD(test::TempDirFixture, "export: archives hold each row once, in 
     CHECK_FALSE(verify_bag_archive(dir / "out/site-000001.tar.zst", &other).ok());
 }
 
-TEST_CASE_METHOD(test::TempDirFixture, "export: --max-bytes splits into volumes that fit, anomalies first, every row once") {
+TEST_CASE_METHOD(test::TempDirFixture,
+                 "export: --max-bytes splits into volumes that fit, anomalies first, every row once") {
     Store store = Store::init(dir / "s", "site");
     fs::create_directories(dir / "out");
     add_insights(store, 600, 2000);  // random hex: about 600 KiB once compressed
@@ -169,7 +177,8 @@ TEST_CASE_METHOD(test::TempDirFixture, "export: a failed export leaves nothing m
     CHECK(query_int(store.db(), "SELECT count(*) FROM exports") == 0);
 }
 
-TEST_CASE_METHOD(test::TempDirFixture, "export: an archive renamed into place before a crash is finished by the next run") {
+TEST_CASE_METHOD(test::TempDirFixture,
+                 "export: an archive renamed into place before a crash is finished by the next run") {
     Store store = Store::init(dir / "s", "site");
     fs::create_directories(dir / "out");
     add_insights(store, 6);
@@ -192,7 +201,8 @@ TEST_CASE_METHOD(test::TempDirFixture, "export: a pending export whose archive n
     fs::create_directories(dir / "out");
     add_insights(store, 4);
     store.db().exec("INSERT INTO exports (seq, name, nonce, target, state, max_insight_id, started_at) "
-                    "VALUES (1, 'site-000001', 'n', '" + (dir / "out").string() + "', 'pending', 4, 't')");
+                    "VALUES (1, 'site-000001', 'n', '" +
+                    (dir / "out").string() + "', 'pending', 4, 't')");
     test::write_file(dir / "out/.site-000001.tar.zst.partial", "half");
     ExportResult r = export_next(store, to(dir / "out"));
     REQUIRE(r.archives.size() == 1);
@@ -209,7 +219,7 @@ TEST_CASE_METHOD(test::TempDirFixture, "purge: only acknowledged exports' rows g
     ExportOptions o = to(dir / "out");
     o.include = {"anomalies", "insights", "items"};
     export_next(store, o);
-    add_insights(store, 3);  // never exported
+    add_insights(store, 3);                       // never exported
     CHECK(purge(store, 1, false).insights == 0);  // exported but not acknowledged
     ack_exports(store.db(), {1});
     CHECK_THROWS_WITH(ack_exports(store.db(), {9}), Catch::Contains("is not a complete export"));
@@ -244,8 +254,9 @@ TEST_CASE_METHOD(test::TempDirFixture, "export: every NDJSON record matches its 
     export_next(store, o);
 
     const std::map<std::string, std::string> schema_of = {
-        {"insights.ndjson", "export-insight"}, {"anomalies.ndjson", "export-anomaly"}, {"items.ndjson", "export-item"},
-        {"quarantine.ndjson", "export-quarantine"}, {"models.ndjson", "export-model"}, {"summary.ndjson", "export-summary"}};
+        {"insights.ndjson", "export-insight"}, {"anomalies.ndjson", "export-anomaly"},
+        {"items.ndjson", "export-item"},       {"quarantine.ndjson", "export-quarantine"},
+        {"models.ndjson", "export-model"},     {"summary.ndjson", "export-summary"}};
     std::set<std::string> seen;
     ArchiveReader reader(dir / "out/site-000001.tar.zst");
     ArchiveReader::Entry e;
@@ -253,7 +264,8 @@ TEST_CASE_METHOD(test::TempDirFixture, "export: every NDJSON record matches its 
         std::string file = fs::path(e.name).filename().string();
         if (!schema_of.count(file)) continue;
         seen.insert(file);
-        std::string schema = test::slurp(fs::path(EDGECTL_SOURCE_DIR) / "schemas" / (schema_of.at(file) + ".schema.json"));
+        std::string schema =
+            test::slurp(fs::path(EDGECTL_SOURCE_DIR) / "schemas" / (schema_of.at(file) + ".schema.json"));
         std::istringstream lines(reader.read_all(1 << 24));
         std::size_t n = 0;
         for (std::string line; std::getline(lines, line); ++n) {

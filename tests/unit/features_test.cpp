@@ -10,13 +10,14 @@ TEST_CASE("features: the fast extractor agrees with extract_features, values and
     ModelSpec spec = parse_model_spec(R"({
       "schema_version": 1, "name": "m", "version": "1.0.0", "framework": "torchscript", "torch_version": "1.13",
       "input": {"kind": "features", "dtype": "float32", "fields": ["a", "b c", "é"], "mean": [1, 2, 3], "std": [2, 4, 8]},
-      "output": {"kind": "score"}, "golden": {"atol": 0, "rtol": 0}})", "spec");
+      "output": {"kind": "score"}, "golden": {"atol": 0, "rtol": 0}})",
+                                      "spec");
     FeatureExtractor fast(spec);
     const std::vector<std::string> payloads = {
         R"({"a": 3, "b c": "6", "é": 11, "other": [1, {"x": null}]})",
         R"({"é": -1e3, "a": 0.5, "b c": 1e-3})",
-        R"({"a": 3, "b\u0020c": 6, "\u00e9": 11})",                    // escaped keys
-        R"({"a": 3, "b c": 6})",                                         // missing
+        R"({"a": 3, "b\u0020c": 6, "\u00e9": 11})",  // escaped keys
+        R"({"a": 3, "b c": 6})",                     // missing
         R"({"a": null, "b c": 6, "é": 1})",
         R"({"a": "n/a", "b c": 6, "é": 1})",
         R"({"a": "", "b c": 6, "é": 1})",
@@ -33,7 +34,8 @@ TEST_CASE("features: the fast extractor agrees with extract_features, values and
         std::string fast_why = fast.extract(text, got);
         CHECK(fast_why == slow_why);
         if (slow_why.empty())
-            for (int i = 0; i < 3; ++i) CHECK(got[i] == want[i]);
+            for (int i = 0; i < 3; ++i)
+                CHECK(got[i] == want[i]);
     }
     CHECK(fast.extract("[1, 2]", nullptr) == "stored payload is not a JSON object");
 }

@@ -28,16 +28,26 @@ void write_crafted(const fs::path& path, const std::vector<CraftedEntry>& entrie
     archive* a = archive_write_new();
     archive_write_set_format_pax_restricted(a);
     archive_write_add_filter_zstd(a);
-    if (archive_write_open_filename(a, path.c_str()) != ARCHIVE_OK) throw std::runtime_error("cannot write crafted archive");
+    if (archive_write_open_filename(a, path.c_str()) != ARCHIVE_OK)
+        throw std::runtime_error("cannot write crafted archive");
     for (const auto& e : entries) {
         archive_entry* entry = archive_entry_new();
         archive_entry_set_pathname(entry, e.name.c_str());
         archive_entry_set_perm(entry, 0644);
         switch (e.type) {
         case 'd': archive_entry_set_filetype(entry, AE_IFDIR); break;
-        case 'l': archive_entry_set_filetype(entry, AE_IFLNK); archive_entry_set_symlink(entry, e.content.c_str()); break;
-        case 'h': archive_entry_set_filetype(entry, AE_IFREG); archive_entry_set_hardlink(entry, e.content.c_str()); break;
-        case 'c': archive_entry_set_filetype(entry, AE_IFCHR); archive_entry_set_rdev(entry, makedev(1, 3)); break;
+        case 'l':
+            archive_entry_set_filetype(entry, AE_IFLNK);
+            archive_entry_set_symlink(entry, e.content.c_str());
+            break;
+        case 'h':
+            archive_entry_set_filetype(entry, AE_IFREG);
+            archive_entry_set_hardlink(entry, e.content.c_str());
+            break;
+        case 'c':
+            archive_entry_set_filetype(entry, AE_IFCHR);
+            archive_entry_set_rdev(entry, makedev(1, 3));
+            break;
         case 'p': archive_entry_set_filetype(entry, AE_IFIFO); break;
         case 's':  // a sparse file of 1 GiB that holds only `content` at its start
             archive_entry_set_filetype(entry, AE_IFREG);
@@ -71,4 +81,4 @@ std::string slurp(const fs::path& path) {
     return s.str();
 }
 
-} // namespace edgectl::test
+}  // namespace edgectl::test

@@ -45,4 +45,4 @@ void write_file(const fs::path& path, std::string_view content);
 /// Reads a whole file.
 std::string slurp(const fs::path& path);
 
-} // namespace edgectl::test
+}  // namespace edgectl::test

@@ -20,7 +20,8 @@ TEST_CASE("ingest: CSV cells become JSON numbers only when they are strict JSON 
     CHECK(csv_cell_value("").is_null());
 }
 
-TEST_CASE_METHOD(test::TempDirFixture, "ingest: records become items, bad records are quarantined, re-ingest adds nothing") {
+TEST_CASE_METHOD(test::TempDirFixture,
+                 "ingest: records become items, bad records are quarantined, re-ingest adds nothing") {
     Store store = Store::init(dir / "s", "x");
     fs::create_directories(dir / "in");
     test::write_file(dir / "in/a.csv", "id,v\n1,2.5\n2,3,extra\n3,\"q\"\n");
@@ -112,11 +113,10 @@ TEST_CASE("pipeline: batches arrive in order, and the producer's error after the
     });
     std::vector<int> got;
     try {
-        while (auto* b = pipe.take()) got.push_back(b->at(0));
+        while (auto* b = pipe.take())
+            got.push_back(b->at(0));
         FAIL("the producer's error was lost");
-    } catch (const Error& e) {
-        CHECK(std::string(e.what()) == "disk gone");
-    }
+    } catch (const Error& e) { CHECK(std::string(e.what()) == "disk gone"); }
     CHECK(got == std::vector<int>{0, 1, 2, 3, 4});
 }
 

@@ -30,7 +30,8 @@ TEST_CASE("minisign: a signature verifies, and any change to message, comment or
     CHECK_THROWS_WITH(minisign::verify(k.public_key(), forged, "the sums\n", "sig"),
                       Catch::Contains("trusted comment's signature does not verify"));
     minisign::SecretKey other = minisign::generate();
-    CHECK_THROWS_WITH(minisign::verify(other.public_key(), sig, "the sums\n", "sig"), Catch::Contains("is signed by key"));
+    CHECK_THROWS_WITH(minisign::verify(other.public_key(), sig, "the sums\n", "sig"),
+                      Catch::Contains("is signed by key"));
 }
 
 TEST_CASE("minisign: damaged files are refused with their name") {

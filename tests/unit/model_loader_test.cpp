@@ -18,7 +18,7 @@ namespace {
 
 // Sets (or unsets) EDGECTL_TORCH_MODULE for one test and puts back what ctest set.
 class ModuleEnv {
-public:
+  public:
     explicit ModuleEnv(const char* value) {
         if (const char* old = std::getenv(name)) old_ = old;
         put(value);
@@ -27,7 +27,7 @@ public:
     ModuleEnv(const ModuleEnv&) = delete;
     ModuleEnv& operator=(const ModuleEnv&) = delete;
 
-private:
+  private:
     static constexpr const char* name = "EDGECTL_TORCH_MODULE";
     static void put(const char* value) {
         if (value == nullptr) {
@@ -41,11 +41,11 @@ private:
 
 Matrix batch(std::size_t rows, std::size_t cols) { return {rows, cols, std::vector<float>(rows * cols, 0.5f)}; }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("model loader: a VerifyError thrown in the module is caught as one here") {
     preload_torch();
-    preload_torch(); // again: a no-op
+    preload_torch();  // again: a no-op
     try {
         load_torchscript("this is not a zip archive", "junk.pt");
         FAIL("no exception");
@@ -60,7 +60,8 @@ TEST_CASE("model loader: the sample model answers through the module") {
     Matrix out = model->forward(batch(4, 13));
     CHECK(out.rows == 4);
     CHECK(out.cols == 3);
-    for (float v : out.values) CHECK(std::isfinite(v));
+    for (float v : out.values)
+        CHECK(std::isfinite(v));
     CHECK_FALSE(torch_version().empty());
 }
 
@@ -77,9 +78,7 @@ TEST_CASE("model loader: a failing forward is an Error with the model's name") {
     try {
         model->forward(batch(2, 5));
         FAIL("no exception");
-    } catch (const VerifyError&) {
-        FAIL("a failing forward is not a verification failure");
-    } catch (const Error& e) {
+    } catch (const VerifyError&) { FAIL("a failing forward is not a verification failure"); } catch (const Error& e) {
         CHECK(e.code() == Exit::error);
         // The operator's own message, not the TorchScript interpreter's call stack before it.
         CHECK(std::string(e.what()) ==
@@ -115,7 +114,7 @@ TEST_CASE_METHOD(test::TempDirFixture, "model loader: the first module that exis
     fs::path junk = dir / "edgectl_torch.so";
     {
         File f = File::create_new(junk, 0644);
-        f.write_all(std::string(4096, 'x')); // long enough to have its header read
+        f.write_all(std::string(4096, 'x'));  // long enough to have its header read
         f.close();
     }
     try {

@@ -22,7 +22,7 @@ Json minimal_spec() {
 
 ModelSpec parse(const Json& j) { return parse_model_spec(j.dump(), "model.json"); }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("model.json: the sample spec parses") {
     ModelSpec s = parse_model_spec(test::slurp(test::sample_dir() / "model/model.json"), "sample");

@@ -49,9 +49,15 @@ TEST_CASE_METHOD(test::TempDirFixture, "ndjson: the line reader bounds line leng
 }
 
 TEST_CASE("ndjson: append_json_string escapes as dump_json does and refuses invalid UTF-8") {
-    const std::vector<std::string> texts = {"", "plain", "quote \" and \\ backslash", "tab\tnew\nline\r",
-                                            std::string("nul \0 and \x1f \x7f", 14), "\b\f", "é ü 漢字 😀",
-                                            "\xEF\xBF\xBF", "\xF4\x8F\xBF\xBF"};
+    const std::vector<std::string> texts = {"",
+                                            "plain",
+                                            "quote \" and \\ backslash",
+                                            "tab\tnew\nline\r",
+                                            std::string("nul \0 and \x1f \x7f", 14),
+                                            "\b\f",
+                                            "é ü 漢字 😀",
+                                            "\xEF\xBF\xBF",
+                                            "\xF4\x8F\xBF\xBF"};
     for (const auto& text : texts) {
         std::string out = "x";
         REQUIRE(append_json_string(out, text));
@@ -73,7 +79,8 @@ TEST_CASE_METHOD(test::TempDirFixture, "ndjson: lines end at LF, CRLF or a lone 
     LineReader reader(file);
     std::vector<std::string> got;
     Line line;
-    while (reader.next(line)) got.push_back(std::to_string(line.number) + " " + line.text);
+    while (reader.next(line))
+        got.push_back(std::to_string(line.number) + " " + line.text);
     CHECK(got == std::vector<std::string>{"1 {\"a\":1}", "2 {\"b\":2}", "3 {\"c\":3}", "4 {\"d\":4}"});
 }
 

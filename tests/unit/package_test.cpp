@@ -29,7 +29,7 @@ PackOptions sample_pack(const fs::path& out) {
     return {s / "model.pt", s / "model.json", s / "golden.ndjson", out, {}};
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE_METHOD(test::TempDirFixture, "package: pack, verify and import the sample model") {
     pack_model(sample_pack(dir / "p.tar.zst"));

@@ -11,8 +11,9 @@ using namespace edgectl;
 
 namespace {
 Policy presets() {
-    return Policy::parse(R"({"schema_version": 1, "redact": [{"preset": "email"}, {"preset": "phone"}, {"preset": "ipv4"}]})",
-                         "p", "secret");
+    return Policy::parse(
+        R"({"schema_version": 1, "redact": [{"preset": "email"}, {"preset": "phone"}, {"preset": "ipv4"}]})", "p",
+        "secret");
 }
 std::regex preset_regex(Preset preset) { return std::regex(std::string(preset_pattern(preset))); }
 // A policy that runs `pattern` as a pattern of its own (on RE2).
@@ -27,7 +28,7 @@ std::string scrub(const Policy& p, const std::string& text) {
     p.apply(j);
     return j.begin().value();
 }
-} // namespace
+}  // namespace
 
 TEST_CASE("policy: presets redact addresses and phone numbers, not dates, times or measurements") {
     Policy p = presets();
@@ -39,8 +40,10 @@ TEST_CASE("policy: presets redact addresses and phone numbers, not dates, times 
 }
 
 TEST_CASE("policy: hash, mask, drop, allowlist") {
-    Policy p = Policy::parse(R"({"schema_version": 1, "fields": {"e": {"action": "hash"}, "m": {"action": "mask", "keep_last": 2},
-                                  "d": {"action": "drop"}}})", "p", "secret");
+    Policy p = Policy::parse(
+        R"({"schema_version": 1, "fields": {"e": {"action": "hash"}, "m": {"action": "mask", "keep_last": 2},
+                                  "d": {"action": "drop"}}})",
+        "p", "secret");
     Json j = {{"e", "a@b.c"}, {"m", "héllo"}, {"d", 1}, {"k", "keep"}};
     p.apply(j);
     CHECK(j["e"] == p.keyed_hash("a@b.c"));
@@ -48,7 +51,8 @@ TEST_CASE("policy: hash, mask, drop, allowlist") {
     CHECK(j["m"] == "***lo");
     CHECK_FALSE(j.contains("d"));
     CHECK(j["k"] == "keep");
-    Policy allow = Policy::parse(R"({"schema_version": 1, "mode": "allowlist", "fields": {"k": {"action": "keep"}}})", "p", "s");
+    Policy allow =
+        Policy::parse(R"({"schema_version": 1, "mode": "allowlist", "fields": {"k": {"action": "keep"}}})", "p", "s");
     Json a = {{"k", 1}, {"x", 2}};
     allow.apply(a);
     CHECK(a == Json({{"k", 1}}));
@@ -63,19 +67,21 @@ constexpr Preset all_presets[] = {Preset::email, Preset::phone, Preset::ipv4};
 // phone numbers and addresses, matches next to each other, multi-byte UTF-8. Deterministic: the
 // engine's output is fixed by the standard, and only % is applied to it.
 class Generator {
-public:
+  public:
     std::string next() {
         std::string s;
-        for (std::size_t tokens = 1 + pick(12); tokens > 0; --tokens) s += token();
+        for (std::size_t tokens = 1 + pick(12); tokens > 0; --tokens)
+            s += token();
         return s;
     }
 
-private:
+  private:
     std::size_t pick(std::size_t n) { return rng_() % n; }
     char one_of(std::string_view chars) { return chars[pick(chars.size())]; }
     std::string run(std::string_view chars, std::size_t min, std::size_t max) {
         std::string s;
-        for (std::size_t n = min + pick(max - min + 1); n > 0; --n) s += one_of(chars);
+        for (std::size_t n = min + pick(max - min + 1); n > 0; --n)
+            s += one_of(chars);
         return s;
     }
 
@@ -142,7 +148,7 @@ std::string via_regex(std::string text) {
     return text;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("policy: each preset scanner gives what std::regex_replace and RE2 give, on generated strings") {
     constexpr int strings = 20000;
@@ -202,8 +208,8 @@ TEST_CASE("policy: presets at their edges") {
         CHECK(via_regex(text) == want);
     }
     // A '$' format in a replacement is not for the scanners: such a preset runs on RE2.
-    Policy formats = Policy::parse(R"({"schema_version": 1, "redact": [{"preset": "email", "replacement": "<$&>"}]})",
-                                   "p", "s");
+    Policy formats =
+        Policy::parse(R"({"schema_version": 1, "redact": [{"preset": "email", "replacement": "<$&>"}]})", "p", "s");
     CHECK(scrub(formats, "mail a@b.org now") == "mail <a@b.org> now");
     // However long a string, it is scanned: one of a megabyte keeps its text and loses its address.
     std::string long_text(1 << 20, 'a');
@@ -219,8 +225,9 @@ TEST_CASE("policy: keyed hashes are HMAC-SHA-256, cached or not") {
     CHECK(p.keyed_hash("what do ya want for nothing?") == rfc);
     CHECK(p.keyed_hash("a@b.c") == short_text);
     CHECK(p.keyed_hash("what do ya want for nothing?") == rfc);  // from the cache
-    for (int i = 0; i < 10000; ++i) p.keyed_hash("operator" + std::to_string(i) + "@example.org");  // fills it, twice
-    CHECK(p.keyed_hash(std::string(300, 'x')) == long_text);  // too long to cache
+    for (int i = 0; i < 10000; ++i)
+        p.keyed_hash("operator" + std::to_string(i) + "@example.org");  // fills it, twice
+    CHECK(p.keyed_hash(std::string(300, 'x')) == long_text);            // too long to cache
     CHECK(p.keyed_hash(std::string(300, 'x')) == long_text);
     CHECK(p.keyed_hash("a@b.c") == short_text);
     Policy copy = p;  // shares the cache; the secret is the same
@@ -232,9 +239,11 @@ TEST_CASE("policy: keyed hashes are HMAC-SHA-256, cached or not") {
 TEST_CASE("policy: a pattern RE2 cannot run is refused with its reason, at load") {
     // Stacked quantifiers (libstdc++'s std::regex accepted them and then took exponential time on
     // every string), lookaround and backreferences (which need backtracking).
-    for (std::string bad : {"(Y)***********", "a**", "a+*", "a{2}*", "a*{2}", "a??+", "x*?*", "(?=x)y", "(a)\\1", "a{1001}", "("})
+    for (std::string bad :
+         {"(Y)***********", "a**", "a+*", "a{2}*", "a*{2}", "a??+", "x*?*", "(?=x)y", "(a)\\1", "a{1001}", "("})
         CHECK_THROWS_WITH(with_pattern(bad), Catch::Contains("is not a valid regular expression"));
-    for (std::string good : {"a*?", "a+?b", "a{2,3}?", "\\*\\*", "[*+?]+", "\\bPAT-[0-9]{6}\\b", "(a|b)*c", "(?i)secret"})
+    for (std::string good :
+         {"a*?", "a+?b", "a{2,3}?", "\\*\\*", "[*+?]+", "\\bPAT-[0-9]{6}\\b", "(a|b)*c", "(?i)secret"})
         CHECK_NOTHROW(with_pattern(good));
 }
 
@@ -274,7 +283,8 @@ TEST_CASE("policy: keys are redacted at every depth; a collision keeps both valu
                                "list": [{"[ip]": "up"}]})"));
     // Rules are looked up by the original name; the name kept is redacted.
     Policy hashed = Policy::parse(R"({"schema_version": 1, "fields": {"bob@x.example": {"action": "hash"}},
-                                      "redact": [{"preset": "email"}]})", "p", "secret");
+                                      "redact": [{"preset": "email"}]})",
+                                  "p", "secret");
     Json k = {{"bob@x.example", "v"}};
     hashed.apply(k);
     CHECK(k == Json{{"[email]", hashed.keyed_hash("v")}});

@@ -21,7 +21,7 @@ fs::path sample_version(const fs::path& dir, const std::string& version, const f
     return out;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("registry: semantic versions order numerically, pre-releases before releases") {
     CHECK(compare_versions("1.2.3", "1.2.3") == 0);

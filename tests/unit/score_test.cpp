@@ -20,7 +20,7 @@ Store sample_store(const fs::path& dir) {
     return store;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE_METHOD(test::TempDirFixture, "score: every valid item gets one insight, bad ones are quarantined once") {
     Store store = sample_store(dir);
@@ -55,7 +55,8 @@ TEST_CASE_METHOD(test::TempDirFixture, "score: --limit stops early and the next 
     CHECK(first.models[0].scored + first.models[0].quarantined == 10);
     ScoreResult rest = score(store, {});
     std::int64_t items = query_int(store.db(), "SELECT count(*) FROM items");
-    CHECK(first.models[0].scored + first.models[0].quarantined + rest.models[0].scored + rest.models[0].quarantined == items);
+    CHECK(first.models[0].scored + first.models[0].quarantined + rest.models[0].scored + rest.models[0].quarantined ==
+          items);
     CHECK(query_int(store.db(), "SELECT count(*) FROM insights") ==
           query_int(store.db(), "SELECT count(DISTINCT item_id) FROM insights"));
 }
@@ -80,7 +81,5 @@ TEST_CASE_METHOD(test::TempDirFixture, "score: options out of range are usage er
     try {
         score(store, o);
         FAIL("accepted --batch 0");
-    } catch (const Error& e) {
-        CHECK(e.code() == Exit::usage);
-    }
+    } catch (const Error& e) { CHECK(e.code() == Exit::usage); }
 }

@@ -11,11 +11,11 @@ using namespace edgectl;
 
 namespace {
 mode_t mode_of(const fs::path& p) {
-    struct stat st{};
+    struct stat st {};
     ::stat(p.c_str(), &st);
     return st.st_mode & 0777;
 }
-} // namespace
+}  // namespace
 
 TEST_CASE_METHOD(test::TempDirFixture, "store: init creates an owner-only store in WAL mode at the current schema") {
     Store store = Store::init(dir / "s", "ship-7");
@@ -32,8 +32,8 @@ TEST_CASE_METHOD(test::TempDirFixture, "store: init creates an owner-only store 
 }
 
 TEST_CASE_METHOD(test::TempDirFixture, "store: a missing store is named, with the command that creates one") {
-    CHECK_THROWS_WITH(Store::open(dir / "nope"), Catch::Contains((dir / "nope").string()) &&
-                                                     Catch::Contains("edgectl init --site ID"));
+    CHECK_THROWS_WITH(Store::open(dir / "nope"),
+                      Catch::Contains((dir / "nope").string()) && Catch::Contains("edgectl init --site ID"));
 }
 
 TEST_CASE("store: site ids must be safe in file names") {
@@ -59,7 +59,10 @@ TEST_CASE_METHOD(test::TempDirFixture, "store: a command's lock is exclusive and
 }
 
 TEST_CASE_METHOD(test::TempDirFixture, "store: a store newer than this build is refused, not damaged") {
-    { Store store = Store::init(dir / "s", "x"); store.db().exec("PRAGMA user_version = 99"); }
+    {
+        Store store = Store::init(dir / "s", "x");
+        store.db().exec("PRAGMA user_version = 99");
+    }
     CHECK_THROWS_WITH(Store::open(dir / "s"), Catch::Contains("newer than this edgectl understands"));
 }
 
@@ -76,16 +79,22 @@ TEST_CASE_METHOD(test::TempDirFixture, "store: a version 1 store is migrated for
         db.exec("PRAGMA journal_mode = DELETE; PRAGMA page_size = 4096; VACUUM; PRAGMA journal_mode = WAL");
         db.exec(embedded::store_v1_sql);
         db.exec("PRAGMA user_version = 1; INSERT INTO meta VALUES ('site', 'old');"
-                "INSERT INTO sources (digest, name, path, format, complete, ingested_at) VALUES ('" + digest +
+                "INSERT INTO sources (digest, name, path, format, complete, ingested_at) VALUES ('" +
+                digest +
                 "', 'f', 'f', 'csv', 0, 't1');"
-                "INSERT INTO items (source_key, source, line, ingested_at, payload) VALUES ('" + digest +
-                ":1', 'f', 2, 't1', '{\"a\":1}'), ('" + digest + ":2', 'f', 3, 't1', '{\"a\":2}');"
+                "INSERT INTO items (source_key, source, line, ingested_at, payload) VALUES ('" +
+                digest + ":1', 'f', 2, 't1', '{\"a\":1}'), ('" + digest +
+                ":2', 'f', 3, 't1', '{\"a\":2}');"
                 // An item whose source row is missing is kept too.
-                "INSERT INTO items (source_key, source, line, ingested_at, payload) VALUES ('" + other +
+                "INSERT INTO items (source_key, source, line, ingested_at, payload) VALUES ('" +
+                other +
                 ":7', 'g', 8, 't2', '{\"b\":3}');"
                 "INSERT INTO quarantine (stage, source, line, source_key, reason, created_at) VALUES "
-                "('ingest', 'f', 4, '" + digest + ":3', 'bad', 't1');"
-                "INSERT INTO insights (item_id, model, model_version, score, anomaly, scored_at) VALUES (2, 'm', '1', 0.5, 0, 't')");
+                "('ingest', 'f', 4, '" +
+                digest +
+                ":3', 'bad', 't1');"
+                "INSERT INTO insights (item_id, model, model_version, score, anomaly, scored_at) VALUES (2, 'm', '1', "
+                "0.5, 0, 't')");
     }
     Store store = Store::open(dir / "s");
     CHECK(store.db().user_version() == store_schema_version);
@@ -93,9 +102,10 @@ TEST_CASE_METHOD(test::TempDirFixture, "store: a version 1 store is migrated for
     CHECK(query_int(store.db(), "SELECT count(*) FROM items WHERE export_seq IS NULL") == 3);
     CHECK(query_int(store.db(), "SELECT count(*) FROM pragma_table_info('exports') WHERE name = 'plan'") == 1);
     // Items keep their ids, source keys, lines and payloads; the insight still finds its item.
-    Statement rows(store.db(), "SELECT it.id, g.name, f.digest || ':' || it.ordinal, it.line, g.ingested_at, it.payload "
-                               "FROM items it JOIN ingests g ON g.id = it.ingest_id JOIN sources f ON f.id = g.source_id "
-                               "ORDER BY it.id");
+    Statement rows(store.db(),
+                   "SELECT it.id, g.name, f.digest || ':' || it.ordinal, it.line, g.ingested_at, it.payload "
+                   "FROM items it JOIN ingests g ON g.id = it.ingest_id JOIN sources f ON f.id = g.source_id "
+                   "ORDER BY it.id");
     std::vector<std::string> got;
     while (rows.step())
         got.push_back(std::to_string(rows.column_int(0)) + " " + rows.column_text(1) + " " + rows.column_text(2) + " " +
@@ -122,10 +132,11 @@ namespace {
 std::string plan_of(Db& db, const std::string& sql) {
     Statement s(db, "EXPLAIN QUERY PLAN " + sql);
     std::string out;
-    while (s.step()) out += (out.empty() ? "" : " | ") + s.column_text(3);
+    while (s.step())
+        out += (out.empty() ? "" : " | ") + s.column_text(3);
     return out;
 }
-} // namespace
+}  // namespace
 
 TEST_CASE_METHOD(test::TempDirFixture, "store: lookups by export and by item use indexes that score does not grow") {
     Store store = Store::init(dir / "s", "x");
@@ -134,7 +145,8 @@ TEST_CASE_METHOD(test::TempDirFixture, "store: lookups by export and by item use
     // insights_unexported, nothing else.
     Statement partial(db, "SELECT name, partial FROM pragma_index_list('insights') ORDER BY name");
     std::vector<std::string> indexes;
-    while (partial.step()) indexes.push_back(partial.column_text(0) + (partial.column_int(1) ? " (partial)" : ""));
+    while (partial.step())
+        indexes.push_back(partial.column_text(0) + (partial.column_int(1) ? " (partial)" : ""));
     CHECK(indexes == std::vector<std::string>{"insights_by_export (partial)", "insights_unexported (partial)",
                                               "sqlite_autoindex_insights_1"});
     // The lookups export's resend and purge make, as they make them.
@@ -153,7 +165,8 @@ TEST_CASE_METHOD(test::TempDirFixture, "store: lookups by export and by item use
     // The partial index answers like a full scan does, before and after rows are marked exported.
     db.exec("INSERT INTO sources (digest, name, path, format, ingested_at) VALUES ('d', 'f', 'f', 'csv', 't');"
             "INSERT INTO ingests (source_id, name, ingested_at) VALUES (1, 'f', 't');"
-            "INSERT INTO items (ingest_id, source_id, ordinal, line, payload) VALUES (1, 1, 1, 2, '[]'), (1, 1, 2, 3, '[]');"
+            "INSERT INTO items (ingest_id, source_id, ordinal, line, payload) VALUES (1, 1, 1, 2, '[]'), (1, 1, 2, 3, "
+            "'[]');"
             "INSERT INTO insights (item_id, model, model_version, score, anomaly, scored_at) VALUES "
             "(1, 'm', '1', 0.5, 0, 't'), (2, 'm', '1', 0.5, 0, 't'), (2, 'n', '1', 0.5, 1, 't')");
     CHECK(query_int(db, "SELECT count(*) FROM insights WHERE export_seq = 1") == 0);
@@ -167,7 +180,7 @@ namespace edgectl::embedded {
 extern const std::string_view store_v2_sql;
 extern const std::string_view store_v3_sql;
 extern const std::string_view store_v4_sql;
-}
+}  // namespace edgectl::embedded
 
 TEST_CASE_METHOD(test::TempDirFixture, "store: ids never come back once purge deleted the newest rows") {
     Store store = Store::init(dir / "s", "x");
@@ -187,7 +200,11 @@ TEST_CASE_METHOD(test::TempDirFixture, "store: ids never come back once purge de
     CHECK(query_int(db, "SELECT coalesce(max(id), 0) FROM items") == 0);
     CHECK(next_row_id(db, RowTable::items) == 3);  // not 1
     // A floor never goes down, even when purge runs again on an emptier table.
-    { Transaction tx(db, "test"); raise_id_floors(db); tx.commit(); }
+    {
+        Transaction tx(db, "test");
+        raise_id_floors(db);
+        tx.commit();
+    }
     CHECK(next_row_id(db, RowTable::items) == 3);
 }
 
@@ -198,29 +215,34 @@ TEST_CASE_METHOD(test::TempDirFixture, "store: one record of one file can never 
             "INSERT INTO ingests (source_id, name, ingested_at) VALUES (1, 'f', 't'), (1, 'f', 't2');"
             "INSERT INTO items (ingest_id, source_id, ordinal, line, payload) VALUES (1, 1, 1, 2, '[]')");
     // Even from another ingest run of the same file.
-    CHECK_THROWS_WITH(db.exec("INSERT INTO items (ingest_id, source_id, ordinal, line, payload) VALUES (2, 1, 1, 2, '[]')"),
-                      Catch::Contains("UNIQUE constraint failed: items.source_id, items.ordinal"));
+    CHECK_THROWS_WITH(
+        db.exec("INSERT INTO items (ingest_id, source_id, ordinal, line, payload) VALUES (2, 1, 1, 2, '[]')"),
+        Catch::Contains("UNIQUE constraint failed: items.source_id, items.ordinal"));
 }
 
-TEST_CASE_METHOD(test::TempDirFixture, "store: version 4 to 5 keeps every referred row, seeds the floors, keeps hashes") {
+TEST_CASE_METHOD(test::TempDirFixture,
+                 "store: version 4 to 5 keeps every referred row, seeds the floors, keeps hashes") {
     fs::create_directories(dir / "s");
     {
         Db db = Db::open(dir / "s/edgectl.db", true);
-        for (auto sql : {embedded::store_v1_sql, embedded::store_v2_sql, embedded::store_v3_sql, embedded::store_v4_sql})
+        for (auto sql :
+             {embedded::store_v1_sql, embedded::store_v2_sql, embedded::store_v3_sql, embedded::store_v4_sql})
             db.exec(sql);
-        db.exec("PRAGMA user_version = 4; INSERT INTO meta VALUES ('site', 'old');"
-                "INSERT INTO sources (digest, name, path, format, ingested_at) VALUES ('d', 'f', 'f', 'csv', 't');"
-                "INSERT INTO ingests (source_id, name, ingested_at) VALUES (1, 'f', 't'), (1, 'f', 't2');"
-                // Records 1 and 2, then both again from a second run killed at the wrong moment:
-                // the copy of 1 is referred to by an insight, the copy of 2 by nothing.
-                "INSERT INTO items (id, ingest_id, ordinal, line, payload) VALUES (1, 1, 1, 2, '[1]'), (2, 1, 2, 3, '[2]'),"
-                " (3, 2, 1, 2, '[1]'), (4, 2, 2, 3, '[2]');"
-                "INSERT INTO insights (item_id, model, model_version, score, anomaly, scored_at) VALUES (3, 'm', '1', 0.5, 0, 't');"
-                // A purged store: the cursor and an export plan name ids above what is left.
-                "INSERT INTO score_progress VALUES ('m', '1', 40);"
-                "INSERT INTO exports (seq, name, nonce, target, state, max_insight_id, started_at, plan) VALUES "
-                "(1, 'old-000001', 'n', '/t', 'complete', 77, 't', '{\"ranges\": {\"quarantine\": [0, 9]}}'),"
-                "(2, 'old-000002', 'n', '/t', 'pending', 77, 't', '{\"ranges\": {}}')");
+        db.exec(
+            "PRAGMA user_version = 4; INSERT INTO meta VALUES ('site', 'old');"
+            "INSERT INTO sources (digest, name, path, format, ingested_at) VALUES ('d', 'f', 'f', 'csv', 't');"
+            "INSERT INTO ingests (source_id, name, ingested_at) VALUES (1, 'f', 't'), (1, 'f', 't2');"
+            // Records 1 and 2, then both again from a second run killed at the wrong moment:
+            // the copy of 1 is referred to by an insight, the copy of 2 by nothing.
+            "INSERT INTO items (id, ingest_id, ordinal, line, payload) VALUES (1, 1, 1, 2, '[1]'), (2, 1, 2, 3, '[2]'),"
+            " (3, 2, 1, 2, '[1]'), (4, 2, 2, 3, '[2]');"
+            "INSERT INTO insights (item_id, model, model_version, score, anomaly, scored_at) VALUES (3, 'm', '1', 0.5, "
+            "0, 't');"
+            // A purged store: the cursor and an export plan name ids above what is left.
+            "INSERT INTO score_progress VALUES ('m', '1', 40);"
+            "INSERT INTO exports (seq, name, nonce, target, state, max_insight_id, started_at, plan) VALUES "
+            "(1, 'old-000001', 'n', '/t', 'complete', 77, 't', '{\"ranges\": {\"quarantine\": [0, 9]}}'),"
+            "(2, 'old-000002', 'n', '/t', 'pending', 77, 't', '{\"ranges\": {}}')");
     }
     test::write_file(dir / "s/site.secret", std::string(64, 'a') + "\n");
     Store store = Store::open(dir / "s");
@@ -228,7 +250,8 @@ TEST_CASE_METHOD(test::TempDirFixture, "store: version 4 to 5 keeps every referr
     CHECK(db.user_version() == 5);
     Statement items(db, "SELECT id, ordinal FROM items ORDER BY id");
     std::vector<std::string> got;
-    while (items.step()) got.push_back(std::to_string(items.column_int(0)) + ":" + std::to_string(items.column_int(1)));
+    while (items.step())
+        got.push_back(std::to_string(items.column_int(0)) + ":" + std::to_string(items.column_int(1)));
     CHECK(got == std::vector<std::string>{"1:1", "2:2", "3:-3"});
     CHECK(query_int(db, "SELECT count(*) FROM pragma_foreign_key_check") == 0);
     CHECK(next_row_id(db, RowTable::items) == 41);
@@ -246,6 +269,7 @@ TEST_CASE_METHOD(test::TempDirFixture, "store: version 4 to 5 keeps every referr
 
 TEST_CASE_METHOD(test::TempDirFixture, "store: purge finds an item's quarantine rows by index, not by scanning them") {
     Store store = Store::init(dir / "s", "x");
-    CHECK_THAT(plan_of(store.db(), "DELETE FROM items WHERE NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.item_id = items.id)"),
+    CHECK_THAT(plan_of(store.db(),
+                       "DELETE FROM items WHERE NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.item_id = items.id)"),
                Catch::Contains("USING COVERING INDEX quarantine_by_item (item_id=?)"));
 }
