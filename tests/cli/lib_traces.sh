@@ -89,21 +89,21 @@ trace_every_command() {
     # Export: three volumes, killed at the points whose reruns recover differently: before the
     # digest (forgotten), before the name (named from the partial), after the name (finished).
     local include=anomalies,insights,items,quarantine,summary
-    history export-forget
-    traced 137 EDGECTL_CRASH_AT=export.digest:commit -- "$e" export --to "$t/disk" --max-bytes 64K --include "$include"
-    traced 0 -- "$e" export --to "$t/disk" --max-bytes 64K --include "$include"
-    feature_csv "$t/more.csv" 2000 10000
-    traced 0 -- "$e" ingest "$t/more.csv"
-    traced 0 -- "$e" score
-    history export-name-partial
-    traced 137 EDGECTL_CRASH_AT=export.archive:rename -- "$e" export --to "$t/disk" --max-bytes 64K --include "$include"
-    traced 0 -- "$e" export --to "$t/disk" --max-bytes 64K --include "$include"
-    feature_csv "$t/more2.csv" 2000 20000
-    traced 0 -- "$e" ingest "$t/more2.csv"
-    traced 0 -- "$e" score
-    history export-finish-named
-    traced 137 EDGECTL_CRASH_AT=export.sidecar:rename -- "$e" export --to "$t/disk" --max-bytes 64K --include "$include"
-    traced 0 -- "$e" export --to "$t/disk" --max-bytes 64K --include "$include"
+    killed_export() {  # HISTORY POINT: an export killed at POINT, then run again to recover
+        history "$1"
+        traced 137 EDGECTL_CRASH_AT="$2" -- "$e" export --to "$t/disk" --max-bytes 64K --include "$include"
+        traced 0 -- "$e" export --to "$t/disk" --max-bytes 64K --include "$include"
+    }
+    more_scored() {  # N: another 2000 records from N on, ingested and scored
+        feature_csv "$t/more-$1.csv" 2000 "$1"
+        traced 0 -- "$e" ingest "$t/more-$1.csv"
+        traced 0 -- "$e" score
+    }
+    killed_export export-forget export.digest:commit
+    more_scored 10000
+    killed_export export-name-partial export.archive:rename
+    more_scored 20000
+    killed_export export-finish-named export.sidecar:rename
     history export-resend;   traced 0 -- "$e" export --to "$t/disk2" --resend 1
     history ack
     # shellcheck disable=SC2046  # one argument per sequence
