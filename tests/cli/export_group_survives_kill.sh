@@ -4,7 +4,8 @@
 # so that the group is whole (k of n, every k present) and each row is in exactly one volume.
 source "$(dirname "$0")/lib.sh"
 sample_site
-feature_csv "$WORK/more.csv" 6000
+# Enough rows for at least three 64K volumes whatever the paths the items name (their length varies).
+feature_csv "$WORK/more.csv" 9000
 expect_exit 0 "$EDGECTL" ingest "$WORK/more.csv"
 expect_exit 3 "$EDGECTL" score
 mkdir "$WORK/disk"
