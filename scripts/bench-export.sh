@@ -62,11 +62,11 @@ install_missing "${need_pkgs[@]}"
 # --- what edgectl's archive writer does, read from the sources built ------------------------------
 # The level is ExportOptions::level (no command-line option sets another). The archive writer hands
 # libarchive only a compression level, so its zstd filter compresses on the calling thread
-# (ZSTD_initCStream, no workers): the baseline is zstd --single-thread. Should core/archive.cpp ever
+# (ZSTD_initCStream, no workers): the baseline is zstd --single-thread. Should core/util/archive.cpp ever
 # pass a thread count, this script must learn it first.
-LEVEL=$(sed -n 's/^ *int level = \([0-9]*\);.*zstd level.*/\1/p' "$ROOT/core/export.hpp")
-[ -n "$LEVEL" ] || die "cannot find the zstd level in core/export.hpp (ExportOptions::level)"
-! grep -q '"threads"' "$ROOT/core/archive.cpp" || die "core/archive.cpp now sets a zstd thread count: update the baseline"
+LEVEL=$(sed -n 's/^ *int level = \([0-9]*\);.*zstd level.*/\1/p' "$ROOT/core/export/export.hpp")
+[ -n "$LEVEL" ] || die "cannot find the zstd level in core/export/export.hpp (ExportOptions::level)"
+! grep -q '"threads"' "$ROOT/core/util/archive.cpp" || die "core/util/archive.cpp now sets a zstd thread count: update the baseline"
 ! grep -q 'add_option("--level"' "$ROOT/tools/export.cpp" || die "export now takes --level: update the baseline"
 
 # --- build (Release, build-bench-export only) ----------------------------------------------------

@@ -3,9 +3,9 @@
 // its action, and output helpers. Each tools/*.cpp binds a plain options struct and calls one core
 // function; the action runs after parsing, inside main()'s single try.
 
-#include "error.hpp"
-#include "ndjson.hpp"
-#include "store.hpp"
+#include "store/store.hpp"
+#include "util/error.hpp"
+#include "util/ndjson.hpp"
 
 #include <CLI/CLI.hpp>
 

@@ -1,4 +1,4 @@
-#include "export.hpp"
+#include "export/export.hpp"
 #include "cli.hpp"
 
 #include <sstream>

@@ -1,5 +1,5 @@
 #include "cli.hpp"
-#include "package.hpp"
+#include "package/package.hpp"
 
 namespace edgectl::cli {
 

@@ -1,4 +1,4 @@
-#include "ingest.hpp"
+#include "ingest/ingest.hpp"
 #include "cli.hpp"
 
 namespace edgectl::cli {

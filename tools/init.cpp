@@ -1,5 +1,5 @@
 #include "cli.hpp"
-#include "store.hpp"
+#include "store/store.hpp"
 
 namespace edgectl::cli {
 

@@ -1,5 +1,5 @@
 #include "cli.hpp"
-#include "trust.hpp"
+#include "package/trust.hpp"
 
 namespace edgectl::cli {
 

@@ -1,8 +1,8 @@
 // edgectl: main() only parses and forwards; every command's logic lives in core/ (edgectl_core).
 
 #include "cli.hpp"
-#include "log.hpp"
-#include "model.hpp"
+#include "model/model.hpp"
+#include "util/log.hpp"
 
 #include <cstdio>
 #include <iostream>

@@ -1,5 +1,5 @@
 #include "cli.hpp"
-#include "registry.hpp"
+#include "package/registry.hpp"
 
 namespace edgectl::cli {
 

@@ -1,5 +1,5 @@
 #include "cli.hpp"
-#include "log.hpp"
+#include "util/log.hpp"
 
 #include <cstdio>
 #include <iostream>

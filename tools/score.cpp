@@ -1,4 +1,4 @@
-#include "score.hpp"
+#include "score/score.hpp"
 #include "cli.hpp"
 
 namespace edgectl::cli {

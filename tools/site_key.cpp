@@ -1,6 +1,6 @@
 #include "cli.hpp"
-#include "minisign.hpp"
-#include "store.hpp"
+#include "store/store.hpp"
+#include "util/minisign.hpp"
 
 #include <iostream>
 

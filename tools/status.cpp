@@ -1,4 +1,4 @@
-#include "status.hpp"
+#include "status/status.hpp"
 #include "cli.hpp"
 
 namespace edgectl::cli {

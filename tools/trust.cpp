@@ -1,4 +1,4 @@
-#include "trust.hpp"
+#include "package/trust.hpp"
 #include "cli.hpp"
 
 namespace edgectl::cli {

@@ -1,7 +1,7 @@
-#include "verify.hpp"
+#include "verify/verify.hpp"
 #include "cli.hpp"
-#include "log.hpp"
-#include "store.hpp"
+#include "store/store.hpp"
+#include "util/log.hpp"
 
 namespace edgectl::cli {
 namespace {

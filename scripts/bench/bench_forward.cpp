@@ -4,7 +4,7 @@
 //
 // Bare TorchScript forward throughput: ITEMS random float32 rows of WIDTH features, already in
 // memory as [BATCH, WIDTH] tensors, run through the model with the settings edgectl uses
-// (core/torch_model.cpp, core/model_loader.cpp): OMP_WAIT_POLICY=PASSIVE unless set,
+// (core/model/torch_model.cpp, core/model/loader.cpp): OMP_WAIT_POLICY=PASSIVE unless set,
 // at::set_num_threads(THREADS), one inter-op thread, openblas_set_num_threads(THREADS) when the BLAS
 // is OpenBLAS, TorchScript's simple (not profiling) executor, eval(), c10::InferenceMode. Only the loop of forward
 // calls is timed. Prints: "seconds=S cpu_seconds=C items=N items_per_s=R openblas=0|1 omp_passive=0|1" (C: CPU time of
@@ -48,7 +48,7 @@ int forward(const char* model_path, long width, long items, long batch, int thre
     at::set_num_threads(threads);
     at::set_num_interop_threads(1);
     bool openblas = bound_openblas(threads);
-    torch::jit::getProfilingMode() = false;  // as core/torch_model.cpp
+    torch::jit::getProfilingMode() = false;  // as core/model/torch_model.cpp
     torch::jit::Module module = torch::jit::load(model_path, torch::kCPU);
     module.eval();
     c10::InferenceMode guard;
@@ -78,7 +78,7 @@ int forward(const char* model_path, long width, long items, long batch, int thre
 
 int main(int argc, char** argv) {
     // edgectl sets OMP_WAIT_POLICY=PASSIVE unless the operator did, before LibTorch's libgomp is
-    // loaded (core/model_loader.cpp). This harness links LibTorch, so libgomp has read its
+    // loaded (core/model/loader.cpp). This harness links LibTorch, so libgomp has read its
     // environment before main: run again with the variable set.
     if (!std::getenv("OMP_WAIT_POLICY")) {
         setenv("OMP_WAIT_POLICY", "PASSIVE", 0);

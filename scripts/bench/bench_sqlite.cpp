@@ -165,8 +165,8 @@ void bind_row(sqlite3_stmt* stmt, const Rows& rows, std::size_t i) {
         bind(stmt, int(c) + 1, rows, row[c]);
 }
 
-// The settings of edgectl's connection (core/db.cpp Db::open) as score and ingest set them: both
-// commit with synchronous=NORMAL between their sync points (core/score.cpp, core/ingest.cpp).
+// The settings of edgectl's connection (core/store/db.cpp Db::open) as score and ingest set them: both
+// commit with synchronous=NORMAL between their sync points (core/score/score.cpp, core/ingest/ingest.cpp).
 void open_like_edgectl(Db& db) {
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA trusted_schema = OFF");
@@ -301,7 +301,7 @@ int items(const char* source_path, const char* target_path, long commit) {
         sqlite3_finalize(page);
         db.exec(sql.c_str());
     }
-    // The rows ingest writes (core/ingest.cpp FileIngester): the items, as its INSERT names them,
+    // The rows ingest writes (core/ingest/ingest.cpp FileIngester): the items, as its INSERT names them,
     // and what they reference, copied first.
     Rows rows;
     std::int64_t source_id = 0;
@@ -333,7 +333,7 @@ int items(const char* source_path, const char* target_path, long commit) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    // As edgectl does (core/db.cpp): Debian's SQLite otherwise keeps allocator statistics under a
+    // As edgectl does (core/store/db.cpp): Debian's SQLite otherwise keeps allocator statistics under a
     // global mutex taken on every sqlite3_malloc.
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     try {

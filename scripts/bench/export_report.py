@@ -191,7 +191,7 @@ def main():
     sa, b2 = Series.of(r, "tool.sha_archive"), Series.of(r, "tool.blake2b_archive")
     exp_min = zc + st
     # A volume compresses its payload a second time to size itself only when its budget needs it
-    # (core/export.cpp Volume::start_counting); this export, without --max-bytes, does not.
+    # (core/export/export.cpp Volume::start_counting); this export, without --max-bytes, does not.
     sizing = not core_has(a.core, "export.cpp", "start_counting")
     exp_steps = (2 if sizing else 1) * zc + 2 * st + zd + sa + b2
     ver_min = zd + st
@@ -296,7 +296,7 @@ def main():
       f"{rows / e_med / 1000:,.0f}k/s for export; it used {e_cpu:.2f} s of CPU in {e_med:.2f} s (one core).\n")
 
     w("### What each contender does\n")
-    w(f"- **`edgectl export`** (`core/export.cpp`, `export_next`): selects the unexported insights with their "
+    w(f"- **`edgectl export`** (`core/export/export.cpp`, `export_next`): selects the unexported insights with their "
       "items (SQLite), turns each row into NDJSON lines (`serialise`: anomalies go to `insights.ndjson` and, with "
       "the item's payload, to `anomalies.ndjson`), writes them to payload files in the store's `staging/` while "
       f"hashing them (SHA-256) and compressing them at level {level} into a counter that only measures the "
@@ -307,7 +307,7 @@ def main():
       "(SHA-256) and for its minisign signature (BLAKE2b-512 pre-hash, libsodium), renames it into place, and marks "
       "the rows exported (one UPDATE per category, one transaction). Run on a fresh copy of the store each time "
       "(copied, and `sync`ed, untimed).")
-    w("- **`edgectl verify --key site.pub`** (`core/bag.cpp`, `verify_bag_archive`): opens the archive once to tell "
+    w("- **`edgectl verify --key site.pub`** (`core/export/bag.cpp`, `verify_bag_archive`): opens the archive once to tell "
       "a bag from a model package, then streams it: zstd -d, SHA-256 of every entry (payload and tag files), the "
       "manifests and Payload-Oxum checked; then SHA-256 of the archive against its `.sha256`, and the BLAKE2b-512 "
       "pre-hash of the archive for the `.minisig` check against the key. Nothing is written.")
@@ -391,7 +391,7 @@ def main():
         s_pay = inc(pe, "… … payload as an object")
         s_parse = inc(pe, "… … JSON parse")
         sugg.append((s_ser, "Serialise rows without the JSON object round trip",
-                     f"`core/export.cpp`, `serialise` and `item_payload`: {s_ser:.0f}% of export (≈ {secs(s_ser / 100 * e_med)} s) "
+                     f"`core/export/export.cpp`, `serialise` and `item_payload`: {s_ser:.0f}% of export (≈ {secs(s_ser / 100 * e_med)} s) "
                      f"goes to building nlohmann objects (a `std::map` per record), parsing stored JSON "
                      f"({s_parse:.0f}%: the probabilities, the payload and, for every anomaly row again, its ingest's "
                      f"column names), dumping, and freeing them; `item_payload` alone is {s_pay:.0f}%. Safe first "
@@ -405,7 +405,7 @@ def main():
         s_cnt = inc(pe, "… size estimate: zstd")
         s_arc = inc_exact(pe, "… zstd=")
         sugg.append((s_cnt, "Do not compress the payload twice when the volume cannot be full",
-                     f"`core/export.cpp`, `Volume::add` / `Volume::fits` (`CompressedSizeCounter`): every payload "
+                     f"`core/export/export.cpp`, `Volume::add` / `Volume::fits` (`CompressedSizeCounter`): every payload "
                      f"byte is compressed at the archive's level only to count the compressed size — {s_cnt:.0f}% of "
                      f"export (≈ {secs(s_cnt / 100 * e_med)} s), against {s_arc:.0f}% for the archive's own compression. The count only matters "
                      "once the volume could reach its budget: while `ZSTD_compressBound(uncompressed bytes staged)` "
@@ -418,7 +418,7 @@ def main():
         s_re = inc(pe, "SHA-256 of the archive") + inc(pe, "BLAKE2b pre-hash")
         s_rd = inc(pe, "… reading the archive for these two hashes")
         sugg.append((s_rd, "Hash the archive in the verification pass",
-                     f"`core/export.cpp`, `place`: after the re-read that verifies the bag, the archive is read twice "
+                     f"`core/export/export.cpp`, `place`: after the re-read that verifies the bag, the archive is read twice "
                      f"more, for its SHA-256 and its BLAKE2b pre-hash ({s_re:.1f}% of export, of which the reads are "
                      f"{s_rd:.1f}%). Feeding both hashes from the bytes libarchive reads in `verify_bag_archive` (an "
                      "`archive_read_open` read callback) saves the two reads, not the hashing: small."))
@@ -427,7 +427,7 @@ def main():
         w(f"{i}. **{title}** (up to ≈ {secs(share / 100 * e_med)} s of {secs(e_med)} s). {text}")
     if pv and core_has(cpath, "bag.cpp", "sha256_file(path)"):
         v_arc = inc(pv, "SHA-256 of the archive") + inc(pv, "BLAKE2b pre-hash")
-        w(f"\nFor verify: `core/bag.cpp`, `verify_bag_archive` and `check_signature` hash the whole archive twice "
+        w(f"\nFor verify: `core/export/bag.cpp`, `verify_bag_archive` and `check_signature` hash the whole archive twice "
           f"after the pass over its entries (SHA-256 for the `.sha256`, BLAKE2b for the `.minisig`): {v_arc:.0f}% of "
           f"verify's CPU (≈ {secs(v_arc / 100 * v_med)} s of {secs(v_med)} s). Running those two hashes on a second "
           "thread while the first decompresses and hashes the entries would take them off the critical path on a "

@@ -814,7 +814,7 @@ def analysis(r, score, mem, prof, ie, ii, isq, n_ing, fig):
               f"limit {d2['ratio']:.2f}. "
               + ("OpenMP's idle workers sleep between parallel regions (`OMP_WAIT_POLICY=PASSIVE`, which edgectl sets "
                  "unless the operator did, and the bare-forward harness likewise); "
-                 if core_has("model_loader.cpp", "OMP_WAIT_POLICY") else "")
+                 if core_has("model/loader.cpp", "OMP_WAIT_POLICY") else "")
               + (f"the second thread speeds up the forward, and edgectl keeps {(gain_e - 1) / (gain_f - 1):.0%} of that "
                  "gain: its reader and writer need the second core too, and the forward thread now shares both cores "
                  "with them, so score ÷ limit drops although edgectl got faster."
@@ -994,7 +994,7 @@ def changes(score, fig, extra, mem, baseline, prof, r, ie, ii, isq):
         "9 (fewer fsyncs): made — `synchronous=NORMAL` between sync points, the last commit of a file `FULL` (so "
         "`--move-to` still moves only durable files); score `NORMAL` throughout.",
     ]
-    if core_has("model_loader.cpp", "OMP_WAIT_POLICY"):
+    if core_has("model/loader.cpp", "OMP_WAIT_POLICY"):
         made.append("Beyond the list: OpenMP's idle workers sleep (`OMP_WAIT_POLICY=PASSIVE` unless set), which "
                     "`--threads 2` needed"
                     + (f" (edgectl's compute-bound score with `--threads 2`: {bs['big2'] / bx['big2_e'] / 1000:,.1f}k items/s "
@@ -1007,13 +1007,13 @@ def changes(score, fig, extra, mem, baseline, prof, r, ie, ii, isq):
          "of the pages, fewer `pwrite`s and fewer checkpoint copies; ingest's checkpoint threshold is 64 MiB "
          "whatever the page size, and both SQLite-alone harnesses write into stores made by `edgectl init`, so they "
          "get the same pages."),
-        ("model_loader.cpp", "RTLD_LAZY",
+        ("model/loader.cpp", "RTLD_LAZY",
          "The module is dlopened `RTLD_LAZY`: the function bindings of the ~280 libraries Debian's LibTorch brings "
          "(OpenCV, FFmpeg, Qt, GDAL …), none of which a score calls, are no longer all made at load."),
         ("torch_model.cpp", "getProfilingMode",
          "TorchScript's simple executor instead of the profiling one, whose first runs record shapes (~30 ms of "
          "a one-item run); the bare-forward harness uses the same executor."),
-        ("model_loader.cpp", "OPENBLAS_NUM_THREADS",
+        ("model/loader.cpp", "OPENBLAS_NUM_THREADS",
          "Old suggestion D: `OPENBLAS_NUM_THREADS` is the `--threads` count before the load, so OpenBLAS no longer "
          "starts an idle worker that spins during it."),
         ("model.hpp", "torch_module_started",
@@ -1143,7 +1143,7 @@ def suggestions(score, prof, r, ie, isq, mem, bind_now, fig):
                             P.secs("ingest", "… binding values (Statement::bind)"), "ingest", ("writer (main)", "reader"))}
         todo = [k for k, done in (("score", static_score), ("ingest", static_ingest)) if not done]
         critical = all(P.busiest(where[k][2], where[k][3]) == "writer (main)" for k in todo)
-        L.append("A. **Bind without copying** (old 4b) — `core/db.cpp` `Statement::bind` copies every bound string "
+        L.append("A. **Bind without copying** (old 4b) — `core/store/db.cpp` `Statement::bind` copies every bound string "
                  "(`SQLITE_TRANSIENT`); a variant with `SQLITE_STATIC` for text that outlives the step"
                  + (" exists (`bind_static`) and is used by " + ", ".join(k for k in ("score", "ingest") if k not in todo)
                     if len(todo) < 2 else "")
@@ -1159,7 +1159,7 @@ def suggestions(score, prof, r, ie, isq, mem, bind_now, fig):
                  f"{bind:.2f} s of the score writer's CPU in the sample profile.)")
     if d:
         ck = P.secs("score-sample", "… … WAL checkpoint")
-        L.append(f"B. **Checkpoint once per score run** (old 4c, for score) — `core/score.cpp` `score()`: "
+        L.append(f"B. **Checkpoint once per score run** (old 4c, for score) — `core/score/score.cpp` `score()`: "
                  "`Db::set_checkpoint_bytes(64 MiB)` as ingest does, and one `PRAGMA wal_checkpoint(PASSIVE)` at the "
                  f"end. The sample profile spends {ck:.2f} s of the writer's CPU in the WAL checkpoints SQLite starts "
                  "every 1,000 pages (16 MiB with a new store's 16 KiB pages), copying pages of which some are changed again by later commits. Change `bench_sqlite.cpp "
@@ -1175,10 +1175,10 @@ def suggestions(score, prof, r, ie, isq, mem, bind_now, fig):
                  "(`edgectl ingest --move-to` and `score` in one process that keeps the model loaded between "
                  "batches). Moves: the whole-process score ÷ limit and score ÷ Python at cron sizes.")
         blas = P.thread("startup", "OpenBLAS worker")
-        passive = core_has("model_loader.cpp", "OMP_WAIT_POLICY")
-    if d and not core_has("model_loader.cpp", "OPENBLAS_NUM_THREADS"):
-        L.append("D. **Tell OpenBLAS the thread count before it starts** — `core/model_loader.cpp`, next to the "
-                 "`OMP_WAIT_POLICY` default" if passive else "D. **Threads beyond one** — `core/model_loader.cpp`")
+        passive = core_has("model/loader.cpp", "OMP_WAIT_POLICY")
+    if d and not core_has("model/loader.cpp", "OPENBLAS_NUM_THREADS"):
+        L.append("D. **Tell OpenBLAS the thread count before it starts** — `core/model/loader.cpp`, next to the "
+                 "`OMP_WAIT_POLICY` default" if passive else "D. **Threads beyond one** — `core/model/loader.cpp`")
         L[-1] += (": before `dlopen`, when the thread count is known (score sets it first), "
                   "`setenv(\"OPENBLAS_NUM_THREADS\", N, 0)`, so that OpenBLAS does not start a worker per core only "
                   "to be told to use N"
@@ -1187,12 +1187,12 @@ def suggestions(score, prof, r, ie, isq, mem, bind_now, fig):
                   + ("" if passive else ", and for N > 1 `setenv(\"OMP_WAIT_POLICY\", \"passive\", 0)`")
                   + ". Moves: the start-up on a busy machine, a little.")
     if P.p.get("ingest"):
-        L.append(f"E. **Hash the file beside the parsing** — `core/ingest.cpp` `ingest()`: the whole-file SHA-256 "
+        L.append(f"E. **Hash the file beside the parsing** — `core/ingest/ingest.cpp` `ingest()`: the whole-file SHA-256 "
                  f"({P.secs('ingest', 'hash the file (sha256_file)'):.2f} s of CPU here) runs before the reader starts. "
                  "Start the reader at once and let the writer wait for the digest before its first insert (the "
                  "`already_ingested` check and the `sources` row need it; the rows parsed meanwhile are discarded if "
                  "the file turns out to be ingested already). Moves: ingest ÷ .import, by the hashing time.")
-        L.append(f"F. **A faster CSV reader** — `core/csv.cpp` `CsvReader::next` / `get`: "
+        L.append(f"F. **A faster CSV reader** — `core/ingest/csv.cpp` `CsvReader::next` / `get`: "
                  f"{P.secs('ingest', '… CSV parsing (CsvReader::next)'):.2f} s of the reader's CPU, byte by byte with "
                  "a `push_back` per character. Scan a buffered block with `memchr` for the quote, delimiter and line "
                  "end, and append runs of plain bytes at once. "
@@ -1204,8 +1204,8 @@ def suggestions(score, prof, r, ie, isq, mem, bind_now, fig):
         L.append(f"G. **Find where ingest's threads wait** — ingest keeps {r.med('ingest.edgectl.cpu') / ie:.2f} of the 2 "
                  f"cores busy and takes {ie / isq if isq else 0:.2f}× the time SQLite alone needs for its rows: record "
                  "an off-CPU profile (the `sched:sched_switch` tracepoint with call graphs, which this VM provides) of "
-                 "both threads. If the writer waits in `Pipeline::take`, give the reader more room (`core/pipe.hpp` "
-                 "depth 2 → 4, or `rows_per_handoff` 1,024 → 4,096 in `core/ingest.cpp`); if it waits in the kernel, "
+                 "both threads. If the writer waits in `Pipeline::take`, give the reader more room (`core/util/pipe.hpp` "
+                 "depth 2 → 4, or `rows_per_handoff` 1,024 → 4,096 in `core/ingest/ingest.cpp`); if it waits in the kernel, "
                  "the WAL writes are the limit and only fewer bytes per row help. Moves: ingest ÷ .import.")
     if b:
         L.append(f"H. Small, on the forward thread: the probabilities text (`Json(p).dump()`, "

@@ -16,7 +16,7 @@ done
 # AtomicFile / write_file_atomic / rename_durably / remove_durably / move_file / name_open_file /
 # make_dir / fsync_dir / File::sync calls; each must begin at least one documented point.
 mapfile -t steps < <(grep -hoE '(Transaction [a-z_]+\([^;"]*, |emplace\([a-z_]+, |\.sync\(|fsync_dir\([^;]*, |write_file_atomic\([^;]*, |AtomicFile [a-z_]+\([^;]*, |rename_durably\([^;]*, |remove_durably\([^;]*, |move_file\([^;]*, |name_open_file\([^;]*, |make_dir\([^;]*, )"[a-z][a-z.-]*"' \
-    "$EDGECTL_SOURCE"/core/*.cpp | grep -oE '"[a-z][a-z.-]*"$' | tr -d '"' | sort -u)
+     "$EDGECTL_SOURCE"/core/*/*.cpp | grep -oE '"[a-z][a-z.-]*"$' | tr -d '"' | sort -u)
 [ ${#steps[@]} -ge 25 ] || fail "found only ${#steps[@]} steps in core/: the pattern no longer matches the code"
 for step in "${steps[@]}"; do
     grep -qF "\`$step:" "$doc" || missing+=("$step:*")

@@ -1,5 +1,5 @@
 # Shared by the crash_*.sh tests (sourced after lib.sh). They prove DESIGN §7's crash safety by
-# enumeration, not sampling: every durability point a command passes (core/crash.hpp) is, in turn,
+# enumeration, not sampling: every durability point a command passes (core/util/crash.hpp) is, in turn,
 # where the real binary kills itself; then the same command runs again, and the end state must be
 # the one an uninterrupted run leaves. Killing just before each point, plus a normal finish, covers
 # every distinct durable state a process kill can leave (a kill "after" X is a kill before the next).

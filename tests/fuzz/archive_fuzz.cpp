@@ -4,8 +4,8 @@
 // entry name unsafe_entry_name would refuse, or give more bytes than an entry's header announced.
 // unsafe_entry_name is also checked against an independent, plainer statement of its rule.
 
-#include "archive.hpp"
-#include "error.hpp"
+#include "util/archive.hpp"
+#include "util/error.hpp"
 
 #include <algorithm>
 #include <cstdint>

@@ -6,11 +6,11 @@
 // edgectl writes: a second, plainer check below reads the archive again and restates the rules
 // (RFC 8493 manifests, bag-info.txt's fields, the base "site-000001") without bag.cpp's code.
 
-#include "archive.hpp"
-#include "bag.hpp"
-#include "error.hpp"
-#include "minisign.hpp"
-#include "sha256.hpp"
+#include "export/bag.hpp"
+#include "util/archive.hpp"
+#include "util/error.hpp"
+#include "util/minisign.hpp"
+#include "util/sha256.hpp"
 
 #include <algorithm>
 #include <cstdint>

@@ -12,9 +12,9 @@
 // shows at most its last characters; a dropped (or, in an allowlist, unnamed) field never appears;
 // under a policy, a quarantined record's text is withheld.
 
-#include "error.hpp"
-#include "ingest_reader.hpp"
-#include "policy.hpp"
+#include "ingest/policy.hpp"
+#include "ingest/reader.hpp"
+#include "util/error.hpp"
 
 #include <cstdint>
 #include <cstdio>

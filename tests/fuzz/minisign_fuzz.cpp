@@ -10,8 +10,8 @@
 // (a few MiB, milliseconds); set EDGECTL_FUZZ_ANY_SCRYPT=1 to try it on every key. Until the core
 // bounds these limits, that is a known denial of service, reported, not something to rediscover.
 
-#include "error.hpp"
-#include "minisign.hpp"
+#include "util/error.hpp"
+#include "util/minisign.hpp"
 
 #include <sodium.h>
 

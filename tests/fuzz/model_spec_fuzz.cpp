@@ -3,8 +3,8 @@
 // library message, STYLE.md §4) nor a crash; a spec it accepts must be usable: its lengths agree,
 // and extracting features and interpreting an output row with it stay in bounds.
 
-#include "error.hpp"
-#include "model_spec.hpp"
+#include "model/spec.hpp"
+#include "util/error.hpp"
 
 #include <cstdint>
 #include <string_view>

@@ -3,8 +3,8 @@
 // A policy it accepts is applied once to a small record, to run each action and redaction; its own
 // patterns run on RE2, in time linear in the text whatever the pattern.
 
-#include "error.hpp"
-#include "policy.hpp"
+#include "ingest/policy.hpp"
+#include "util/error.hpp"
 
 #include <cstdint>
 #include <string>

@@ -3,9 +3,9 @@
 // Each CSV field also goes through the JSON string writer, which must agree with nlohmann's.
 // Built as fuzzers with -DEDGECTL_FUZZ=ON (clang); the corpus replays as ordinary tests always.
 
-#include "csv.hpp"
-#include "error.hpp"
-#include "ndjson.hpp"
+#include "ingest/csv.hpp"
+#include "util/error.hpp"
+#include "util/ndjson.hpp"
 
 #include <cstdint>
 #include <cstdio>

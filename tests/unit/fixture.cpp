@@ -1,6 +1,6 @@
 #include "fixture.hpp"
 
-#include "error.hpp"
+#include "util/error.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -2,8 +2,8 @@
 // Test fixtures: a temporary directory per test, a hand-made tar.zst writer for crafting hostile
 // archives byte by byte, and the path of the committed sample site.
 
-#include "fs.hpp"
-#include "ingest.hpp"
+#include "ingest/ingest.hpp"
+#include "util/fs.hpp"
 
 #include <string>
 #include <vector>

@@ -1,0 +1,367 @@
+#include "export/bag.hpp"
+
+#include "util/archive.hpp"
+#include "util/error.hpp"
+#include "util/sha256.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <sstream>
+
+namespace edgectl {
+namespace {
+
+const std::vector<std::string> tag_files = {"bagit.txt", "bag-info.txt", "manifest-sha256.txt",
+                                            "tagmanifest-sha256.txt"};
+
+// What an export bag holds at most: its base and data/ directories, four tag files and the six
+// payload files. Tag files are a few hundred bytes.
+constexpr std::size_t max_bag_entries = 64;
+constexpr std::uint64_t max_tag_bytes = 1 << 20;
+
+// bag-info.txt labels every bag edgectl writes carries.
+const std::vector<std::string> required_info = {
+    "Source-Organization",     "Bagging-Date",         "Payload-Oxum",
+    "External-Identifier",     "Bag-Group-Identifier", "Bag-Count",
+    "Edgectl-Export-Sequence", "Edgectl-Export-Nonce", "Edgectl-Previous-Tagmanifest-SHA256",
+    "Edgectl-Insights",        "Edgectl-Anomalies"};
+
+struct SeenFile {
+    std::string sha256;
+    std::uint64_t size = 0;
+    std::uint64_t lines = 0;
+};
+
+bool is_tag_file(const std::string& name) {
+    return std::find(tag_files.begin(), tag_files.end(), name) != tag_files.end();
+}
+
+bool all_digits(std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool is_lower_hex(std::string_view s, std::size_t n) {
+    return s.size() == n && std::all_of(s.begin(), s.end(), [](char c) {
+               return std::isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f');
+           });
+}
+
+std::string lowercase(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    return s;
+}
+
+// Parses a manifest: "<digest> <path>" per line (one or more spaces). Problems are appended.
+std::map<std::string, std::string> parse_manifest(const std::string& text, const std::string& name,
+                                                  std::vector<std::string>& problems) {
+    std::map<std::string, std::string> out;
+    std::istringstream in(text);
+    std::string line;
+    for (int number = 1; std::getline(in, line); ++number) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.empty()) continue;
+        auto space = line.find_first_of(" \t");
+        auto path_at = line.find_first_not_of(" \t", space);
+        std::string digest = line.substr(0, space);
+        if (space == std::string::npos || path_at == std::string::npos || !is_sha256_hex(digest)) {
+            problems.push_back(name + " line " + std::to_string(number) + " is not '<sha256> <path>'");
+            continue;
+        }
+        std::string path = line.substr(path_at);
+        if (!out.emplace(path, digest).second) problems.push_back(name + " lists '" + path + "' twice");
+    }
+    return out;
+}
+
+std::map<std::string, std::string> parse_info(const std::string& text, std::vector<std::string>& problems) {
+    std::map<std::string, std::string> out;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+        auto colon = line.find(':');
+        if (colon == std::string::npos) {
+            problems.push_back("bag-info.txt has a line that is not 'Label: value'");
+            continue;
+        }
+        std::string value = line.substr(colon + 1);
+        value.erase(0, value.find_first_not_of(' '));
+        if (!out.emplace(line.substr(0, colon), value).second)
+            problems.push_back("bag-info.txt gives '" + line.substr(0, colon) + "' twice");
+    }
+    return out;
+}
+
+// What one pass over the archive found.
+struct BagContents {
+    std::map<std::string, SeenFile> files;     ///< by path relative to the base directory
+    std::map<std::string, std::string> texts;  ///< the tag files' text
+};
+
+// Checks every manifest entry against what the archive held, and that every payload file is listed.
+void check_manifests(BagReport& r, const BagContents& bag) {
+    auto text = [&](const std::string& n) -> const std::string* {
+        auto it = bag.texts.find(n);
+        return it == bag.texts.end() ? nullptr : &it->second;
+    };
+    for (const auto& name : tag_files)
+        if (!text(name)) r.problems.push_back("'" + name + "' is missing");
+    if (text("bagit.txt") && *text("bagit.txt") != bagit_txt())
+        r.problems.push_back("'bagit.txt' is not a BagIt 1.0 declaration");
+    if (const std::string* m = text("manifest-sha256.txt")) {
+        auto manifest = parse_manifest(*m, "manifest-sha256.txt", r.problems);
+        for (const auto& [path, digest] : manifest) {
+            auto it = bag.files.find(path);
+            if (!path.starts_with("data/"))
+                r.problems.push_back("manifest-sha256.txt lists '" + path + "' outside data/");
+            else if (it == bag.files.end())
+                r.problems.push_back("'" + path + "' is listed in manifest-sha256.txt but missing");
+            else if (it->second.sha256 != digest)
+                r.problems.push_back("'" + path + "' does not match its SHA-256 in manifest-sha256.txt");
+        }
+        for (const auto& [path, file] : bag.files) {
+            if (!path.starts_with("data/")) continue;
+            ++r.payload_files;
+            r.payload_bytes += file.size;
+            if (!manifest.count(path)) r.problems.push_back("'" + path + "' is not listed in manifest-sha256.txt");
+        }
+    }
+    if (const std::string* tm = text("tagmanifest-sha256.txt")) {
+        auto listed = parse_manifest(*tm, "tagmanifest-sha256.txt", r.problems);
+        for (const auto& [path, digest] : listed) {
+            auto it = bag.files.find(path);
+            if (!is_tag_file(path) || path == "tagmanifest-sha256.txt")
+                r.problems.push_back("tagmanifest-sha256.txt lists '" + path + "', which is not a tag file");
+            else if (it == bag.files.end())
+                r.problems.push_back("'" + path + "' is listed in tagmanifest-sha256.txt but missing");
+            else if (it->second.sha256 != digest)
+                r.problems.push_back("'" + path + "' does not match its SHA-256 in tagmanifest-sha256.txt");
+        }
+        for (const auto& name : tag_files)
+            if (name != "tagmanifest-sha256.txt" && !listed.count(name))
+                r.problems.push_back("tagmanifest-sha256.txt does not list '" + name + "'");
+        r.tagmanifest_sha256 = bag.files.at("tagmanifest-sha256.txt").sha256;
+    }
+}
+
+// bag-info.txt: every field edgectl writes, each consistent with the others, the payload and the
+// archive's name.
+void check_info(BagReport& r, const BagContents& bag) {
+    auto it = bag.texts.find("bag-info.txt");
+    if (it == bag.texts.end()) return;
+    r.info = parse_info(it->second, r.problems);
+    auto has = [&](const std::string& label) { return r.info.count(label) > 0; };
+    auto bad = [&](const std::string& label, const std::string& why) {
+        r.problems.push_back("bag-info.txt " + label + " '" + r.info[label] + "' " + why);
+    };
+    for (const auto& label : required_info)
+        if (!has(label)) r.problems.push_back("bag-info.txt has no " + label);
+    std::string oxum = std::to_string(r.payload_bytes) + "." + std::to_string(r.payload_files);
+    if (has("Payload-Oxum") && r.info["Payload-Oxum"] != oxum)
+        bad("Payload-Oxum", "does not match the payload, " + oxum);
+    if (has("External-Identifier") && r.info["External-Identifier"] != r.base)
+        bad("External-Identifier", "is not the bag's name");
+    if (has("Edgectl-Export-Sequence")) {
+        const std::string& seq = r.info["Edgectl-Export-Sequence"];
+        char name[40];
+        if (all_digits(seq) && seq.size() <= 15) std::snprintf(name, sizeof name, "-%06lld", std::stoll(seq));
+        if (!all_digits(seq) || seq.size() > 15 || r.base != r.info["Source-Organization"] + name)
+            bad("Edgectl-Export-Sequence", "and Source-Organization '" + r.info["Source-Organization"] +
+                                               "' do not make the bag's name '" + r.base + "'");
+    }
+    if (has("Bag-Count")) {
+        const std::string& count = r.info["Bag-Count"];
+        auto of = count.find(" of ");
+        bool ok = of != std::string::npos && all_digits(count.substr(0, of)) && all_digits(count.substr(of + 4)) &&
+                  count.size() < 24;
+        if (!ok || std::stoll(count.substr(0, of)) < 1 ||
+            std::stoll(count.substr(0, of)) > std::stoll(count.substr(of + 4)))
+            bad("Bag-Count", "is not 'k of n'");
+    }
+    if (has("Edgectl-Export-Nonce") && !is_lower_hex(r.info["Edgectl-Export-Nonce"], 32))
+        bad("Edgectl-Export-Nonce", "is not 32 hex digits");
+    if (has("Edgectl-Previous-Tagmanifest-SHA256") && r.info["Edgectl-Previous-Tagmanifest-SHA256"] != "none" &&
+        !is_sha256_hex(r.info["Edgectl-Previous-Tagmanifest-SHA256"]))
+        bad("Edgectl-Previous-Tagmanifest-SHA256", "is neither 'none' nor a SHA-256");
+    // Record counts against the payload files' lines: insights.ndjson holds the anomalies too.
+    auto lines = [&](const std::string& file) {
+        auto f = bag.files.find("data/" + file);
+        return f == bag.files.end() ? std::uint64_t(0) : f->second.lines;
+    };
+    auto check_count = [&](const std::string& label, const std::string& file, bool optional) {
+        if (!has(label)) {
+            if (optional && lines(file) > 0)
+                r.problems.push_back("bag-info.txt has no " + label + " but data/" + file + " has records");
+            return;
+        }
+        if (r.info[label] != std::to_string(lines(file)))
+            bad(label, "does not match data/" + file + ", which has " + std::to_string(lines(file)) + " records");
+    };
+    check_count("Edgectl-Insights", "insights.ndjson", false);
+    check_count("Edgectl-Anomalies", "anomalies.ndjson", false);
+    check_count("Edgectl-Items", "items.ndjson", true);
+    check_count("Edgectl-Quarantine", "quarantine.ndjson", true);
+}
+
+// The name of every entry: under the bag's one base directory, a tag file, data/, or one of
+// edgectl's payload files, and no two names that only differ in case (on a case-insensitive
+// filesystem, one would overwrite the other when unpacked).
+void check_entry_name(const std::string& name, bool directory, BagReport& r, std::set<std::string>& folded) {
+    auto slash = name.find('/');
+    std::string base = name.substr(0, slash);
+    if (r.base.empty()) r.base = base;
+    if (base != r.base) throw VerifyError("entry '" + name + "' lies outside the bag '" + r.base + "/'");
+    if (!folded.insert(lowercase(name)).second)
+        throw VerifyError("entry '" + name + "' differs from another only in case");
+    std::string rel = slash == std::string::npos ? "" : name.substr(slash + 1);
+    bool known = directory ? (rel.empty() || rel == "data") : (is_tag_file(rel) || bag_payload_files.count(rel) > 0);
+    if (!known) throw VerifyError("entry '" + name + "' is not a file edgectl writes in a bag");
+}
+
+// Reads every entry, hashing each file and keeping the tag files' text.
+void read_entries(ArchiveReader& reader, BagReport& r, BagContents& bag) {
+    ArchiveReader::Entry entry;
+    std::vector<char> buf(1 << 16);
+    std::set<std::string> folded;
+    while (reader.next(entry)) {
+        check_entry_name(entry.name, entry.directory, r, folded);
+        if (entry.directory) continue;
+        std::string rel = entry.name.substr(entry.name.find('/') + 1);
+        if (bag.files.count(rel)) throw VerifyError("entry '" + entry.name + "' appears twice");
+        bool keep = is_tag_file(rel);
+        if (keep && entry.size > max_tag_bytes)
+            throw VerifyError("tag file '" + entry.name + "' is larger than " + std::to_string(max_tag_bytes) +
+                              " bytes");
+        Sha256 h;
+        SeenFile& seen = bag.files[rel];
+        std::string text;
+        while (std::size_t n = reader.read(buf.data(), buf.size())) {
+            h.update(buf.data(), n);
+            seen.lines += std::uint64_t(std::count(buf.data(), buf.data() + n, '\n'));
+            if (keep) text.append(buf.data(), n);
+        }
+        seen.sha256 = h.finish();
+        seen.size = entry.size;
+        if (keep) bag.texts[rel] = std::move(text);
+    }
+    if (r.base.empty()) throw VerifyError("the archive is empty");
+}
+
+// The '.sha256' beside an archive: sha256sum's format, naming the archive's digest.
+void check_sidecar(const fs::path& path, const std::string& sha256, BagReport& r) {
+    fs::path sidecar = path.string() + ".sha256";
+    std::error_code ec;
+    if (!fs::exists(sidecar, ec)) return;
+    std::string name = "'" + sidecar.filename().string() + "'";
+    try {
+        std::string text = read_file(sidecar, 4096);
+        if (text.size() < 64 || text.substr(0, 64) != sha256)
+            r.problems.push_back("'" + path.filename().string() + "' does not match its digest in " + name);
+    } catch (const Error& e) { r.problems.push_back("cannot read " + name + ": " + e.what()); }
+}
+
+// The '.minisig' beside an archive: a pre-hashed signature of the archive's bytes by the site key.
+void check_signature(const fs::path& path, const std::array<std::uint8_t, 64>& prehash, const minisign::PublicKey* key,
+                     bool required, BagReport& r) {
+    fs::path sig = path.string() + ".minisig";
+    std::error_code ec;
+    if (!fs::exists(sig, ec)) {
+        r.signature = "none";
+        if (key && required)
+            r.problems.push_back("'" + sig.filename().string() + "' is missing: the archive is not signed");
+        return;
+    }
+    if (!key) {
+        r.signature = "present, not checked (give the site's public key)";
+        return;
+    }
+    try {
+        auto parsed = minisign::parse_signature(read_file(sig, 8192), sig.string());
+        minisign::verify_prehashed(*key, parsed, prehash, sig.filename().string());
+        r.signature = "valid, by key " + minisign::key_id_hex(key->key_id) + ": " + parsed.trusted_comment;
+    } catch (const Error& e) {
+        r.signature = "invalid";
+        r.problems.push_back(std::string("'") + sig.filename().string() + "': " + e.what());
+    }
+}
+
+}  // namespace
+
+std::string bagit_txt() { return "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"; }
+
+std::string bag_manifest(const std::vector<BagFile>& files) {
+    std::string out;
+    for (const auto& f : files)
+        out += f.sha256 + "  " + f.path + "\n";
+    return out;
+}
+
+std::string bag_info(const std::vector<std::pair<std::string, std::string>>& fields) {
+    std::string out;
+    for (const auto& [label, value] : fields)
+        out += label + ": " + value + "\n";
+    return out;
+}
+
+ReadBag read_bag(File& file, const std::string& expected_base) {
+    ReadBag out;
+    Sha256 sha;
+    minisign::Prehash prehash;
+    // The file is read up to the size it had when the read began: one that grows meanwhile (or a
+    // device that never ends) is refused, and the work stays bounded by that size.
+    const std::uint64_t size = file.size();
+    ArchiveLimits limits{max_bag_entries, unpacked_limit(size), unpacked_limit(size)};
+    BagContents bag;
+    auto digest = [&](const char* data, std::size_t n) {
+        if (out.size + n > size) throw VerifyError("'" + file.path().string() + "' grew while it was read");
+        sha.update(data, n);
+        prehash.update(data, n);
+        out.size += n;
+    };
+    try {
+        ArchiveReader reader(file, limits, digest);
+        read_entries(reader, out.report, bag);
+        reader.drain();
+    } catch (const VerifyError& e) {
+        out.report.problems.push_back(e.what());
+        // The digests still cover the whole file: what is recorded is what was read.
+        char buf[1 << 16];
+        try {
+            while (std::size_t n = file.read_some(buf, std::min<std::uint64_t>(sizeof buf, size - out.size + 1)))
+                digest(buf, n);
+        } catch (const VerifyError&) {}
+    }
+    if (out.report.ok()) {
+        if (!expected_base.empty() && out.report.base != expected_base)
+            out.report.problems.push_back("the archive holds bag '" + out.report.base + "', not '" + expected_base +
+                                          "'");
+        check_manifests(out.report, bag);
+        check_info(out.report, bag);
+    }
+    out.sha256 = sha.finish();
+    out.prehash = prehash.finish();
+    return out;
+}
+
+BagReport verify_bag_archive(const fs::path& path, const minisign::PublicKey* site_key, bool require_signature) {
+    File file = File::open_regular(path);
+    std::string name = path.filename().string();
+    std::string base = name.ends_with(".tar.zst") ? name.substr(0, name.size() - 8) : "";
+    ReadBag read = read_bag(file, base);
+    check_sidecar(path, read.sha256, read.report);
+    check_signature(path, read.prehash, site_key, require_signature, read.report);
+    return std::move(read.report);
+}
+
+Json to_json(const BagReport& r) {
+    return {{"kind", "export-bag"},
+            {"ok", r.ok()},
+            {"bag", r.base},
+            {"problems", r.problems},
+            {"payload_files", r.payload_files},
+            {"payload_bytes", r.payload_bytes},
+            {"bag_info", r.info},
+            {"signature", r.signature}};
+}
+
+}  // namespace edgectl

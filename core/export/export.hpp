@@ -1,0 +1,99 @@
+#pragma once
+// Export (DESIGN.md §6): what the cloud needs, most important first, as BagIt bags in
+// '<site>-<seq>.tar.zst' volumes on the target disk, each with a sha256sum-format digest and the
+// site's minisign signature beside it.
+//
+// Exactly-once: every volume first gets a 'pending' ledger row holding its sequence number, a
+// random nonce its bag repeats, and its plan — the id range of the rows it holds in each category.
+// The archive is written under a temporary name, flushed, and read back through the same
+// descriptor: that one read verifies the bag and digests the bytes it verified. The digest goes to
+// the ledger, the archive gets its final name (the very file read back), and only then are its rows
+// marked, in one transaction with the ledger row becoming 'complete'. The next run finishes a
+// pending volume whose final name holds exactly the recorded bytes, writes one that never got its
+// name again from its plan (same rows, sequence, nonce and place in its group), and otherwise stops
+// until the archive is found or the operator abandons it; so every row ends up in exactly one
+// complete archive, and nothing is signed that edgectl did not write.
+
+#include "store/store.hpp"
+#include "util/ndjson.hpp"
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace edgectl {
+
+/// The kinds of rows an export can carry, in the order volumes are filled.
+inline const std::vector<std::string> export_categories = {"anomalies", "insights", "items", "quarantine"};
+/// What --include accepts: the categories plus the per-volume summary.
+inline const std::set<std::string> export_includes = {"anomalies", "insights", "items", "quarantine", "summary"};
+
+struct ExportOptions {
+    fs::path to;                  ///< target directory (a mounted Data Box disk)
+    bool dry_run = false;         ///< say what would be written and how big; write nothing
+    int level = 3;                ///< zstd level
+    std::uint64_t max_bytes = 0;  ///< largest archive (volume); 0: no limit but the disk's free space
+    std::set<std::string> include = {"anomalies", "insights", "summary"};
+    std::int64_t resend = 0;  ///< rebuild the archive of this complete export sequence instead
+};
+
+struct ExportedArchive {
+    std::int64_t seq = 0;
+    std::string name;  ///< <site>-<seq> (the bag's base directory too)
+    fs::path path;     ///< the archive's final path
+    int volume = 1, volumes = 1;
+    std::map<std::string, std::int64_t> counts;  ///< rows per category
+    std::uint64_t bytes = 0;                     ///< archive size (estimated for a dry run)
+    std::string sha256;
+    bool recovered = false;  ///< finished on behalf of an interrupted run
+    bool resent = false;
+};
+
+struct ExportResult {
+    std::vector<ExportedArchive> archives;
+    bool dry_run = false;
+    std::int64_t left_pending = 0;  ///< rows that did not fit and wait for the next export
+};
+
+ExportResult export_next(Store& store, const ExportOptions& options);
+
+/// The archive name for an export sequence: '<site>-<seq>' with seq zero-padded to 6 digits.
+std::string export_name(const std::string& site, std::int64_t seq);
+
+/// Parses a size such as 4096, 500K, 64M, 4G, 1T (powers of 1024); throws a usage Error.
+std::uint64_t parse_size(const std::string& text);
+
+struct ExportRecord {
+    std::int64_t seq = 0;
+    std::string name, state, started_at;
+    std::optional<std::string> completed_at, acked_at, digest;
+    int volume = 1, volumes = 1;
+    std::int64_t rows = 0, bytes = 0;
+};
+
+/// The export ledger, oldest first.
+std::vector<ExportRecord> list_exports(Db& db);
+
+/// Gives up a pending export whose archive is lost (the disk it went to is gone): its rows go out
+/// again in the next export; its sequence number is never used again; what it left on its target,
+/// when that is here, is removed (never an archive). Abandoning it again only removes that again.
+/// Throws Error if seq is neither pending nor abandoned.
+void abandon_export(Store& store, std::int64_t seq);
+
+/// Records that the receiving side confirmed these complete exports.
+void ack_exports(Db& db, const std::vector<std::int64_t>& seqs);
+
+struct PurgeResult {
+    std::int64_t insights = 0, items = 0, quarantine = 0;
+};
+
+/// Deletes insights, quarantine rows and items older than `days` whose export was acknowledged;
+/// with force, everything older, exported or not.
+PurgeResult purge(Store& store, double days, bool force);
+
+Json to_json(const ExportResult& result);
+Json to_json(const std::vector<ExportRecord>& exports);
+
+}  // namespace edgectl

@@ -1,0 +1,333 @@
+#include "ingest/ingest.hpp"
+
+#include "ingest/policy.hpp"
+#include "ingest/reader.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+#include "util/pipe.hpp"
+#include "util/sha256.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <set>
+
+namespace edgectl {
+namespace {
+
+// Writes one file's records into the store, committing every `batch` records. Reading, scrubbing
+// and formatting run on a second thread (RecordReader); this thread only writes. Every commit
+// carries the file's progress (sources.done) with the records it covers, the last one too: a run
+// killed anywhere resumes after exactly what it committed, and items are unique on (source file,
+// ordinal) in the schema besides.
+class FileIngester {
+  public:
+    FileIngester(Store& store, File file, std::string source, std::string digest, std::string format, std::size_t batch,
+                 const Policy* policy)
+        : db_(store.db()), file_(std::move(file)), path_(file_.path()), source_(std::move(source)),
+          digest_(std::move(digest)), format_(std::move(format)), batch_(batch), now_(now_utc()), policy_(policy),
+          add_item_(db_,
+                    "INSERT INTO items (id, ingest_id, source_id, ordinal, line, payload) VALUES (?, ?, ?, ?, ?, ?)"),
+          add_quarantine_(db_, "INSERT INTO quarantine (id, stage, source, line, source_key, reason, raw, created_at) "
+                               "VALUES (?, 'ingest', ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
+          progress_(db_, "UPDATE sources SET done = ? WHERE id = ?"), shown_("ingest " + path_.string(), "records") {}
+
+    IngestFileResult run() {
+        begin();
+        Statement source(db_, "INSERT INTO sources (digest, name, path, format, ingested_at) VALUES (?, ?, ?, ?, ?) "
+                              "ON CONFLICT (digest) DO NOTHING");
+        source.bind(1, digest_).bind(2, source_).bind(3, path_.string()).bind(4, format_).bind(5, now_).run();
+        Statement find(db_, "SELECT id, done FROM sources WHERE digest = ?");
+        find.bind(1, digest_);
+        find.step();
+        source_id_ = find.column_int(0);
+        done_ = std::size_t(find.column_int(1));
+        RecordReader reader(std::move(file_), format_, policy_, done_);
+        if (format_ == "csv") {
+            std::string why, raw;
+            std::size_t line = 0;
+            if (reader.read_header(why, line, raw) && !why.empty()) {
+                Row header{0, line, true, why, policy_ ? std::string() : raw};
+                write(header);
+                return finish(reader);
+            }
+            columns_ = reader.columns();
+        }
+        {
+            Pipeline<RowBatch> pipe([&reader](RowBatch& b) { return reader.fill(b); });
+            while (RowBatch* b = pipe.take())
+                for (std::size_t i = 0; i < b->size; ++i)
+                    write(b->rows[i]);
+        }
+        return finish(reader);
+    }
+
+  private:
+    // Opens the next transaction. Ids are given here, above every id ever used (next_row_id):
+    // this run holds the write lock until the commit.
+    void begin() {
+        tx_.emplace(db_, "ingest.records");
+        pending_ = 0;
+        next_item_ = next_row_id(db_, RowTable::items);
+        next_quarantine_ = next_row_id(db_, RowTable::quarantine);
+    }
+
+    // Commits what is pending together with the file's progress.
+    void commit(std::size_t done) {
+        progress_.bind(1, std::int64_t(done)).bind(2, source_id_).run();
+        tx_->commit();
+    }
+
+    IngestFileResult finish(const RecordReader& reader) {
+        result_.records = std::int64_t(reader.records());
+        commit(std::max(reader.records(), done_));
+        // The records of a file are durable before it counts as done and may leave the inbox
+        // (--move-to): this last, small transaction commits in full mode, which syncs the
+        // write-ahead log, and with it every earlier commit of the file.
+        db_.set_synchronous(Db::Sync::full);
+        {
+            Transaction last(db_, "ingest.complete");
+            Statement done(db_, "UPDATE sources SET complete = 1, records = ?, "
+                                "quarantined = (SELECT count(*) FROM quarantine WHERE stage = 'ingest' AND source_key "
+                                "BETWEEN ?2 || ':' AND ?2 || ';') WHERE id = ?3");
+            done.bind(1, result_.records).bind(2, digest_).bind(3, source_id_).run();
+            last.commit();
+        }
+        db_.set_synchronous(Db::Sync::normal);
+        result_.status = "ingested";
+        return result_;
+    }
+
+    void write(Row& row) {
+        if (row.quarantined) {
+            add_quarantine_.bind(1, next_quarantine_++)
+                .bind(2, source_)
+                .bind(3, std::int64_t(row.line))
+                .bind(4, digest_ + ":" + std::to_string(row.ordinal))
+                .bind(5, row.text);
+            if (row.raw.empty())
+                add_quarantine_.bind(6, std::nullopt);
+            else
+                add_quarantine_.bind(6, row.raw);
+            add_quarantine_.bind(7, now_).run();
+            ++result_.quarantined;
+        } else {
+            if (ingest_id_ == 0) add_ingest();
+            add_item_.bind(1, next_item_++).bind(2, ingest_id_).bind(3, source_id_).bind(4, std::int64_t(row.ordinal));
+            add_item_.bind(5, std::int64_t(row.line)).bind_static(6, row.text);  // the row outlives the step
+            try {
+                add_item_.run();
+            } catch (const Error& e) {
+                throw Error("cannot store record " + std::to_string(row.ordinal) + " (line " +
+                            std::to_string(row.line) + ") of '" + path_.string() + "': " + e.what());
+            }
+            ++result_.added;
+        }
+        shown_.advance();
+        if (++pending_ >= batch_) {
+            commit(row.ordinal);
+            begin();
+        }
+    }
+
+    // What this run's items share: one row, written with the first of them.
+    void add_ingest() {
+        Statement add(db_, "INSERT INTO ingests (source_id, name, columns, policy_digest, ingested_at) "
+                           "VALUES (?, ?, ?, ?, ?)");
+        add.bind(1, source_id_).bind(2, source_);
+        if (columns_.empty())
+            add.bind(3, std::nullopt);
+        else
+            add.bind(3, columns_);
+        add.bind(4, policy_ ? policy_->digest() : std::string()).bind(5, now_).run();
+        ingest_id_ = db_.last_insert_rowid();
+    }
+
+    Db& db_;
+    File file_;
+    fs::path path_;
+    std::string source_, digest_, format_;
+    std::size_t batch_;
+    std::string now_;
+    const Policy* policy_;
+    Statement add_item_, add_quarantine_, progress_;
+    std::optional<Transaction> tx_;
+    std::size_t pending_ = 0;
+    std::int64_t source_id_ = 0, ingest_id_ = 0;
+    std::int64_t next_item_ = 0, next_quarantine_ = 0;
+    std::size_t done_ = 0;
+    std::string columns_;
+    IngestFileResult result_;
+    log::Progress shown_;
+};
+
+bool is_ignored_name(const fs::path& path) {
+    std::string name = path.filename().string();
+    return name.starts_with('.') || name.ends_with(".partial") || name.ends_with(".tmp");
+}
+
+std::string format_of(const fs::path& path, const std::string& requested) {
+    if (requested != "auto") return requested;
+    std::string ext = path.extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    if (ext == ".csv") return "csv";
+    if (ext == ".ndjson" || ext == ".jsonl") return "ndjson";
+    return {};
+}
+
+// The files named by the command line: files as given, directories walked in name order, leaving
+// out `skip` (the --move-to directory, should it lie inside the inbox).
+std::vector<fs::path> expand(const std::vector<fs::path>& paths, const fs::path& skip) {
+    std::vector<fs::path> files;
+    std::error_code ec;
+    for (const auto& path : paths) {
+        auto status = fs::status(path, ec);
+        if (ec || !fs::exists(status)) throw Error("cannot ingest '" + path.string() + "': no such file or directory");
+        if (!fs::is_directory(status)) {
+            files.push_back(path);
+            continue;
+        }
+        std::vector<fs::path> found;
+        for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::recursive_directory_iterator();
+             it.increment(ec)) {
+            bool directory = it->is_directory(ec);
+            if (is_ignored_name(it->path()) || (directory && !skip.empty() && fs::equivalent(it->path(), skip, ec))) {
+                if (directory) it.disable_recursion_pending();
+                continue;
+            }
+            if (it->is_regular_file(ec)) found.push_back(it->path());
+        }
+        if (ec) throw Error("cannot walk '" + path.string() + "': " + ec.message());
+        std::sort(found.begin(), found.end());
+        files.insert(files.end(), found.begin(), found.end());
+    }
+    return files;
+}
+
+// True for a file still being written: named *.partial / *.tmp, or modified within `settle` seconds.
+// Sets ec if the file is gone.
+bool still_being_written(const fs::path& path, double settle, std::error_code& ec) {
+    if (is_ignored_name(path)) return true;
+    auto written = fs::last_write_time(path, ec);
+    if (ec) return false;
+    auto age = fs::file_time_type::clock::now() - written;
+    return std::chrono::duration<double>(age).count() < settle;
+}
+
+// Moves an ingested file out of the inbox, keeping its name (with a numbered suffix if taken). A
+// run killed after a copy across filesystems but before the source went finds its copy there,
+// identical, and only removes the source; a name that is the file itself means it is there already.
+fs::path move_out(const fs::path& path, const fs::path& dir, const std::string& digest) {
+    fs::path target = dir / path.filename();
+    std::error_code ec;
+    for (int n = 1; fs::exists(target); ++n) {
+        if (fs::equivalent(path, target, ec)) return target;
+        if (fs::file_size(target) == fs::file_size(path) && sha256_file(target) == digest) {
+            remove_durably(path, "ingest.move-source");
+            return target;
+        }
+        target = dir / (path.filename().string() + "." + std::to_string(n));
+    }
+    move_file(path, target, "ingest.move");
+    return target;
+}
+
+// SHA-256 of an open file from its start, leaving it at its start again.
+std::string digest_of(File& file) {
+    Sha256 hash;
+    std::vector<char> buf(1 << 16);
+    while (std::size_t n = file.read_some(buf.data(), buf.size()))
+        hash.update(buf.data(), n);
+    file.rewind();
+    return hash.finish();
+}
+
+bool already_ingested(Db& db, const std::string& digest) {
+    Statement stmt(db, "SELECT complete FROM sources WHERE digest = ?");
+    stmt.bind(1, digest);
+    return stmt.step() && stmt.column_int(0) == 1;
+}
+
+}  // namespace
+
+namespace {
+
+// One file: opened once, so that the bytes hashed, the bytes parsed and the file moved out of the
+// inbox are the same file, whatever happens to its name meanwhile.
+IngestFileResult ingest_file(Store& store, const fs::path& path, const IngestOptions& o, const Policy* policy) {
+    bool inbox = !o.move_to.empty();
+    auto outcome = [&](std::string status, std::string reason) {
+        return IngestFileResult{path.string(), std::move(status), std::move(reason), 0, 0, 0, ""};
+    };
+    std::error_code gone;
+    if (inbox && still_being_written(path, o.settle_seconds, gone))
+        return outcome("deferred", "still being written; left for the next run");
+    if (gone) return outcome("deferred", "removed while the inbox was read");
+    std::string format = format_of(path, o.format);
+    if (format.empty()) {
+        log::warning("skipping '" + path.string() + "': unknown file type (use --format csv or ndjson)");
+        return outcome("rejected", "unknown file type (use --format csv or ndjson)");
+    }
+    File file = File::open_regular(path);
+    auto id = file.id();
+    std::string digest = digest_of(file);
+    IngestFileResult result = outcome("unchanged", "");
+    if (!already_ingested(store.db(), digest)) {
+        std::string source = o.source.empty() ? path.string() : o.source;
+        result = FileIngester(store, std::move(file), source, digest, format, o.batch, policy).run();
+        result.path = path.string();
+    }
+    // Only now, with every record committed, does the file leave the inbox. Killed before this, the
+    // next run finds it 'unchanged' and moves it. A file put under the name meanwhile is not the one
+    // ingested: it stays for the next run.
+    if (inbox) {
+        if (file_id(path) != id)
+            log::warning("'" + path.string() +
+                         "' was replaced while it was ingested; left in the inbox for the next run");
+        else
+            result.moved_to = move_out(path, o.move_to, digest).string();
+    }
+    return result;
+}
+
+}  // namespace
+
+IngestResult ingest(Store& store, const IngestOptions& options) {
+    IngestResult result;
+    std::optional<Policy> policy;
+    if (!options.policy.empty()) policy = Policy::load(options.policy, store.pii_key());
+    // Commits between a file's records need not wait for the disk: a power cut may undo the last of
+    // them, and the next run redoes exactly those (FileIngester makes each file's last commit durable).
+    store.db().set_synchronous(Db::Sync::normal);
+    store.db().set_checkpoint_bytes(std::int64_t(64) << 20);
+    bool inbox = !options.move_to.empty();
+    if (inbox)
+        require(fs::is_directory(options.move_to), "--move-to '" + options.move_to.string() + "' is not a directory");
+    for (const auto& path : expand(options.paths, options.move_to)) {
+        IngestFileResult file = ingest_file(store, path, options, policy ? &*policy : nullptr);
+        if (file.status == "rejected") ++result.rejected_files;
+        log::debug("'" + path.string() + "': " + file.status + ", " + std::to_string(file.added) + " items added");
+        result.added += file.added;
+        result.quarantined += file.quarantined;
+        result.files.push_back(file);
+    }
+    return result;
+}
+
+Json to_json(const IngestResult& result) {
+    Json files = Json::array();
+    for (const auto& f : result.files)
+        files.push_back({{"path", f.path},
+                         {"status", f.status},
+                         {"reason", f.reason},
+                         {"records", f.records},
+                         {"added", f.added},
+                         {"quarantined", f.quarantined},
+                         {"moved_to", f.moved_to.empty() ? Json() : Json(f.moved_to)}});
+    return {{"added", result.added},
+            {"quarantined", result.quarantined},
+            {"rejected_files", result.rejected_files},
+            {"files", files}};
+}
+
+}  // namespace edgectl

@@ -1,0 +1,50 @@
+#pragma once
+// Ingest: files (CSV with a header row, NDJSON) become items in the store. A record's source key is
+// '<SHA-256 of the file>:<record ordinal>'; the store keeps, per file, the last ordinal committed
+// (in the same transaction as the records), so ingesting the same bytes again adds nothing, even
+// after a run killed midway. Bad records go to quarantine with file, line and reason; the rest
+// commits in batched transactions. One thread reads, scrubs and formats; the calling thread writes.
+
+#include "store/store.hpp"
+#include "util/ndjson.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace edgectl {
+
+struct IngestOptions {
+    std::vector<fs::path> paths;  ///< files or directories (walked recursively, in name order)
+    std::string source;           ///< source name for every item; empty: each file's path
+    std::string format = "auto";  ///< auto (by extension), csv or ndjson
+    std::size_t batch = 10000;    ///< records per transaction
+    fs::path policy;              ///< PII policy file; empty: store records as they are
+    fs::path move_to;             ///< inbox mode: move each file here once its records are committed
+    double settle_seconds = 5;    ///< inbox mode: leave files modified more recently than this
+};
+
+struct IngestFileResult {
+    std::string path;
+    std::string status;  ///< ingested, unchanged (already ingested), rejected, deferred (still being written)
+    std::string reason;  ///< why it was rejected
+    std::int64_t records = 0;
+    std::int64_t added = 0;
+    std::int64_t quarantined = 0;
+    std::string moved_to;  ///< inbox mode: where the file went
+};
+
+struct IngestResult {
+    std::vector<IngestFileResult> files;
+    std::int64_t added = 0;
+    std::int64_t quarantined = 0;
+    std::int64_t rejected_files = 0;
+    /// True when anything was quarantined or rejected (exit code 3).
+    bool partial() const { return quarantined > 0 || rejected_files > 0; }
+};
+
+IngestResult ingest(Store& store, const IngestOptions& options);
+
+Json to_json(const IngestResult& result);
+
+}  // namespace edgectl

@@ -1,0 +1,133 @@
+#include "model/features.hpp"
+
+#include "util/ndjson.hpp"
+
+#include <simdjson.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <unordered_map>
+#include <vector>
+
+namespace edgectl {
+
+struct FeatureExtractor::Impl {
+    const ModelSpec& spec;
+    std::unordered_map<std::string, std::size_t> index;  ///< field name -> column
+    simdjson::ondemand::parser parser;
+    std::string buffer;      ///< the payload, copied with simdjson's required padding
+    std::vector<char> seen;  ///< which columns this payload filled
+    std::string key;         ///< the current key, unescaped
+
+    explicit Impl(const ModelSpec& s) : spec(s) {
+        for (std::size_t i = 0; i < s.fields.size(); ++i)
+            index.emplace(s.fields[i], i);
+    }
+
+    // Why a value cannot be a feature, in extract_features' words; or sets value.
+    std::string number(simdjson::ondemand::value v, const std::string& name, double& value) {
+        using T = simdjson::ondemand::json_type;
+        T type;
+        if (v.type().get(type)) return "stored payload is not valid JSON";
+        switch (type) {
+        case T::number: {
+            if (v.get_double().get(value)) return "field '" + name + "' is not a finite number";
+            break;
+        }
+        case T::string: {
+            std::string_view text;
+            if (v.get_string().get(text)) return "stored payload is not valid JSON";
+            std::string copy(text);
+            char* end = nullptr;
+            value = std::strtod(copy.c_str(), &end);
+            if (copy.empty() || end != copy.c_str() + copy.size())
+                return "field '" + name + "' is not a number: '" + copy.substr(0, 40) + "'";
+            break;
+        }
+        case T::null: return "field '" + name + "' is null, not a number";
+        case T::boolean: return "field '" + name + "' is boolean, not a number";
+        case T::array: return "field '" + name + "' is array, not a number";
+        case T::object: return "field '" + name + "' is object, not a number";
+        }
+        if (!std::isfinite(value)) return "field '" + name + "' is not a finite number";
+        return {};
+    }
+};
+
+FeatureExtractor::FeatureExtractor(const ModelSpec& spec) : impl_(std::make_unique<Impl>(spec)) {}
+FeatureExtractor::~FeatureExtractor() = default;
+
+std::string FeatureExtractor::extract(std::string_view payload, float* out) {
+    Impl& m = *impl_;
+    m.buffer.assign(payload);
+    m.buffer.resize(payload.size() + simdjson::SIMDJSON_PADDING);
+    m.seen.assign(m.spec.fields.size(), 0);
+    simdjson::ondemand::document doc;
+    simdjson::ondemand::object object;
+    if (m.parser.iterate(m.buffer.data(), payload.size(), m.buffer.size()).get(doc) || doc.get_object().get(object))
+        return "stored payload is not a JSON object";
+    for (auto field : object) {
+        std::string_view k;
+        if (field.unescaped_key().get(k)) return "stored payload is not valid JSON";
+        m.key.assign(k);
+        auto it = m.index.find(m.key);
+        if (it == m.index.end()) continue;  // a field the model does not use: not even parsed
+        double value = 0;
+        if (std::string why = m.number(field.value(), m.key, value); !why.empty()) return why;
+        if (std::string why = standardise(m.spec, it->second, value, out[it->second]); !why.empty()) return why;
+        m.seen[it->second] = 1;
+    }
+    for (std::size_t i = 0; i < m.seen.size(); ++i)
+        if (!m.seen[i]) return "missing field '" + m.spec.fields[i] + "'";
+    return {};
+}
+
+FeatureExtractor::Layout FeatureExtractor::layout(std::string_view columns) const {
+    Layout l;
+    std::string why;
+    auto names = parse_json(columns, why);
+    if (!names || !names->is_array()) {
+        l.problem = "stored columns of the item's source are not a JSON array";
+        return l;
+    }
+    std::vector<char> found(impl_->spec.fields.size(), 0);
+    for (const auto& name : *names) {
+        auto it = name.is_string() ? impl_->index.find(name.get<std::string>()) : impl_->index.end();
+        if (it == impl_->index.end() || found[it->second]) {
+            l.field_of.push_back(-1);
+            continue;
+        }
+        l.field_of.push_back(int(it->second));
+        found[it->second] = 1;
+    }
+    for (std::size_t i = 0; i < found.size() && l.problem.empty(); ++i)
+        if (!found[i]) l.problem = "missing field '" + impl_->spec.fields[i] + "'";
+    return l;
+}
+
+std::string FeatureExtractor::extract(std::string_view payload, const Layout& layout, float* out) {
+    if (!layout.problem.empty()) return layout.problem;
+    Impl& m = *impl_;
+    m.buffer.assign(payload);
+    m.buffer.resize(payload.size() + simdjson::SIMDJSON_PADDING);
+    simdjson::ondemand::document doc;
+    simdjson::ondemand::array array;
+    if (m.parser.iterate(m.buffer.data(), payload.size(), m.buffer.size()).get(doc) || doc.get_array().get(array))
+        return "stored payload is not a JSON array";
+    std::size_t position = 0;
+    for (auto element : array) {
+        simdjson::ondemand::value v;
+        if (element.get(v)) return "stored payload is not valid JSON";
+        if (position >= layout.field_of.size()) return "stored payload has more values than its source has columns";
+        int field = layout.field_of[position++];
+        if (field < 0) continue;  // a column the model does not use: not even parsed
+        double value = 0;
+        const std::string& name = m.spec.fields[std::size_t(field)];
+        if (std::string why = m.number(v, name, value); !why.empty()) return why;
+        if (std::string why = standardise(m.spec, std::size_t(field), value, out[field]); !why.empty()) return why;
+    }
+    if (position != layout.field_of.size()) return "stored payload has fewer values than its source has columns";
+    return {};
+}
+
+}  // namespace edgectl

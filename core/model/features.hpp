@@ -1,0 +1,40 @@
+#pragma once
+// The scoring hot path: from a stored payload (JSON text) straight to one standardised input row,
+// with simdjson's on-demand parser and no document tree. Same results and the same reasons as
+// extract_features() (model/spec.hpp), which the golden checks use.
+
+#include "model/spec.hpp"
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace edgectl {
+
+class FeatureExtractor {
+  public:
+    explicit FeatureExtractor(const ModelSpec& spec);
+    ~FeatureExtractor();
+    FeatureExtractor(const FeatureExtractor&) = delete;
+    FeatureExtractor& operator=(const FeatureExtractor&) = delete;
+
+    /// Writes spec.fields.size() floats to out; returns "" or why the item cannot be scored.
+    std::string extract(std::string_view payload, float* out);
+
+    /// Where the model's fields are in array payloads with these columns (a JSON array of names,
+    /// as ingest records them for a CSV file).
+    struct Layout {
+        std::vector<int> field_of;  ///< per payload position: the model field it fills, or -1
+        std::string problem;        ///< why no payload with these columns can be scored, or ""
+    };
+    Layout layout(std::string_view columns) const;
+    /// The same for an array payload laid out as `layout` says.
+    std::string extract(std::string_view payload, const Layout& layout, float* out);
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace edgectl

@@ -1,0 +1,197 @@
+#include "model/spec.hpp"
+
+#include "util/error.hpp"
+#include "util/json_schema.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <sstream>
+
+namespace edgectl {
+
+namespace embedded {
+extern const std::string_view model_schema_json;
+}
+
+namespace {
+
+AnomalyRule parse_rule(const Json& j) {
+    static const std::map<std::string, AnomalyRule::Kind> kinds = {
+        {"label_in", AnomalyRule::Kind::label_in},
+        {"score_above", AnomalyRule::Kind::score_above},
+        {"score_below", AnomalyRule::Kind::score_below},
+        {"confidence_below", AnomalyRule::Kind::confidence_below}};
+    AnomalyRule rule{kinds.at(j.at("rule").get<std::string>()), {}, 0};
+    if (j.contains("labels")) rule.labels = j["labels"].get<std::vector<std::string>>();
+    if (j.contains("threshold")) rule.threshold = j["threshold"].get<double>();
+    return rule;
+}
+
+// Checks the schema cannot express: lengths that must agree, rules that must fit the output kind.
+std::string consistency_problem(const ModelSpec& s) {
+    if (!s.mean.empty() && s.mean.size() != s.fields.size()) return "input.mean must have one value per field";
+    if (!s.std.empty() && s.std.size() != s.fields.size()) return "input.std must have one value per field";
+    for (const auto& rule : s.anomaly) {
+        bool classification = s.output_kind == "classification";
+        if ((rule.kind == AnomalyRule::Kind::label_in || rule.kind == AnomalyRule::Kind::confidence_below) &&
+            !classification)
+            return "anomaly rules 'label_in' and 'confidence_below' need a classification output";
+        for (const auto& label : rule.labels)
+            if (std::find(s.labels.begin(), s.labels.end(), label) == s.labels.end())
+                return "anomaly rule names label '" + label + "', which is not among output.labels";
+    }
+    return {};
+}
+
+bool rule_matches(const AnomalyRule& rule, const Prediction& p) {
+    switch (rule.kind) {
+    case AnomalyRule::Kind::label_in:
+        return p.label && std::find(rule.labels.begin(), rule.labels.end(), *p.label) != rule.labels.end();
+    case AnomalyRule::Kind::score_above: return p.score > rule.threshold;
+    case AnomalyRule::Kind::score_below: return p.score < rule.threshold;
+    case AnomalyRule::Kind::confidence_below: return p.score < rule.threshold;
+    }
+    return false;
+}
+
+}  // namespace
+
+ModelSpec parse_model_spec(std::string_view text, std::string_view where) {
+    std::string why;
+    auto doc = parse_json_object(text, why);
+    if (!doc) throw VerifyError("'" + std::string(where) + "': " + why);
+    if (std::string problem = schema_problem(embedded::model_schema_json, *doc); !problem.empty())
+        throw VerifyError("'" + std::string(where) + "' does not match the model.json schema " + problem);
+    const Json& d = *doc;
+    ModelSpec s;
+    s.name = d["name"];
+    s.version = d["version"];
+    s.torch_version = d["torch_version"];
+    s.fields = d["input"]["fields"].get<std::vector<std::string>>();
+    s.mean = d["input"].value("mean", std::vector<double>{});
+    s.std = d["input"].value("std", std::vector<double>{});
+    s.output_kind = d["output"]["kind"];
+    s.labels = d["output"].value("labels", std::vector<std::string>{});
+    s.softmax = d["output"].value("activation", std::string("softmax")) == "softmax";
+    for (const auto& rule : d.value("anomaly", Json::array()))
+        s.anomaly.push_back(parse_rule(rule));
+    s.atol = d["golden"]["atol"];
+    s.rtol = d["golden"]["rtol"];
+    s.document = std::move(*doc);
+    if (std::string problem = consistency_problem(s); !problem.empty())
+        throw VerifyError("'" + std::string(where) + "': " + problem);
+    return s;
+}
+
+std::string extract_features(const ModelSpec& spec, const Json& payload, float* out) {
+    for (std::size_t i = 0; i < spec.fields.size(); ++i) {
+        const std::string& name = spec.fields[i];
+        auto it = payload.find(name);
+        if (it == payload.end()) return "missing field '" + name + "'";
+        double value;
+        if (it->is_number()) {
+            value = it->get<double>();
+        } else if (it->is_string()) {
+            const std::string& text = it->get_ref<const std::string&>();
+            char* end = nullptr;
+            value = std::strtod(text.c_str(), &end);
+            if (text.empty() || end != text.c_str() + text.size())
+                return "field '" + name + "' is not a number: '" + text.substr(0, 40) + "'";
+        } else {
+            return "field '" + name + "' is " + std::string(it->is_null() ? "null" : it->type_name()) +
+                   ", not a number";
+        }
+        if (!std::isfinite(value)) return "field '" + name + "' is not a finite number";
+        if (std::string why = standardise(spec, i, value, out[i]); !why.empty()) return why;
+    }
+    return {};
+}
+
+std::string standardise(const ModelSpec& spec, std::size_t i, double value, float& out) {
+    double raw = value;
+    if (!spec.mean.empty()) value -= spec.mean[i];
+    if (!spec.std.empty()) value /= spec.std[i];
+    out = static_cast<float>(value);
+    if (std::isfinite(out)) return {};
+    // The shortest text that reads back as the value.
+    auto text = [](double v) {
+        char buf[64];
+        return std::string(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+    };
+    std::string what = "field '" + spec.fields[i] + "' is " + text(raw);
+    if (value != raw) what += ", standardised " + text(value);
+    return what + ", outside the range of float32, the model's input type";
+}
+
+std::string prediction_problem(const Prediction& p) {
+    bool finite = std::isfinite(p.score) && std::all_of(p.probabilities.begin(), p.probabilities.end(),
+                                                        [](double v) { return std::isfinite(v); });
+    return finite ? std::string() : "the model's output for this item is not a finite number (NaN or infinity)";
+}
+
+Prediction interpret(const ModelSpec& spec, const float* outputs) {
+    Prediction p;
+    if (spec.output_kind == "classification") {
+        std::size_t k = spec.labels.size();
+        p.probabilities.assign(outputs, outputs + k);
+        if (spec.softmax) {
+            double top = *std::max_element(p.probabilities.begin(), p.probabilities.end());
+            double sum = 0;
+            for (double& v : p.probabilities)
+                sum += (v = std::exp(v - top));
+            for (double& v : p.probabilities)
+                v /= sum;
+        }
+        auto best = std::max_element(p.probabilities.begin(), p.probabilities.end());
+        p.label = spec.labels[std::size_t(best - p.probabilities.begin())];
+        p.score = *best;
+    } else {
+        p.score = outputs[0];
+    }
+    p.anomaly =
+        std::any_of(spec.anomaly.begin(), spec.anomaly.end(), [&](const auto& r) { return rule_matches(r, p); });
+    return p;
+}
+
+std::size_t check_golden(const ModelSpec& spec, Model& model, std::string_view golden_text) {
+    std::istringstream in{std::string(golden_text)};
+    std::string line;
+    std::size_t number = 0, checked = 0;
+    while (std::getline(in, line)) {
+        ++number;
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        std::string where = "golden.ndjson line " + std::to_string(number);
+        std::string why;
+        auto vec = parse_json_object(line, why);
+        if (!vec || !vec->contains("input") || !(*vec)["input"].is_object() || !vec->contains("output") ||
+            !(*vec)["output"].is_array())
+            throw VerifyError(where + ": expected {\"input\": {...}, \"output\": [...]}" +
+                              (why.empty() ? "" : ": " + why));
+        Matrix batch{1, spec.fields.size(), std::vector<float>(spec.fields.size())};
+        if (std::string problem = extract_features(spec, (*vec)["input"], batch.values.data()); !problem.empty())
+            throw VerifyError(where + ": " + problem);
+        Matrix got = model.forward(batch);
+        const Json& want = (*vec)["output"];
+        if (got.cols != spec.output_width())
+            throw VerifyError("model output has " + std::to_string(got.cols) + " values per item, but model.json's " +
+                              spec.output_kind + " contract needs " + std::to_string(spec.output_width()));
+        if (want.size() != got.cols)
+            throw VerifyError(where + ": expects " + std::to_string(want.size()) + " outputs, the model gives " +
+                              std::to_string(got.cols));
+        for (std::size_t i = 0; i < got.cols; ++i) {
+            if (!want[i].is_number()) throw VerifyError(where + ": output " + std::to_string(i) + " is not a number");
+            double w = want[i].get<double>(), g = got.values[i];
+            if (!(std::fabs(g - w) <= spec.atol + spec.rtol * std::fabs(w)))
+                throw VerifyError(where + ": output " + std::to_string(i) + " is " + std::to_string(g) +
+                                  " on this machine, expected " + std::to_string(w) + " within atol " +
+                                  std::to_string(spec.atol) + " + rtol " + std::to_string(spec.rtol));
+        }
+        ++checked;
+    }
+    if (checked == 0) throw VerifyError("golden.ndjson holds no vectors: the model cannot be accepted untested");
+    return checked;
+}
+
+}  // namespace edgectl

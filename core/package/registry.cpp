@@ -1,0 +1,168 @@
+#include "package/registry.hpp"
+
+#include "util/error.hpp"
+
+#include <algorithm>
+
+namespace edgectl {
+
+std::vector<ModelVersion> list_models(Db& db) {
+    Statement stmt(db, "SELECT m.name, m.version, m.digest, m.imported_at, m.signer, a.version IS NOT NULL "
+                       "FROM models m LEFT JOIN active_models a ON a.name = m.name AND a.version = m.version "
+                       "WHERE m.removed_at IS NULL ORDER BY m.name, m.imported_at, m.version");
+    std::vector<ModelVersion> out;
+    while (stmt.step())
+        out.push_back({stmt.column_text(0), stmt.column_text(1), stmt.column_text(2), stmt.column_text(3),
+                       stmt.column_optional_text(4), stmt.column_int(5) != 0});
+    return out;
+}
+
+void activate_model(Db& db, const std::string& name, const std::string& version) {
+    Transaction tx(db, "models.activate");
+    Statement exists(db, "SELECT 1 FROM models WHERE name = ? AND version = ? AND removed_at IS NULL");
+    exists.bind(1, name).bind(2, version);
+    if (!exists.step()) throw Error("model " + name + "@" + version + " is not installed (see 'edgectl models list')");
+    Statement upsert(db,
+                     "INSERT INTO active_models (name, version, previous_version, activated_at) VALUES (?, ?, NULL, ?) "
+                     "ON CONFLICT (name) DO UPDATE SET previous_version = active_models.version, "
+                     "version = excluded.version, activated_at = excluded.activated_at "
+                     "WHERE active_models.version <> excluded.version");
+    upsert.bind(1, name).bind(2, version).bind(3, now_utc()).run();
+    tx.commit();
+}
+
+std::optional<std::string> active_version(Db& db, const std::string& name) {
+    Statement stmt(db, "SELECT version FROM active_models WHERE name = ?");
+    stmt.bind(1, name);
+    if (!stmt.step()) return std::nullopt;
+    return stmt.column_text(0);
+}
+
+std::string rollback_model(Db& db, const std::string& name) {
+    Transaction tx(db, "models.rollback");
+    Statement prev(db, "SELECT version, previous_version FROM active_models WHERE name = ?");
+    prev.bind(1, name);
+    if (!prev.step()) throw Error("model '" + name + "' has no active version");
+    if (prev.column_is_null(1))
+        throw Error("model '" + name + "' has no previous version to roll back to (active: " + prev.column_text(0) +
+                    ")");
+    std::string current = prev.column_text(0), previous = prev.column_text(1);
+    prev.reset();
+    Statement swap(db, "UPDATE active_models SET version = ?, previous_version = ?, activated_at = ? WHERE name = ?");
+    swap.bind(1, previous).bind(2, current).bind(3, now_utc()).bind(4, name).run();
+    tx.commit();
+    return previous;
+}
+
+void remove_model(Store& store, const std::string& name, const std::string& version) {
+    Db& db = store.db();
+    fs::path dir = store.models_dir() / name / version;
+    {
+        Transaction tx(db, "models.remove");
+        Statement active(db, "SELECT version, previous_version FROM active_models WHERE name = ?");
+        active.bind(1, name);
+        if (active.step() && active.column_text(0) == version)
+            throw Error("model " + name + "@" + version + " is active; activate another version before removing it");
+        bool was_previous = active.column_optional_text(1) == version;
+        active.reset();
+        // The row stays, marked: it is the lineage (digest, spec, labels) of the version's insights,
+        // which exports write beside them, and the identity a later import of it must match. A
+        // version already marked whose files are still there is what a run killed between the two
+        // steps leaves: the files go now.
+        Statement mark(db, "UPDATE models SET removed_at = coalesce(removed_at, ?) WHERE name = ? AND version = ? "
+                           "AND (removed_at IS NULL OR ?)");
+        mark.bind(1, now_utc()).bind(2, name).bind(3, version).bind(4, fs::exists(dir) ? 1 : 0).run();
+        if (db.changes() == 0) throw Error("model " + name + "@" + version + " is not installed");
+        if (was_previous) {
+            Statement forget(db, "UPDATE active_models SET previous_version = NULL WHERE name = ?");
+            forget.bind(1, name).run();
+        }
+        tx.commit();
+    }
+    // The row is marked first: a crash here leaves only the files of a removed version, which the
+    // next import of that version replaces.
+    remove_durably(dir, "models.remove-files");
+}
+
+namespace {
+
+// Splits "1.2.3-rc.1" into numeric core parts and the pre-release identifiers.
+std::pair<std::vector<std::uint64_t>, std::vector<std::string>> split_version(const std::string& v) {
+    auto dash = v.find('-');
+    std::string core = v.substr(0, dash), pre = dash == std::string::npos ? "" : v.substr(dash + 1);
+    std::vector<std::uint64_t> nums;
+    std::size_t start = 0;
+    while (start <= core.size()) {
+        auto dot = core.find('.', start);
+        std::string part = core.substr(start, dot - start);
+        nums.push_back(part.empty() ? 0 : std::stoull(part));
+        if (dot == std::string::npos) break;
+        start = dot + 1;
+    }
+    std::vector<std::string> ids;
+    for (std::size_t s = 0; !pre.empty() && s <= pre.size();) {
+        auto dot = pre.find('.', s);
+        ids.push_back(pre.substr(s, dot - s));
+        if (dot == std::string::npos) break;
+        s = dot + 1;
+    }
+    return {nums, ids};
+}
+
+bool all_digits(const std::string& s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+int compare_versions(const std::string& a, const std::string& b) {
+    auto [an, ap] = split_version(a);
+    auto [bn, bp] = split_version(b);
+    if (an != bn) return an < bn ? -1 : 1;
+    if (ap.empty() || bp.empty()) return ap.empty() == bp.empty() ? 0 : (ap.empty() ? 1 : -1);
+    for (std::size_t i = 0; i < std::min(ap.size(), bp.size()); ++i) {
+        if (ap[i] == bp[i]) continue;
+        if (all_digits(ap[i]) && all_digits(bp[i])) return std::stoull(ap[i]) < std::stoull(bp[i]) ? -1 : 1;
+        if (all_digits(ap[i]) != all_digits(bp[i])) return all_digits(ap[i]) ? -1 : 1;
+        return ap[i] < bp[i] ? -1 : 1;
+    }
+    return ap.size() == bp.size() ? 0 : (ap.size() < bp.size() ? -1 : 1);
+}
+
+std::vector<ActiveModel> active_models(Store& store, const std::string& name) {
+    Statement stmt(store.db(), "SELECT a.name, a.version, m.digest, m.spec FROM active_models a "
+                               "JOIN models m ON m.name = a.name AND m.version = a.version "
+                               "WHERE ?1 = '' OR a.name = ?1 ORDER BY a.name");
+    stmt.bind(1, name);
+    std::vector<ActiveModel> out;
+    while (stmt.step()) {
+        ActiveModel m{stmt.column_text(0), stmt.column_text(1), stmt.column_text(2), {}, {}};
+        m.spec = parse_model_spec(stmt.column_view(3), m.name + "@" + m.version + " model.json");
+        m.dir = store.models_dir() / m.name / m.version;
+        out.push_back(std::move(m));
+    }
+    if (!name.empty() && out.empty())
+        throw Error("model '" + name + "' has no active version (see 'edgectl models list')");
+    return out;
+}
+
+std::pair<std::string, std::string> parse_model_ref(const std::string& ref) {
+    auto at = ref.find('@');
+    if (at == std::string::npos || at == 0 || at + 1 == ref.size())
+        throw Error("'" + ref + "' is not NAME@VERSION", Exit::usage);
+    return {ref.substr(0, at), ref.substr(at + 1)};
+}
+
+Json to_json(const std::vector<ModelVersion>& models) {
+    Json out = Json::array();
+    for (const auto& m : models)
+        out.push_back({{"name", m.name},
+                       {"version", m.version},
+                       {"active", m.active},
+                       {"digest", m.digest},
+                       {"signer", m.signer ? Json(*m.signer) : Json()},
+                       {"imported_at", m.imported_at}});
+    return out;
+}
+
+}  // namespace edgectl

@@ -1,0 +1,55 @@
+#pragma once
+// The model registry: which versions are installed (models/<name>/<version>/ plus a row in
+// `models`) and which one of each name is active. Activation is one transaction.
+
+#include "model/spec.hpp"
+#include "store/store.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace edgectl {
+
+struct ModelVersion {
+    std::string name, version, digest, imported_at;
+    std::optional<std::string> signer;
+    bool active = false;
+};
+
+/// Every installed version, by name then version.
+std::vector<ModelVersion> list_models(Db& db);
+
+/// Makes name@version the active version of name (remembering the previous one for rollback).
+/// Throws Error if it is not installed.
+void activate_model(Db& db, const std::string& name, const std::string& version);
+
+/// Rolls name back to the version active before the current one; returns that version.
+std::string rollback_model(Db& db, const std::string& name);
+
+/// Removes an installed version that is not active: marks its registry row removed (the row stays,
+/// as the lineage of the insights it made), then deletes its directory.
+void remove_model(Store& store, const std::string& name, const std::string& version);
+
+/// The active version of name, if any.
+std::optional<std::string> active_version(Db& db, const std::string& name);
+
+/// Semantic-version order (MAJOR.MINOR.PATCH, a pre-release sorts before its release): <0, 0, >0.
+int compare_versions(const std::string& a, const std::string& b);
+
+/// An active model as score uses it.
+struct ActiveModel {
+    std::string name, version, digest;
+    ModelSpec spec;
+    fs::path dir;  ///< models/<name>/<version>
+};
+
+/// The active versions (only `name`'s when given), read once: a swap during a run does not change it.
+std::vector<ActiveModel> active_models(Store& store, const std::string& name = {});
+
+/// Parses "NAME@VERSION"; throws a usage Error otherwise.
+std::pair<std::string, std::string> parse_model_ref(const std::string& ref);
+
+Json to_json(const std::vector<ModelVersion>& models);
+
+}  // namespace edgectl

@@ -1,0 +1,326 @@
+#include "score/score.hpp"
+
+#include "model/features.hpp"
+#include "model/model.hpp"
+#include "package/registry.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+#include "util/pipe.hpp"
+#include "util/sha256.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <optional>
+
+namespace edgectl {
+namespace {
+
+// Loads an installed model, re-checking it against the registry: the package's digest recorded at
+// import is the SHA-256 of its SHA256SUMS, which in turn names model.pt's. Files under models/ are
+// immutable, so a difference means they were tampered with or damaged; a SHA256SUMS rewritten to
+// match a swapped model.pt no longer matches the registry.
+std::unique_ptr<Model> load_installed(const ActiveModel& m) {
+    std::string where = "installed model " + m.name + "@" + m.version + " is damaged: ";
+    std::string sums = read_file(m.dir / "SHA256SUMS", 1 << 20);
+    if (sha256_hex(sums) != m.digest)
+        throw VerifyError(where + "'" + (m.dir / "SHA256SUMS").string() +
+                          "' is not the one imported (registry digest " + m.digest + ")");
+    std::string bytes = read_file(m.dir / "model.pt", std::size_t(4) << 30);
+    std::string want = "  model.pt\n";
+    auto at = sums.find(want);
+    if (at == std::string::npos || at < 64 || sums.substr(at - 64, 64) != sha256_hex(bytes))
+        throw VerifyError(where + "'" + (m.dir / "model.pt").string() + "' no longer matches its SHA256SUMS");
+    return load_torchscript(bytes, m.name + "@" + m.version);
+}
+
+// Stage 1 (a thread with its own read-only connection): the next items after the cursor, as rows
+// of the model's input; items that cannot be scored are set aside with the reason.
+struct FeatureBatch {
+    Matrix input;
+    std::vector<std::int64_t> ids;                               ///< item of each input row
+    std::vector<std::pair<std::int64_t, std::string>> rejected;  ///< item, why
+    std::int64_t last_id = 0;                                    ///< the cursor after this batch
+    std::size_t consumed = 0;                                    ///< items read (scored or rejected)
+};
+
+// Stage 2 (a second thread): the forward pass and its interpretation.
+struct ScoredBatch {
+    FeatureBatch features;
+    std::vector<Prediction> predictions;     ///< one per features.ids
+    std::vector<std::string> probabilities;  ///< JSON text, or "" for none
+};
+
+class ItemReader {
+  public:
+    ItemReader(const Store& store, const ActiveModel& m, std::int64_t cursor, std::int64_t limit, std::size_t batch,
+               std::chrono::steady_clock::time_point deadline, std::atomic<bool>& out_of_time)
+        : db_(Db::open_reader(store.root() / "edgectl.db")), spec_(m.spec), features_(m.spec), cursor_(cursor),
+          budget_(limit > 0 ? limit : INT64_MAX), batch_(batch), deadline_(deadline), out_of_time_(out_of_time),
+          next_(db_, "SELECT id, ingest_id, payload FROM items WHERE id > ? ORDER BY id LIMIT ?"),
+          columns_(db_, "SELECT columns FROM ingests WHERE id = ?") {}
+
+    bool fill(FeatureBatch& b) {
+        if (budget_ <= 0) return false;
+        if (std::chrono::steady_clock::now() >= deadline_) {
+            out_of_time_ = true;
+            return false;
+        }
+        const std::size_t width = spec_.fields.size();
+        b.input = Matrix{0, width, {}};
+        b.input.values.resize(std::size_t(std::min<std::int64_t>(budget_, std::int64_t(batch_))) * width);
+        b.ids.clear();
+        b.rejected.clear();
+        b.consumed = 0;
+        next_.bind(1, cursor_).bind(2, std::min<std::int64_t>(budget_, std::int64_t(batch_)));
+        while (next_.step()) {
+            ++b.consumed;
+            std::int64_t id = next_.column_int(0);
+            cursor_ = id;
+            float* row = b.input.values.data() + b.input.rows * width;
+            const Layout* layout = layout_of(next_.column_int(1));
+            std::string why = layout ? features_.extract(next_.column_view(2), *layout, row)
+                                     : features_.extract(next_.column_view(2), row);
+            if (!why.empty()) {
+                b.rejected.emplace_back(id, std::move(why));
+                continue;
+            }
+            ++b.input.rows;
+            b.ids.push_back(id);
+        }
+        next_.reset();
+        b.input.values.resize(b.input.rows * width);
+        b.last_id = cursor_;
+        budget_ -= std::int64_t(b.consumed);
+        return b.consumed > 0;
+    }
+
+  private:
+    using Layout = FeatureExtractor::Layout;
+
+    // Array payloads (CSV records) are read through their ingest's columns; nullptr: an object.
+    const Layout* layout_of(std::int64_t ingest) {
+        auto it = layouts_.find(ingest);
+        if (it == layouts_.end()) {
+            if (layouts_.size() >= 1024) layouts_.clear();
+            std::optional<Layout> layout;
+            columns_.bind(1, ingest);
+            if (columns_.step() && !columns_.column_is_null(0)) layout = features_.layout(columns_.column_view(0));
+            columns_.reset();
+            it = layouts_.emplace(ingest, std::move(layout)).first;
+        }
+        return it->second ? &*it->second : nullptr;
+    }
+
+    Db db_;
+    const ModelSpec& spec_;
+    FeatureExtractor features_;
+    std::int64_t cursor_, budget_;
+    std::size_t batch_;
+    std::chrono::steady_clock::time_point deadline_;
+    std::atomic<bool>& out_of_time_;
+    Statement next_, columns_;
+    std::map<std::int64_t, std::optional<Layout>> layouts_;
+};
+
+// Scores one model version: stage 1 reads, stage 2 runs the model, and this thread, alone on the
+// store's write connection, writes insights, quarantine rows and the cursor in the same
+// transactions, so a killed run resumes exactly after its last commit.
+class ModelScorer {
+  public:
+    ModelScorer(Store& store, const ActiveModel& m, const ScoreOptions& o)
+        : store_(store), db_(store.db()), m_(m), o_(o),
+          add_insight_(
+              db_, "INSERT INTO insights (id, item_id, model, model_version, label, score, probabilities, "
+                   "anomaly, scored_at, model_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
+          add_quarantine_(
+              db_, "INSERT INTO quarantine (id, stage, source, line, source_key, item_id, model, model_version, "
+                   "reason, created_at) SELECT ?, 'score', g.name, it.line, f.digest || ':' || it.ordinal, it.id, "
+                   "?, ?, ?, ? FROM items it JOIN ingests g ON g.id = it.ingest_id "
+                   "JOIN sources f ON f.id = it.source_id WHERE it.id = ? ON CONFLICT DO NOTHING"),
+          progress_(db_, "INSERT INTO score_progress (model, model_version, last_item_id) VALUES (?, ?, ?) "
+                         "ON CONFLICT (model, model_version) DO UPDATE SET last_item_id = excluded.last_item_id") {
+        result_.name = m.name;
+        result_.version = m.version;
+        Statement cursor(db_, "SELECT last_item_id FROM score_progress WHERE model = ? AND model_version = ?");
+        cursor.bind(1, m.name).bind(2, m.version);
+        cursor_ = cursor.step() ? cursor.column_int(0) : 0;
+        Statement any(db_, "SELECT EXISTS (SELECT 1 FROM items WHERE id > ?)");
+        any.bind(1, cursor_).step();
+        has_work_ = any.column_int(0) == 1;
+    }
+
+    /// Scores until done, the limit, or the deadline (checked at batch boundaries).
+    ModelScoreResult run(std::chrono::steady_clock::time_point deadline, bool& out_of_time) {
+        if (!has_work()) return result_;  // a cron run with nothing new never loads the model
+        model_ = load_installed(m_);
+        std::atomic<bool> late = false;
+        ItemReader reader(store_, m_, cursor_, o_.limit, o_.batch, deadline, late);
+        Pipeline<FeatureBatch> read([&reader](FeatureBatch& b) { return reader.fill(b); });
+        Pipeline<ScoredBatch> forward([&](ScoredBatch& b) { return run_model(read, b); });
+        std::optional<Transaction> tx;
+        std::size_t in_tx = 0;
+        log::Progress shown("score " + m_.name + "@" + m_.version, "items", pending());
+        while (ScoredBatch* b = forward.take()) {
+            if (!tx) begin(tx);
+            write(*b);
+            shown.advance(b->features.consumed);
+            if ((in_tx += b->features.consumed) >= o_.commit_rows) {
+                tx->commit();
+                tx.reset();
+                in_tx = 0;
+            }
+        }
+        if (tx) tx->commit();
+        out_of_time = out_of_time || late;
+        return result_;
+    }
+
+    /// True when an item after this version's cursor waited for it when the run began.
+    bool has_work() const { return has_work_; }
+
+  private:
+    // Opens a transaction; ids are given here, above every id ever used (next_row_id): this run
+    // holds the write lock until the commit.
+    void begin(std::optional<Transaction>& tx) {
+        tx.emplace(db_, "score.insights");
+        next_insight_ = next_row_id(db_, RowTable::insights);
+        next_quarantine_ = next_row_id(db_, RowTable::quarantine);
+    }
+
+    // Items after the cursor (within --limit), for the progress line only: counting costs a scan.
+    std::uint64_t pending() {
+        if (!log::progress_enabled()) return 0;
+        Statement count(db_, "SELECT count(*) FROM items WHERE id > ?");
+        count.bind(1, cursor_).step();
+        std::int64_t n = count.column_int(0);
+        return std::uint64_t(o_.limit > 0 ? std::min(n, o_.limit) : n);
+    }
+
+    bool run_model(Pipeline<FeatureBatch>& read, ScoredBatch& b) {
+        FeatureBatch* f = read.take();
+        if (!f) return false;
+        std::swap(b.features, *f);
+        b.predictions.clear();
+        b.probabilities.clear();
+        if (b.features.input.rows == 0) return true;
+        Matrix output = model_->forward(b.features.input);
+        if (output.cols != m_.spec.output_width())
+            throw VerifyError("model " + m_.name + "@" + m_.version + " returns " + std::to_string(output.cols) +
+                              " values per item; its " + m_.spec.output_kind + " contract needs " +
+                              std::to_string(m_.spec.output_width()));
+        // An item the model answers with NaN or infinity has no score to store: it is set aside for
+        // this version with the reason, like an item it cannot read.
+        std::size_t kept = 0;
+        for (std::size_t r = 0; r < b.features.ids.size(); ++r) {
+            Prediction p = interpret(m_.spec, output.row(r));
+            if (std::string why = prediction_problem(p); !why.empty()) {
+                b.features.rejected.emplace_back(b.features.ids[r], std::move(why));
+                continue;
+            }
+            b.features.ids[kept++] = b.features.ids[r];
+            b.probabilities.push_back(p.probabilities.empty() ? std::string() : Json(p.probabilities).dump());
+            b.predictions.push_back(std::move(p));
+        }
+        b.features.ids.resize(kept);
+        return true;
+    }
+
+    void write(const ScoredBatch& b) {
+        std::string now = now_utc();
+        for (const auto& [id, why] : b.features.rejected) {
+            add_quarantine_.bind(1, next_quarantine_++).bind(2, m_.name).bind(3, m_.version).bind(4, why).bind(5, now);
+            add_quarantine_.bind(6, id).run();
+            ++result_.quarantined;
+        }
+        // Every bound text outlives its row's step (the batch is ours until the next take()).
+        for (std::size_t r = 0; r < b.predictions.size(); ++r) {
+            try {
+                add_insight(b, r, now);
+            } catch (const Error& e) {
+                throw Error("cannot store the insight of " + m_.name + "@" + m_.version + " for item " +
+                            std::to_string(b.features.ids[r]) + ": " + e.what());
+            }
+        }
+        progress_.bind(1, m_.name).bind(2, m_.version).bind(3, b.features.last_id).run();
+    }
+
+    void add_insight(const ScoredBatch& b, std::size_t r, const std::string& now) {
+        const Prediction& p = b.predictions[r];
+        add_insight_.bind(1, next_insight_++).bind(2, b.features.ids[r]).bind_static(3, m_.name);
+        add_insight_.bind_static(4, m_.version);
+        if (p.label)
+            add_insight_.bind_static(5, *p.label);
+        else
+            add_insight_.bind(5, std::nullopt);
+        add_insight_.bind(6, p.score);
+        if (b.probabilities[r].empty())
+            add_insight_.bind(7, std::nullopt);
+        else
+            add_insight_.bind_static(7, b.probabilities[r]);
+        add_insight_.bind(8, p.anomaly ? 1 : 0).bind_static(9, now).bind_static(10, m_.digest).run();
+        ++result_.scored;
+        result_.anomalies += p.anomaly;
+    }
+
+    Store& store_;
+    Db& db_;
+    const ActiveModel& m_;
+    const ScoreOptions& o_;
+    std::unique_ptr<Model> model_;
+    Statement add_insight_, add_quarantine_, progress_;
+    std::int64_t cursor_ = 0;
+    std::int64_t next_insight_ = 0, next_quarantine_ = 0;
+    bool has_work_ = false;
+    ModelScoreResult result_;
+};
+
+}  // namespace
+
+bool ScoreResult::partial() const {
+    for (const auto& m : models)
+        if (m.quarantined > 0) return true;
+    return false;
+}
+
+ScoreResult score(Store& store, const ScoreOptions& o) {
+    require(o.batch >= 1 && o.batch <= 65536, "--batch must be between 1 and 65536", Exit::usage);
+    require(o.threads >= 1 && o.threads <= 256, "--threads must be between 1 and 256", Exit::usage);
+    set_inference_threads(o.threads);
+    // Insights are recomputed exactly if a power cut undoes the last commits: no need to wait for
+    // the disk at each one (a killed process loses nothing either way).
+    store.db().set_synchronous(Db::Sync::normal);
+    // Read the active versions once: an activation during this run takes effect on the next.
+    auto models = active_models(store, o.model);
+    if (models.empty()) log::warning("no active model: import one with 'edgectl import-model PACKAGE --activate'");
+    ScoreResult result;
+    auto deadline = o.time_budget > 0 ? std::chrono::steady_clock::now() +
+                                            std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                std::chrono::duration<double>(o.time_budget))
+                                      : std::chrono::steady_clock::time_point::max();
+    std::vector<std::unique_ptr<ModelScorer>> scorers;
+    for (const auto& m : models)
+        scorers.push_back(std::make_unique<ModelScorer>(store, m, o));
+    // LibTorch loads (~0.4 s) on another thread while the model files are read and checked.
+    if (std::any_of(scorers.begin(), scorers.end(), [](auto& s) { return s->has_work(); })) preload_torch();
+    for (std::size_t i = 0; i < models.size(); ++i) {
+        const auto& m = models[i];
+        result.models.push_back(scorers[i]->run(deadline, result.out_of_time));
+        log::debug("scored with " + m.name + "@" + m.version);
+    }
+    return result;
+}
+
+Json to_json(const ScoreResult& r) {
+    Json models = Json::array();
+    for (const auto& m : r.models)
+        models.push_back({{"model", m.name},
+                          {"version", m.version},
+                          {"scored", m.scored},
+                          {"anomalies", m.anomalies},
+                          {"quarantined", m.quarantined}});
+    return {{"models", models}, {"out_of_time", r.out_of_time}};
+}
+
+}  // namespace edgectl

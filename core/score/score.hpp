@@ -1,0 +1,42 @@
+#pragma once
+// Score: run every item not yet scored by the active version of each model (or one model) through
+// it, in batches, and keep the predictions as insights. Progress is a per-version high-water mark
+// advanced in the same transaction as the insights it covers, so a killed run resumes exactly
+// where its last commit left off: nothing lost, nothing scored twice.
+
+#include "store/store.hpp"
+#include "util/ndjson.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace edgectl {
+
+struct ScoreOptions {
+    std::string model;               ///< only this model; empty: every active model
+    std::size_t batch = 256;         ///< items per forward pass
+    int threads = 1;                 ///< LibTorch intra-op threads
+    std::int64_t limit = 0;          ///< at most this many items per model; 0: no limit
+    std::size_t commit_rows = 4096;  ///< items per transaction
+    double time_budget = 0;          ///< seconds; stop at the first batch boundary past it (0: none)
+};
+
+struct ModelScoreResult {
+    std::string name, version;
+    std::int64_t scored = 0;
+    std::int64_t anomalies = 0;
+    std::int64_t quarantined = 0;
+};
+
+struct ScoreResult {
+    std::vector<ModelScoreResult> models;
+    bool out_of_time = false;  ///< stopped by --time-budget with items left
+    bool partial() const;
+};
+
+ScoreResult score(Store& store, const ScoreOptions& options);
+
+Json to_json(const ScoreResult& result);
+
+}  // namespace edgectl

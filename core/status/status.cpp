@@ -1,0 +1,84 @@
+#include "status/status.hpp"
+
+#include "package/registry.hpp"
+
+namespace edgectl {
+namespace {
+
+std::int64_t count_for(Db& db, std::string_view sql, const ModelStatus& m) {
+    Statement stmt(db, sql);
+    stmt.bind(1, m.name).bind(2, m.version);
+    return stmt.step() ? stmt.column_int(0) : 0;
+}
+
+std::uint64_t disk_use(const fs::path& root) {
+    std::uint64_t total = 0;
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec))
+        if (it->is_regular_file(ec)) total += it->file_size(ec);
+    return total;
+}
+
+}  // namespace
+
+StatusReport status(Store& store) {
+    Db& db = store.db();
+    StatusReport r;
+    r.site = store.site();
+    r.store = store.root();
+    r.items = query_int(db, "SELECT count(*) FROM items");
+    r.quarantined = query_int(db, "SELECT count(*) FROM quarantine WHERE stage = 'ingest'");
+    r.insights = query_int(db, "SELECT count(*) FROM insights");
+    r.anomalies = query_int(db, "SELECT count(*) FROM insights WHERE anomaly = 1");
+    r.unexported = query_int(db, "SELECT count(*) FROM insights WHERE export_seq IS NULL");
+    r.exports = query_int(db, "SELECT count(*) FROM exports WHERE state = 'complete'");
+    r.unfinished_exports = query_int(db, "SELECT count(*) FROM exports WHERE state = 'pending'");
+    Statement last(db, "SELECT name, completed_at FROM exports WHERE state = 'complete' ORDER BY seq DESC LIMIT 1");
+    if (last.step()) {
+        r.last_export = last.column_text(0);
+        r.last_export_at = last.column_text(1);
+    }
+    Statement active(db, "SELECT name, version FROM active_models ORDER BY name");
+    while (active.step()) {
+        ModelStatus m{active.column_text(0), active.column_text(1)};
+        m.scored = count_for(db, "SELECT count(*) FROM insights WHERE model = ? AND model_version = ?", m);
+        m.anomalies =
+            count_for(db, "SELECT count(*) FROM insights WHERE model = ? AND model_version = ? AND anomaly = 1", m);
+        m.quarantined = count_for(
+            db, "SELECT count(*) FROM quarantine WHERE stage = 'score' AND model = ? AND model_version = ?", m);
+        m.pending = count_for(db,
+                              "SELECT count(*) FROM items WHERE id > coalesce((SELECT last_item_id FROM score_progress "
+                              "WHERE model = ?1 AND model_version = ?2), 0)",
+                              m);
+        r.models.push_back(m);
+    }
+    r.disk_bytes = disk_use(store.root());
+    return r;
+}
+
+Json to_json(const StatusReport& r) {
+    Json models = Json::array();
+    for (const auto& m : r.models)
+        models.push_back({{"model", m.name},
+                          {"version", m.version},
+                          {"scored", m.scored},
+                          {"not_scored", m.pending},
+                          {"quarantined", m.quarantined},
+                          {"anomalies", m.anomalies}});
+    return {{"site", r.site},
+            {"store", r.store.string()},
+            {"items", r.items},
+            {"quarantined", r.quarantined},
+            {"insights", r.insights},
+            {"anomalies", r.anomalies},
+            {"waiting_for_export", r.unexported},
+            {"exports", r.exports},
+            {"unfinished_exports", r.unfinished_exports},
+            {"last_export", r.last_export ? Json(*r.last_export) : Json()},
+            {"last_export_at", r.last_export_at ? Json(*r.last_export_at) : Json()},
+            {"active_models", models},
+            {"disk_bytes", r.disk_bytes}};
+}
+
+}  // namespace edgectl

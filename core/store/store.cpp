@@ -1,0 +1,200 @@
+#include "store/store.hpp"
+
+#include "util/error.hpp"
+#include "util/minisign.hpp"
+#include "util/sha256.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <vector>
+
+namespace edgectl {
+
+namespace embedded {
+extern const std::string_view store_v1_sql;
+extern const std::string_view store_v2_sql;
+extern const std::string_view store_v3_sql;
+extern const std::string_view store_v4_sql;
+extern const std::string_view store_v5_sql;
+}  // namespace embedded
+
+namespace {
+
+constexpr std::string_view default_store = "/var/lib/edgectl";
+
+/// Forward migrations: entry i takes a store from user_version i to i + 1.
+const std::vector<std::string_view>& migrations() {
+    static const std::vector<std::string_view> all = {embedded::store_v1_sql, embedded::store_v2_sql,
+                                                      embedded::store_v3_sql, embedded::store_v4_sql,
+                                                      embedded::store_v5_sql};
+    return all;
+}
+
+void migrate(Db& db, const fs::path& root) {
+    int version = db.user_version();
+    if (version > store_schema_version)
+        throw Error("store '" + root.string() + "' has schema version " + std::to_string(version) +
+                    ", newer than this edgectl understands (" + std::to_string(store_schema_version) +
+                    "); upgrade edgectl");
+    if (version == store_schema_version) return;
+    // Migrations may rebuild tables that others refer to: foreign keys are off while they run (the
+    // pragma has no effect inside a transaction) and checked before each commits. The version is
+    // read again under the write lock: another process may have migrated the store meanwhile.
+    db.exec("PRAGMA foreign_keys = OFF");
+    for (;;) {
+        Transaction tx(db, "store.migrate");
+        version = db.user_version();
+        if (version >= store_schema_version) break;
+        db.exec(migrations()[std::size_t(version)]);
+        if (query_int(db, "SELECT count(*) FROM pragma_foreign_key_check") != 0)
+            throw Error("store '" + root.string() + "': migration to schema version " + std::to_string(version + 1) +
+                        " would break references between rows; nothing was changed");
+        db.exec("PRAGMA user_version = " + std::to_string(version + 1));
+        tx.commit();
+    }
+    db.exec("PRAGMA foreign_keys = ON");
+}
+
+std::string read_meta(Db& db, std::string_view key) {
+    Statement stmt(db, "SELECT value FROM meta WHERE key = ?");
+    stmt.bind(1, key);
+    return stmt.step() ? stmt.column_text(0) : std::string();
+}
+
+std::string_view table_name(RowTable table) {
+    switch (table) {
+    case RowTable::items: return "items";
+    case RowTable::insights: return "insights";
+    case RowTable::quarantine: return "quarantine";
+    }
+    return {};
+}
+
+}  // namespace
+
+std::int64_t next_row_id(Db& db, RowTable table) {
+    // Table names come from the enum above, never from input.
+    std::string name(table_name(table));
+    Statement next(db, "SELECT max(coalesce((SELECT max(id) FROM " + name +
+                           "), 0), "
+                           "coalesce((SELECT floor FROM id_floors WHERE name = ?), 0)) + 1");
+    next.bind(1, name);
+    next.step();
+    return next.column_int(0);
+}
+
+void raise_id_floors(Db& db) {
+    for (RowTable table : {RowTable::items, RowTable::insights, RowTable::quarantine}) {
+        std::string name(table_name(table));
+        Statement raise(db, "INSERT INTO id_floors (name, floor) VALUES (?1, coalesce((SELECT max(id) FROM " + name +
+                                "), 0)) ON CONFLICT (name) DO UPDATE SET floor = max(floor, excluded.floor)");
+        raise.bind(1, name).run();
+    }
+}
+
+fs::path resolve_store_root(const std::string& flag) {
+    if (!flag.empty()) return flag;
+    if (const char* env = std::getenv("EDGECTL_STORE"); env && *env) return env;
+    return fs::path(default_store);
+}
+
+bool is_valid_site_id(std::string_view site) {
+    if (site.empty() || site.size() > 64) return false;
+    for (std::size_t i = 0; i < site.size(); ++i) {
+        char c = site[i];
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-'))) return false;
+    }
+    return true;
+}
+
+StoreLock::StoreLock(const fs::path& lock_file, std::string_view command, const fs::path& store_root) {
+    int fd = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) throw Error("cannot open lock file '" + lock_file.string() + "': " + std::strerror(errno));
+    file_ = File(fd, lock_file);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK)
+            throw Error("another 'edgectl " + std::string(command) + "' is running on store '" + store_root.string() +
+                            "'; try again later",
+                        Exit::locked);
+        throw Error("cannot lock '" + lock_file.string() + "': " + std::strerror(errno));
+    }
+}
+
+Store::Store(fs::path root, Db db) : root_(std::move(root)), db_(std::move(db)) { site_ = read_meta(db_, "site"); }
+
+Store Store::open(const fs::path& root) {
+    if (!fs::exists(root / "edgectl.db"))
+        throw Error("no edgectl store at '" + root.string() +
+                    "': create one with 'edgectl init --site ID' (or point --store / EDGECTL_STORE at it)");
+    Db db = Db::open(root / "edgectl.db", false);
+    migrate(db, root);
+    return Store(root, std::move(db));
+}
+
+Store Store::init(const fs::path& root, std::string_view site) {
+    require(is_valid_site_id(site),
+            "site id '" + std::string(site) +
+                "' is not valid: use 1 to 64 letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit",
+            Exit::usage);
+    if (fs::exists(root / "edgectl.db")) throw Error("a store already exists at '" + root.string() + "'");
+    ::umask(077);
+    make_dir(root, 0700, "init.store");
+    if (::chmod(root.c_str(), 0700) != 0)
+        throw Error("cannot set mode 0700 on '" + root.string() + "': " + std::strerror(errno));
+    for (const char* sub : {"models", "trust", "staging", "locks"})
+        make_dir(root / sub, 0700, "init.store");
+    write_file_atomic(root / "site.secret", random_hex(32) + "\n", 0600, "init.secret");
+    minisign::SecretKey site_key = minisign::generate();
+    write_file_atomic(root / "site.key", minisign::format_secret_key(site_key), 0600, "init.site-key");
+    write_file_atomic(root / "site.pub", minisign::format_public_key(site_key.public_key()), 0644, "init.site-key");
+
+    // The database is built under a temporary name and renamed last: its presence is what makes a
+    // directory a store, so an init killed midway is simply run again.
+    fs::path temp_db = root / ".edgectl.db.init";
+    fs::remove(temp_db);
+    {
+        Db db = Db::open(temp_db, true);
+        migrate(db, root);
+        Transaction tx(db, "init.meta");
+        Statement put(db, "INSERT INTO meta (key, value) VALUES (?, ?)");
+        put.bind(1, "site").bind(2, site).run();
+        put.bind(1, "created_at").bind(2, now_utc()).run();
+        tx.commit();
+        db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    }
+    fs::remove(fs::path(temp_db.string() + "-wal"));
+    fs::remove(fs::path(temp_db.string() + "-shm"));
+    rename_durably(temp_db, root / "edgectl.db", "init.db");
+    return open(root);
+}
+
+void Store::clear_staging(std::string_view prefix) const {
+    for (const auto& entry : fs::directory_iterator(staging_dir()))
+        if (entry.path().filename().string().starts_with(prefix)) remove_durably(entry.path(), "staging.sweep");
+}
+
+std::string Store::pii_key() {
+    std::string text = read_file(secret_path(), 4096);
+    if (read_meta(db_, "pii_key") == "secret-file-bytes") return text;
+    if (!text.empty() && text.back() == '\n') text.pop_back();
+    if (!is_sha256_hex(text))
+        throw Error("'" + secret_path().string() +
+                    "' is not 64 hex digits: the site secret is damaged; restore it "
+                    "from a backup (personal data hashed with another secret no longer matches)");
+    std::string key;
+    for (std::size_t i = 0; i < text.size(); i += 2)
+        key.push_back(char(std::stoi(text.substr(i, 2), nullptr, 16)));
+    return key;
+}
+
+StoreLock Store::lock(std::string_view command) const {
+    return StoreLock(root_ / "locks" / (std::string(command) + ".lock"), command, root_);
+}
+
+}  // namespace edgectl

@@ -1,0 +1,89 @@
+#include "util/archive.hpp"
+
+#include "fixture.hpp"
+#include "util/error.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace edgectl;
+
+namespace {
+
+// Reads every entry of an archive; returns the names read.
+std::vector<std::string> read_all(const fs::path& path, ArchiveLimits limits = {}) {
+    ArchiveReader reader(path, limits);
+    ArchiveReader::Entry e;
+    std::vector<std::string> names;
+    while (reader.next(e)) {
+        reader.read_all(1 << 20);
+        names.push_back(e.name);
+    }
+    return names;
+}
+
+}  // namespace
+
+TEST_CASE("archive: only clean relative entry names are safe") {
+    CHECK(unsafe_entry_name("model.json").empty());
+    CHECK(unsafe_entry_name("bag/data/x.ndjson").empty());
+    CHECK(unsafe_entry_name("../x") == "leaves the archive ('..')");
+    CHECK(unsafe_entry_name("a/../../x") == "leaves the archive ('..')");
+    CHECK(unsafe_entry_name("/etc/passwd") == "is an absolute path");
+    CHECK(unsafe_entry_name("./x") == "is not a clean relative path");
+    CHECK(unsafe_entry_name("a//b") == "is not a clean relative path");
+    CHECK_FALSE(unsafe_entry_name("a\\b").empty());
+    CHECK_FALSE(unsafe_entry_name("").empty());
+}
+
+TEST_CASE_METHOD(test::TempDirFixture, "archive: what the writer writes, the reader reads back") {
+    {
+        AtomicFile out(dir / "a.tar.zst", 0644, "test");
+        ArchiveWriter w(out.file(), 3, 0);
+        w.add_directory("bag");
+        w.add_file("bag/x.txt", "hello");
+        test::write_file(dir / "src", std::string(100000, 'z'));
+        w.add_file_from("bag/big", dir / "src");
+        w.close();
+        out.commit();
+    }
+    ArchiveReader reader(dir / "a.tar.zst");
+    ArchiveReader::Entry e;
+    REQUIRE(reader.next(e));
+    CHECK((e.name == "bag" && e.directory));
+    REQUIRE(reader.next(e));
+    CHECK(e.name == "bag/x.txt");
+    CHECK(reader.read_all(100) == "hello");
+    REQUIRE(reader.next(e));
+    CHECK(reader.read_all(1 << 20) == std::string(100000, 'z'));
+    CHECK_FALSE(reader.next(e));
+}
+
+TEST_CASE_METHOD(test::TempDirFixture, "archive: hostile entries are refused with the entry's name") {
+    auto refused = [&](std::vector<test::CraftedEntry> entries, const std::string& why) {
+        test::write_crafted(dir / "h.tar.zst", entries);
+        CHECK_THROWS_WITH(read_all(dir / "h.tar.zst"), Catch::Contains(why));
+        CHECK_THROWS_AS(read_all(dir / "h.tar.zst"), VerifyError);
+    };
+    refused({{"../x", "boom"}}, "entry '../x' leaves the archive");
+    refused({{"/etc/cron.d/x", "boom"}}, "entry '/etc/cron.d/x' is an absolute path");
+    refused({{"link", "/etc/passwd", 'l'}}, "entry 'link' is a symbolic link");
+    refused({{"a", "x"}, {"b", "a", 'h'}}, "entry 'b' is a hard link");
+    refused({{"dev", "", 'c'}}, "entry 'dev' is not a regular file or directory");
+    refused({{"fifo", "", 'p'}}, "entry 'fifo' is not a regular file or directory");
+}
+
+TEST_CASE_METHOD(test::TempDirFixture, "archive: sizes and counts are bounded") {
+    test::write_crafted(dir / "big.tar.zst", {{"a", std::string(5000, 'x')}, {"b", "y"}, {"c", "z"}});
+    CHECK_THROWS_WITH(read_all(dir / "big.tar.zst", {10, 1000, 100000}), Catch::Contains("entry 'a' is larger than"));
+    CHECK_THROWS_WITH(read_all(dir / "big.tar.zst", {10, 10000, 5001}), Catch::Contains("unpacks to more than"));
+    CHECK_THROWS_WITH(read_all(dir / "big.tar.zst", {2, 10000, 100000}), Catch::Contains("more than 2 entries"));
+}
+
+TEST_CASE_METHOD(test::TempDirFixture, "archive: not tar.zst, truncated or corrupt input is a verification failure") {
+    test::write_file(dir / "plain.txt", "just text, not an archive at all\n");
+    CHECK_THROWS_WITH(read_all(dir / "plain.txt"), Catch::Contains("is not a zstd-compressed tar archive"));
+    test::write_crafted(dir / "ok.tar.zst", {{"a", std::string(200000, 'q') + "tail"}, {"b", "x"}});
+    std::string bytes = test::slurp(dir / "ok.tar.zst");
+    test::write_file(dir / "cut.tar.zst", bytes.substr(0, bytes.size() / 2));
+    CHECK_THROWS_AS(read_all(dir / "cut.tar.zst"), VerifyError);
+}
