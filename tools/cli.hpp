@@ -51,6 +51,8 @@ void say(const Globals& g, const std::string& line);
 std::string usage_message(const CLI::App& app, const CLI::ParseError& e, int argc, char** argv);
 /// Human-readable byte count (e.g. "1.4 MiB").
 std::string human_bytes(std::uint64_t bytes);
+/// Parses a size such as 4096, 500K, 64M, 4G, 1T (powers of 1024); throws a usage Error.
+std::uint64_t parse_size(const std::string& text);
 
 void add_init(CLI::App& app, Globals& g, Commands& commands);
 void add_ingest(CLI::App& app, Globals& g, Commands& commands);

@@ -1,5 +1,8 @@
-#include "export/export.hpp"
 #include "cli.hpp"
+
+#include "export/export.hpp"
+#include "export/ledger.hpp"
+#include "store/purge.hpp"
 
 #include <sstream>
 
@@ -50,7 +53,7 @@ void add_export(CLI::App& app, Globals& g, Commands& commands) {
         o->core.include = split_list(o->include);
         Store store = open_store(g);
         auto lock = store.lock("export");
-        ExportResult r = export_next(store, o->core);
+        ExportResult r = export_next(store, lock, o->core);
         if (g.json) {
             print_json(to_json(r));
             return Exit::ok;
@@ -104,7 +107,7 @@ void add_exports_abandon(CLI::App* exports, Globals& g, Commands& commands) {
     commands.add(cmd, [&g, seq] {
         Store store = open_store(g);
         auto lock = store.lock("export");
-        abandon_export(store, *seq);
+        abandon_export(store, lock, *seq);
         if (g.json)
             print_json({{"abandoned", *seq}});
         else
@@ -120,7 +123,7 @@ void add_ack(CLI::App& app, Globals& g, Commands& commands) {
     commands.add(cmd, [&g, seqs] {
         Store store = open_store(g);
         auto lock = store.lock("export");
-        ack_exports(store.db(), *seqs);
+        ack_exports(store.db(), lock, *seqs);
         if (g.json)
             print_json({{"acked", *seqs}});
         else
@@ -141,7 +144,7 @@ void add_purge(CLI::App& app, Globals& g, Commands& commands) {
     commands.add(cmd, [&g, o] {
         Store store = open_store(g);
         auto lock = store.lock("export");
-        PurgeResult r = purge(store, o->days, o->force);
+        PurgeResult r = purge(store, lock, o->days, o->force);
         if (g.json)
             print_json({{"insights", r.insights}, {"items", r.items}, {"quarantine", r.quarantine}});
         else

@@ -13,7 +13,7 @@ void add_import_model(CLI::App& app, Globals& g, Commands& commands) {
     commands.add(cmd, [&g, o] {
         Store store = open_store(g);
         auto lock = store.lock("import-model");
-        ImportResult r = import_model(store, *o);
+        ImportResult r = import_model(store, lock, *o);
         if (g.json) {
             print_json({{"name", r.name},
                         {"version", r.version},

@@ -27,7 +27,7 @@ void add_ingest(CLI::App& app, Globals& g, Commands& commands) {
         o->paths.assign(paths->begin(), paths->end());
         Store store = open_store(g);
         auto lock = store.lock("ingest");
-        IngestResult r = ingest(store, *o);
+        IngestResult r = ingest(store, lock, *o);
         if (g.json) {
             print_json(to_json(r));
         } else {

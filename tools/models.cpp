@@ -29,7 +29,7 @@ void add_models(CLI::App& app, Globals& g, Commands& commands) {
         auto [name, version] = parse_model_ref(*ref);
         Store store = open_store(g);
         auto lock = store.lock("import-model");
-        activate_model(store.db(), name, version);
+        activate_model(store.db(), lock, name, version);
         if (g.json)
             print_json({{"name", name}, {"version", version}, {"active", true}});
         else
@@ -43,7 +43,7 @@ void add_models(CLI::App& app, Globals& g, Commands& commands) {
     commands.add(rollback, [&g, model] {
         Store store = open_store(g);
         auto lock = store.lock("import-model");
-        std::string version = rollback_model(store.db(), *model);
+        std::string version = rollback_model(store.db(), lock, *model);
         if (g.json)
             print_json({{"name", *model}, {"version", version}, {"active", true}});
         else
@@ -58,7 +58,7 @@ void add_models(CLI::App& app, Globals& g, Commands& commands) {
         auto [name, version] = parse_model_ref(*victim);
         Store store = open_store(g);
         auto lock = store.lock("import-model");
-        remove_model(store, name, version);
+        remove_model(store, lock, name, version);
         if (g.json)
             print_json({{"name", name}, {"version", version}, {"removed", true}});
         else

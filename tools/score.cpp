@@ -15,7 +15,7 @@ void add_score(CLI::App& app, Globals& g, Commands& commands) {
     commands.add(cmd, [&g, o] {
         Store store = open_store(g);
         auto lock = store.lock("score");
-        ScoreResult r = score(store, *o);
+        ScoreResult r = score(store, lock, *o);
         if (g.json) {
             print_json(to_json(r));
         } else {

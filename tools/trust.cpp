@@ -18,7 +18,7 @@ void add_trust(CLI::App& app, Globals& g, Commands& commands) {
     commands.add(add, [&g, a] {
         Store store = open_store(g);
         auto lock = store.lock("trust");
-        TrustedKey k = trust_add(store, a->file, a->name);
+        TrustedKey k = trust_add(store, lock, a->file, a->name);
         if (g.json)
             print_json({{"name", k.name}, {"key_id", k.key_id}});
         else
@@ -45,7 +45,7 @@ void add_trust(CLI::App& app, Globals& g, Commands& commands) {
     commands.add(remove, [&g, who] {
         Store store = open_store(g);
         auto lock = store.lock("trust");
-        TrustedKey k = trust_remove(store, *who);
+        TrustedKey k = trust_remove(store, lock, *who);
         if (g.json)
             print_json({{"name", k.name}, {"key_id", k.key_id}, {"removed", true}});
         else

@@ -25,8 +25,6 @@
 
 namespace edgectl {
 
-/// The kinds of rows an export can carry, in the order volumes are filled.
-inline const std::vector<std::string> export_categories = {"anomalies", "insights", "items", "quarantine"};
 /// What --include accepts: the categories plus the per-volume summary.
 inline const std::set<std::string> export_includes = {"anomalies", "insights", "items", "quarantine", "summary"};
 
@@ -57,43 +55,14 @@ struct ExportResult {
     std::int64_t left_pending = 0;  ///< rows that did not fit and wait for the next export
 };
 
-ExportResult export_next(Store& store, const ExportOptions& options);
-
-/// The archive name for an export sequence: '<site>-<seq>' with seq zero-padded to 6 digits.
-std::string export_name(const std::string& site, std::int64_t seq);
-
-/// Parses a size such as 4096, 500K, 64M, 4G, 1T (powers of 1024); throws a usage Error.
-std::uint64_t parse_size(const std::string& text);
-
-struct ExportRecord {
-    std::int64_t seq = 0;
-    std::string name, state, started_at;
-    std::optional<std::string> completed_at, acked_at, digest;
-    int volume = 1, volumes = 1;
-    std::int64_t rows = 0, bytes = 0;
-};
-
-/// The export ledger, oldest first.
-std::vector<ExportRecord> list_exports(Db& db);
+ExportResult export_next(Store& store, const StoreLock& lock, const ExportOptions& options);
 
 /// Gives up a pending export whose archive is lost (the disk it went to is gone): its rows go out
 /// again in the next export; its sequence number is never used again; what it left on its target,
 /// when that is here, is removed (never an archive). Abandoning it again only removes that again.
 /// Throws Error if seq is neither pending nor abandoned.
-void abandon_export(Store& store, std::int64_t seq);
-
-/// Records that the receiving side confirmed these complete exports.
-void ack_exports(Db& db, const std::vector<std::int64_t>& seqs);
-
-struct PurgeResult {
-    std::int64_t insights = 0, items = 0, quarantine = 0;
-};
-
-/// Deletes insights, quarantine rows and items older than `days` whose export was acknowledged;
-/// with force, everything older, exported or not.
-PurgeResult purge(Store& store, double days, bool force);
+void abandon_export(Store& store, const StoreLock& lock, std::int64_t seq);
 
 Json to_json(const ExportResult& result);
-Json to_json(const std::vector<ExportRecord>& exports);
 
 }  // namespace edgectl

@@ -1,5 +1,6 @@
 #include "export/records.hpp"
 
+#include "store/db.hpp"
 #include "util/error.hpp"
 #include "util/ndjson.hpp"
 
@@ -159,6 +160,137 @@ std::string ExportRecords::item(std::int64_t item_id, std::string_view source, s
     add_text("ingested_at", ingested_at);
     add_raw("payload", payload_object(payload));
     return line();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rows of the store, selected per category and serialised.
+
+namespace {
+
+// An item's source name, source key and ingest time are its ingest's and its source file's. (The
+// view item_records shows the same for people; edgectl runs with trusted_schema off, which does
+// not let SQL in a view call the JSON functions.)
+const std::string item_joins = "JOIN ingests g ON g.id = it.ingest_id JOIN sources f ON f.id = g.source_id ";
+const std::string item_source = "g.name, f.digest || ':' || it.ordinal";
+
+const std::string insight_columns =
+    "SELECT i.id, i.item_id, " + item_source +
+    ", i.model, i.model_version, i.label, i.score, i.probabilities, "
+    "i.anomaly, i.scored_at, g.ingested_at, it.payload, i.model_digest, g.columns FROM insights i "
+    "JOIN items it ON it.id = i.item_id " +
+    item_joins;
+
+CategorySql insight_sql(int anomaly) {
+    std::string a = std::to_string(anomaly);
+    return {insight_columns + "WHERE i.export_seq IS NULL AND i.anomaly = " + a +
+                " AND i.id > ?1 AND i.id <= ?2 "
+                "AND ?3 >= 0 ORDER BY i.id",
+            insight_columns + "WHERE i.export_seq = ?1 AND i.anomaly = " + a + " ORDER BY i.id",
+            "UPDATE insights SET export_seq = ?1 WHERE export_seq IS NULL AND anomaly = " + a +
+                " AND id > ?2 AND id <= ?3 AND ?4 >= 0",
+            "SELECT coalesce(max(id), 0) FROM insights"};
+}
+
+const std::string item_columns =
+    "SELECT it.id, " + item_source + ", it.line, g.ingested_at, it.payload, g.columns FROM items it " + item_joins;
+const std::string item_scored = " AND EXISTS (SELECT 1 FROM insights s WHERE s.item_id = it.id AND s.id <= ?3)";
+const std::string quarantine_columns = "SELECT id, stage, source, line, source_key, item_id, model, model_version, "
+                                       "reason, raw, created_at FROM quarantine ";
+
+}  // namespace
+
+const CategorySql& category_sql(const std::string& category) {
+    static const std::map<std::string, CategorySql> all = {
+        {"anomalies", insight_sql(1)},
+        {"insights", insight_sql(0)},
+        {"items",
+         {item_columns + "WHERE it.export_seq IS NULL AND it.id > ?1 AND it.id <= ?2" + item_scored + " ORDER BY it.id",
+          item_columns + "WHERE it.export_seq = ?1 ORDER BY it.id",
+          "UPDATE items AS it SET export_seq = ?1 WHERE it.export_seq IS NULL AND it.id > ?2 AND it.id <= ?3 AND "
+          "EXISTS (SELECT 1 FROM insights s WHERE s.item_id = it.id AND s.id <= ?4)",
+          "SELECT coalesce(max(id), 0) FROM items"}},
+        {"quarantine",
+         {quarantine_columns + "WHERE export_seq IS NULL AND id > ?1 AND id <= ?2 AND ?3 >= 0 ORDER BY id",
+          quarantine_columns + "WHERE export_seq = ?1 ORDER BY id",
+          "UPDATE quarantine SET export_seq = ?1 WHERE export_seq IS NULL AND id > ?2 AND id <= ?3 AND ?4 >= 0",
+          "SELECT coalesce(max(id), 0) FROM quarantine"}}};
+    return all.at(category);
+}
+
+Json optional_text(const Statement& s, int col) { return s.column_is_null(col) ? Json() : Json(s.column_text(col)); }
+
+namespace {
+
+std::optional<std::string_view> optional_view(const Statement& s, int col) {
+    if (s.column_is_null(col)) return std::nullopt;
+    return s.column_view(col);
+}
+
+PayloadFields payload_fields(const Statement& s, int payload, int columns) {
+    return {s.column_view(payload), optional_view(s, columns)};
+}
+
+RowLines serialise_row(const std::string& category, const Statement& s, ExportRecords& records,
+                       const std::string& site) {
+    RowLines r;
+    r.id = s.column_int(0);
+    if (category == "anomalies" || category == "insights") {
+        InsightFields f;
+        f.insight_id = r.id;
+        f.item_id = s.column_int(1);
+        f.source = s.column_view(2);
+        f.source_key = s.column_view(3);
+        f.model = s.column_view(4);
+        f.model_version = s.column_view(5);
+        f.label = optional_view(s, 6);
+        f.score = s.column_double(7);
+        f.probabilities = optional_view(s, 8);
+        f.anomaly = s.column_int(9) != 0;
+        f.scored_at = s.column_view(10);
+        f.model_digest = optional_view(s, 13);
+        r.lines.emplace_back("data/insights.ndjson", records.insight(f));
+        r.model = f.model;
+        r.version = f.model_version;
+        r.label = f.label ? std::string(*f.label) : "";
+        r.hour = std::string(f.scored_at.substr(0, 13)) + ":00:00Z";
+        r.anomaly = f.anomaly;
+        if (r.anomaly)
+            r.lines.emplace_back("data/anomalies.ndjson",
+                                 records.anomaly(f, s.column_view(11), payload_fields(s, 12, 14)));
+    } else if (category == "items") {
+        r.lines.emplace_back("data/items.ndjson",
+                             records.item(r.id, s.column_view(1), s.column_view(2), s.column_int(3), s.column_view(4),
+                                          payload_fields(s, 5, 6)));
+    } else {
+        Json record = {{"site", site},
+                       {"quarantine_id", r.id},
+                       {"stage", s.column_text(1)},
+                       {"source", s.column_text(2)},
+                       {"line", s.column_int(3)},
+                       {"source_key", s.column_text(4)},
+                       {"item_id", s.column_is_null(5) ? Json() : Json(s.column_int(5))},
+                       {"model", s.column_text(6)},
+                       {"model_version", s.column_text(7)},
+                       {"reason", s.column_text(8)},
+                       {"raw", optional_text(s, 9)},
+                       {"created_at", s.column_text(10)}};
+        // A record quarantined for bytes that are not UTF-8 keeps them in `raw`: U+FFFD here, as
+        // ExportRecords writes such text.
+        r.lines.emplace_back("data/quarantine.ndjson", record.dump(-1, ' ', false, Json::error_handler_t::replace));
+    }
+    return r;
+}
+
+}  // namespace
+
+// A row that cannot be written (a stored JSON value that does not parse) is named, so that it can be
+// found and mended.
+RowLines serialise(const std::string& category, const Statement& s, ExportRecords& records, const std::string& site) {
+    try {
+        return serialise_row(category, s, records, site);
+    } catch (const std::exception& e) {
+        throw Error("cannot export " + category + " row " + std::to_string(s.column_int(0)) + ": " + e.what());
+    }
 }
 
 }  // namespace edgectl

@@ -8,6 +8,8 @@
 // objects was half of an export's CPU time (docs/benchmarks-export.md); here only the stored JSON
 // values (payloads, probabilities) still go through nlohmann, one value at a time.
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -79,5 +81,36 @@ class ExportRecords {
     std::vector<Field> fields_;
     std::optional<ColumnOrder> columns_;
 };
+
+class Statement;
+
+/// The kinds of rows an export can carry, in the order volumes are filled.
+inline const std::vector<std::string> export_categories = {"anomalies", "insights", "items", "quarantine"};
+
+/// How each category is selected and marked. Planning selects unexported rows in an id range;
+/// marking uses the same predicate; a resend selects the rows marked with the sequence.
+struct CategorySql {
+    std::string select;  ///< fresh: ?1 lo, ?2 hi, ?3 max insight id; resend: ?1 seq
+    std::string resend;
+    std::string mark;    ///< ?1 seq, ?2 lo, ?3 hi, ?4 max insight id
+    std::string max_id;  ///< the upper end of a fresh plan
+};
+
+const CategorySql& category_sql(const std::string& category);
+
+/// One row serialised: the lines it adds to which payload files.
+struct RowLines {
+    std::int64_t id = 0;
+    std::vector<std::pair<std::string, std::string>> lines;  ///< file, line
+    std::string model, version, label, hour;                 ///< for the summary (insights only)
+    bool anomaly = false;
+};
+
+/// Serialises the row a category_sql() query stands on; a row that cannot be written (a stored
+/// JSON value that does not parse) is an Error naming it, so that it can be found and mended.
+RowLines serialise(const std::string& category, const Statement& s, ExportRecords& records, const std::string& site);
+
+/// A nullable text column as JSON (null or a string).
+nlohmann::json optional_text(const Statement& s, int col);
 
 }  // namespace edgectl

@@ -292,7 +292,8 @@ IngestFileResult ingest_file(Store& store, const fs::path& path, const IngestOpt
 
 }  // namespace
 
-IngestResult ingest(Store& store, const IngestOptions& options) {
+IngestResult ingest(Store& store, const StoreLock& lock, const IngestOptions& options) {
+    lock.require("ingest");
     IngestResult result;
     std::optional<Policy> policy;
     if (!options.policy.empty()) policy = Policy::load(options.policy, store.pii_key());

@@ -43,7 +43,7 @@ struct IngestResult {
     bool partial() const { return quarantined > 0 || rejected_files > 0; }
 };
 
-IngestResult ingest(Store& store, const IngestOptions& options);
+IngestResult ingest(Store& store, const StoreLock& lock, const IngestOptions& options);
 
 Json to_json(const IngestResult& result);
 

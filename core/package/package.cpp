@@ -207,7 +207,8 @@ void install(Store& store, const VerifiedPackage& p, bool removed) {
 
 }  // namespace
 
-ImportResult import_model(Store& store, const ImportOptions& o) {
+ImportResult import_model(Store& store, const StoreLock& lock, const ImportOptions& o) {
+    lock.require("import-model");
     store.clear_staging("import-");
     SignaturePolicy policy{trusted_keys(store), o.allow_unsigned, true};
     VerifiedPackage p = verify_package(o.package, policy);
@@ -229,7 +230,7 @@ ImportResult import_model(Store& store, const ImportOptions& o) {
     r.unchanged = known && !removed;
     if (!r.unchanged) install(store, p, removed);
     if (o.activate) {
-        activate_model(db, r.name, r.version);
+        activate_model(db, lock, r.name, r.version);
         r.activated = true;
     }
     return r;

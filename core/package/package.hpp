@@ -66,7 +66,7 @@ struct ImportResult {
 
 /// Verifies and installs a package under models/<name>/<version>/; nothing becomes visible unless
 /// every check passed.
-ImportResult import_model(Store& store, const ImportOptions& options);
+ImportResult import_model(Store& store, const StoreLock& lock, const ImportOptions& options);
 
 Json to_json(const std::vector<PackageCheck>& checks);
 

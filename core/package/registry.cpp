@@ -17,7 +17,8 @@ std::vector<ModelVersion> list_models(Db& db) {
     return out;
 }
 
-void activate_model(Db& db, const std::string& name, const std::string& version) {
+void activate_model(Db& db, const StoreLock& lock, const std::string& name, const std::string& version) {
+    lock.require("import-model");
     Transaction tx(db, "models.activate");
     Statement exists(db, "SELECT 1 FROM models WHERE name = ? AND version = ? AND removed_at IS NULL");
     exists.bind(1, name).bind(2, version);
@@ -38,7 +39,8 @@ std::optional<std::string> active_version(Db& db, const std::string& name) {
     return stmt.column_text(0);
 }
 
-std::string rollback_model(Db& db, const std::string& name) {
+std::string rollback_model(Db& db, const StoreLock& lock, const std::string& name) {
+    lock.require("import-model");
     Transaction tx(db, "models.rollback");
     Statement prev(db, "SELECT version, previous_version FROM active_models WHERE name = ?");
     prev.bind(1, name);
@@ -54,7 +56,8 @@ std::string rollback_model(Db& db, const std::string& name) {
     return previous;
 }
 
-void remove_model(Store& store, const std::string& name, const std::string& version) {
+void remove_model(Store& store, const StoreLock& lock, const std::string& name, const std::string& version) {
+    lock.require("import-model");
     Db& db = store.db();
     fs::path dir = store.models_dir() / name / version;
     {

@@ -22,14 +22,14 @@ std::vector<ModelVersion> list_models(Db& db);
 
 /// Makes name@version the active version of name (remembering the previous one for rollback).
 /// Throws Error if it is not installed.
-void activate_model(Db& db, const std::string& name, const std::string& version);
+void activate_model(Db& db, const StoreLock& lock, const std::string& name, const std::string& version);
 
 /// Rolls name back to the version active before the current one; returns that version.
-std::string rollback_model(Db& db, const std::string& name);
+std::string rollback_model(Db& db, const StoreLock& lock, const std::string& name);
 
 /// Removes an installed version that is not active: marks its registry row removed (the row stays,
 /// as the lineage of the insights it made), then deletes its directory.
-void remove_model(Store& store, const std::string& name, const std::string& version);
+void remove_model(Store& store, const StoreLock& lock, const std::string& name, const std::string& version);
 
 /// The active version of name, if any.
 std::optional<std::string> active_version(Db& db, const std::string& name);

@@ -54,7 +54,8 @@ std::vector<TrustedKey> trusted_keys(const Store& store) {
     return keys;
 }
 
-TrustedKey trust_add(const Store& store, const fs::path& file, std::string name) {
+TrustedKey trust_add(const Store& store, const StoreLock& lock, const fs::path& file, std::string name) {
+    lock.require("trust");
     auto key = minisign::parse_public_key(read_file(file, 4096), file.string());
     std::string id = minisign::key_id_hex(key.key_id);
     if (name.empty()) name = id;
@@ -68,7 +69,8 @@ TrustedKey trust_add(const Store& store, const fs::path& file, std::string name)
     return {name, id, key};
 }
 
-TrustedKey trust_remove(const Store& store, const std::string& name_or_id) {
+TrustedKey trust_remove(const Store& store, const StoreLock& lock, const std::string& name_or_id) {
+    lock.require("trust");
     for (const auto& k : trusted_keys(store)) {
         if (k.name != name_or_id && k.key_id != name_or_id) continue;
         remove_durably(store.trust_dir() / (k.name + ".pub"), "trust.remove");

@@ -33,9 +33,9 @@ struct TrustedKey {
 /// The keys in the store's trust list, by name.
 std::vector<TrustedKey> trusted_keys(const Store& store);
 /// Adds a public key under name (default: its key id). Refuses a name or key already present.
-TrustedKey trust_add(const Store& store, const fs::path& public_key_file, std::string name);
+TrustedKey trust_add(const Store& store, const StoreLock& lock, const fs::path& public_key_file, std::string name);
 /// Removes the key with this name or key id; throws Error if there is none.
-TrustedKey trust_remove(const Store& store, const std::string& name_or_id);
+TrustedKey trust_remove(const Store& store, const StoreLock& lock, const std::string& name_or_id);
 
 /// How a package's signature is judged.
 struct SignaturePolicy {

@@ -284,7 +284,8 @@ bool ScoreResult::partial() const {
     return false;
 }
 
-ScoreResult score(Store& store, const ScoreOptions& o) {
+ScoreResult score(Store& store, const StoreLock& lock, const ScoreOptions& o) {
+    lock.require("score");
     require(o.batch >= 1 && o.batch <= 65536, "--batch must be between 1 and 65536", Exit::usage);
     require(o.threads >= 1 && o.threads <= 256, "--threads must be between 1 and 256", Exit::usage);
     set_inference_threads(o.threads);

@@ -35,7 +35,7 @@ struct ScoreResult {
     bool partial() const;
 };
 
-ScoreResult score(Store& store, const ScoreOptions& options);
+ScoreResult score(Store& store, const StoreLock& lock, const ScoreOptions& options);
 
 Json to_json(const ScoreResult& result);
 

@@ -67,13 +67,7 @@ void Db::set_checkpoint_bytes(std::int64_t bytes) {
 
 void Db::exec(std::string_view sql) {
     std::string text(sql);
-    char* message = nullptr;
-    int rc = sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, &message);
-    if (rc != SQLITE_OK) {
-        std::string why = message ? message : sqlite3_errstr(rc);
-        sqlite3_free(message);
-        throw Error("database error: " + why + " (in: " + text.substr(0, 80) + ")");
-    }
+    check(sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, nullptr), "running '" + text.substr(0, 60) + "'");
 }
 
 void Db::check(int rc, std::string_view context) const {

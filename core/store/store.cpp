@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <stdexcept>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <vector>
@@ -112,7 +113,8 @@ bool is_valid_site_id(std::string_view site) {
     return true;
 }
 
-StoreLock::StoreLock(const fs::path& lock_file, std::string_view command, const fs::path& store_root) {
+StoreLock::StoreLock(const fs::path& lock_file, std::string_view command, const fs::path& store_root)
+    : command_(command) {
     int fd = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) throw Error("cannot open lock file '" + lock_file.string() + "': " + std::strerror(errno));
     file_ = File(fd, lock_file);
@@ -123,6 +125,12 @@ StoreLock::StoreLock(const fs::path& lock_file, std::string_view command, const 
                         Exit::locked);
         throw Error("cannot lock '" + lock_file.string() + "': " + std::strerror(errno));
     }
+}
+
+void StoreLock::require(std::string_view command) const {
+    if (command != command_)
+        throw std::logic_error("called with the '" + command_ + "' lock where the '" + std::string(command) +
+                               "' lock is needed");
 }
 
 Store::Store(fs::path root, Db db) : root_(std::move(root)), db_(std::move(db)) { site_ = read_meta(db_, "site"); }

@@ -27,8 +27,13 @@ class StoreLock {
     StoreLock(const fs::path& lock_file, std::string_view command, const fs::path& store_root);
     StoreLock(StoreLock&&) noexcept = default;
 
+    /// The functions that change what a command owns take its lock as a parameter, so that none
+    /// can be called without one; each checks it was given the right one (else a logic error).
+    void require(std::string_view command) const;
+
   private:
     File file_;
+    std::string command_;
 };
 
 /// The tables whose row ids must only grow: exports name their rows by id ranges, score cursors

@@ -201,7 +201,7 @@ void name_open_file(File& file, const fs::path& to, std::string_view point) {
 }
 
 UnlinkGuard::~UnlinkGuard() {
-    if (!dismissed_) ::unlink(path_.c_str());
+    if (!dismissed_ && !path_.empty()) ::unlink(path_.c_str());
 }
 
 void remove_durably(const fs::path& path, std::string_view point) {

@@ -85,9 +85,15 @@ void name_open_file(File& file, const fs::path& to, std::string_view point);
 /// left it partial.
 class UnlinkGuard {
   public:
+    /// Guards nothing (an empty path).
+    UnlinkGuard() = default;
     explicit UnlinkGuard(fs::path path) : path_(std::move(path)) {}
+    UnlinkGuard(UnlinkGuard&& other) noexcept : path_(std::move(other.path_)), dismissed_(other.dismissed_) {
+        other.dismissed_ = true;
+    }
     UnlinkGuard(const UnlinkGuard&) = delete;
     UnlinkGuard& operator=(const UnlinkGuard&) = delete;
+    UnlinkGuard& operator=(UnlinkGuard&&) = delete;
     ~UnlinkGuard();
     void dismiss() { dismissed_ = true; }
 

@@ -1,4 +1,6 @@
 #include "export/export.hpp"
+#include "export/ledger.hpp"
+#include "store/purge.hpp"
 
 #include "export/bag.hpp"
 #include "fixture.hpp"
@@ -68,7 +70,7 @@ TEST_CASE_METHOD(test::TempDirFixture, "export: archives hold each row once, in 
     Store store = Store::init(dir / "s", "site");
     fs::create_directories(dir / "out");
     add_insights(store, 10);
-    ExportResult first = export_next(store, to(dir / "out"));
+    ExportResult first = export_next(store, store.lock("export"), to(dir / "out"));
     REQUIRE(first.archives.size() == 1);
     CHECK(first.archives[0].name == "site-000001");
     CHECK(first.archives[0].counts["anomalies"] == 4);
@@ -77,9 +79,9 @@ TEST_CASE_METHOD(test::TempDirFixture, "export: archives hold each row once, in 
     CHECK(fs::exists(dir / "out/site-000001.tar.zst.minisig"));
     CHECK(query_int(store.db(), "SELECT count(*) FROM insights WHERE export_seq = 1") == 10);
 
-    CHECK(export_next(store, to(dir / "out")).archives.empty());
+    CHECK(export_next(store, store.lock("export"), to(dir / "out")).archives.empty());
     add_insights(store, 3);
-    ExportResult second = export_next(store, to(dir / "out"));
+    ExportResult second = export_next(store, store.lock("export"), to(dir / "out"));
     REQUIRE(second.archives.size() == 1);
     CHECK(rows(second.archives[0]) == 3);
     auto site_key = minisign::parse_public_key(test::slurp(dir / "s/site.pub"), "site.pub");
@@ -103,7 +105,7 @@ TEST_CASE_METHOD(test::TempDirFixture,
     add_insights(store, 600, 2000);  // random hex: about 600 KiB once compressed
     ExportOptions o = to(dir / "out");
     o.max_bytes = 128 * 1024;
-    ExportResult r = export_next(store, o);
+    ExportResult r = export_next(store, store.lock("export"), o);
     REQUIRE(r.archives.size() >= 3);
     std::int64_t total = 0;
     bool insights_started = false;
@@ -130,7 +132,7 @@ TEST_CASE_METHOD(test::TempDirFixture, "export: --dry-run writes and marks nothi
     add_insights(store, 9);
     ExportOptions o = to(dir / "out");
     o.dry_run = true;
-    ExportResult r = export_next(store, o);
+    ExportResult r = export_next(store, store.lock("export"), o);
     REQUIRE(r.archives.size() == 1);
     CHECK(rows(r.archives[0]) == 9);
     CHECK(r.archives[0].bytes > 0);
@@ -146,11 +148,11 @@ TEST_CASE_METHOD(test::TempDirFixture, "export: --resend rebuilds a lost shipmen
     add_insights(store, 12);
     ExportOptions o = to(dir / "out");
     o.include = {"anomalies", "insights", "items", "summary"};
-    export_next(store, o);
+    export_next(store, store.lock("export"), o);
     add_insights(store, 5);  // newer rows must not slip into the resent archive
     ExportOptions again = to(dir / "again");
     again.resend = 1;
-    ExportResult r = export_next(store, again);
+    ExportResult r = export_next(store, store.lock("export"), again);
     REQUIRE(r.archives.size() == 1);
     CHECK(r.archives[0].resent);
     auto manifest = [](const fs::path& archive) {
@@ -163,16 +165,17 @@ TEST_CASE_METHOD(test::TempDirFixture, "export: --resend rebuilds a lost shipmen
     CHECK(manifest(dir / "again/site-000001.tar.zst") == manifest(dir / "out/site-000001.tar.zst"));
     CHECK(verify_bag_archive(dir / "again/site-000001.tar.zst", nullptr).ok());
     again.resend = 7;
-    CHECK_THROWS_WITH(export_next(store, again), Catch::Contains("is not a complete export"));
+    CHECK_THROWS_WITH(export_next(store, store.lock("export"), again), Catch::Contains("is not a complete export"));
 }
 
 TEST_CASE_METHOD(test::TempDirFixture, "export: a failed export leaves nothing marked and no file") {
     Store store = Store::init(dir / "s", "site");
     add_insights(store, 5);
-    CHECK_THROWS_WITH(export_next(store, to(dir / "missing")), Catch::Contains("does not exist"));
+    CHECK_THROWS_WITH(export_next(store, store.lock("export"), to(dir / "missing")), Catch::Contains("does not exist"));
     fs::create_directories(dir / "out");
     test::write_file(dir / "out/site-000001.tar.zst", "someone else's file");
-    CHECK_THROWS_WITH(export_next(store, to(dir / "out")), Catch::Contains("refusing to overwrite"));
+    CHECK_THROWS_WITH(export_next(store, store.lock("export"), to(dir / "out")),
+                      Catch::Contains("refusing to overwrite"));
     CHECK(query_int(store.db(), "SELECT count(*) FROM insights WHERE export_seq IS NOT NULL") == 0);
     CHECK(query_int(store.db(), "SELECT count(*) FROM exports") == 0);
 }
@@ -182,12 +185,12 @@ TEST_CASE_METHOD(test::TempDirFixture,
     Store store = Store::init(dir / "s", "site");
     fs::create_directories(dir / "out");
     add_insights(store, 6);
-    export_next(store, to(dir / "out"));
+    export_next(store, store.lock("export"), to(dir / "out"));
     // Undo the marking, as if the run was killed between the rename and the ledger commit.
     store.db().exec("UPDATE insights SET export_seq = NULL; UPDATE exports SET state = 'pending'");
     fs::remove(dir / "out/site-000001.tar.zst.sha256");
     add_insights(store, 2);
-    ExportResult r = export_next(store, to(dir / "out"));
+    ExportResult r = export_next(store, store.lock("export"), to(dir / "out"));
     REQUIRE(r.archives.size() == 2);
     CHECK(r.archives[0].recovered);
     CHECK(rows(r.archives[0]) == 6);
@@ -204,7 +207,7 @@ TEST_CASE_METHOD(test::TempDirFixture, "export: a pending export whose archive n
                     "VALUES (1, 'site-000001', 'n', '" +
                     (dir / "out").string() + "', 'pending', 4, 't')");
     test::write_file(dir / "out/.site-000001.tar.zst.partial", "half");
-    ExportResult r = export_next(store, to(dir / "out"));
+    ExportResult r = export_next(store, store.lock("export"), to(dir / "out"));
     REQUIRE(r.archives.size() == 1);
     CHECK_FALSE(r.archives[0].recovered);
     CHECK(r.archives[0].seq == 1);
@@ -218,26 +221,17 @@ TEST_CASE_METHOD(test::TempDirFixture, "purge: only acknowledged exports' rows g
     add_insights(store, 6);
     ExportOptions o = to(dir / "out");
     o.include = {"anomalies", "insights", "items"};
-    export_next(store, o);
-    add_insights(store, 3);                       // never exported
-    CHECK(purge(store, 1, false).insights == 0);  // exported but not acknowledged
-    ack_exports(store.db(), {1});
-    CHECK_THROWS_WITH(ack_exports(store.db(), {9}), Catch::Contains("is not a complete export"));
-    PurgeResult r = purge(store, 1, false);
+    export_next(store, store.lock("export"), o);
+    add_insights(store, 3);                                             // never exported
+    CHECK(purge(store, store.lock("export"), 1, false).insights == 0);  // exported but not acknowledged
+    ack_exports(store.db(), store.lock("export"), {1});
+    CHECK_THROWS_WITH(ack_exports(store.db(), store.lock("export"), {9}), Catch::Contains("is not a complete export"));
+    PurgeResult r = purge(store, store.lock("export"), 1, false);
     CHECK(r.insights == 6);
     CHECK(r.items == 6);
     CHECK(query_int(store.db(), "SELECT count(*) FROM insights") == 3);
-    CHECK(purge(store, 1, true).insights == 3);
+    CHECK(purge(store, store.lock("export"), 1, true).insights == 3);
     CHECK(query_int(store.db(), "SELECT count(*) FROM items") == 0);
-}
-
-TEST_CASE("export: sizes parse with binary units") {
-    CHECK(parse_size("4096") == 4096);
-    CHECK(parse_size("64K") == 65536);
-    CHECK(parse_size("1.5M") == 1572864);
-    CHECK(parse_size("4G") == 4294967296ULL);
-    CHECK_THROWS_AS(parse_size("4Q"), Error);
-    CHECK_THROWS_AS(parse_size("-1M"), Error);
 }
 
 TEST_CASE_METHOD(test::TempDirFixture, "export: every NDJSON record matches its JSON Schema in schemas/") {
@@ -246,12 +240,12 @@ TEST_CASE_METHOD(test::TempDirFixture, "export: every NDJSON record matches its 
     // A real model and real data: import the sample, ingest its inbox, score.
     fs::path m = test::sample_dir() / "model";
     pack_model({m / "model.pt", m / "model.json", m / "golden.ndjson", dir / "p.tar.zst", {}});
-    import_model(store, {dir / "p.tar.zst", true, true});
-    ingest(store, test::paths({test::sample_dir() / "inbox"}));
-    score(store, {});
+    import_model(store, store.lock("import-model"), {dir / "p.tar.zst", true, true});
+    ingest(store, store.lock("ingest"), test::paths({test::sample_dir() / "inbox"}));
+    score(store, store.lock("score"), {});
     ExportOptions o = to(dir / "out");
     o.include = {"anomalies", "insights", "items", "quarantine", "summary"};
-    export_next(store, o);
+    export_next(store, store.lock("export"), o);
 
     const std::map<std::string, std::string> schema_of = {
         {"insights.ndjson", "export-insight"}, {"anomalies.ndjson", "export-anomaly"},

@@ -29,7 +29,7 @@ TEST_CASE_METHOD(test::TempDirFixture,
     test::write_file(dir / "in/.hidden.csv", "id\n9\n");
     test::write_file(dir / "in/c.csv.partial", "id\n9\n");
 
-    IngestResult r = ingest(store, test::paths({dir / "in"}));
+    IngestResult r = ingest(store, store.lock("ingest"), test::paths({dir / "in"}));
     CHECK(r.added == 3);
     CHECK(r.quarantined == 3);
     CHECK(r.partial());
@@ -49,12 +49,12 @@ TEST_CASE_METHOD(test::TempDirFixture,
     CHECK(payload.column_text(0) == R"([1,2.5])");
     CHECK(payload.column_text(1) == R"(["id","v"])");
 
-    IngestResult again = ingest(store, test::paths({dir / "in"}));
+    IngestResult again = ingest(store, store.lock("ingest"), test::paths({dir / "in"}));
     CHECK(again.added == 0);
     CHECK(again.files[0].status == "unchanged");
     // The same bytes under another name are the same source.
     fs::copy_file(dir / "in/a.csv", dir / "copy.csv");
-    CHECK(ingest(store, test::paths({dir / "copy.csv"})).added == 0);
+    CHECK(ingest(store, store.lock("ingest"), test::paths({dir / "copy.csv"})).added == 0);
     CHECK(query_int(store.db(), "SELECT count(*) FROM items") == 3);
 }
 
@@ -64,10 +64,10 @@ TEST_CASE_METHOD(test::TempDirFixture, "ingest: an interrupted file is completed
     // Simulate a run killed after its first batch: items 1-2 committed, the source not complete.
     IngestOptions first = test::paths({dir / "a.csv"});
     first.batch = 2;
-    ingest(store, first);
+    ingest(store, store.lock("ingest"), first);
     store.db().exec("UPDATE sources SET complete = 0, done = 2; DELETE FROM items WHERE line > 3");
     CHECK(query_int(store.db(), "SELECT count(*) FROM items") == 2);
-    CHECK(ingest(store, test::paths({dir / "a.csv"})).added == 3);
+    CHECK(ingest(store, store.lock("ingest"), test::paths({dir / "a.csv"})).added == 3);
     CHECK(query_int(store.db(), "SELECT count(*) FROM items") == 5);
     CHECK(query_int(store.db(), "SELECT count(DISTINCT ordinal) FROM items") == 5);
     CHECK(query_int(store.db(), "SELECT done FROM sources") == 5);
@@ -76,7 +76,7 @@ TEST_CASE_METHOD(test::TempDirFixture, "ingest: an interrupted file is completed
 TEST_CASE_METHOD(test::TempDirFixture, "ingest: duplicate header names reject the file with a reason") {
     Store store = Store::init(dir / "s", "x");
     test::write_file(dir / "a.csv", "id,id\n1,2\n");
-    IngestResult r = ingest(store, test::paths({dir / "a.csv"}));
+    IngestResult r = ingest(store, store.lock("ingest"), test::paths({dir / "a.csv"}));
     CHECK(r.added == 0);
     CHECK(r.quarantined == 1);
     Statement q(store.db(), "SELECT reason FROM quarantine");
@@ -87,16 +87,17 @@ TEST_CASE_METHOD(test::TempDirFixture, "ingest: duplicate header names reject th
 TEST_CASE_METHOD(test::TempDirFixture, "ingest: unknown file types are rejected and named") {
     Store store = Store::init(dir / "s", "x");
     test::write_file(dir / "a.txt", "hello\n");
-    IngestResult r = ingest(store, test::paths({dir / "a.txt"}));
+    IngestResult r = ingest(store, store.lock("ingest"), test::paths({dir / "a.txt"}));
     CHECK(r.rejected_files == 1);
     CHECK(r.partial());
-    CHECK_THROWS_WITH(ingest(store, test::paths({dir / "missing.csv"})), Catch::Contains("no such file or directory"));
+    CHECK_THROWS_WITH(ingest(store, store.lock("ingest"), test::paths({dir / "missing.csv"})),
+                      Catch::Contains("no such file or directory"));
 }
 
 TEST_CASE_METHOD(test::TempDirFixture, "ingest: a CSV payload holds each cell as the JSON the cell is") {
     Store store = Store::init(dir / "s", "x");
     test::write_file(dir / "a.csv", "a,b,c,d,e,f\n007,-0.5,,1e999,\"say \"\"hi\"\"\ttab\",12345678901234567890\n");
-    CHECK(ingest(store, test::paths({dir / "a.csv"})).added == 1);
+    CHECK(ingest(store, store.lock("ingest"), test::paths({dir / "a.csv"})).added == 1);
     Statement payload(store.db(), "SELECT payload FROM items");
     REQUIRE(payload.step());
     // Strings stay strings (leading zeros, out-of-range numbers); numbers keep their text.

@@ -39,11 +39,11 @@ TEST_CASE_METHOD(test::TempDirFixture, "package: pack, verify and import the sam
     CHECK(p.digest == sha256_hex(p.files["SHA256SUMS"]));
 
     Store store = Store::init(dir / "s", "x");
-    ImportResult r = import_model(store, {dir / "p.tar.zst", true, true});
+    ImportResult r = import_model(store, store.lock("import-model"), {dir / "p.tar.zst", true, true});
     CHECK(r.activated);
     CHECK(fs::exists(dir / "s/models/wine-cultivar/1.0.0/model.pt"));
     CHECK(active_models(store).size() == 1);
-    CHECK(import_model(store, {dir / "p.tar.zst", false, true}).unchanged);
+    CHECK(import_model(store, store.lock("import-model"), {dir / "p.tar.zst", false, true}).unchanged);
     CHECK(fs::is_empty(dir / "s/staging"));
 }
 
@@ -51,7 +51,8 @@ TEST_CASE_METHOD(test::TempDirFixture, "package: every tampering is refused befo
     Store store = Store::init(dir / "s", "x");
     auto refused = [&](std::vector<test::CraftedEntry> entries, const std::string& why) {
         test::write_crafted(dir / "bad.tar.zst", entries);
-        CHECK_THROWS_WITH(import_model(store, {dir / "bad.tar.zst", true, true}), Catch::Contains(why));
+        CHECK_THROWS_WITH(import_model(store, store.lock("import-model"), {dir / "bad.tar.zst", true, true}),
+                          Catch::Contains(why));
         CHECK(fs::is_empty(dir / "s/models"));
         CHECK(list_models(store.db()).empty());
     };

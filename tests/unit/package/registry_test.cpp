@@ -34,24 +34,26 @@ TEST_CASE("registry: semantic versions order numerically, pre-releases before re
 
 TEST_CASE_METHOD(test::TempDirFixture, "registry: activate, rollback, remove, and downgrade protection") {
     Store store = Store::init(dir / "s", "x");
-    import_model(store, {sample_version(dir, "1.0.0"), true, true});
-    import_model(store, {sample_version(dir, "1.1.0"), true, true});
+    import_model(store, store.lock("import-model"), {sample_version(dir, "1.0.0"), true, true});
+    import_model(store, store.lock("import-model"), {sample_version(dir, "1.1.0"), true, true});
     CHECK(active_version(store.db(), "wine-cultivar") == "1.1.0");
 
-    CHECK(rollback_model(store.db(), "wine-cultivar") == "1.0.0");
+    CHECK(rollback_model(store.db(), store.lock("import-model"), "wine-cultivar") == "1.0.0");
     CHECK(active_version(store.db(), "wine-cultivar") == "1.0.0");
-    CHECK(rollback_model(store.db(), "wine-cultivar") == "1.1.0");  // and forward again
+    CHECK(rollback_model(store.db(), store.lock("import-model"), "wine-cultivar") == "1.1.0");  // and forward again
 
-    CHECK_THROWS_WITH(import_model(store, {sample_version(dir, "0.9.0"), true, true}),
+    CHECK_THROWS_WITH(import_model(store, store.lock("import-model"), {sample_version(dir, "0.9.0"), true, true}),
                       Catch::Contains("older than the active 1.1.0"));
     CHECK_FALSE(fs::exists(dir / "s/models/wine-cultivar/0.9.0"));
     ImportOptions downgrade{sample_version(dir, "0.9.0"), false, true, true};
-    CHECK_NOTHROW(import_model(store, downgrade));
+    CHECK_NOTHROW(import_model(store, store.lock("import-model"), downgrade));
 
-    CHECK_THROWS_WITH(remove_model(store, "wine-cultivar", "1.1.0"), Catch::Contains("is active"));
-    remove_model(store, "wine-cultivar", "1.0.0");
+    CHECK_THROWS_WITH(remove_model(store, store.lock("import-model"), "wine-cultivar", "1.1.0"),
+                      Catch::Contains("is active"));
+    remove_model(store, store.lock("import-model"), "wine-cultivar", "1.0.0");
     CHECK_FALSE(fs::exists(dir / "s/models/wine-cultivar/1.0.0"));
-    CHECK_THROWS_WITH(rollback_model(store.db(), "wine-cultivar"), Catch::Contains("no previous version"));
+    CHECK_THROWS_WITH(rollback_model(store.db(), store.lock("import-model"), "wine-cultivar"),
+                      Catch::Contains("no previous version"));
     CHECK(list_models(store.db()).size() == 2);
 }
 
@@ -63,16 +65,20 @@ TEST_CASE_METHOD(test::TempDirFixture, "registry: only trusted signatures pass, 
     fs::path stranger_pkg = sample_version(dir, "1.0.1", stranger.secret_key);
     fs::path cloud_pkg = sample_version(dir, "1.0.2", cloud.secret_key);
 
-    CHECK_THROWS_WITH(import_model(store, {unsigned_pkg, true}), Catch::Contains("is not signed"));
-    CHECK_THROWS_WITH(import_model(store, {cloud_pkg, true}), Catch::Contains("which is not trusted"));
-    trust_add(store, cloud.public_key, "cloud");
-    CHECK_THROWS_WITH(import_model(store, {stranger_pkg, true}), Catch::Contains("which is not trusted"));
-    import_model(store, {cloud_pkg, true});
+    CHECK_THROWS_WITH(import_model(store, store.lock("import-model"), {unsigned_pkg, true}),
+                      Catch::Contains("is not signed"));
+    CHECK_THROWS_WITH(import_model(store, store.lock("import-model"), {cloud_pkg, true}),
+                      Catch::Contains("which is not trusted"));
+    trust_add(store, store.lock("trust"), cloud.public_key, "cloud");
+    CHECK_THROWS_WITH(import_model(store, store.lock("import-model"), {stranger_pkg, true}),
+                      Catch::Contains("which is not trusted"));
+    import_model(store, store.lock("import-model"), {cloud_pkg, true});
     auto models = list_models(store.db());
     REQUIRE(models.size() == 1);
     CHECK(*models[0].signer == "cloud (" + cloud.key_id + ")");
 
-    trust_remove(store, "cloud");
+    trust_remove(store, store.lock("trust"), "cloud");
     CHECK(trusted_keys(store).empty());
-    CHECK_THROWS_WITH(trust_remove(store, "cloud"), Catch::Contains("no trusted key named 'cloud'"));
+    CHECK_THROWS_WITH(trust_remove(store, store.lock("trust"), "cloud"),
+                      Catch::Contains("no trusted key named 'cloud'"));
 }

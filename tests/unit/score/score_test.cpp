@@ -16,7 +16,7 @@ Store sample_store(const fs::path& dir) {
     Store store = Store::init(dir / "s", "x");
     fs::path s = test::sample_dir() / "model";
     pack_model({s / "model.pt", s / "model.json", s / "golden.ndjson", dir / "p.tar.zst", {}});
-    import_model(store, {dir / "p.tar.zst", true, true});
+    import_model(store, store.lock("import-model"), {dir / "p.tar.zst", true, true});
     return store;
 }
 
@@ -24,11 +24,11 @@ Store sample_store(const fs::path& dir) {
 
 TEST_CASE_METHOD(test::TempDirFixture, "score: every valid item gets one insight, bad ones are quarantined once") {
     Store store = sample_store(dir);
-    ingest(store, test::paths({test::sample_dir() / "inbox"}));
+    ingest(store, store.lock("ingest"), test::paths({test::sample_dir() / "inbox"}));
     std::int64_t items = query_int(store.db(), "SELECT count(*) FROM items");
     ScoreOptions o;
     o.batch = 7;  // batches that do not divide the item count
-    ScoreResult r = score(store, o);
+    ScoreResult r = score(store, store.lock("score"), o);
     REQUIRE(r.models.size() == 1);
     CHECK(r.models[0].scored + r.models[0].quarantined == items);
     CHECK(r.models[0].quarantined == 3);
@@ -39,7 +39,7 @@ TEST_CASE_METHOD(test::TempDirFixture, "score: every valid item gets one insight
     REQUIRE(why.step());
     CHECK(why.column_text(0) == "field 'magnesium' is not a number: 'n/a'");
 
-    ScoreResult again = score(store, o);
+    ScoreResult again = score(store, store.lock("score"), o);
     CHECK(again.models[0].scored == 0);
     CHECK(again.models[0].quarantined == 0);
     CHECK(query_int(store.db(), "SELECT count(*) FROM insights") == r.models[0].scored);
@@ -47,13 +47,13 @@ TEST_CASE_METHOD(test::TempDirFixture, "score: every valid item gets one insight
 
 TEST_CASE_METHOD(test::TempDirFixture, "score: --limit stops early and the next run resumes at the cursor") {
     Store store = sample_store(dir);
-    ingest(store, test::paths({test::sample_dir() / "inbox/lab-south-2026-11-21.ndjson"}));
+    ingest(store, store.lock("ingest"), test::paths({test::sample_dir() / "inbox/lab-south-2026-11-21.ndjson"}));
     ScoreOptions o;
     o.limit = 10;
     o.batch = 4;
-    ScoreResult first = score(store, o);
+    ScoreResult first = score(store, store.lock("score"), o);
     CHECK(first.models[0].scored + first.models[0].quarantined == 10);
-    ScoreResult rest = score(store, {});
+    ScoreResult rest = score(store, store.lock("score"), {});
     std::int64_t items = query_int(store.db(), "SELECT count(*) FROM items");
     CHECK(first.models[0].scored + first.models[0].quarantined + rest.models[0].scored + rest.models[0].quarantined ==
           items);
@@ -69,9 +69,9 @@ TEST_CASE_METHOD(test::TempDirFixture, "score: an installed model file that chan
     fs::permissions(pt, fs::perms::owner_write, fs::perm_options::add);
     test::write_file(pt, bytes);
     // With nothing to score the model is not even loaded; with an item waiting it is refused.
-    CHECK(score(store, {}).models.at(0).scored == 0);
-    ingest(store, test::paths({test::sample_dir() / "inbox"}));
-    CHECK_THROWS_WITH(score(store, {}), Catch::Contains("no longer matches its SHA256SUMS"));
+    CHECK(score(store, store.lock("score"), {}).models.at(0).scored == 0);
+    ingest(store, store.lock("ingest"), test::paths({test::sample_dir() / "inbox"}));
+    CHECK_THROWS_WITH(score(store, store.lock("score"), {}), Catch::Contains("no longer matches its SHA256SUMS"));
 }
 
 TEST_CASE_METHOD(test::TempDirFixture, "score: options out of range are usage errors") {
@@ -79,7 +79,7 @@ TEST_CASE_METHOD(test::TempDirFixture, "score: options out of range are usage er
     ScoreOptions o;
     o.batch = 0;
     try {
-        score(store, o);
+        score(store, store.lock("score"), o);
         FAIL("accepted --batch 0");
     } catch (const Error& e) { CHECK(e.code() == Exit::usage); }
 }

@@ -1,10 +1,13 @@
 #include "store/store.hpp"
 
+#include "export/ledger.hpp"
 #include "fixture.hpp"
+#include "store/purge.hpp"
 #include "util/error.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <stdexcept>
 #include <sys/stat.h>
 
 using namespace edgectl;
@@ -56,6 +59,13 @@ TEST_CASE_METHOD(test::TempDirFixture, "store: a command's lock is exclusive and
         CHECK(std::string(e.what()).find("another 'edgectl ingest' is running") != std::string::npos);
     }
     CHECK_NOTHROW(store.lock("score"));  // other commands have their own lock
+}
+
+TEST_CASE_METHOD(test::TempDirFixture, "store: what a command owns changes only under that command's lock") {
+    Store store = Store::init(dir / "s", "site");
+    CHECK_THROWS_AS(purge(store, store.lock("ingest"), 1, false), std::logic_error);
+    CHECK_THROWS_AS(ack_exports(store.db(), store.lock("score"), {}), std::logic_error);
+    CHECK_NOTHROW(purge(store, store.lock("export"), 1, false));
 }
 
 TEST_CASE_METHOD(test::TempDirFixture, "store: a store newer than this build is refused, not damaged") {

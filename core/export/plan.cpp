@@ -1,0 +1,151 @@
+#include "export/plan.hpp"
+
+#include "util/error.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+namespace edgectl {
+
+void finish_payload(Store& store, Volume& v, bool with_summary) {
+    auto write = [&](const std::string& file, const std::string& line) {
+        auto it = v.files.find(file);
+        if (it == v.files.end()) it = v.files.emplace(file, HashedFile(v.dir.path() / file, file)).first;
+        it->second.write_line(line);
+    };
+    Statement model(store.db(), "SELECT digest, signer, imported_at, spec FROM models WHERE name = ? AND version = ?");
+    for (const auto& [name, version] : v.models) {
+        model.bind(1, name).bind(2, version);
+        if (model.step())
+            write("data/models.ndjson", Json{{"site", store.site()},
+                                             {"model", name},
+                                             {"model_version", version},
+                                             {"digest", model.column_text(0)},
+                                             {"signer", optional_text(model, 1)},
+                                             {"imported_at", model.column_text(2)},
+                                             {"spec", Json::parse(model.column_view(3))}}
+                                            .dump());
+        model.reset();
+    }
+    if (with_summary)
+        for (const auto& [k, n] : v.summary)
+            write("data/summary.ndjson", Json{{"site", store.site()},
+                                              {"model", k.model},
+                                              {"model_version", k.version},
+                                              {"label", k.label.empty() ? Json() : Json(k.label)},
+                                              {"hour", k.hour},
+                                              {"insights", n.first},
+                                              {"anomalies", n.second}}
+                                             .dump());
+    for (auto& [name, file] : v.files)
+        v.payload.push_back(file.finish());
+}
+
+std::uint64_t free_bytes(const fs::path& dir) {
+    struct statvfs st {};
+    if (::statvfs(dir.c_str(), &st) != 0)
+        throw Error("cannot read the free space of '" + dir.string() + "': " + std::strerror(errno));
+    return std::uint64_t(st.f_bavail) * st.f_frsize;
+}
+
+void check_target(const fs::path& dir) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec))
+        throw Error("export target '" + dir.string() + "' does not exist or is not a directory");
+    if (::access(dir.c_str(), W_OK) != 0)
+        throw Error("cannot write to export target '" + dir.string() + "': " + std::strerror(errno));
+}
+
+Planned plan_volumes(Store& store, const ExportOptions& o, const fs::path& target) {
+    Db& db = store.db();
+    Planned p;
+    p.max_insight_id = query_int(db, "SELECT coalesce(max(id), 0) FROM insights");
+    std::uint64_t space = free_bytes(target), used = 0;
+    // The next volume's budget: the volume limit, within what is left on the disk.
+    auto next_budget = [&]() -> std::uint64_t {
+        std::uint64_t reserve = (p.volumes.size() + 1) * sidecar_reserve;
+        std::uint64_t left = space > used + reserve ? space - used - reserve : 0;
+        return o.max_bytes ? std::min(o.max_bytes, left) : left;
+    };
+    auto open_volume = [&]() -> Volume* {
+        std::uint64_t budget = next_budget();
+        if (budget < min_volume_bytes) return nullptr;
+        p.volumes.push_back(std::make_unique<Volume>(store, budget, o.level));
+        return p.volumes.back().get();
+    };
+    Volume* v = nullptr;
+    ExportRecords records(store.site());
+    bool out_of_space = false;
+    for (const auto& category : export_categories) {
+        if (!o.include.count(category)) continue;
+        const CategorySql& sql = category_sql(category);
+        std::int64_t hi = query_int(db, sql.max_id);
+        Statement rows(db, sql.select);
+        rows.bind(1, std::int64_t(0)).bind(2, hi).bind(3, p.max_insight_id);
+        std::int64_t last = 0;
+        while (!out_of_space && rows.step()) {
+            RowLines row = serialise(category, rows, records, store.site());
+            if (!v && !(v = open_volume())) {
+                out_of_space = true;
+                break;
+            }
+            if (!v->fits(row) && !v->empty()) {
+                used += v->estimate() + 16384;  // the full volume, closed
+                if (!(v = open_volume())) {
+                    out_of_space = true;
+                    break;
+                }
+            }
+            if (!v->fits(row)) {  // not even in an empty volume
+                if (o.max_bytes && v->budget == o.max_bytes)
+                    throw Error("a " + category + " record (id " + std::to_string(row.id) +
+                                ") is larger than --max-bytes allows");
+                out_of_space = true;
+                break;
+            }
+            v->add(category, row, last);
+            last = row.id;
+        }
+        if (out_of_space) {
+            Statement left(db, "SELECT count(*) FROM (" + sql.select + ")");
+            left.bind(1, last).bind(2, hi).bind(3, p.max_insight_id);
+            p.left_pending += left.step() ? left.column_int(0) : 0;
+        }
+    }
+    if (!p.volumes.empty() && p.volumes.back()->empty()) p.volumes.pop_back();
+    return p;
+}
+
+std::unique_ptr<Volume> restage(Store& store, const Ledger& l, int level) {
+    bool complete = l.state == "complete";
+    std::set<std::string> include;
+    for (const auto& i : l.plan.value("include", Json::array()))
+        include.insert(i.get<std::string>());
+    const Json ranges = l.plan.value("ranges", Json::object());
+    auto v = std::make_unique<Volume>(store, 0, level);
+    ExportRecords records(store.site());
+    for (const auto& category : export_categories) {
+        if (!include.count(category) || (!complete && !ranges.contains(category))) continue;
+        const CategorySql& sql = category_sql(category);
+        Statement rows(store.db(), complete ? sql.resend : sql.select);
+        std::int64_t previous = 0;
+        if (complete) {
+            rows.bind(1, l.seq);
+        } else {
+            previous = ranges[category][0].get<std::int64_t>();
+            rows.bind(1, previous).bind(2, ranges[category][1].get<std::int64_t>()).bind(3, l.max_insight_id);
+        }
+        for (; rows.step(); previous = rows.column_int(0))
+            v->add(category, serialise(category, rows, records, store.site()), previous);
+    }
+    finish_payload(store, *v, include.count("summary") > 0);
+    return v;
+}
+
+bool matches_plan(const Volume& v, const Ledger& l) {
+    return sha256_hex(bag_manifest(v.payload)) == l.plan.value("manifest_sha256", std::string());
+}
+
+}  // namespace edgectl

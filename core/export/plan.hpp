@@ -1,0 +1,210 @@
+#pragma once
+// Planning an export: the rows the cloud needs, most important first, staged as payload files in
+// volumes that each fit their budget (the volume limit, within the target's free space).
+
+#include "export/bag.hpp"
+#include "export/export.hpp"
+#include "export/ledger.hpp"
+#include "export/records.hpp"
+#include "store/store.hpp"
+#include "util/error.hpp"
+#include "util/sha256.hpp"
+
+#include <zstd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace edgectl {
+
+constexpr std::uint64_t min_volume_bytes = 64 * 1024;
+constexpr std::uint64_t sidecar_reserve = 4096;  // the .sha256 and .minisig beside each archive
+
+// ---------------------------------------------------------------------------------------------
+// Staging one volume: payload files hashed as written, and a zstd stream that counts how large the
+// compressed payload is so far, so that a volume is cut before it outgrows its budget.
+
+class HashedFile {
+  public:
+    HashedFile(const fs::path& path, std::string bag_path) : file_(File::create_new(path, 0600)) {
+        entry_.path = std::move(bag_path);
+    }
+    void write_line(const std::string& line) {
+        buf_ += line;
+        buf_ += '\n';
+        if (buf_.size() >= (1 << 16)) flush();
+    }
+    BagFile finish() {
+        flush();
+        file_.close();
+        entry_.sha256 = hash_.finish();
+        return entry_;
+    }
+    /// Writes what is buffered, so that the file on disk holds every line so far.
+    void flush() {
+        file_.write_all(buf_);
+        hash_.update(buf_);
+        entry_.size += buf_.size();
+        buf_.clear();
+    }
+
+  private:
+    File file_;
+    Sha256 hash_;
+    std::string buf_;
+    BagFile entry_;
+};
+
+class CompressedSizeCounter {
+  public:
+    /// Compresses at the archive's level, flushing every flush_every bytes of input.
+    CompressedSizeCounter(int level, std::uint64_t flush_every)
+        : cctx_(ZSTD_createCCtx()), out_(ZSTD_CStreamOutSize()), flush_every_(flush_every) {
+        ZSTD_CCtx_setParameter(cctx_.get(), ZSTD_c_compressionLevel, level);
+    }
+    void feed(std::string_view bytes) {
+        run(bytes, ZSTD_e_continue);
+        unflushed_ += bytes.size();
+        // Flushing now and then makes `produced_` exact up to here, at a negligible cost in ratio.
+        if (unflushed_ >= flush_every_) {
+            run({}, ZSTD_e_flush);
+            flushed_ += unflushed_;
+            unflushed_ = 0;
+        }
+    }
+    /// Compressed bytes so far: exact up to the last flush; input since then is counted at 1.5 times
+    /// the ratio seen so far (or uncompressed before the first flush), to err on the large side.
+    std::uint64_t estimate() const {
+        double ratio = flushed_ ? std::min(1.0, 1.5 * double(produced_) / double(flushed_)) : 1.0;
+        return produced_ + std::uint64_t(std::ceil(double(unflushed_) * ratio));
+    }
+
+  private:
+    struct Free {
+        void operator()(ZSTD_CCtx* c) const noexcept { ZSTD_freeCCtx(c); }
+    };
+    void run(std::string_view bytes, ZSTD_EndDirective mode) {
+        ZSTD_inBuffer in{bytes.data(), bytes.size(), 0};
+        for (;;) {
+            ZSTD_outBuffer out{out_.data(), out_.size(), 0};
+            std::size_t left = ZSTD_compressStream2(cctx_.get(), &out, &in, mode);
+            if (ZSTD_isError(left)) throw Error("zstd failed while sizing an export volume");
+            produced_ += out.pos;
+            if (in.pos == in.size && (mode == ZSTD_e_continue || left == 0)) break;
+        }
+    }
+    std::unique_ptr<ZSTD_CCtx, Free> cctx_;
+    std::vector<char> out_;
+    std::uint64_t flush_every_;
+    std::uint64_t produced_ = 0, flushed_ = 0, unflushed_ = 0;
+};
+
+struct SummaryKey {
+    std::string model, version, label, hour;
+    auto operator<=>(const SummaryKey&) const = default;
+};
+
+struct Volume {
+    Volume(const Store& store, std::uint64_t limit, int level)
+        : dir(store.staging_dir(), "export-"), budget(limit),
+          counter(level, std::clamp<std::uint64_t>(limit / 16, 16u << 10, 1u << 20)) {
+        fs::create_directories(dir.path() / "data");
+    }
+
+    bool fits(const RowLines& row) {
+        std::uint64_t bytes = 0;
+        for (const auto& [file, line] : row.lines)
+            bytes += line.size() + 1;
+        // Room for tar headers, tag files, the summary and models files, and the estimate's slack.
+        std::uint64_t margin = 16384 + budget / 100 + summary.size() * 160 + models.size() * 4096;
+        // Compressing only to learn the size was a tenth of an export's time, for a budget that is
+        // usually the whole disk: as long as even zstd's worst case (no compression at all) fits, it
+        // is not needed. Once it is, what is staged so far is compressed first.
+        if (!counting && ZSTD_compressBound(raw) + bytes + margin > budget) start_counting();
+        return estimate() + bytes + margin <= budget;
+    }
+
+    /// The compressed size of what is staged: zstd's bound until it had to be counted.
+    std::uint64_t estimate() const { return counting ? counter.estimate() : ZSTD_compressBound(raw); }
+
+    /// Adds a row; `previous` is the id of the row of this category before it (0 if none), which
+    /// opens this volume's range for the category when it is the first.
+    void add(const std::string& category, const RowLines& row, std::int64_t previous) {
+        for (const auto& [file, line] : row.lines) {
+            auto it = files.find(file);
+            if (it == files.end()) it = files.emplace(file, HashedFile(dir.path() / file, file)).first;
+            it->second.write_line(line);
+            raw += line.size() + 1;
+            if (counting) counter.feed(line);
+        }
+        auto& range = ranges[category];
+        if (range.is_null()) range = {previous, row.id};
+        range[1] = row.id;
+        ++counts[category];
+        if (!row.model.empty()) {
+            models.insert({row.model, row.version});
+            auto& s = summary[{row.model, row.version, row.label, row.hour}];
+            ++s.first;
+            s.second += row.anomaly;
+        }
+    }
+
+    bool empty() const { return counts.empty(); }
+
+    void start_counting() {
+        for (auto& [name, file] : files) {
+            file.flush();
+            File staged = File::open_read(dir.path() / name);
+            std::vector<char> chunk(1 << 20);
+            while (std::size_t n = staged.read_some(chunk.data(), chunk.size()))
+                counter.feed(std::string_view(chunk.data(), n));
+        }
+        counting = true;
+    }
+
+    TempDir dir;
+    std::uint64_t budget;
+    std::map<std::string, HashedFile> files;
+    CompressedSizeCounter counter;
+    bool counting = false;  ///< whether `counter` has been fed everything staged
+    std::uint64_t raw = 0;  ///< bytes staged
+    Json ranges = Json::object();
+    std::map<std::string, std::int64_t> counts;
+    std::set<std::pair<std::string, std::string>> models;
+    std::map<SummaryKey, std::pair<std::int64_t, std::int64_t>> summary;
+    std::vector<BagFile> payload;  ///< after finish_payload
+};
+
+/// Writes the derived files (models, summary) and closes the payload files.
+void finish_payload(Store& store, Volume& v, bool with_summary);
+
+/// Free bytes on the filesystem of dir, for an unprivileged writer.
+std::uint64_t free_bytes(const fs::path& dir);
+
+/// Throws unless dir is a directory this process can write.
+void check_target(const fs::path& dir);
+
+struct Planned {
+    std::vector<std::unique_ptr<Volume>> volumes;
+    std::int64_t max_insight_id = 0;
+    std::int64_t left_pending = 0;
+};
+
+/// Fills volumes in priority order until the rows run out or the target's space does.
+Planned plan_volumes(Store& store, const ExportOptions& o, const fs::path& target);
+
+/// The rows of a ledger row's volume, staged as when it was first made: those marked with its
+/// sequence (a complete export, resent), or those in its plan's ranges (a pending one, written again).
+std::unique_ptr<Volume> restage(Store& store, const Ledger& l, int level);
+
+/// Whether a restaged volume holds the very payload its plan recorded (the rows may have changed
+/// since, by purge).
+bool matches_plan(const Volume& v, const Ledger& l);
+
+}  // namespace edgectl

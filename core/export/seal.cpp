@@ -1,0 +1,182 @@
+#include "export/seal.hpp"
+
+#include "util/archive.hpp"
+#include "util/error.hpp"
+#include "util/sha256.hpp"
+
+#include <algorithm>
+#include <ctime>
+#include <unistd.h>
+
+#ifndef EDGECTL_VERSION
+#define EDGECTL_VERSION "unknown"
+#endif
+
+namespace edgectl {
+namespace {
+
+std::string utc_date() { return now_utc().substr(0, 10); }
+
+std::vector<BagFile> write_tags(Store& store, const Ledger& l, const fs::path& dir,
+                                const std::vector<BagFile>& payload) {
+    std::uint64_t bytes = 0;
+    for (const auto& f : payload)
+        bytes += f.size;
+    std::vector<std::pair<std::string, std::string>> info = {
+        {"Source-Organization", store.site()},
+        {"Bagging-Date", utc_date()},
+        {"Payload-Oxum", std::to_string(bytes) + "." + std::to_string(payload.size())},
+        {"External-Identifier", l.name},
+        {"Bag-Group-Identifier", l.group_id},
+        {"Bag-Count", std::to_string(l.volume) + " of " + std::to_string(l.volumes)},
+        {"Edgectl-Version", EDGECTL_VERSION},
+        {"Edgectl-Export-Sequence", std::to_string(l.seq)},
+        {"Edgectl-Export-Nonce", l.nonce},
+        {"Edgectl-Previous-Tagmanifest-SHA256", previous_tagmanifest(store.db(), l.seq)}};
+    // Records per payload file: insights.ndjson holds the anomalies too.
+    auto count = [&](const char* c) { return l.counts.value(c, std::int64_t(0)); };
+    info.push_back({"Edgectl-Insights", std::to_string(count("anomalies") + count("insights"))});
+    info.push_back({"Edgectl-Anomalies", std::to_string(count("anomalies"))});
+    if (l.counts.contains("items")) info.push_back({"Edgectl-Items", std::to_string(count("items"))});
+    if (l.counts.contains("quarantine")) info.push_back({"Edgectl-Quarantine", std::to_string(count("quarantine"))});
+    std::vector<std::pair<std::string, std::string>> texts = {
+        {"bagit.txt", bagit_txt()}, {"bag-info.txt", bag_info(info)}, {"manifest-sha256.txt", bag_manifest(payload)}};
+    std::vector<BagFile> tags;
+    // Staged files need no durability: only the archive made of them must survive a crash.
+    auto stage = [&](const std::string& name, const std::string& text) {
+        File f = File::create_new(dir / name, 0600);
+        f.write_all(text);
+        f.close();
+    };
+    for (const auto& [name, text] : texts) {
+        stage(name, text);
+        tags.push_back({name, sha256_hex(text), text.size()});
+    }
+    std::string tagmanifest = bag_manifest(tags);
+    stage("tagmanifest-sha256.txt", tagmanifest);
+    tags.push_back({"tagmanifest-sha256.txt", sha256_hex(tagmanifest), tagmanifest.size()});
+    return tags;
+}
+
+// Builds the archive under a temporary name on the target, durable, and reads it back.
+Sealed write_archive(const Ledger& l, const fs::path& staging, const std::vector<BagFile>& files, int level) {
+    fs::path partial = partial_path(l.target, l.name);
+    UnlinkGuard unfinished(partial);
+    File out = File::create_new(partial, 0644, true);
+    ArchiveWriter writer(out, level, std::int64_t(std::time(nullptr)));
+    writer.add_directory(l.name);
+    writer.add_directory(l.name + "/data");
+    for (const auto& f : files)
+        writer.add_file_from(l.name + "/" + f.path, staging / f.path);
+    writer.close();
+    out.sync("export.archive");
+    fsync_dir(l.target, "export.archive");
+    out.rewind();
+    ReadBag read = read_bag(out, l.name);
+    return {std::move(out), std::move(read), std::move(unfinished)};
+}
+
+// The export name in a file name of this site's on a target ('<site>-<seq>' of
+// '<site>-<seq>.tar.zst...', or of '.<site>-<seq>.tar.zst...' for a temporary), or "" if it is none.
+std::string export_name_in(const std::string& file, const std::string& site) {
+    std::size_t start = file.starts_with('.') ? 1 : 0;
+    std::size_t end = file.find(".tar.zst", start);
+    if (end == std::string::npos || file.compare(start, site.size() + 1, site + "-") != 0) return {};
+    std::string seq = file.substr(start + site.size() + 1, end - start - site.size() - 1);
+    bool digits = seq.size() >= 6 && std::all_of(seq.begin(), seq.end(), [](char c) { return c >= '0' && c <= '9'; });
+    return digits ? file.substr(start, end - start) : std::string();
+}
+
+}  // namespace
+
+minisign::SecretKey site_key(const Store& store) {
+    if (!fs::exists(store.site_key_path()))
+        throw Error("the site's signing key '" + store.site_key_path().string() +
+                    "' is missing, so exports cannot be signed: restore it (and site.pub) from a backup; a new key "
+                    "would make the receiving side refuse this site's exports");
+    return minisign::parse_secret_key(read_file(store.site_key_path(), 4096), store.site_key_path().string(),
+                                      std::nullopt);
+}
+
+ExportedArchive place(Store& store, const Ledger& l, Sealed& s, bool pending) {
+    const BagReport& report = s.read.report;
+    if (!report.ok())
+        throw Error("export '" + s.file.path().string() +
+                    "' failed verification after writing: " + report.problems.front());
+    ExportedArchive a;
+    a.seq = l.seq;
+    a.name = l.name;
+    a.path = archive_path(l.target, l.name);
+    // Whatever holds the final name keeps it, sidecars included, unless it is this very file.
+    if (s.file.path() != a.path && fs::exists(a.path))
+        throw Error("export target already holds '" + a.path.string() + "'; refusing to overwrite it");
+    a.volume = l.volume;
+    a.volumes = l.volumes;
+    for (const auto& [k, v] : l.counts.items())
+        a.counts[k] = v.get<std::int64_t>();
+    a.bytes = s.read.size;
+    a.sha256 = s.read.sha256;
+    std::string comment = "edgectl export " + l.name + " site:" + store.site() + " seq:" + std::to_string(l.seq) +
+                          " volume:" + std::to_string(l.volume) + "/" + std::to_string(l.volumes) +
+                          " sha256:" + a.sha256;
+    std::string signature = minisign::sign_prehashed(site_key(store), s.read.prehash, comment,
+                                                     "signature from edgectl site " + store.site());
+    // Sidecars are written (their space taken) before the archive gets its final name, so a full disk
+    // fails with no archive under a final name.
+    AtomicFile digest_file(a.path.string() + ".sha256", 0644, "export.sidecar");
+    digest_file.write(a.sha256 + "  " + a.path.filename().string() + "\n");
+    AtomicFile signature_file(a.path.string() + ".minisig", 0644, "export.sidecar");
+    signature_file.write(signature);
+    if (pending) {
+        record_digest(store.db(), l, s.read);
+        s.unfinished.dismiss();
+    }
+    // The sidecars get their names before the archive: an archive under its final name always has
+    // them (a resend killed in between is simply run again), and a pending volume's are written
+    // again by the run that finishes it.
+    digest_file.commit();
+    signature_file.commit();
+    if (s.file.path() != a.path) {
+        try {
+            name_open_file(s.file, a.path, "export.archive");
+        } catch (const Error& e) {
+            if (file_id(a.path) != s.file.id()) {  // not named: its sidecars go too
+                ::unlink((a.path.string() + ".sha256").c_str());
+                ::unlink((a.path.string() + ".minisig").c_str());
+            }
+            throw Error("cannot finish export " + l.name + ": " + e.what());
+        }
+        s.unfinished.dismiss();
+    }
+    return a;
+}
+
+ExportedArchive finish(Store& store, const Ledger& l, Sealed& s) {
+    ExportedArchive a = place(store, l, s, true);
+    mark_exported(store.db(), l, std::int64_t(a.bytes), a.sha256, s.read.report.tagmanifest_sha256);
+    return a;
+}
+
+void sweep_target(const fs::path& target, const std::string& site, const std::string& only) {
+    std::error_code ec;
+    if (!fs::is_directory(target, ec)) return;
+    for (const auto& entry : fs::directory_iterator(target, ec)) {
+        std::string file = entry.path().filename().string();
+        std::string name = export_name_in(file, site);
+        if (name.empty() || (!only.empty() && name != only)) continue;
+        bool temporary =
+            file.starts_with('.') && (file.ends_with(".partial") || file.find(".tmp-") != std::string::npos);
+        bool orphan = !file.starts_with('.') &&
+                      (file.ends_with(".tar.zst.sha256") || file.ends_with(".tar.zst.minisig")) &&
+                      !fs::exists(archive_path(target, name), ec);
+        if (temporary || orphan) remove_durably(entry.path(), "export.sweep");
+    }
+}
+
+Sealed seal(Store& store, const Ledger& l, Volume& v, int level) {
+    std::vector<BagFile> files = write_tags(store, l, v.dir.path(), v.payload);
+    files.insert(files.end(), v.payload.begin(), v.payload.end());
+    return write_archive(l, v.dir.path(), files, level);
+}
+
+}  // namespace edgectl

@@ -1,0 +1,18 @@
+#pragma once
+// Retention: what the store may forget once the receiving side has it.
+
+#include "store/store.hpp"
+
+#include <cstdint>
+
+namespace edgectl {
+
+struct PurgeResult {
+    std::int64_t insights = 0, items = 0, quarantine = 0;
+};
+
+/// Deletes insights, quarantine rows and items older than `days` whose export was acknowledged;
+/// with force, everything older, exported or not. Ids of what goes are never given again.
+PurgeResult purge(Store& store, const StoreLock& lock, double days, bool force);
+
+}  // namespace edgectl
