@@ -191,7 +191,7 @@ ExportResult export_next(Store& store, const StoreLock& lock, const ExportOption
     ExportResult result;
     result.dry_run = o.dry_run;
     check_target(o.to);
-    store.clear_staging("export-");
+    if (!o.dry_run) store.clear_staging("export-");  // a dry run writes nothing at all
     if (o.resend > 0) {
         result.archives.push_back(resend(store, o));
         return result;

@@ -12,7 +12,7 @@ namespace edgectl {
 void finish_payload(Store& store, Volume& v, bool with_summary) {
     auto write = [&](const std::string& file, const std::string& line) {
         auto it = v.files.find(file);
-        if (it == v.files.end()) it = v.files.emplace(file, HashedFile(v.dir.path() / file, file)).first;
+        if (it == v.files.end()) it = v.files.emplace(file, HashedFile(v.dir->path() / file, file)).first;
         it->second.write_line(line);
     };
     Statement model(store.db(), "SELECT digest, signer, imported_at, spec FROM models WHERE name = ? AND version = ?");
@@ -72,7 +72,10 @@ Planned plan_volumes(Store& store, const ExportOptions& o, const fs::path& targe
     auto open_volume = [&]() -> Volume* {
         std::uint64_t budget = next_budget();
         if (budget < min_volume_bytes) return nullptr;
-        p.volumes.push_back(std::make_unique<Volume>(store, budget, o.level));
+        if (o.dry_run)
+            p.volumes.push_back(std::make_unique<Volume>(Unstaged{&store, p.max_insight_id}, budget, o.level));
+        else
+            p.volumes.push_back(std::make_unique<Volume>(store, budget, o.level));
         return p.volumes.back().get();
     };
     Volume* v = nullptr;
@@ -146,6 +149,43 @@ std::unique_ptr<Volume> restage(Store& store, const Ledger& l, int level) {
 
 bool matches_plan(const Volume& v, const Ledger& l) {
     return sha256_hex(bag_manifest(v.payload)) == l.plan.value("manifest_sha256", std::string());
+}
+
+void Volume::start_counting() {
+    if (dir) {
+        for (auto& [name, file] : files) {
+            file.flush();
+            File staged = File::open_read(dir->path() / name);
+            std::vector<char> chunk(chunk_bytes);
+            while (std::size_t n = staged.read_some(chunk.data(), chunk.size()))
+                counter.feed(std::string_view(chunk.data(), n));
+        }
+    } else {
+        // The same bytes in the same chunks as reading the staged files would give: each payload
+        // file (in name order) is its lines, category by category, in id order.
+        ExportRecords records(unstaged.store->site());
+        for (const auto& name : file_names) {
+            std::string chunk;
+            for (const auto& category : export_categories) {
+                if (!ranges.contains(category)) continue;
+                Statement rows(unstaged.store->db(), category_sql(category).select);
+                rows.bind(1, ranges[category][0].get<std::int64_t>()).bind(2, ranges[category][1].get<std::int64_t>());
+                rows.bind(3, unstaged.max_insight_id);
+                while (rows.step())
+                    for (const auto& [file, line] : serialise(category, rows, records, unstaged.store->site()).lines) {
+                        if (file != name) continue;
+                        chunk += line;
+                        chunk += '\n';
+                        while (chunk.size() >= chunk_bytes) {
+                            counter.feed(std::string_view(chunk).substr(0, chunk_bytes));
+                            chunk.erase(0, chunk_bytes);
+                        }
+                    }
+            }
+            if (!chunk.empty()) counter.feed(chunk);
+        }
+    }
+    counting = true;
 }
 
 }  // namespace edgectl

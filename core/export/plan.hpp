@@ -7,6 +7,7 @@
 #include "export/ledger.hpp"
 #include "export/records.hpp"
 #include "store/store.hpp"
+#include "util/archive.hpp"
 #include "util/error.hpp"
 #include "util/sha256.hpp"
 
@@ -17,6 +18,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -110,11 +112,24 @@ struct SummaryKey {
     auto operator<=>(const SummaryKey&) const = default;
 };
 
+/// Where a dry run's volume gets its rows again when it has to count their compressed size: it
+/// stages nothing, so it selects them anew (ids only grow, so a range holds the same rows).
+struct Unstaged {
+    Store* store = nullptr;
+    std::int64_t max_insight_id = 0;
+};
+
+/// One volume being planned. A real export stages its payload files; a dry run (unstaged) only
+/// counts, and plans exactly the same cuts.
 struct Volume {
     Volume(const Store& store, std::uint64_t limit, int level)
-        : dir(store.staging_dir(), "export-"), budget(limit),
-          counter(level, std::clamp<std::uint64_t>(limit / 16, 16u << 10, 1u << 20)) {
-        fs::create_directories(dir.path() / "data");
+        : dir(std::in_place, store.staging_dir(), "export-"), budget(limit), counter(level, flush_every(limit)) {
+        fs::create_directories(dir->path() / "data");
+    }
+    Volume(Unstaged from, std::uint64_t limit, int level)
+        : budget(limit), counter(level, flush_every(limit)), unstaged(from) {}
+    static std::uint64_t flush_every(std::uint64_t limit) {
+        return std::clamp<std::uint64_t>(limit / 16, 16u << 10, 1u << 20);
     }
 
     bool fits(const RowLines& row) {
@@ -123,6 +138,9 @@ struct Volume {
             bytes += line.size() + 1;
         // Room for tar headers, tag files, the summary and models files, and the estimate's slack.
         std::uint64_t margin = 16384 + budget / 100 + summary.size() * 160 + models.size() * 4096;
+        // Whatever the budget, the bag must unpack within what verify allows any archive: the one
+        // bound (util/archive.hpp), with the derived files' room.
+        if (raw + bytes + margin > max_unpacked_bytes) return false;
         // Compressing only to learn the size was a tenth of an export's time, for a budget that is
         // usually the whole disk: as long as even zstd's worst case (no compression at all) fits, it
         // is not needed. Once it is, what is staged so far is compressed first.
@@ -137,9 +155,12 @@ struct Volume {
     /// opens this volume's range for the category when it is the first.
     void add(const std::string& category, const RowLines& row, std::int64_t previous) {
         for (const auto& [file, line] : row.lines) {
-            auto it = files.find(file);
-            if (it == files.end()) it = files.emplace(file, HashedFile(dir.path() / file, file)).first;
-            it->second.write_line(line);
+            if (dir) {
+                auto it = files.find(file);
+                if (it == files.end()) it = files.emplace(file, HashedFile(dir->path() / file, file)).first;
+                it->second.write_line(line);
+            }
+            file_names.insert(file);
             raw += line.size() + 1;
             if (counting) counter.feed(line);
         }
@@ -157,18 +178,12 @@ struct Volume {
 
     bool empty() const { return counts.empty(); }
 
-    void start_counting() {
-        for (auto& [name, file] : files) {
-            file.flush();
-            File staged = File::open_read(dir.path() / name);
-            std::vector<char> chunk(1 << 20);
-            while (std::size_t n = staged.read_some(chunk.data(), chunk.size()))
-                counter.feed(std::string_view(chunk.data(), n));
-        }
-        counting = true;
-    }
+    /// Feeds the counter everything added so far, file by file, in chunks of chunk_bytes.
+    void start_counting();
+    static constexpr std::size_t chunk_bytes = 1 << 20;
 
-    TempDir dir;
+    std::optional<TempDir> dir;        ///< the staged payload files (none for a dry run)
+    std::set<std::string> file_names;  ///< of the payload files rows went to
     std::uint64_t budget;
     std::map<std::string, HashedFile> files;
     CompressedSizeCounter counter;
@@ -179,6 +194,7 @@ struct Volume {
     std::set<std::pair<std::string, std::string>> models;
     std::map<SummaryKey, std::pair<std::int64_t, std::int64_t>> summary;
     std::vector<BagFile> payload;  ///< after finish_payload
+    Unstaged unstaged;
 };
 
 /// Writes the derived files (models, summary) and closes the payload files.

@@ -174,9 +174,9 @@ void sweep_target(const fs::path& target, const std::string& site, const std::st
 }
 
 Sealed seal(Store& store, const Ledger& l, Volume& v, int level) {
-    std::vector<BagFile> files = write_tags(store, l, v.dir.path(), v.payload);
+    std::vector<BagFile> files = write_tags(store, l, v.dir->path(), v.payload);
     files.insert(files.end(), v.payload.begin(), v.payload.end());
-    return write_archive(l, v.dir.path(), files, level);
+    return write_archive(l, v.dir->path(), files, level);
 }
 
 }  // namespace edgectl

@@ -30,7 +30,7 @@ std::string unsafe_entry_name(std::string_view name) {
 }
 
 std::uint64_t unpacked_limit(std::uint64_t compressed) {
-    constexpr std::uint64_t ratio = 1000, floor = std::uint64_t(64) << 20, ceiling = std::uint64_t(64) << 30;
+    constexpr std::uint64_t ratio = 1000, floor = std::uint64_t(64) << 20, ceiling = max_unpacked_bytes;
     if (compressed > ceiling / ratio) return ceiling;
     return std::max(floor, compressed * ratio);
 }

@@ -18,10 +18,14 @@ struct archive;
 
 namespace edgectl {
 
+/// The most any archive edgectl reads may unpack to. Export plans its volumes within it, so that
+/// every archive it writes is one its own verify accepts.
+inline constexpr std::uint64_t max_unpacked_bytes = std::uint64_t(64) << 30;
+
 struct ArchiveLimits {
     std::size_t max_entries = 100000;
     std::uint64_t max_entry_bytes = std::uint64_t(4) << 30;
-    std::uint64_t max_total_bytes = std::uint64_t(64) << 30;
+    std::uint64_t max_total_bytes = max_unpacked_bytes;
 };
 
 /// The most an archive of `compressed` bytes may unpack to: what reading a hostile one (a zstd

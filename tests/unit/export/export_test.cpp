@@ -1,5 +1,6 @@
 #include "export/export.hpp"
 #include "export/ledger.hpp"
+#include "export/plan.hpp"
 #include "store/purge.hpp"
 
 #include "export/bag.hpp"
@@ -269,4 +270,14 @@ TEST_CASE_METHOD(test::TempDirFixture, "export: every NDJSON record matches its 
         CHECK(n > 0);
     }
     CHECK(seen.size() == schema_of.size());
+}
+
+TEST_CASE("export: a volume never outgrows what verify lets an archive unpack to, whatever its budget") {
+    Volume v(Unstaged{}, std::uint64_t(1) << 40, 3);  // a 1 TiB budget: only the unpacked bound cuts
+    RowLines row;
+    row.id = 1;
+    row.lines.emplace_back("data/items.ndjson", std::string(2000, 'x'));
+    CHECK(v.fits(row));
+    v.raw = max_unpacked_bytes - 1000;  // as if that much were added already
+    CHECK_FALSE(v.fits(row));
 }
