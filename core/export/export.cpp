@@ -103,7 +103,7 @@ void write_volumes(Store& store, const ExportOptions& o, Planned& p, ExportResul
         include.push_back(i);
     for (std::size_t k = 0; k < p.volumes.size(); ++k) {
         Volume& v = *p.volumes[k];
-        finish_payload(store, v, o.include.count("summary") > 0);
+        if (v.dir) finish_payload(store, v, o.include.count("summary") > 0);
         Ledger l;
         l.seq = first + std::int64_t(k);
         l.name = export_name(store.site(), l.seq);
@@ -113,10 +113,8 @@ void write_volumes(Store& store, const ExportOptions& o, Planned& p, ExportResul
         l.max_insight_id = p.max_insight_id;
         l.volume = int(k + 1);
         l.volumes = int(p.volumes.size());
-        l.plan = {{"include", include},
-                  {"ranges", v.ranges},
-                  {"manifest_sha256", sha256_hex(bag_manifest(v.payload))},
-                  {"target_device", device_of(target)}};
+        l.plan = {{"include", include}, {"ranges", v.ranges}, {"target_device", device_of(target)}};
+        if (v.dir) l.plan["manifest_sha256"] = sha256_hex(bag_manifest(v.payload));
         l.counts = v.counts;
         require(!fs::exists(archive_path(target, l.name)), "export target already holds '" +
                                                                archive_path(target, l.name).string() +
@@ -137,12 +135,21 @@ void write_volumes(Store& store, const ExportOptions& o, Planned& p, ExportResul
     for (std::size_t k = 0; k < ledgers.size(); ++k) {
         const Ledger& l = ledgers[k];
         try {
-            Sealed s = seal(store, l, *p.volumes[k], o.level);
+            // One volume at a time: staged now unless it was as it was planned, and its staging
+            // removed before the next, so that a backlog of any size holds one volume's files.
+            std::uint64_t budget = p.volumes[k]->budget;
+            std::unique_ptr<Volume> v = std::move(p.volumes[k]);
+            if (!v->dir) {
+                v = restage(store, l, o.level);
+                if (!matches_plan(*v, l))
+                    throw Error("the rows of volume " + l.name + " changed while it was being written");
+            }
+            Sealed s = seal(store, l, *v, o.level);
+            v.reset();
             // The size estimate errs on the large side; should it ever not, the volume is refused.
-            if (s.read.size > p.volumes[k]->budget)
+            if (s.read.size > budget)
                 throw Error("volume " + l.name + " came out at " + std::to_string(s.read.size) +
-                            " bytes, over its budget of " + std::to_string(p.volumes[k]->budget) +
-                            "; nothing was marked");
+                            " bytes, over its budget of " + std::to_string(budget) + "; nothing was marked");
             // Once its digest is recorded, a volume is the next run's to finish or write again,
             // from whatever is under its names then.
             result.archives.push_back(finish(store, l, s));
@@ -217,10 +224,9 @@ ExportResult export_next(Store& store, const StoreLock& lock, const ExportOption
             a.volume = int(k + 1);
             a.volumes = int(p.volumes.size());
             a.counts = p.volumes[k]->counts;
-            // Planned exactly as a real export plans (the same cuts); only the report wants the
-            // compressed size of a volume whose budget never needed it.
-            if (!p.volumes[k]->counting) p.volumes[k]->start_counting();
-            a.bytes = p.volumes[k]->estimate();
+            // Planned exactly as a real export plans (the same cuts), its size counted when its
+            // plan was closed.
+            a.bytes = p.volumes[k]->estimated;
             result.archives.push_back(a);
         }
         return result;

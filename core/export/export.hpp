@@ -3,6 +3,9 @@
 // '<site>-<seq>.tar.zst' volumes on the target disk, each with a sha256sum-format digest and the
 // site's minisign signature beside it.
 //
+// Volumes are planned first (the first staged as it is planned, the others only counted), then
+// staged and sealed one at a time, so that memory, open files and staging hold one volume.
+//
 // Exactly-once: every volume first gets a 'pending' ledger row holding its sequence number, a
 // random nonce its bag repeats, and its plan — the id range of the rows it holds in each category.
 // The archive is written under a temporary name, flushed, and read back through the same

@@ -72,10 +72,12 @@ Planned plan_volumes(Store& store, const ExportOptions& o, const fs::path& targe
     auto open_volume = [&]() -> Volume* {
         std::uint64_t budget = next_budget();
         if (budget < min_volume_bytes) return nullptr;
-        if (o.dry_run)
-            p.volumes.push_back(std::make_unique<Volume>(Unstaged{&store, p.max_insight_id}, budget, o.level));
-        else
+        // The first volume is staged as it is planned (most exports have just one); the others
+        // only count, and are staged one at a time when they are written.
+        if (!o.dry_run && p.volumes.empty())
             p.volumes.push_back(std::make_unique<Volume>(store, budget, o.level));
+        else
+            p.volumes.push_back(std::make_unique<Volume>(Unstaged{&store, p.max_insight_id}, budget, o.level));
         return p.volumes.back().get();
     };
     Volume* v = nullptr;
@@ -96,6 +98,7 @@ Planned plan_volumes(Store& store, const ExportOptions& o, const fs::path& targe
             }
             if (!v->fits(row) && !v->empty()) {
                 used += v->estimate() + 16384;  // the full volume, closed
+                v->close_plan(o.dry_run);
                 if (!(v = open_volume())) {
                     out_of_space = true;
                     break;
@@ -118,6 +121,7 @@ Planned plan_volumes(Store& store, const ExportOptions& o, const fs::path& targe
         }
     }
     if (!p.volumes.empty() && p.volumes.back()->empty()) p.volumes.pop_back();
+    if (!p.volumes.empty()) p.volumes.back()->close_plan(o.dry_run);
     return p;
 }
 
@@ -148,7 +152,12 @@ std::unique_ptr<Volume> restage(Store& store, const Ledger& l, int level) {
 }
 
 bool matches_plan(const Volume& v, const Ledger& l) {
-    return sha256_hex(bag_manifest(v.payload)) == l.plan.value("manifest_sha256", std::string());
+    // A volume staged when it was planned recorded its payload's digest; one planned unstaged
+    // recorded its counts, which are enough: ids only grow, and no row changes once written, so
+    // the rows of its ranges can only have been deleted since (by purge).
+    if (l.plan.contains("manifest_sha256"))
+        return sha256_hex(bag_manifest(v.payload)) == l.plan["manifest_sha256"].get<std::string>();
+    return Json(v.counts) == l.counts;
 }
 
 void Volume::start_counting() {

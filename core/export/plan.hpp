@@ -70,6 +70,11 @@ class CompressedSizeCounter {
         : cctx_(ZSTD_createCCtx()), out_(ZSTD_CStreamOutSize()), flush_every_(flush_every) {
         ZSTD_CCtx_setParameter(cctx_.get(), ZSTD_c_compressionLevel, level);
     }
+    /// Frees the compressor: a volume whose plan is closed no longer counts.
+    void release() {
+        cctx_.reset();
+        std::vector<char>().swap(out_);  // its capacity too
+    }
     void feed(std::string_view bytes) {
         run(bytes, ZSTD_e_continue);
         unflushed_ += bytes.size();
@@ -180,6 +185,15 @@ struct Volume {
 
     /// Feeds the counter everything added so far, file by file, in chunks of chunk_bytes.
     void start_counting();
+    /// Closes an unstaged volume's plan: with measure (a dry run's report), its compressed size,
+    /// counted now if it was not yet; and its compressor freed, so that planning many volumes
+    /// holds one compressor at a time.
+    void close_plan(bool measure) {
+        if (dir) return;
+        if (measure && !counting) start_counting();
+        if (measure) estimated = estimate();
+        counter.release();
+    }
     static constexpr std::size_t chunk_bytes = 1 << 20;
 
     std::optional<TempDir> dir;        ///< the staged payload files (none for a dry run)
@@ -195,6 +209,7 @@ struct Volume {
     std::map<SummaryKey, std::pair<std::int64_t, std::int64_t>> summary;
     std::vector<BagFile> payload;  ///< after finish_payload
     Unstaged unstaged;
+    std::uint64_t estimated = 0;  ///< an unstaged volume's compressed size, once its plan is closed
 };
 
 /// Writes the derived files (models, summary) and closes the payload files.
