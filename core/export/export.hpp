@@ -1,5 +1,5 @@
 #pragma once
-// Export (DESIGN.md §6): what the cloud needs, most important first, as BagIt bags in
+// Export (docs/export-format.md): what the cloud needs, most important first, as BagIt bags in
 // '<site>-<seq>.tar.zst' volumes on the target disk, each with a sha256sum-format digest and the
 // site's minisign signature beside it.
 //

@@ -1,5 +1,5 @@
 #pragma once
-// Model packages (DESIGN.md §5): a .tar.zst holding model.json, model.pt, golden.ndjson, SHA256SUMS
+// Model packages (docs/model-packages.md): a .tar.zst holding model.json, model.pt, golden.ndjson, SHA256SUMS
 // (and SHA256SUMS.minisig once signing lands). pack_model builds one; verify_package proves one
 // intact and answering correctly on this machine without installing it; import_model does the same
 // and then installs it atomically.

@@ -1,5 +1,5 @@
 #pragma once
-// The store directory (DESIGN.md §3): edgectl.db (SQLite, WAL), models/, trust/, staging/ for
+// The store directory (docs/architecture.md): edgectl.db (SQLite, WAL), models/, trust/, staging/ for
 // write-then-rename on the same filesystem, locks/, and the site's secrets. Everything is readable
 // by its owner only.
 

@@ -7,7 +7,7 @@
 
 namespace edgectl {
 
-/// Process exit codes: a contract with scripts and cron (DESIGN.md §4).
+/// Process exit codes: a contract with scripts and cron (docs/commands.md).
 enum class Exit : int {
     ok = 0,
     error = 1,          ///< failed; nothing half-written

@@ -1,5 +1,5 @@
 #pragma once
-// Diagnostics on stderr, prefixed as DESIGN.md §4 says. Results go to stdout, never through here.
+// Diagnostics on stderr, prefixed as docs/commands.md says. Results go to stdout, never through here.
 
 #include <chrono>
 #include <cstdint>

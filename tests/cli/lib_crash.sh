@@ -1,4 +1,4 @@
-# Shared by the crash_*.sh tests (sourced after lib.sh). They prove DESIGN §7's crash safety by
+# Shared by the crash_*.sh tests (sourced after lib.sh). They prove the crash safety docs/guarantees.md promises by
 # enumeration, not sampling: every durability point a command passes (core/util/crash.hpp) is, in turn,
 # where the real binary kills itself; then the same command runs again, and the end state must be
 # the one an uninterrupted run leaves. Killing just before each point, plus a normal finish, covers

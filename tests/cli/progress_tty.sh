@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A progress line on long work only when stderr is a terminal (DESIGN §4): drawn in place under a
+# A progress line on long work only when stderr is a terminal (docs/commands.md): drawn in place under a
 # pseudo-terminal, erased before the summary; absent when stderr is a file or with --quiet.
 source "$(dirname "$0")/lib.sh"
 command -v script >/dev/null || fail "script(1) is needed (Debian's bsdutils)"
