@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  g++ cmake ninja-build pkg-config clang-format
+  g++ cmake ninja-build pkg-config clang-format clang-tidy
   libtorch-dev libopenblas0-pthread   # LibTorch; OpenBLAS instead of the ~6x slower reference BLAS
   libcli11-dev catch2 libsqlite3-dev libzstd-dev libarchive-dev libssl-dev libsodium-dev
   libre2-dev                          # a PII policy's own patterns, in linear time

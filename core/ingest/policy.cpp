@@ -285,7 +285,7 @@ class Policy::Hasher {
     std::unordered_map<std::string, std::string, TextHash, std::equal_to<>> cache_;
 };
 
-Policy Policy::parse(std::string_view text, std::string_view where, std::string secret) {
+Policy Policy::parse(std::string_view text, std::string_view where, const std::string& secret) {
     std::string name(where);
     std::string why;
     auto doc = parse_json_object(text, why);
@@ -304,8 +304,8 @@ Policy Policy::parse(std::string_view text, std::string_view where, std::string 
     return p;
 }
 
-Policy Policy::load(const fs::path& path, std::string secret) {
-    return parse(read_file(path, 1 << 20), path.string(), std::move(secret));
+Policy Policy::load(const fs::path& path, const std::string& secret) {
+    return parse(read_file(path, 1 << 20), path.string(), secret);
 }
 
 namespace {

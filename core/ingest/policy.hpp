@@ -43,8 +43,8 @@ class Policy {
   public:
     /// Parses and validates a policy (schemas/policy.schema.json); `secret` keys the hashes.
     /// Throws Error (exit 2) naming `where` and the first problem.
-    static Policy parse(std::string_view text, std::string_view where, std::string secret);
-    static Policy load(const fs::path& path, std::string secret);
+    static Policy parse(std::string_view text, std::string_view where, const std::string& secret);
+    static Policy load(const fs::path& path, const std::string& secret);
 
     /// Scrubs a record in place: each field by its rule, then the redactions inside every string
     /// that is kept and inside every object key, at any depth (a key can be personal data too:

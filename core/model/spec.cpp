@@ -50,7 +50,7 @@ bool rule_matches(const AnomalyRule& rule, const Prediction& p) {
     case AnomalyRule::Kind::label_in:
         return p.label && std::find(rule.labels.begin(), rule.labels.end(), *p.label) != rule.labels.end();
     case AnomalyRule::Kind::score_above: return p.score > rule.threshold;
-    case AnomalyRule::Kind::score_below: return p.score < rule.threshold;
+    case AnomalyRule::Kind::score_below:  // a classifier's score is its confidence
     case AnomalyRule::Kind::confidence_below: return p.score < rule.threshold;
     }
     return false;

@@ -301,6 +301,7 @@ ScoreResult score(Store& store, const StoreLock& lock, const ScoreOptions& o) {
                                                 std::chrono::duration<double>(o.time_budget))
                                       : std::chrono::steady_clock::time_point::max();
     std::vector<std::unique_ptr<ModelScorer>> scorers;
+    scorers.reserve(models.size());
     for (const auto& m : models)
         scorers.push_back(std::make_unique<ModelScorer>(store, m, o));
     // LibTorch loads (~0.4 s) on another thread while the model files are read and checked.

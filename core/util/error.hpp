@@ -20,8 +20,7 @@ enum class Exit : int {
 /// The error a user sees: message text (no "edgectl: error:" prefix) and an exit code.
 class Error : public std::runtime_error {
   public:
-    explicit Error(std::string message, Exit code = Exit::error)
-        : std::runtime_error(std::move(message)), code_(code) {}
+    explicit Error(const std::string& message, Exit code = Exit::error) : std::runtime_error(message), code_(code) {}
     Exit code() const noexcept { return code_; }
 
   private:
@@ -31,7 +30,7 @@ class Error : public std::runtime_error {
 /// Shorthand for the failure of a verification step (exit 4).
 class VerifyError : public Error {
   public:
-    explicit VerifyError(std::string message) : Error(std::move(message), Exit::verify_failed) {}
+    explicit VerifyError(const std::string& message) : Error(message, Exit::verify_failed) {}
 };
 
 /// Throws Error(message) when cond is false. For checks whose failure the user must see.

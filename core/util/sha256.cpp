@@ -27,7 +27,7 @@ std::string Sha256::finish() {
     if (EVP_DigestFinal_ex(ctx_.get(), md.data(), &len) != 1) throw Error("SHA-256 final failed (OpenSSL)");
     static constexpr char hex[] = "0123456789abcdef";
     std::string out;
-    out.reserve(len * 2);
+    out.reserve(std::size_t(len) * 2);
     for (unsigned int i = 0; i < len; ++i) {
         out.push_back(hex[md[i] >> 4]);
         out.push_back(hex[md[i] & 0xf]);
