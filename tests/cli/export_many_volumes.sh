@@ -8,16 +8,7 @@ peak() { /usr/bin/time -f '%M' -o "$WORK/peak" "$@" >"$WORK/.out" 2>"$WORK/.err"
 declare -A kib volumes
 for n in 8000 80000; do
     store="$WORK/store-$n"
-    EDGECTL_STORE="$store" expect_exit 0 "$EDGECTL" init --site many
-    # Rows straight into the store's own schema: this measures export, not ingest or score.
-    sqlite3 "$store/edgectl.db" "INSERT INTO sources (id, digest, name, path, format, complete, ingested_at)
-        VALUES (1, printf('%064d', 0), 'f', 'f', 'ndjson', 1, '2026-01-01T00:00:00Z');
-        INSERT INTO ingests (id, source_id, name, ingested_at) VALUES (1, 1, 'f', '2026-01-01T00:00:00Z');
-        WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $n)
-        INSERT INTO items (ingest_id, source_id, ordinal, line, payload)
-        SELECT 1, 1, i, i, json_object('v', i, 'note', hex(randomblob(40))) FROM c;
-        INSERT INTO insights (item_id, model, model_version, label, score, anomaly, scored_at)
-        SELECT id, 'm', '1.0.0', 'a', 0.5, id % 5 = 0, '2026-01-01T00:00:00Z' FROM items;"
+    scored_store "$store" many "$n"  # rows straight into the schema: this measures export alone
     mkdir "$WORK/out-$n"
     # A watcher samples what staging holds while the export runs.
     ( while :; do find "$store/staging" -mindepth 1 -maxdepth 1 -name 'export-*' 2>/dev/null | wc -l; sleep 0.02; done ) \

@@ -7,16 +7,7 @@ peak() { /usr/bin/time -f '%M' -o "$WORK/peak" "$@" >/dev/null 2>&1 || fail "fai
 declare -A export_kib verify_kib
 for n in 2000 150000; do
     store="$WORK/store-$n"
-    EDGECTL_STORE="$store" expect_exit 0 "$EDGECTL" init --site mem
-    # Rows straight into the store's own schema: this measures export, not ingest or score.
-    sqlite3 "$store/edgectl.db" "INSERT INTO sources (id, digest, name, path, format, complete, ingested_at)
-        VALUES (1, printf('%064d', 0), 'f', 'f', 'ndjson', 1, '2026-01-01T00:00:00Z');
-        INSERT INTO ingests (id, source_id, name, ingested_at) VALUES (1, 1, 'f', '2026-01-01T00:00:00Z');
-        WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $n)
-        INSERT INTO items (ingest_id, source_id, ordinal, line, payload)
-        SELECT 1, 1, i, i, json_object('v', i, 'note', hex(randomblob(40))) FROM c;
-        INSERT INTO insights (item_id, model, model_version, label, score, anomaly, scored_at)
-        SELECT id, 'm', '1.0.0', 'a', 0.5, id % 5 = 0, '2026-01-01T00:00:00Z' FROM items;"
+    scored_store "$store" mem "$n"  # rows straight into the schema: this measures export alone
     mkdir "$WORK/out-$n"
     export_kib[$n]=$(EDGECTL_STORE="$store" peak "$EDGECTL" export --to "$WORK/out-$n" --include anomalies,insights,items,summary)
     verify_kib[$n]=$(EDGECTL_STORE="$store" peak "$EDGECTL" verify "$WORK/out-$n/mem-000001.tar.zst")

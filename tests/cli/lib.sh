@@ -153,3 +153,17 @@ with open(out, "w", newline="") as f:
         f.write(f"{first + i}," + ",".join(good[i % len(good)]) + "\n")
 PY
 }
+
+# scored_store DIR SITE N: a new store at DIR holding N items of one source, each with an insight
+# (every fifth an anomaly), written straight into the schema: for tests that measure export alone.
+scored_store() {
+    EDGECTL_STORE="$1" expect_exit 0 "$EDGECTL" init --site "$2"
+    sqlite3 "$1/edgectl.db" "INSERT INTO sources (id, digest, name, path, format, complete, ingested_at)
+        VALUES (1, printf('%064d', 0), 'f', 'f', 'ndjson', 1, '2026-01-01T00:00:00Z');
+        INSERT INTO ingests (id, source_id, name, ingested_at) VALUES (1, 1, 'f', '2026-01-01T00:00:00Z');
+        WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $3)
+        INSERT INTO items (ingest_id, source_id, ordinal, line, payload)
+        SELECT 1, 1, i, i, json_object('v', i, 'note', hex(randomblob(40))) FROM c;
+        INSERT INTO insights (item_id, model, model_version, label, score, anomaly, scored_at)
+        SELECT id, 'm', '1.0.0', 'a', 0.5, id % 5 = 0, '2026-01-01T00:00:00Z' FROM items;"
+}
