@@ -11,7 +11,9 @@ void add_site_key(CLI::App& app, Globals& g, Commands& commands) {
     commands.add(cmd, [&g] {
         Store store = open_store(g);
         fs::path pub = store.site_public_key_path();
-        if (!fs::exists(pub)) throw Error("the store has no site key yet; the next 'edgectl export' creates it");
+        if (!fs::exists(pub))
+            throw Error("the store's site key '" + pub.string() +
+                        "' is missing: restore it (and site.key) from a backup; 'edgectl init' made them");
         std::string text = read_file(pub, 4096);
         auto key = minisign::parse_public_key(text, pub.string());
         if (g.json)

@@ -94,8 +94,7 @@ minisign::SecretKey site_key(const Store& store) {
         throw Error("the site's signing key '" + store.site_key_path().string() +
                     "' is missing, so exports cannot be signed: restore it (and site.pub) from a backup; a new key "
                     "would make the receiving side refuse this site's exports");
-    return minisign::parse_secret_key(read_file(store.site_key_path(), 4096), store.site_key_path().string(),
-                                      std::nullopt);
+    return minisign::read_secret_key(store.site_key_path(), std::nullopt);
 }
 
 ExportedArchive place(Store& store, const Ledger& l, Sealed& s, bool pending) {

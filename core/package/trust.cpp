@@ -28,18 +28,16 @@ KeygenResult keygen(const fs::path& prefix) {
         r.completed = true;
     } else {
         key = minisign::generate();
-        write_file_atomic(r.secret_key, minisign::format_secret_key(*key), 0600, "keygen");
     }
     r.key_id = minisign::key_id_hex(key->key_id);
-    write_file_atomic(r.public_key, minisign::format_public_key(key->public_key()), 0644, "keygen");
+    minisign::write_key_pair(r.secret_key, r.public_key, *key, "keygen", r.completed);
     return r;
 }
 
 minisign::SecretKey load_secret_key(const fs::path& path) {
-    std::string text = read_file(path, 4096);
     std::optional<std::string> password;
     if (const char* env = std::getenv("EDGECTL_KEY_PASSWORD")) password = env;
-    return minisign::parse_secret_key(text, path.string(), password);
+    return minisign::read_secret_key(path, password);
 }
 
 std::vector<TrustedKey> trusted_keys(const Store& store) {
@@ -47,7 +45,7 @@ std::vector<TrustedKey> trusted_keys(const Store& store) {
     for (const auto& entry : fs::directory_iterator(store.trust_dir())) {
         if (entry.path().extension() != ".pub") continue;
         std::string name = entry.path().stem().string();
-        auto key = minisign::parse_public_key(read_file(entry.path(), 4096), entry.path().string());
+        auto key = minisign::read_public_key(entry.path());
         keys.push_back({name, minisign::key_id_hex(key.key_id), key});
     }
     std::sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
@@ -56,7 +54,7 @@ std::vector<TrustedKey> trusted_keys(const Store& store) {
 
 TrustedKey trust_add(const Store& store, const StoreLock& lock, const fs::path& file, std::string name) {
     lock.require("trust");
-    auto key = minisign::parse_public_key(read_file(file, 4096), file.string());
+    auto key = minisign::read_public_key(file);
     std::string id = minisign::key_id_hex(key.key_id);
     if (name.empty()) name = id;
     require(is_valid_key_name(name), "trust name '" + name + "' is not valid: use letters, digits, '.', '_' or '-'",

@@ -159,8 +159,7 @@ Store Store::init(const fs::path& root, std::string_view site) {
         make_dir(root / sub, 0700, "init.store");
     write_file_atomic(root / "site.secret", random_hex(32) + "\n", 0600, "init.secret");
     minisign::SecretKey site_key = minisign::generate();
-    write_file_atomic(root / "site.key", minisign::format_secret_key(site_key), 0600, "init.site-key");
-    write_file_atomic(root / "site.pub", minisign::format_public_key(site_key.public_key()), 0644, "init.site-key");
+    minisign::write_key_pair(root / "site.key", root / "site.pub", site_key, "init.site-key");
 
     // The database is built under a temporary name and renamed last: its presence is what makes a
     // directory a store, so an init killed midway is simply run again.

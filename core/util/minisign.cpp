@@ -318,4 +318,16 @@ void verify_prehashed(const PublicKey& k, const Signature& s, const std::array<s
     verify_signed(k, s, digest.data(), digest.size(), std::string(where));
 }
 
+PublicKey read_public_key(const fs::path& path) { return parse_public_key(read_file(path, 4096), path.string()); }
+
+SecretKey read_secret_key(const fs::path& path, const std::optional<std::string>& password) {
+    return parse_secret_key(read_file(path, 4096), path.string(), password);
+}
+
+void write_key_pair(const fs::path& secret, const fs::path& public_key, const SecretKey& key, std::string_view point,
+                    bool only_public) {
+    if (!only_public) write_file_atomic(secret, format_secret_key(key), 0600, std::string(point));
+    write_file_atomic(public_key, format_public_key(key.public_key()), 0644, std::string(point));
+}
+
 }  // namespace edgectl::minisign

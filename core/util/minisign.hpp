@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +54,16 @@ Signature parse_signature(std::string_view text, std::string_view where);
 std::string format_public_key(const PublicKey& key);
 /// An unencrypted secret key file (minisign -W style).
 std::string format_secret_key(const SecretKey& key);
+
+/// Reads a public key file (at most 4 KiB). Throws Error naming it.
+PublicKey read_public_key(const std::filesystem::path& path);
+/// Reads a secret key file (at most 4 KiB); an encrypted one needs the password.
+SecretKey read_secret_key(const std::filesystem::path& path, const std::optional<std::string>& password);
+/// Writes a key pair, each file atomically and durably (points '<point>:...'): the secret key,
+/// owner-only, before the public key, so that a run killed between them leaves a secret key the
+/// pair can be finished from. With only_public the secret key file is there already.
+void write_key_pair(const std::filesystem::path& secret, const std::filesystem::path& public_key, const SecretKey& key,
+                    std::string_view point, bool only_public = false);
 
 /// Signs message (pre-hashed "ED"); returns the .minisig file text.
 std::string sign(const SecretKey& key, std::string_view message, std::string_view trusted_comment,
