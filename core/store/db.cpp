@@ -67,7 +67,8 @@ void Db::set_checkpoint_bytes(std::int64_t bytes) {
 
 void Db::exec(std::string_view sql) {
     std::string text(sql);
-    check(sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, nullptr), "running '" + text.substr(0, 60) + "'");
+    int rc = sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) check(rc, "running '" + text.substr(0, 60) + "'");  // the context only when it fails
 }
 
 void Db::check(int rc, std::string_view context) const {

@@ -61,11 +61,7 @@ expect_exit 0 "$EDGECTL" ingest "$WORK/more.csv"
 expect_exit 0 "$EDGECTL" score
 EDGECTL_CRASH_STOP=export.digest:commit "$EDGECTL" export --to "$WORK/disk" >"$WORK/stopped.out" 2>&1 &
 pid=$!
-for _ in $(seq 100); do
-    [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = T ] && break
-    sleep 0.1
-done
-[ "$(awk '{print $3}' "/proc/$pid/stat")" = T ] || fail "export did not stop at export.digest:commit"
+wait_stopped "$pid" "export at export.digest:commit"
 partial="$WORK/disk/.test-site-000003.tar.zst.partial"
 [ -f "$partial" ] || fail "no temporary archive while stopped"
 cp "$WORK/disk/test-site-000002.tar.zst" "$WORK/impostor"

@@ -18,11 +18,7 @@ printf 'a,b\n3,4\n' > "$WORK/inbox/two.csv"
 EDGECTL_CRASH_STOP=ingest.complete:commit "$EDGECTL" ingest --settle 0 --move-to "$WORK/inbox/done" "$WORK/inbox" \
     >"$WORK/run.out" 2>&1 &
 pid=$!
-for _ in $(seq 100); do
-    [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = T ] && break
-    sleep 0.1
-done
-[ "$(awk '{print $3}' "/proc/$pid/stat")" = T ] || fail "ingest did not stop at ingest.complete:commit"
+wait_stopped "$pid" "ingest at ingest.complete:commit"
 printf 'a,b\n5,6\n' > "$WORK/replacement"
 mv "$WORK/replacement" "$WORK/inbox/two.csv"
 kill -CONT "$pid"

@@ -167,3 +167,13 @@ scored_store() {
         INSERT INTO insights (item_id, model, model_version, label, score, anomaly, scored_at)
         SELECT id, 'm', '1.0.0', 'a', 0.5, id % 5 = 0, '2026-01-01T00:00:00Z' FROM items;"
 }
+
+# wait_stopped PID WHAT: waits (up to 10 s) until PID is stopped, as EDGECTL_CRASH_STOP stops it;
+# fails naming WHAT otherwise.
+wait_stopped() {
+    for _ in $(seq 100); do
+        [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = T ] && return 0
+        sleep 0.1
+    done
+    fail "$2 did not stop"
+}
