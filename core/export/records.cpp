@@ -1,6 +1,7 @@
 #include "export/records.hpp"
 
 #include "store/db.hpp"
+#include "util/canonical_json.hpp"
 #include "util/error.hpp"
 #include "util/ndjson.hpp"
 
@@ -20,68 +21,76 @@ namespace {
 // quarantined for them) goes out with U+FFFD for each byte that does not decode, as nlohmann writes
 // it with error_handler_t::replace: refusing it stopped every export of the store for good. Valid
 // text, the only kind an archive sealed before could hold, is unchanged.
-std::string json_text(std::string_view text) {
-    std::string out;
-    out.reserve(text.size() + 2);
-    if (!append_json_string(out, text)) return lossy_json_text(text);
-    return out;
+void append_text(std::string& out, std::string_view text) {
+    if (!append_json_string(out, text)) out += lossy_json_text(text);
 }
 
-std::string json_integer(std::int64_t n) {
+void append_optional_text(std::string& out, const std::optional<std::string_view>& text) {
+    if (text)
+        append_text(out, *text);
+    else
+        out += "null";
+}
+
+void append_integer(std::string& out, std::int64_t n) {
     char buf[24];
     auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
     (void)ec;
-    return std::string(buf, end);
+    out.append(buf, end);
 }
 
 // A stored JSON value as nlohmann writes it back (numbers in its own shortest form, which the
 // reference output has: the stored text itself may spell them otherwise).
-std::string json_value(std::string_view stored) { return dump_json(Json::parse(stored)); }
+void append_value(std::string& out, std::string_view stored) {
+    if (!append_canonical_json(out, stored)) out += dump_json(Json::parse(stored));
+}
+
+// Writes a record's members. Keys must come in the order a Json object (a std::map) keeps them:
+// tests/unit/export/records_test.cpp holds every record to that reference.
+class Members {
+  public:
+    explicit Members(std::string& out) : out_(out) { out_ += '{'; }
+    std::string& operator()(std::string_view key) {
+        if (!first_) out_ += ',';
+        first_ = false;
+        out_ += '"';
+        out_ += key;  // keys are edgectl's own: nothing to escape
+        out_ += "\":";
+        return out_;
+    }
+    void close() { out_ += '}'; }
+
+  private:
+    std::string& out_;
+    bool first_ = true;
+};
 
 }  // namespace
 
-void ExportRecords::add_text(std::string_view key, std::string_view text) { fields_.push_back({key, json_text(text)}); }
-
-void ExportRecords::add_optional_text(std::string_view key, const std::optional<std::string_view>& text) {
-    fields_.push_back({key, text ? json_text(*text) : std::string("null")});
-}
-
-void ExportRecords::add_raw(std::string_view key, std::string json) { fields_.push_back({key, std::move(json)}); }
-
-void ExportRecords::add_insight_fields(const InsightFields& f) {
-    add_text("site", site_);
-    add_raw("insight_id", json_integer(f.insight_id));
-    add_raw("item_id", json_integer(f.item_id));
-    add_text("source", f.source);
-    add_text("source_key", f.source_key);
-    add_text("model", f.model);
-    add_text("model_version", f.model_version);
-    add_optional_text("label", f.label);
-    add_raw("score", dump_json(Json(f.score)));
-    add_raw("probabilities", f.probabilities ? json_value(*f.probabilities) : std::string("null"));
-    add_raw("anomaly", f.anomaly ? "true" : "false");
-    add_text("scored_at", f.scored_at);
-    add_optional_text("model_digest", f.model_digest);
-}
-
-// The fields in key order (a Json object is a std::map), as compact JSON.
-std::string ExportRecords::line() {
-    std::sort(fields_.begin(), fields_.end(), [](const Field& a, const Field& b) { return a.key < b.key; });
-    std::size_t size = 2;
-    for (const auto& f : fields_)
-        size += f.key.size() + f.value.size() + 4;
-    std::string out;
-    out.reserve(size);
-    out += '{';
-    for (const auto& f : fields_) {
-        if (out.size() > 1) out += ',';
-        out += '"';
-        out += f.key;  // keys are edgectl's own: nothing to escape
-        out += "\":";
-        out += f.value;
-    }
-    out += '}';
-    return out;
+// An insight's members, with an anomaly's two more (its item's ingest time and payload) in their
+// places when they are given.
+void ExportRecords::insight_members(std::string& out, const InsightFields& f, const std::string_view* ingested_at,
+                                    const PayloadFields* payload) {
+    Members m(out);
+    m("anomaly") += f.anomaly ? "true" : "false";
+    if (ingested_at) append_text(m("ingested_at"), *ingested_at);
+    append_integer(m("insight_id"), f.insight_id);
+    append_integer(m("item_id"), f.item_id);
+    append_optional_text(m("label"), f.label);
+    append_text(m("model"), f.model);
+    append_optional_text(m("model_digest"), f.model_digest);
+    append_text(m("model_version"), f.model_version);
+    if (payload) append_payload(m("payload"), *payload);
+    if (f.probabilities)
+        append_value(m("probabilities"), *f.probabilities);
+    else
+        m("probabilities") += "null";
+    append_json_double(m("score"), f.score);
+    append_text(m("scored_at"), f.scored_at);
+    append_text(m("site"), site_);
+    append_text(m("source"), f.source);
+    append_text(m("source_key"), f.source_key);
+    m.close();
 }
 
 std::vector<std::size_t> ExportRecords::order_of(const std::vector<std::string>& names, std::size_t n) {
@@ -105,61 +114,111 @@ const ExportRecords::ColumnOrder& ExportRecords::column_order(std::string_view c
             for (const auto& name : names)
                 c.names.push_back(name.get<std::string>());
         c.order = order_of(c.names, c.names.size());
+        for (const auto& name : c.names) {
+            std::string key;
+            append_text(key, name);
+            c.keys.push_back(std::move(key));
+        }
         columns_ = std::move(c);
     }
     return *columns_;
 }
 
-// A payload as an object: a CSV record's values are stored as an array in the order of its ingest's
-// columns.
-std::string ExportRecords::payload_object(const PayloadFields& payload) {
-    Json value = Json::parse(payload.json);
-    if (!payload.columns) return dump_json(value);
-    // Not what ingest writes, but as the Json objects had it: nothing to name gives {}, values that
-    // are not an array under names are an error.
-    if (value.empty()) return "{}";
-    const ColumnOrder& c = column_order(*payload.columns);
-    if (c.names.empty()) return "{}";
-    if (!value.is_array()) throw Error("a CSV payload is not an array of values");
+// The object of the first `values` names (all if there are more values), in key order, the last of
+// equal names winning, as assigning into a Json object does.
+template <typename AppendValue>
+void ExportRecords::append_object(std::string& out, const ColumnOrder& c, std::size_t values,
+                                  const AppendValue& append_value_at) {
     std::vector<std::size_t> shorter;
     const std::vector<std::size_t>* order = &c.order;
-    if (value.size() < c.names.size()) order = &(shorter = order_of(c.names, value.size()));
-    std::string out = "{";
-    for (std::size_t i : *order) {
-        if (out.size() > 1) out += ',';
-        if (!append_json_string(out, c.names[i])) out += lossy_json_text(c.names[i]);
+    if (values < c.names.size()) order = &(shorter = order_of(c.names, values));
+    out += '{';
+    for (std::size_t k = 0; k < order->size(); ++k) {
+        std::size_t i = (*order)[k];
+        if (k) out += ',';
+        out += c.keys[i];
         out += ':';
-        out += dump_json(value[i]);
+        append_value_at(i);
     }
     out += '}';
-    return out;
+}
+
+// A payload as an object: a CSV record's values are stored as an array in the order of its ingest's
+// columns.
+void ExportRecords::append_payload(std::string& out, const PayloadFields& payload) {
+    if (!payload.columns) return append_value(out, payload.json);
+    values_.clear();
+    elements_.clear();
+    if (canonical_json_elements(payload.json, values_, elements_)) {
+        if (elements_.empty()) {  // [] under any names: {}
+            out += "{}";
+            return;
+        }
+        const ColumnOrder& c = column_order(*payload.columns);
+        if (c.names.empty()) {
+            out += "{}";
+            return;
+        }
+        append_object(out, c, elements_.size(),
+                      [&](std::size_t i) { out.append(values_, elements_[i].first, elements_[i].second); });
+        return;
+    }
+    // What ingest never writes, as the Json objects had it: nothing to name gives {}, values that
+    // are not an array under names are an error.
+    Json value = Json::parse(payload.json);
+    if (value.empty()) {
+        out += "{}";
+        return;
+    }
+    const ColumnOrder& c = column_order(*payload.columns);
+    if (c.names.empty()) {
+        out += "{}";
+        return;
+    }
+    if (!value.is_array()) throw Error("a CSV payload is not an array of values");
+    append_object(out, c, value.size(), [&](std::size_t i) { out += dump_json(value[i]); });
 }
 
 std::string ExportRecords::insight(const InsightFields& f) {
-    fields_.clear();  // a record that threw halfway leaves nothing behind
-    add_insight_fields(f);
-    return line();
+    std::string out;
+    append_insight(out, f);
+    return out;
 }
 
 std::string ExportRecords::anomaly(const InsightFields& f, std::string_view ingested_at, const PayloadFields& payload) {
-    fields_.clear();
-    add_insight_fields(f);
-    add_text("ingested_at", ingested_at);
-    add_raw("payload", payload_object(payload));
-    return line();
+    std::string out;
+    append_anomaly(out, f, ingested_at, payload);
+    return out;
 }
 
 std::string ExportRecords::item(std::int64_t item_id, std::string_view source, std::string_view source_key,
                                 std::int64_t line_number, std::string_view ingested_at, const PayloadFields& payload) {
-    fields_.clear();
-    add_text("site", site_);
-    add_raw("item_id", json_integer(item_id));
-    add_text("source", source);
-    add_text("source_key", source_key);
-    add_raw("line", json_integer(line_number));
-    add_text("ingested_at", ingested_at);
-    add_raw("payload", payload_object(payload));
-    return line();
+    std::string out;
+    append_item(out, item_id, source, source_key, line_number, ingested_at, payload);
+    return out;
+}
+
+void ExportRecords::append_insight(std::string& out, const InsightFields& f) {
+    insight_members(out, f, nullptr, nullptr);
+}
+
+void ExportRecords::append_anomaly(std::string& out, const InsightFields& f, std::string_view ingested_at,
+                                   const PayloadFields& payload) {
+    insight_members(out, f, &ingested_at, &payload);
+}
+
+void ExportRecords::append_item(std::string& out, std::int64_t item_id, std::string_view source,
+                                std::string_view source_key, std::int64_t line_number, std::string_view ingested_at,
+                                const PayloadFields& payload) {
+    Members m(out);
+    append_text(m("ingested_at"), ingested_at);
+    append_integer(m("item_id"), item_id);
+    append_integer(m("line"), line_number);
+    append_payload(m("payload"), payload);
+    append_text(m("site"), site_);
+    append_text(m("source"), source);
+    append_text(m("source_key"), source_key);
+    m.close();
 }
 
 // ---------------------------------------------------------------------------------------------
