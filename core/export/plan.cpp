@@ -80,45 +80,52 @@ Planned plan_volumes(Store& store, const ExportOptions& o, const fs::path& targe
             p.volumes.push_back(std::make_unique<Volume>(Unstaged{&store, p.max_insight_id}, budget, o.level));
         return p.volumes.back().get();
     };
+    // The rows of each category included, up to the last there is now.
+    std::vector<RowQuery> queries;
+    for (const auto& category : export_categories)
+        if (o.include.count(category))
+            queries.push_back({category,
+                               category_sql(category).select,
+                               {0, query_int(db, category_sql(category).max_id), p.max_insight_id}});
+    std::vector<std::int64_t> last(queries.size(), 0);  // the last row planned of each
+    std::optional<std::size_t> out_of_space;            // the query whose rows found no room
     Volume* v = nullptr;
-    ExportRecords records(store.site());
-    bool out_of_space = false;
-    for (const auto& category : export_categories) {
-        if (!o.include.count(category)) continue;
-        const CategorySql& sql = category_sql(category);
-        std::int64_t hi = query_int(db, sql.max_id);
-        Statement rows(db, sql.select);
-        rows.bind(1, std::int64_t(0)).bind(2, hi).bind(3, p.max_insight_id);
-        std::int64_t last = 0;
-        while (!out_of_space && rows.step()) {
-            RowLines row = serialise(category, rows, records, store.site());
-            if (!v && !(v = open_volume())) {
-                out_of_space = true;
-                break;
-            }
-            if (!v->fits(row) && !v->empty()) {
-                used += v->estimate() + 16384;  // the full volume, closed
-                v->close_plan(o.dry_run);
-                if (!(v = open_volume())) {
-                    out_of_space = true;
+    {
+        SerialisedRows rows(store, queries);
+        while (!out_of_space) {
+            const LineBatch* batch = rows.next();
+            if (!batch) break;
+            for (std::size_t i = 0; i < batch->size && !out_of_space; ++i) {
+                const RowLines& row = batch->rows[i];
+                if (!v && !(v = open_volume())) {
+                    out_of_space = batch->query;
                     break;
                 }
+                if (!v->fits(row) && !v->empty()) {
+                    used += v->estimate() + 16384;  // the full volume, closed
+                    v->close_plan(o.dry_run);
+                    if (!(v = open_volume())) {
+                        out_of_space = batch->query;
+                        break;
+                    }
+                }
+                if (!v->fits(row)) {  // not even in an empty volume
+                    if (o.max_bytes && v->budget == o.max_bytes)
+                        throw Error("a " + batch->category + " record (id " + std::to_string(row.id) +
+                                    ") is larger than --max-bytes allows");
+                    out_of_space = batch->query;
+                    break;
+                }
+                v->add(batch->category, row, last[batch->query]);
+                last[batch->query] = row.id;
             }
-            if (!v->fits(row)) {  // not even in an empty volume
-                if (o.max_bytes && v->budget == o.max_bytes)
-                    throw Error("a " + category + " record (id " + std::to_string(row.id) +
-                                ") is larger than --max-bytes allows");
-                out_of_space = true;
-                break;
-            }
-            v->add(category, row, last);
-            last = row.id;
         }
-        if (out_of_space) {
-            Statement left(db, "SELECT count(*) FROM (" + sql.select + ")");
-            left.bind(1, last).bind(2, hi).bind(3, p.max_insight_id);
-            p.left_pending += left.step() ? left.column_int(0) : 0;
-        }
+    }
+    // What is left for later: the rest of the query that ran out of room, and the queries after it.
+    for (std::size_t q = out_of_space.value_or(queries.size()); q < queries.size(); ++q) {
+        Statement left(db, "SELECT count(*) FROM (" + queries[q].sql + ")");
+        left.bind(1, last[q]).bind(2, queries[q].binds[1]).bind(3, p.max_insight_id);
+        p.left_pending += left.step() ? left.column_int(0) : 0;
     }
     if (!p.volumes.empty() && p.volumes.back()->empty()) p.volumes.pop_back();
     if (!p.volumes.empty()) p.volumes.back()->close_plan(o.dry_run);
@@ -132,21 +139,26 @@ std::unique_ptr<Volume> restage(Store& store, const Ledger& l, int level) {
         include.insert(i.get<std::string>());
     const Json ranges = l.plan.value("ranges", Json::object());
     auto v = std::make_unique<Volume>(store, 0, level);
-    ExportRecords records(store.site());
+    std::vector<RowQuery> queries;
+    std::vector<std::int64_t> previous;  // the row before each query's first
     for (const auto& category : export_categories) {
         if (!include.count(category) || (!complete && !ranges.contains(category))) continue;
         const CategorySql& sql = category_sql(category);
-        Statement rows(store.db(), complete ? sql.resend : sql.select);
-        std::int64_t previous = 0;
         if (complete) {
-            rows.bind(1, l.seq);
+            queries.push_back({category, sql.resend, {l.seq}});
+            previous.push_back(0);
         } else {
-            previous = ranges[category][0].get<std::int64_t>();
-            rows.bind(1, previous).bind(2, ranges[category][1].get<std::int64_t>()).bind(3, l.max_insight_id);
+            std::int64_t lo = ranges[category][0].get<std::int64_t>(), hi = ranges[category][1].get<std::int64_t>();
+            queries.push_back({category, sql.select, {lo, hi, l.max_insight_id}});
+            previous.push_back(lo);
         }
-        for (; rows.step(); previous = rows.column_int(0))
-            v->add(category, serialise(category, rows, records, store.site()), previous);
     }
+    SerialisedRows rows(store, queries);
+    while (const LineBatch* batch = rows.next())
+        for (std::size_t i = 0; i < batch->size; ++i) {
+            v->add(batch->category, batch->rows[i], previous[batch->query]);
+            previous[batch->query] = batch->rows[i].id;
+        }
     finish_payload(store, *v, include.count("summary") > 0);
     return v;
 }

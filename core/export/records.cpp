@@ -1,6 +1,7 @@
 #include "export/records.hpp"
 
 #include "store/db.hpp"
+#include "store/store.hpp"
 #include "util/canonical_json.hpp"
 #include "util/error.hpp"
 #include "util/ndjson.hpp"
@@ -289,10 +290,18 @@ PayloadFields payload_fields(const Statement& s, int payload, int columns) {
     return {s.column_view(payload), optional_view(s, columns)};
 }
 
-RowLines serialise_row(const std::string& category, const Statement& s, ExportRecords& records,
-                       const std::string& site) {
-    RowLines r;
+// A row's lines go into the buffers a previous row left (their capacity reused).
+std::string& next_line(RowLines& r, const char* file) {
+    auto& [name, line] = r.lines.emplace_back();
+    name = file;
+    line.clear();
+    return line;
+}
+
+void serialise_row(const std::string& category, const Statement& s, ExportRecords& records, const std::string& site,
+                   RowLines& r) {
     r.id = s.column_int(0);
+    r.model.clear();
     if (category == "anomalies" || category == "insights") {
         InsightFields f;
         f.insight_id = r.id;
@@ -307,19 +316,18 @@ RowLines serialise_row(const std::string& category, const Statement& s, ExportRe
         f.anomaly = s.column_int(9) != 0;
         f.scored_at = s.column_view(10);
         f.model_digest = optional_view(s, 13);
-        r.lines.emplace_back("data/insights.ndjson", records.insight(f));
+        records.append_insight(next_line(r, "data/insights.ndjson"), f);
         r.model = f.model;
         r.version = f.model_version;
-        r.label = f.label ? std::string(*f.label) : "";
-        r.hour = std::string(f.scored_at.substr(0, 13)) + ":00:00Z";
+        r.label = f.label.value_or("");
+        r.hour.assign(f.scored_at.substr(0, 13)).append(":00:00Z");
         r.anomaly = f.anomaly;
         if (r.anomaly)
-            r.lines.emplace_back("data/anomalies.ndjson",
-                                 records.anomaly(f, s.column_view(11), payload_fields(s, 12, 14)));
+            records.append_anomaly(next_line(r, "data/anomalies.ndjson"), f, s.column_view(11),
+                                   payload_fields(s, 12, 14));
     } else if (category == "items") {
-        r.lines.emplace_back("data/items.ndjson",
-                             records.item(r.id, s.column_view(1), s.column_view(2), s.column_int(3), s.column_view(4),
-                                          payload_fields(s, 5, 6)));
+        records.append_item(next_line(r, "data/items.ndjson"), r.id, s.column_view(1), s.column_view(2),
+                            s.column_int(3), s.column_view(4), payload_fields(s, 5, 6));
     } else {
         Json record = {{"site", site},
                        {"quarantine_id", r.id},
@@ -335,21 +343,59 @@ RowLines serialise_row(const std::string& category, const Statement& s, ExportRe
                        {"created_at", s.column_text(10)}};
         // A record quarantined for bytes that are not UTF-8 keeps them in `raw`: U+FFFD here, as
         // ExportRecords writes such text.
-        r.lines.emplace_back("data/quarantine.ndjson", record.dump(-1, ' ', false, Json::error_handler_t::replace));
+        next_line(r, "data/quarantine.ndjson") = record.dump(-1, ' ', false, Json::error_handler_t::replace);
     }
-    return r;
 }
 
 }  // namespace
 
 // A row that cannot be written (a stored JSON value that does not parse) is named, so that it can be
 // found and mended.
-RowLines serialise(const std::string& category, const Statement& s, ExportRecords& records, const std::string& site) {
+void serialise(const std::string& category, const Statement& s, ExportRecords& records, const std::string& site,
+               RowLines& row) {
+    row.lines.clear();
     try {
-        return serialise_row(category, s, records, site);
+        serialise_row(category, s, records, site, row);
     } catch (const std::exception& e) {
         throw Error("cannot export " + category + " row " + std::to_string(s.column_int(0)) + ": " + e.what());
     }
+}
+
+RowLines serialise(const std::string& category, const Statement& s, ExportRecords& records, const std::string& site) {
+    RowLines row;
+    serialise(category, s, records, site, row);
+    return row;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rows selected and serialised on a second thread.
+
+SerialisedRows::SerialisedRows(const Store& store, std::vector<RowQuery> queries)
+    : db_(Db::open_reader(store.root() / "edgectl.db")), site_(store.site()), queries_(std::move(queries)),
+      records_(site_), pipe_([this](LineBatch& b) { return produce(b); }) {}
+
+bool SerialisedRows::produce(LineBatch& batch) {
+    batch.size = 0;
+    while (next_query_ <= queries_.size()) {
+        if (!rows_) {
+            if (next_query_ == queries_.size()) return false;
+            const RowQuery& q = queries_[next_query_++];
+            rows_.emplace(db_, q.sql);
+            for (std::size_t i = 0; i < q.binds.size(); ++i)
+                rows_->bind(int(i) + 1, q.binds[i]);
+            category_ = q.category;
+        }
+        batch.query = next_query_ - 1;
+        batch.category = category_;
+        while (batch.size < batch_rows && rows_->step()) {
+            if (batch.rows.size() <= batch.size) batch.rows.emplace_back();
+            serialise(category_, *rows_, records_, site_, batch.rows[batch.size++]);
+        }
+        if (batch.size == batch_rows) return true;
+        rows_.reset();  // this query is done: its rows never share a batch with the next one's
+        if (batch.size > 0) return true;
+    }
+    return false;
 }
 
 }  // namespace edgectl

@@ -9,6 +9,9 @@
 // order, and stored JSON values (payloads, probabilities) are rewritten by util/canonical_json
 // without being parsed; only what that does not handle goes through nlohmann.
 
+#include "store/db.hpp"
+#include "util/pipe.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -87,7 +90,7 @@ class ExportRecords {
     std::vector<std::pair<std::size_t, std::size_t>> elements_;
 };
 
-class Statement;
+class Store;
 
 /// The kinds of rows an export can carry, in the order volumes are filled.
 inline const std::vector<std::string> export_categories = {"anomalies", "insights", "items", "quarantine"};
@@ -114,6 +117,49 @@ struct RowLines {
 /// Serialises the row a category_sql() query stands on; a row that cannot be written (a stored
 /// JSON value that does not parse) is an Error naming it, so that it can be found and mended.
 RowLines serialise(const std::string& category, const Statement& s, ExportRecords& records, const std::string& site);
+/// The same into `row`, reusing its buffers.
+void serialise(const std::string& category, const Statement& s, ExportRecords& records, const std::string& site,
+               RowLines& row);
+
+/// A category's rows to select: a category_sql() query and its parameters.
+struct RowQuery {
+    std::string category;
+    std::string sql;
+    std::vector<std::int64_t> binds;
+};
+
+/// Rows of one query, serialised; `size` of `rows` are this batch's (the others are buffers kept
+/// for reuse).
+struct LineBatch {
+    std::size_t query = 0;  ///< its index in the queries given
+    std::string category;
+    std::vector<RowLines> rows;
+    std::size_t size = 0;
+};
+
+/// Selects and serialises the rows of each query in turn on a second thread, so that turning rows
+/// into NDJSON runs beside what the caller does with them (hashing, writing, compressing). That
+/// thread reads through a connection of its own, as score's reader does.
+class SerialisedRows {
+  public:
+    SerialisedRows(const Store& store, std::vector<RowQuery> queries);
+    /// The next batch, in query and row order; nullptr after the last. Rethrows a serialising
+    /// error. Valid until the next call.
+    const LineBatch* next() { return pipe_.take(); }
+
+  private:
+    static constexpr std::size_t batch_rows = 256;
+    bool produce(LineBatch& batch);
+
+    Db db_;
+    std::string site_;
+    std::vector<RowQuery> queries_;
+    ExportRecords records_;
+    std::size_t next_query_ = 0;
+    std::optional<Statement> rows_;
+    std::string category_;
+    Pipeline<LineBatch> pipe_;  // last: its thread uses the members above
+};
 
 /// A nullable text column as JSON (null or a string).
 nlohmann::json optional_text(const Statement& s, int col);
