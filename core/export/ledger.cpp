@@ -53,7 +53,16 @@ void mark_exported(Db& db, const Ledger& l, std::int64_t bytes, const std::strin
     Transaction tx(db, "export.mark");
     std::int64_t rows = 0;
     const Json ranges = l.plan.value("ranges", Json::object());  // items() must not outlive its object
+    bool both = ranges.contains("anomalies") && ranges.contains("insights");
+    if (both) {
+        Statement mark(db, mark_anomalies_and_insights);
+        mark.bind(1, l.seq).bind(2, ranges["anomalies"][0].get<std::int64_t>());
+        mark.bind(3, ranges["anomalies"][1].get<std::int64_t>()).bind(4, ranges["insights"][0].get<std::int64_t>());
+        mark.bind(5, ranges["insights"][1].get<std::int64_t>()).bind(6, l.max_insight_id).run();
+        rows += db.changes();
+    }
     for (const auto& [category, range] : ranges.items()) {
+        if (both && (category == "anomalies" || category == "insights")) continue;
         Statement mark(db, category_sql(category).mark);
         mark.bind(1, l.seq).bind(2, range[0].get<std::int64_t>()).bind(3, range[1].get<std::int64_t>());
         mark.bind(4, l.max_insight_id).run();

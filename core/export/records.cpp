@@ -277,6 +277,10 @@ const CategorySql& category_sql(const std::string& category) {
     return all.at(category);
 }
 
+const std::string mark_anomalies_and_insights =
+    "UPDATE insights SET export_seq = ?1 WHERE export_seq IS NULL AND id > min(?2, ?4) AND id <= max(?3, ?5) AND "
+    "?6 >= 0 AND id > iif(anomaly, ?2, ?4) AND id <= iif(anomaly, ?3, ?5)";
+
 Json optional_text(const Statement& s, int col) { return s.column_is_null(col) ? Json() : Json(s.column_text(col)); }
 
 namespace {
