@@ -91,9 +91,10 @@ void add_exports(CLI::App& app, Globals& g, Commands& commands) {
         }
         if (exports.empty()) say(g, "no exports yet");
         for (const auto& e : exports)
-            say(g, e.name + "  " + std::to_string(e.volume) + "/" + std::to_string(e.volumes) + "  " + e.state + "  " +
-                       std::to_string(e.rows) + " rows  " + human_bytes(std::uint64_t(e.bytes)) + "  " +
-                       e.completed_at.value_or(e.started_at) + (e.acked_at ? "  acked " + *e.acked_at : ""));
+            say(g, e.name + "  " + std::to_string(e.volume) + "/" + std::to_string(e.volumes) + "  " +
+                       std::string(to_string(e.state)) + "  " + std::to_string(e.rows) + " rows  " +
+                       human_bytes(std::uint64_t(e.bytes)) + "  " + e.completed_at.value_or(e.started_at) +
+                       (e.acked_at ? "  acked " + *e.acked_at : ""));
         return Exit::ok;
     });
     add_exports_abandon(cmd, g, commands);

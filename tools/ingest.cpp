@@ -6,9 +6,10 @@ namespace edgectl::cli {
 void add_ingest(CLI::App& app, Globals& g, Commands& commands) {
     auto o = std::make_shared<IngestOptions>();
     auto paths = std::make_shared<std::vector<std::string>>();
+    auto format = std::make_shared<std::string>("auto");
     auto* cmd = app.add_subcommand("ingest", "ingest CSV or NDJSON files (or directories of them) as items");
     cmd->add_option("--source", o->source, "source name recorded with every item (default: each file's path)");
-    cmd->add_option("--format", o->format, "input format")
+    cmd->add_option("--format", *format, "input format")
         ->check(CLI::IsMember({"auto", "csv", "ndjson"}))
         ->capture_default_str();
     cmd->add_option("--policy", o->policy, "PII policy (JSON) to scrub records with before storing them")
@@ -23,8 +24,9 @@ void add_ingest(CLI::App& app, Globals& g, Commands& commands) {
         ->capture_default_str()
         ->check(CLI::Range(1, 1000000));
     cmd->add_option("PATH", *paths, "files or directories")->required();
-    commands.add(cmd, [&g, o, paths] {
+    commands.add(cmd, [&g, o, paths, format] {
         o->paths.assign(paths->begin(), paths->end());
+        if (*format != "auto") o->format = parse_record_format(*format).or_throw("--format", Exit::usage);
         Store store = open_store(g);
         auto lock = store.lock("ingest");
         IngestResult r = ingest(store, lock, *o);
@@ -32,9 +34,9 @@ void add_ingest(CLI::App& app, Globals& g, Commands& commands) {
             print_json(to_json(r));
         } else {
             for (const auto& f : r.files)
-                say(g, f.path + ": " + f.status +
-                           (f.status == "ingested" ? " (" + std::to_string(f.added) + " items, " +
-                                                         std::to_string(f.quarantined) + " quarantined)"
+                say(g, f.path + ": " + std::string(to_string(f.status)) +
+                           (f.status == FileOutcome::ingested ? " (" + std::to_string(f.added) + " items, " +
+                                                                    std::to_string(f.quarantined) + " quarantined)"
                             : f.reason.empty() ? ""
                                                : " (" + f.reason + ")"));
             say(g, "ingested " + std::to_string(r.added) + " items, quarantined " + std::to_string(r.quarantined) +

@@ -9,13 +9,13 @@ namespace {
 // What an OK did not cover: a bag's signature missing or not checked; without a trust list, a
 // package's signature and model.
 std::string note(const VerifyOutcome& v) {
-    if (v.kind == "export-bag") {
+    if (v.kind == ArtifactKind::export_bag) {
         std::string signature = v.detail.value("signature", std::string());
         if (signature == "none") return "; not signed";
         if (signature.starts_with("present, not checked")) return "; signature not checked: no site key (--key)";
         return {};
     }
-    if (v.kind != "model-package" || v.detail.value("signature_checked", true)) return {};
+    if (v.kind != ArtifactKind::model_package || v.detail.value("signature_checked", true)) return {};
     return v.detail.value("model_run", false)
                ? "; signature not checked: no trust list; model run on request"
                : "; signature not checked: no trust list; model not run (--run-model runs it)";
@@ -55,11 +55,14 @@ void add_verify(CLI::App& app, Globals& g, Commands& commands) {
         for (const auto& path : *paths) {
             VerifyOutcome v = verify_artifact(path, keys);
             ok = ok && v.ok();
-            all.push_back(
-                {{"path", path}, {"kind", v.kind}, {"ok", v.ok()}, {"problems", v.problems}, {"detail", v.detail}});
+            all.push_back({{"path", path},
+                           {"kind", to_string(v.kind)},
+                           {"ok", v.ok()},
+                           {"problems", v.problems},
+                           {"detail", v.detail}});
             if (g.json) continue;
-            if (v.ok()) say(g, path + ": OK (" + v.kind + note(v) + ")");
-            if (v.kind == "export-bag" && v.detail.contains("signature"))
+            if (v.ok()) say(g, path + ": OK (" + std::string(to_string(v.kind)) + note(v) + ")");
+            if (v.kind == ArtifactKind::export_bag && v.detail.contains("signature"))
                 log::debug(path + ": signature " + v.detail["signature"].get<std::string>());
             for (const auto& problem : v.problems)
                 log::error(problem.find(path) == std::string::npos ? path + ": " + problem : problem);

@@ -89,15 +89,32 @@ std::string export_name(const std::string& site, std::int64_t seq) {
     return site + "-" + buf;
 }
 
+std::string_view to_string(ExportState state) {
+    switch (state) {
+    case ExportState::pending: return "pending";
+    case ExportState::complete: return "complete";
+    case ExportState::abandoned: return "abandoned";
+    }
+    return "unknown";
+}
+
+Result<ExportState> parse_export_state(std::string_view text) {
+    for (auto state : {ExportState::pending, ExportState::complete, ExportState::abandoned})
+        if (to_string(state) == text) return state;
+    return fail("unknown export state " + quote(text));
+}
+
 std::vector<ExportRecord> list_exports(Db& db) {
     Statement stmt(db,
                    "SELECT seq, name, state, started_at, completed_at, acked_at, digest, volume, volumes, rows, bytes "
                    "FROM exports ORDER BY seq");
     std::vector<ExportRecord> out;
     while (stmt.step())
-        out.push_back({stmt.column_int(0), stmt.column_text(1), stmt.column_text(2), stmt.column_text(3),
-                       stmt.column_optional_text(4), stmt.column_optional_text(5), stmt.column_optional_text(6),
-                       int(stmt.column_int(7)), int(stmt.column_int(8)), stmt.column_int(9), stmt.column_int(10)});
+        out.push_back({stmt.column_int(0), stmt.column_text(1),
+                       parse_export_state(stmt.column_view(2)).or_throw("export " + stmt.column_text(1)),
+                       stmt.column_text(3), stmt.column_optional_text(4), stmt.column_optional_text(5),
+                       stmt.column_optional_text(6), int(stmt.column_int(7)), int(stmt.column_int(8)),
+                       stmt.column_int(9), stmt.column_int(10)});
     return out;
 }
 
@@ -119,7 +136,7 @@ Json to_json(const std::vector<ExportRecord>& exports) {
     for (const auto& e : exports)
         out.push_back({{"seq", e.seq},
                        {"name", e.name},
-                       {"state", e.state},
+                       {"state", to_string(e.state)},
                        {"volume", e.volume},
                        {"volumes", e.volumes},
                        {"rows", e.rows},

@@ -7,6 +7,7 @@
 #include "store/store.hpp"
 #include "util/fs.hpp"
 #include "util/ndjson.hpp"
+#include "util/result.hpp"
 
 #include <cstdint>
 #include <map>
@@ -63,9 +64,19 @@ void mark_exported(Db& db, const Ledger& l, std::int64_t bytes, const std::strin
 /// sequence number is used again.
 void forget(Db& db, const Ledger& l);
 
+/// The state of a ledger row (exports.state).
+enum class ExportState { pending, complete, abandoned };
+
+/// The spelling in the store and in --json: "pending", "complete", "abandoned".
+std::string_view to_string(ExportState state);
+/// The state a spelling names, or why it names none.
+Result<ExportState> parse_export_state(std::string_view text);
+
 struct ExportRecord {
     std::int64_t seq = 0;
-    std::string name, state, started_at;
+    std::string name;
+    ExportState state = ExportState::pending;
+    std::string started_at;
     std::optional<std::string> completed_at, acked_at, digest;
     int volume = 1, volumes = 1;
     std::int64_t rows = 0, bytes = 0;

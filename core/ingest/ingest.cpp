@@ -22,10 +22,10 @@ namespace {
 // ordinal) in the schema besides.
 class FileIngester {
   public:
-    FileIngester(Store& store, File file, std::string source, std::string digest, std::string format, std::size_t batch,
-                 const Policy* policy)
+    FileIngester(Store& store, File file, std::string source, std::string digest, RecordFormat format,
+                 std::size_t batch, const Policy* policy)
         : db_(store.db()), file_(std::move(file)), path_(file_.path()), source_(std::move(source)),
-          digest_(std::move(digest)), format_(std::move(format)), batch_(batch), now_(now_utc()), policy_(policy),
+          digest_(std::move(digest)), format_(format), batch_(batch), now_(now_utc()), policy_(policy),
           add_item_(db_,
                     "INSERT INTO items (id, ingest_id, source_id, ordinal, line, payload) VALUES (?, ?, ?, ?, ?, ?)"),
           add_quarantine_(db_, "INSERT INTO quarantine (id, stage, source, line, source_key, reason, raw, created_at) "
@@ -36,14 +36,19 @@ class FileIngester {
         begin();
         Statement source(db_, "INSERT INTO sources (digest, name, path, format, ingested_at) VALUES (?, ?, ?, ?, ?) "
                               "ON CONFLICT (digest) DO NOTHING");
-        source.bind(1, digest_).bind(2, source_).bind(3, path_.string()).bind(4, format_).bind(5, now_).run();
+        source.bind(1, digest_)
+            .bind(2, source_)
+            .bind(3, path_.string())
+            .bind(4, to_string(format_))
+            .bind(5, now_)
+            .run();
         Statement find(db_, "SELECT id, done FROM sources WHERE digest = ?");
         find.bind(1, digest_);
         find.step();
         source_id_ = find.column_int(0);
         done_ = std::size_t(find.column_int(1));
         RecordReader reader(std::move(file_), format_, policy_, done_);
-        if (format_ == "csv") {
+        if (format_ == RecordFormat::csv) {
             std::string why, raw;
             std::size_t line = 0;
             if (reader.read_header(why, line, raw) && !why.empty()) {
@@ -94,7 +99,7 @@ class FileIngester {
             last.commit();
         }
         db_.set_synchronous(Db::Sync::normal);
-        result_.status = "ingested";
+        result_.status = FileOutcome::ingested;
         return result_;
     }
 
@@ -115,12 +120,9 @@ class FileIngester {
             if (ingest_id_ == 0) add_ingest();
             add_item_.bind(1, next_item_++).bind(2, ingest_id_).bind(3, source_id_).bind(4, std::int64_t(row.ordinal));
             add_item_.bind(5, std::int64_t(row.line)).bind_static(6, row.text);  // the row outlives the step
-            try {
-                add_item_.run();
-            } catch (const Error& e) {
-                throw Error("cannot store record " + std::to_string(row.ordinal) + " (line " +
-                            std::to_string(row.line) + ") of '" + path_.string() + "': " + e.what());
-            }
+            in_context("cannot store record " + std::to_string(row.ordinal) + " (line " + std::to_string(row.line) +
+                           ") of " + quote(path_),
+                       [&] { add_item_.run(); });
             ++result_.added;
         }
         shown_.advance();
@@ -146,7 +148,8 @@ class FileIngester {
     Db& db_;
     File file_;
     fs::path path_;
-    std::string source_, digest_, format_;
+    std::string source_, digest_;
+    RecordFormat format_;
     std::size_t batch_;
     std::string now_;
     const Policy* policy_;
@@ -166,13 +169,13 @@ bool is_ignored_name(const fs::path& path) {
     return name.starts_with('.') || name.ends_with(".partial") || name.ends_with(".tmp");
 }
 
-std::string format_of(const fs::path& path, const std::string& requested) {
-    if (requested != "auto") return requested;
+std::optional<RecordFormat> format_of(const fs::path& path, std::optional<RecordFormat> requested) {
+    if (requested) return requested;
     std::string ext = path.extension().string();
     std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-    if (ext == ".csv") return "csv";
-    if (ext == ".ndjson" || ext == ".jsonl") return "ndjson";
-    return {};
+    if (ext == ".csv") return RecordFormat::csv;
+    if (ext == ".ndjson" || ext == ".jsonl") return RecordFormat::ndjson;
+    return std::nullopt;
 }
 
 // The files named by the command line: files as given, directories walked in name order, leaving
@@ -256,25 +259,25 @@ namespace {
 // inbox are the same file, whatever happens to its name meanwhile.
 IngestFileResult ingest_file(Store& store, const fs::path& path, const IngestOptions& o, const Policy* policy) {
     bool inbox = !o.move_to.empty();
-    auto outcome = [&](std::string status, std::string reason) {
-        return IngestFileResult{path.string(), std::move(status), std::move(reason), 0, 0, 0, ""};
+    auto outcome = [&](FileOutcome status, std::string reason) {
+        return IngestFileResult{path.string(), status, std::move(reason), 0, 0, 0, ""};
     };
     std::error_code gone;
     if (inbox && still_being_written(path, o.settle_seconds, gone))
-        return outcome("deferred", "still being written; left for the next run");
-    if (gone) return outcome("deferred", "removed while the inbox was read");
-    std::string format = format_of(path, o.format);
-    if (format.empty()) {
+        return outcome(FileOutcome::deferred, "still being written; left for the next run");
+    if (gone) return outcome(FileOutcome::deferred, "removed while the inbox was read");
+    auto format = format_of(path, o.format);
+    if (!format) {
         log::warning("skipping '" + path.string() + "': unknown file type (use --format csv or ndjson)");
-        return outcome("rejected", "unknown file type (use --format csv or ndjson)");
+        return outcome(FileOutcome::rejected, "unknown file type (use --format csv or ndjson)");
     }
     File file = File::open_regular(path);
     auto id = file.id();
     std::string digest = digest_of(file);
-    IngestFileResult result = outcome("unchanged", "");
+    IngestFileResult result = outcome(FileOutcome::unchanged, "");
     if (!already_ingested(store.db(), digest)) {
         std::string source = o.source.empty() ? path.string() : o.source;
-        result = FileIngester(store, std::move(file), source, digest, format, o.batch, policy).run();
+        result = FileIngester(store, std::move(file), source, digest, *format, o.batch, policy).run();
         result.path = path.string();
     }
     // Only now, with every record committed, does the file leave the inbox. Killed before this, the
@@ -292,6 +295,16 @@ IngestFileResult ingest_file(Store& store, const fs::path& path, const IngestOpt
 
 }  // namespace
 
+std::string_view to_string(FileOutcome outcome) {
+    switch (outcome) {
+    case FileOutcome::ingested: return "ingested";
+    case FileOutcome::unchanged: return "unchanged";
+    case FileOutcome::rejected: return "rejected";
+    case FileOutcome::deferred: return "deferred";
+    }
+    return "unknown";
+}
+
 IngestResult ingest(Store& store, const StoreLock& lock, const IngestOptions& options) {
     lock.require("ingest");
     IngestResult result;
@@ -306,8 +319,9 @@ IngestResult ingest(Store& store, const StoreLock& lock, const IngestOptions& op
         require(fs::is_directory(options.move_to), "--move-to '" + options.move_to.string() + "' is not a directory");
     for (const auto& path : expand(options.paths, options.move_to)) {
         IngestFileResult file = ingest_file(store, path, options, policy ? &*policy : nullptr);
-        if (file.status == "rejected") ++result.rejected_files;
-        log::debug("'" + path.string() + "': " + file.status + ", " + std::to_string(file.added) + " items added");
+        if (file.status == FileOutcome::rejected) ++result.rejected_files;
+        log::debug(quote(path) + ": " + std::string(to_string(file.status)) + ", " + std::to_string(file.added) +
+                   " items added");
         result.added += file.added;
         result.quarantined += file.quarantined;
         result.files.push_back(file);
@@ -319,7 +333,7 @@ Json to_json(const IngestResult& result) {
     Json files = Json::array();
     for (const auto& f : result.files)
         files.push_back({{"path", f.path},
-                         {"status", f.status},
+                         {"status", to_string(f.status)},
                          {"reason", f.reason},
                          {"records", f.records},
                          {"added", f.added},

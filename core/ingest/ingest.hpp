@@ -5,28 +5,41 @@
 // after a run killed midway. Bad records go to quarantine with file, line and reason; the rest
 // commits in batched transactions. One thread reads, scrubs and formats; the calling thread writes.
 
+#include "ingest/reader.hpp"
 #include "store/store.hpp"
 #include "util/ndjson.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace edgectl {
 
 struct IngestOptions {
-    std::vector<fs::path> paths;  ///< files or directories (walked recursively, in name order)
-    std::string source;           ///< source name for every item; empty: each file's path
-    std::string format = "auto";  ///< auto (by extension), csv or ndjson
-    std::size_t batch = 10000;    ///< records per transaction
-    fs::path policy;              ///< PII policy file; empty: store records as they are
-    fs::path move_to;             ///< inbox mode: move each file here once its records are committed
-    double settle_seconds = 5;    ///< inbox mode: leave files modified more recently than this
+    std::vector<fs::path> paths;         ///< files or directories (walked recursively, in name order)
+    std::string source;                  ///< source name for every item; empty: each file's path
+    std::optional<RecordFormat> format;  ///< none: by extension
+    std::size_t batch = 10000;           ///< records per transaction
+    fs::path policy;                     ///< PII policy file; empty: store records as they are
+    fs::path move_to;                    ///< inbox mode: move each file here once its records are committed
+    double settle_seconds = 5;           ///< inbox mode: leave files modified more recently than this
 };
+
+/// What became of one file.
+enum class FileOutcome {
+    ingested,
+    unchanged,  ///< already ingested
+    rejected,   ///< see reason
+    deferred,   ///< still being written, or gone: left for the next run
+};
+
+/// The spelling in output and --json: "ingested", "unchanged", "rejected", "deferred".
+std::string_view to_string(FileOutcome outcome);
 
 struct IngestFileResult {
     std::string path;
-    std::string status;  ///< ingested, unchanged (already ingested), rejected, deferred (still being written)
+    FileOutcome status = FileOutcome::ingested;
     std::string reason;  ///< why it was rejected
     std::int64_t records = 0;
     std::int64_t added = 0;

@@ -287,20 +287,18 @@ class Policy::Hasher {
 
 Policy Policy::parse(std::string_view text, std::string_view where, const std::string& secret) {
     std::string name(where);
-    std::string why;
-    auto doc = parse_json_object(text, why);
-    if (!doc) throw Error("policy '" + name + "': " + why, Exit::usage);
-    if (std::string problem = schema_problem(embedded::policy_schema_json, *doc); !problem.empty())
+    Json doc = parse_json_object(text).or_throw("policy " + quote(name), Exit::usage);
+    if (std::string problem = schema_problem(embedded::policy_schema_json, doc); !problem.empty())
         throw Error("policy '" + name + "' does not match the policy schema " + problem, Exit::usage);
     Policy p;
     p.hasher_ = std::make_shared<Hasher>(secret);
-    p.allowlist_ = doc->value("mode", std::string("denylist")) == "allowlist";
-    const Json fields = doc->value("fields", Json::object());  // items() must not outlive its object
+    p.allowlist_ = doc.value("mode", std::string("denylist")) == "allowlist";
+    const Json fields = doc.value("fields", Json::object());  // items() must not outlive its object
     for (const auto& [field, spec] : fields.items())
         p.fields_[field] = {spec["action"].get<std::string>(), spec.value("keep_last", 4)};
-    for (const auto& r : doc->value("redact", Json::array()))
+    for (const auto& r : doc.value("redact", Json::array()))
         p.redactions_.push_back(make_redaction(r, name));
-    p.digest_ = sha256_hex(doc->dump());
+    p.digest_ = sha256_hex(doc.dump());
     return p;
 }
 

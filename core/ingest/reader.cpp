@@ -51,9 +51,17 @@ Cell classify(std::string_view cell) {
 
 }  // namespace
 
-RecordReader::RecordReader(File file, const std::string& format, const Policy* policy, std::size_t done)
+std::string_view to_string(RecordFormat format) { return format == RecordFormat::csv ? "csv" : "ndjson"; }
+
+Result<RecordFormat> parse_record_format(std::string_view text) {
+    if (text == "csv") return RecordFormat::csv;
+    if (text == "ndjson") return RecordFormat::ndjson;
+    return fail("unknown format " + quote(text) + " (csv or ndjson)");
+}
+
+RecordReader::RecordReader(File file, RecordFormat format, const Policy* policy, std::size_t done)
     : file_(std::move(file)), format_(format), policy_(policy), done_(done) {
-    if (format_ == "csv")
+    if (format_ == RecordFormat::csv)
         csv_.emplace(file_);
     else
         lines_.emplace(file_);
@@ -195,11 +203,10 @@ bool RecordReader::next_ndjson(RowBatch& batch) {
     row.line = line.number;
     row.quarantined = false;
     std::string_view raw = std::string_view(line.text).substr(0, CsvReader::raw_limit);
-    std::string why;
     if (line.too_long) return quarantine(row, "line is longer than 1048576 bytes", raw), true;
     if (line.text.find('\0') != std::string::npos) return quarantine(row, "NUL byte in record", ""), true;
-    auto object = parse_json_object(line.text, why);
-    if (!object) return quarantine(row, why, raw), true;
+    auto object = parse_json_object(line.text);
+    if (!object) return quarantine(row, object.error(), raw), true;
     try {
         if (policy_) policy_->apply(*object);  // scrubbed before anything of it is written
         row.text = dump_json(*object);

@@ -7,12 +7,21 @@
 #include "ingest/csv.hpp"
 #include "ingest/policy.hpp"
 #include "util/ndjson.hpp"
+#include "util/result.hpp"
 
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace edgectl {
+
+/// The formats of an inbox file.
+enum class RecordFormat { csv, ndjson };
+
+/// The spelling in --format and in the store's sources.format: "csv", "ndjson".
+std::string_view to_string(RecordFormat format);
+/// The format a spelling names, or why it names none.
+Result<RecordFormat> parse_record_format(std::string_view text);
 
 /// One record as the reading thread hands it to the writing one: a payload, or why not.
 struct Row {
@@ -39,9 +48,9 @@ inline constexpr std::size_t rows_per_handoff = 1024;
 /// only counted.
 class RecordReader {
   public:
-    /// Reads `file` (from its current offset) as format "csv" or "ndjson", scrubbing with policy
-    /// (none: records are stored as they are).
-    RecordReader(File file, const std::string& format, const Policy* policy, std::size_t done);
+    /// Reads `file` (from its current offset) in format, scrubbing with policy (none: records are
+    /// stored as they are).
+    RecordReader(File file, RecordFormat format, const Policy* policy, std::size_t done);
 
     /// CSV: reads the header row. Returns false for an empty file; sets why for a bad header.
     bool read_header(std::string& why, std::size_t& line, std::string& raw);
@@ -67,7 +76,7 @@ class RecordReader {
     bool next_ndjson(RowBatch& batch);
 
     File file_;
-    std::string format_;
+    RecordFormat format_;
     const Policy* policy_;
     std::size_t done_;
     std::optional<CsvReader> csv_;

@@ -24,32 +24,43 @@ struct FeatureExtractor::Impl {
             index.emplace(s.fields[i], i);
     }
 
-    // Why a value cannot be a feature, in extract_features' words; or sets value.
-    std::string number(simdjson::ondemand::value v, const std::string& name, double& value) {
+    // The value of a feature, or why it cannot be one, in extract_features' words.
+    static Result<double> number(simdjson::ondemand::value v, const std::string& name) {
         using T = simdjson::ondemand::json_type;
         T type;
-        if (v.type().get(type)) return "stored payload is not valid JSON";
+        if (v.type().get(type)) return fail("stored payload is not valid JSON");
+        double value = 0;
         switch (type) {
         case T::number: {
-            if (v.get_double().get(value)) return "field '" + name + "' is not a finite number";
+            if (v.get_double().get(value)) return fail("field '" + name + "' is not a finite number");
             break;
         }
         case T::string: {
             std::string_view text;
-            if (v.get_string().get(text)) return "stored payload is not valid JSON";
+            if (v.get_string().get(text)) return fail("stored payload is not valid JSON");
             std::string copy(text);
             char* end = nullptr;
             value = std::strtod(copy.c_str(), &end);
             if (copy.empty() || end != copy.c_str() + copy.size())
-                return "field '" + name + "' is not a number: '" + copy.substr(0, 40) + "'";
+                return fail("field '" + name + "' is not a number: '" + copy.substr(0, 40) + "'");
             break;
         }
-        case T::null: return "field '" + name + "' is null, not a number";
-        case T::boolean: return "field '" + name + "' is boolean, not a number";
-        case T::array: return "field '" + name + "' is array, not a number";
-        case T::object: return "field '" + name + "' is object, not a number";
+        case T::null: return fail("field '" + name + "' is null, not a number");
+        case T::boolean: return fail("field '" + name + "' is boolean, not a number");
+        case T::array: return fail("field '" + name + "' is array, not a number");
+        case T::object: return fail("field '" + name + "' is object, not a number");
         }
-        if (!std::isfinite(value)) return "field '" + name + "' is not a finite number";
+        if (!std::isfinite(value)) return fail("field '" + name + "' is not a finite number");
+        return value;
+    }
+
+    // Standardises column i's value into out[i], or says why it cannot be.
+    Result<> put(std::size_t i, simdjson::ondemand::value v, const std::string& name, float* out) const {
+        auto value = number(v, name);
+        if (!value) return Failure{value.error()};
+        auto input = standardise(spec, i, *value);
+        if (!input) return Failure{input.error()};
+        out[i] = *input;
         return {};
     }
 };
@@ -57,7 +68,7 @@ struct FeatureExtractor::Impl {
 FeatureExtractor::FeatureExtractor(const ModelSpec& spec) : impl_(std::make_unique<Impl>(spec)) {}
 FeatureExtractor::~FeatureExtractor() = default;
 
-std::string FeatureExtractor::extract(std::string_view payload, float* out) {
+Result<> FeatureExtractor::extract(std::string_view payload, float* out) {
     Impl& m = *impl_;
     m.buffer.assign(payload);
     m.buffer.resize(payload.size() + simdjson::SIMDJSON_PADDING);
@@ -65,27 +76,24 @@ std::string FeatureExtractor::extract(std::string_view payload, float* out) {
     simdjson::ondemand::document doc;
     simdjson::ondemand::object object;
     if (m.parser.iterate(m.buffer.data(), payload.size(), m.buffer.size()).get(doc) || doc.get_object().get(object))
-        return "stored payload is not a JSON object";
+        return fail("stored payload is not a JSON object");
     for (auto field : object) {
         std::string_view k;
-        if (field.unescaped_key().get(k)) return "stored payload is not valid JSON";
+        if (field.unescaped_key().get(k)) return fail("stored payload is not valid JSON");
         m.key.assign(k);
         auto it = m.index.find(m.key);
         if (it == m.index.end()) continue;  // a field the model does not use: not even parsed
-        double value = 0;
-        if (std::string why = m.number(field.value(), m.key, value); !why.empty()) return why;
-        if (std::string why = standardise(m.spec, it->second, value, out[it->second]); !why.empty()) return why;
+        if (auto done = m.put(it->second, field.value(), m.key, out); !done) return done;
         m.seen[it->second] = 1;
     }
     for (std::size_t i = 0; i < m.seen.size(); ++i)
-        if (!m.seen[i]) return "missing field '" + m.spec.fields[i] + "'";
+        if (!m.seen[i]) return fail("missing field '" + m.spec.fields[i] + "'");
     return {};
 }
 
 FeatureExtractor::Layout FeatureExtractor::layout(std::string_view columns) const {
     Layout l;
-    std::string why;
-    auto names = parse_json(columns, why);
+    auto names = parse_json(columns);
     if (!names || !names->is_array()) {
         l.problem = "stored columns of the item's source are not a JSON array";
         return l;
@@ -105,28 +113,27 @@ FeatureExtractor::Layout FeatureExtractor::layout(std::string_view columns) cons
     return l;
 }
 
-std::string FeatureExtractor::extract(std::string_view payload, const Layout& layout, float* out) {
-    if (!layout.problem.empty()) return layout.problem;
+Result<> FeatureExtractor::extract(std::string_view payload, const Layout& layout, float* out) {
+    if (!layout.problem.empty()) return fail(layout.problem);
     Impl& m = *impl_;
     m.buffer.assign(payload);
     m.buffer.resize(payload.size() + simdjson::SIMDJSON_PADDING);
     simdjson::ondemand::document doc;
     simdjson::ondemand::array array;
     if (m.parser.iterate(m.buffer.data(), payload.size(), m.buffer.size()).get(doc) || doc.get_array().get(array))
-        return "stored payload is not a JSON array";
+        return fail("stored payload is not a JSON array");
     std::size_t position = 0;
     for (auto element : array) {
         simdjson::ondemand::value v;
-        if (element.get(v)) return "stored payload is not valid JSON";
-        if (position >= layout.field_of.size()) return "stored payload has more values than its source has columns";
+        if (element.get(v)) return fail("stored payload is not valid JSON");
+        if (position >= layout.field_of.size())
+            return fail("stored payload has more values than its source has columns");
         int field = layout.field_of[position++];
         if (field < 0) continue;  // a column the model does not use: not even parsed
-        double value = 0;
-        const std::string& name = m.spec.fields[std::size_t(field)];
-        if (std::string why = m.number(v, name, value); !why.empty()) return why;
-        if (std::string why = standardise(m.spec, std::size_t(field), value, out[field]); !why.empty()) return why;
+        auto i = std::size_t(field);
+        if (auto done = m.put(i, v, m.spec.fields[i], out); !done) return done;
     }
-    if (position != layout.field_of.size()) return "stored payload has fewer values than its source has columns";
+    if (position != layout.field_of.size()) return fail("stored payload has fewer values than its source has columns");
     return {};
 }
 

@@ -19,8 +19,8 @@ class FeatureExtractor {
     FeatureExtractor(const FeatureExtractor&) = delete;
     FeatureExtractor& operator=(const FeatureExtractor&) = delete;
 
-    /// Writes spec.fields.size() floats to out; returns "" or why the item cannot be scored.
-    std::string extract(std::string_view payload, float* out);
+    /// Writes spec.fields.size() floats to out, or says why the item cannot be scored.
+    Result<> extract(std::string_view payload, float* out);
 
     /// Where the model's fields are in array payloads with these columns (a JSON array of names,
     /// as ingest records them for a CSV file).
@@ -30,7 +30,7 @@ class FeatureExtractor {
     };
     Layout layout(std::string_view columns) const;
     /// The same for an array payload laid out as `layout` says.
-    std::string extract(std::string_view payload, const Layout& layout, float* out);
+    Result<> extract(std::string_view payload, const Layout& layout, float* out);
 
   private:
     struct Impl;

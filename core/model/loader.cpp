@@ -161,11 +161,6 @@ std::unique_ptr<Model> load_torchscript(const std::string& bytes, std::string_vi
     return torch_module().api->load_torchscript(bytes, name);
 }
 
-std::unique_ptr<Model> load_torchscript_file(const fs::path& path) {
-    preload_torch();  // overlaps reading the file
-    return load_torchscript(read_file(path, std::size_t(4) << 30), path.string());
-}
-
 void preload_torch() { module_future(); }
 
 bool torch_module_started() { return module_started().load(); }

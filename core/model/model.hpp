@@ -33,7 +33,6 @@ class Model {
 /// VerifyError if the bytes are not a loadable TorchScript module, Error if the LibTorch module
 /// cannot be loaded.
 std::unique_ptr<Model> load_torchscript(const std::string& bytes, std::string_view name);
-std::unique_ptr<Model> load_torchscript_file(const std::filesystem::path& path);
 
 /// Starts loading the LibTorch module on a background thread and returns at once, so that a caller
 /// can open its store meanwhile; the next load_torchscript waits for it (and reports its failure).

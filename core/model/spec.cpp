@@ -34,7 +34,7 @@ std::string consistency_problem(const ModelSpec& s) {
     if (!s.mean.empty() && s.mean.size() != s.fields.size()) return "input.mean must have one value per field";
     if (!s.std.empty() && s.std.size() != s.fields.size()) return "input.std must have one value per field";
     for (const auto& rule : s.anomaly) {
-        bool classification = s.output_kind == "classification";
+        bool classification = s.output_kind == OutputKind::classification;
         if ((rule.kind == AnomalyRule::Kind::label_in || rule.kind == AnomalyRule::Kind::confidence_below) &&
             !classification)
             return "anomaly rules 'label_in' and 'confidence_below' need a classification output";
@@ -58,12 +58,26 @@ bool rule_matches(const AnomalyRule& rule, const Prediction& p) {
 
 }  // namespace
 
+std::string_view to_string(OutputKind kind) {
+    switch (kind) {
+    case OutputKind::classification: return "classification";
+    case OutputKind::regression: return "regression";
+    case OutputKind::score: return "score";
+    }
+    return "unknown";
+}
+
+Result<OutputKind> parse_output_kind(std::string_view text) {
+    for (auto kind : {OutputKind::classification, OutputKind::regression, OutputKind::score})
+        if (to_string(kind) == text) return kind;
+    return fail("unknown output kind " + quote(text));
+}
+
 ModelSpec parse_model_spec(std::string_view text, std::string_view where) {
-    std::string why;
-    auto doc = parse_json_object(text, why);
-    if (!doc) throw VerifyError("'" + std::string(where) + "': " + why);
+    auto doc = parse_json_object(text);
+    if (!doc) throw VerifyError(with_context(quote(where), doc.error()));
     if (std::string problem = schema_problem(embedded::model_schema_json, *doc); !problem.empty())
-        throw VerifyError("'" + std::string(where) + "' does not match the model.json schema " + problem);
+        throw VerifyError(quote(where) + " does not match the model.json schema " + problem);
     const Json& d = *doc;
     ModelSpec s;
     s.name = d["name"];
@@ -72,7 +86,8 @@ ModelSpec parse_model_spec(std::string_view text, std::string_view where) {
     s.fields = d["input"]["fields"].get<std::vector<std::string>>();
     s.mean = d["input"].value("mean", std::vector<double>{});
     s.std = d["input"].value("std", std::vector<double>{});
-    s.output_kind = d["output"]["kind"];
+    s.output_kind =
+        parse_output_kind(d["output"]["kind"].get<std::string>()).or_throw(quote(where), Exit::verify_failed);
     s.labels = d["output"].value("labels", std::vector<std::string>{});
     s.softmax = d["output"].value("activation", std::string("softmax")) == "softmax";
     for (const auto& rule : d.value("anomaly", Json::array()))
@@ -81,15 +96,15 @@ ModelSpec parse_model_spec(std::string_view text, std::string_view where) {
     s.rtol = d["golden"]["rtol"];
     s.document = std::move(*doc);
     if (std::string problem = consistency_problem(s); !problem.empty())
-        throw VerifyError("'" + std::string(where) + "': " + problem);
+        throw VerifyError(with_context(quote(where), problem));
     return s;
 }
 
-std::string extract_features(const ModelSpec& spec, const Json& payload, float* out) {
+Result<> extract_features(const ModelSpec& spec, const Json& payload, float* out) {
     for (std::size_t i = 0; i < spec.fields.size(); ++i) {
         const std::string& name = spec.fields[i];
         auto it = payload.find(name);
-        if (it == payload.end()) return "missing field '" + name + "'";
+        if (it == payload.end()) return fail("missing field '" + name + "'");
         double value;
         if (it->is_number()) {
             value = it->get<double>();
@@ -98,23 +113,25 @@ std::string extract_features(const ModelSpec& spec, const Json& payload, float* 
             char* end = nullptr;
             value = std::strtod(text.c_str(), &end);
             if (text.empty() || end != text.c_str() + text.size())
-                return "field '" + name + "' is not a number: '" + text.substr(0, 40) + "'";
+                return fail("field '" + name + "' is not a number: '" + text.substr(0, 40) + "'");
         } else {
-            return "field '" + name + "' is " + std::string(it->is_null() ? "null" : it->type_name()) +
-                   ", not a number";
+            return fail("field '" + name + "' is " + std::string(it->is_null() ? "null" : it->type_name()) +
+                        ", not a number");
         }
-        if (!std::isfinite(value)) return "field '" + name + "' is not a finite number";
-        if (std::string why = standardise(spec, i, value, out[i]); !why.empty()) return why;
+        if (!std::isfinite(value)) return fail("field '" + name + "' is not a finite number");
+        auto input = standardise(spec, i, value);
+        if (!input) return Failure{input.error()};
+        out[i] = *input;
     }
     return {};
 }
 
-std::string standardise(const ModelSpec& spec, std::size_t i, double value, float& out) {
+Result<float> standardise(const ModelSpec& spec, std::size_t i, double value) {
     double raw = value;
     if (!spec.mean.empty()) value -= spec.mean[i];
     if (!spec.std.empty()) value /= spec.std[i];
-    out = static_cast<float>(value);
-    if (std::isfinite(out)) return {};
+    auto out = static_cast<float>(value);
+    if (std::isfinite(out)) return out;
     // The shortest text that reads back as the value.
     auto text = [](double v) {
         char buf[64];
@@ -122,18 +139,19 @@ std::string standardise(const ModelSpec& spec, std::size_t i, double value, floa
     };
     std::string what = "field '" + spec.fields[i] + "' is " + text(raw);
     if (value != raw) what += ", standardised " + text(value);
-    return what + ", outside the range of float32, the model's input type";
+    return fail(what + ", outside the range of float32, the model's input type");
 }
 
-std::string prediction_problem(const Prediction& p) {
+Result<> check_storable(const Prediction& p) {
     bool finite = std::isfinite(p.score) && std::all_of(p.probabilities.begin(), p.probabilities.end(),
                                                         [](double v) { return std::isfinite(v); });
-    return finite ? std::string() : "the model's output for this item is not a finite number (NaN or infinity)";
+    if (finite) return {};
+    return fail("the model's output for this item is not a finite number (NaN or infinity)");
 }
 
 Prediction interpret(const ModelSpec& spec, const float* outputs) {
     Prediction p;
-    if (spec.output_kind == "classification") {
+    if (spec.output_kind == OutputKind::classification) {
         std::size_t k = spec.labels.size();
         p.probabilities.assign(outputs, outputs + k);
         if (spec.softmax) {
@@ -163,20 +181,20 @@ std::size_t check_golden(const ModelSpec& spec, Model& model, std::string_view g
         ++number;
         if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
         std::string where = "golden.ndjson line " + std::to_string(number);
-        std::string why;
-        auto vec = parse_json_object(line, why);
+        auto vec = parse_json_object(line);
         if (!vec || !vec->contains("input") || !(*vec)["input"].is_object() || !vec->contains("output") ||
             !(*vec)["output"].is_array())
             throw VerifyError(where + ": expected {\"input\": {...}, \"output\": [...]}" +
-                              (why.empty() ? "" : ": " + why));
+                              (vec ? "" : ": " + vec.error()));
         Matrix batch{1, spec.fields.size(), std::vector<float>(spec.fields.size())};
-        if (std::string problem = extract_features(spec, (*vec)["input"], batch.values.data()); !problem.empty())
-            throw VerifyError(where + ": " + problem);
+        if (auto input = extract_features(spec, (*vec)["input"], batch.values.data()); !input)
+            throw VerifyError(with_context(where, input.error()));
         Matrix got = model.forward(batch);
         const Json& want = (*vec)["output"];
         if (got.cols != spec.output_width())
             throw VerifyError("model output has " + std::to_string(got.cols) + " values per item, but model.json's " +
-                              spec.output_kind + " contract needs " + std::to_string(spec.output_width()));
+                              std::string(to_string(spec.output_kind)) + " contract needs " +
+                              std::to_string(spec.output_width()));
         if (want.size() != got.cols)
             throw VerifyError(where + ": expects " + std::to_string(want.size()) + " outputs, the model gives " +
                               std::to_string(got.cols));

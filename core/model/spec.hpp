@@ -4,6 +4,7 @@
 
 #include "model/model.hpp"
 #include "util/ndjson.hpp"
+#include "util/result.hpp"
 
 #include <optional>
 #include <string>
@@ -18,13 +19,21 @@ struct AnomalyRule {
     double threshold = 0;             ///< the others
 };
 
+/// What a model's output means (model.json's output.kind).
+enum class OutputKind { classification, regression, score };
+
+/// The spelling in model.json: "classification", "regression", "score".
+std::string_view to_string(OutputKind kind);
+/// The kind a spelling names, or why it names none.
+Result<OutputKind> parse_output_kind(std::string_view text);
+
 struct ModelSpec {
     std::string name;
     std::string version;
     std::string torch_version;
     std::vector<std::string> fields;  ///< input features, in tensor column order
     std::vector<double> mean, std;    ///< empty, or one per field
-    std::string output_kind;          ///< classification, regression, score
+    OutputKind output_kind = OutputKind::classification;
     std::vector<std::string> labels;  ///< classification only
     bool softmax = true;              ///< classification: apply softmax to the raw outputs
     std::vector<AnomalyRule> anomaly;
@@ -32,7 +41,7 @@ struct ModelSpec {
     Json document;              ///< the model.json as parsed
 
     /// Number of values the model must output per item.
-    std::size_t output_width() const { return output_kind == "classification" ? labels.size() : 1; }
+    std::size_t output_width() const { return output_kind == OutputKind::classification ? labels.size() : 1; }
 };
 
 /// Parses and validates model.json text. Throws VerifyError naming `where` and the first problem.
@@ -46,18 +55,18 @@ struct Prediction {
     bool anomaly = false;
 };
 
-/// The model's input value for field i: (value - mean) / std, as float32 (the input's dtype), into
-/// out. Returns "" or, for a finite value that float32 cannot hold (a cell such as 1e300 becomes
-/// infinity there, then a NaN score), why the item cannot be scored.
-std::string standardise(const ModelSpec& spec, std::size_t i, double value, float& out);
+/// The model's input value for field i: (value - mean) / std, as float32 (the input's dtype); or,
+/// for a finite value that float32 cannot hold (a cell such as 1e300 becomes infinity there, then
+/// a NaN score), why the item cannot be scored.
+Result<float> standardise(const ModelSpec& spec, std::size_t i, double value);
 
-/// Why a prediction cannot be stored: a model that returns NaN or infinity for an item gives it no
-/// score. Returns "" for a finite one.
-std::string prediction_problem(const Prediction& p);
+/// Whether a prediction can be stored: a model that returns NaN or infinity for an item gives it
+/// no score, and the failure says so.
+Result<> check_storable(const Prediction& p);
 
 /// Builds one input row from an item's payload: writes spec.fields.size() standardised floats to
-/// out. Returns an empty string, or why the item cannot be scored (missing field, not a number…).
-std::string extract_features(const ModelSpec& spec, const Json& payload, float* out);
+/// out, or says why the item cannot be scored (missing field, not a number…).
+Result<> extract_features(const ModelSpec& spec, const Json& payload, float* out);
 
 /// Interprets one output row (spec.output_width() values) with the spec's output contract and rules.
 Prediction interpret(const ModelSpec& spec, const float* outputs);

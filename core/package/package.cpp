@@ -36,7 +36,7 @@ std::map<std::string, std::string> read_entries(const fs::path& path) {
     std::map<std::string, std::string> files;
     ArchiveReader::Entry entry;
     auto refuse = [&](const std::string& why) {
-        throw VerifyError("'" + path.string() + "': entry '" + entry.name + "' " + why);
+        throw VerifyError(with_context(quote(path), "entry " + quote(entry.name) + " " + why));
     };
     while (reader.next(entry)) {
         if (entry.directory) refuse("is a directory; a package holds files at its root only");
@@ -49,15 +49,16 @@ std::map<std::string, std::string> read_entries(const fs::path& path) {
     return files;
 }
 
-// Parses sha256sum output ("<hex>  <name>" or "<hex> *<name>") into name -> digest.
-std::map<std::string, std::string> parse_sums(const std::string& text, const fs::path& path) {
+// Parses sha256sum output ("<hex>  <name>" or "<hex> *<name>") into name -> digest. Messages name
+// the line; the caller names the package.
+std::map<std::string, std::string> parse_sums(const std::string& text) {
     std::map<std::string, std::string> sums;
     std::istringstream in(text);
     std::string line;
     for (int number = 1; std::getline(in, line); ++number) {
         if (line.empty()) continue;
         auto bad = [&](const std::string& why) {
-            throw VerifyError("'" + path.string() + "': SHA256SUMS line " + std::to_string(number) + " " + why);
+            throw VerifyError("SHA256SUMS line " + std::to_string(number) + " " + why);
         };
         if (line.size() < 67 || !is_sha256_hex(line.substr(0, 64)) || line[64] != ' ' ||
             (line[65] != ' ' && line[65] != '*'))
@@ -68,23 +69,22 @@ std::map<std::string, std::string> parse_sums(const std::string& text, const fs:
     return sums;
 }
 
-void check_digests(const std::map<std::string, std::string>& files, const fs::path& path) {
+// Checks every file against SHA256SUMS. Messages name the entry; the caller names the package.
+void check_digests(const std::map<std::string, std::string>& files) {
     auto it = files.find(sums_name);
-    if (it == files.end()) throw VerifyError("'" + path.string() + "': SHA256SUMS is missing");
-    auto sums = parse_sums(it->second, path);
+    if (it == files.end()) throw VerifyError("SHA256SUMS is missing");
+    auto sums = parse_sums(it->second);
     for (const auto& [name, bytes] : files) {
         if (name == sums_name || name == signature_name) continue;
         auto listed = sums.find(name);
-        if (listed == sums.end())
-            throw VerifyError("'" + path.string() + "': entry '" + name + "' is not listed in SHA256SUMS");
+        if (listed == sums.end()) throw VerifyError("entry " + quote(name) + " is not listed in SHA256SUMS");
         if (sha256_hex(bytes) != listed->second)
-            throw VerifyError("'" + path.string() + "': entry '" + name + "' does not match its SHA-256 in SHA256SUMS");
+            throw VerifyError("entry " + quote(name) + " does not match its SHA-256 in SHA256SUMS");
     }
     for (const auto& [name, digest] : sums)
-        if (!files.count(name))
-            throw VerifyError("'" + path.string() + "': '" + name + "' is listed in SHA256SUMS but missing");
+        if (!files.count(name)) throw VerifyError(quote(name) + " is listed in SHA256SUMS but missing");
     for (const auto& name : payload_names)
-        if (!files.count(name)) throw VerifyError("'" + path.string() + "': '" + name + "' is missing");
+        if (!files.count(name)) throw VerifyError(quote(name) + " is missing");
 }
 
 std::string make_sums(const std::map<std::string, std::string>& files) {
@@ -113,7 +113,7 @@ VerifiedPackage verify_package(const fs::path& path, const SignaturePolicy& poli
         return "tar.zst with " + std::to_string(p.files.size()) + " safe entries";
     });
     step("digests", [&] {
-        check_digests(p.files, path);
+        in_context(quote(path), [&] { check_digests(p.files); });
         p.digest = sha256_hex(p.files.at(sums_name));
         return std::string("every file matches SHA256SUMS");
     });
@@ -139,9 +139,8 @@ VerifiedPackage verify_package(const fs::path& path, const SignaturePolicy& poli
         return std::string("model.pt loads");
     });
     step("golden", [&] {
-        try {
-            p.golden_vectors = check_golden(p.spec, *model, p.files.at("golden.ndjson"));
-        } catch (const VerifyError& e) { throw VerifyError("'" + path.string() + "': " + e.what()); }
+        p.golden_vectors =
+            in_context(quote(path), [&] { return check_golden(p.spec, *model, p.files.at("golden.ndjson")); });
         return std::to_string(p.golden_vectors) + " vectors reproduce within tolerance";
     });
     return p;

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 
@@ -22,16 +23,16 @@ namespace {
 // immutable, so a difference means they were tampered with or damaged; a SHA256SUMS rewritten to
 // match a swapped model.pt no longer matches the registry.
 std::unique_ptr<Model> load_installed(const ActiveModel& m) {
-    std::string where = "installed model " + m.name + "@" + m.version + " is damaged: ";
+    std::string where = "installed model " + m.name + "@" + m.version + " is damaged";
     std::string sums = read_file(m.dir / "SHA256SUMS", 1 << 20);
     if (sha256_hex(sums) != m.digest)
-        throw VerifyError(where + "'" + (m.dir / "SHA256SUMS").string() +
-                          "' is not the one imported (registry digest " + m.digest + ")");
+        throw VerifyError(with_context(where, quote(m.dir / "SHA256SUMS") +
+                                                  " is not the one imported (registry digest " + m.digest + ")"));
     std::string bytes = read_file(m.dir / "model.pt", std::size_t(4) << 30);
     std::string want = "  model.pt\n";
     auto at = sums.find(want);
     if (at == std::string::npos || at < 64 || sums.substr(at - 64, 64) != sha256_hex(bytes))
-        throw VerifyError(where + "'" + (m.dir / "model.pt").string() + "' no longer matches its SHA256SUMS");
+        throw VerifyError(with_context(where, quote(m.dir / "model.pt") + " no longer matches its SHA256SUMS"));
     return load_torchscript(bytes, m.name + "@" + m.version);
 }
 
@@ -55,15 +56,16 @@ struct ScoredBatch {
 class ItemReader {
   public:
     ItemReader(const Store& store, const ActiveModel& m, std::int64_t cursor, std::int64_t limit, std::size_t batch,
-               std::chrono::steady_clock::time_point deadline, std::atomic<bool>& out_of_time)
+               const Clock& clock, std::chrono::steady_clock::time_point deadline, std::atomic<bool>& out_of_time)
         : db_(Db::open_reader(store.root() / "edgectl.db")), spec_(m.spec), features_(m.spec), cursor_(cursor),
-          budget_(limit > 0 ? limit : INT64_MAX), batch_(batch), deadline_(deadline), out_of_time_(out_of_time),
+          budget_(limit > 0 ? limit : INT64_MAX), batch_(batch), clock_(clock), deadline_(deadline),
+          out_of_time_(out_of_time),
           next_(db_, "SELECT id, ingest_id, payload FROM items WHERE id > ? ORDER BY id LIMIT ?"),
           columns_(db_, "SELECT columns FROM ingests WHERE id = ?") {}
 
     bool fill(FeatureBatch& b) {
         if (budget_ <= 0) return false;
-        if (std::chrono::steady_clock::now() >= deadline_) {
+        if (clock_.steady() >= deadline_) {
             out_of_time_ = true;
             return false;
         }
@@ -80,10 +82,10 @@ class ItemReader {
             cursor_ = id;
             float* row = b.input.values.data() + b.input.rows * width;
             const Layout* layout = layout_of(next_.column_int(1));
-            std::string why = layout ? features_.extract(next_.column_view(2), *layout, row)
-                                     : features_.extract(next_.column_view(2), row);
-            if (!why.empty()) {
-                b.rejected.emplace_back(id, std::move(why));
+            auto extracted = layout ? features_.extract(next_.column_view(2), *layout, row)
+                                    : features_.extract(next_.column_view(2), row);
+            if (!extracted) {
+                b.rejected.emplace_back(id, extracted.error());
                 continue;
             }
             ++b.input.rows;
@@ -118,6 +120,7 @@ class ItemReader {
     FeatureExtractor features_;
     std::int64_t cursor_, budget_;
     std::size_t batch_;
+    const Clock& clock_;
     std::chrono::steady_clock::time_point deadline_;
     std::atomic<bool>& out_of_time_;
     Statement next_, columns_;
@@ -129,8 +132,8 @@ class ItemReader {
 // transactions, so a killed run resumes exactly after its last commit.
 class ModelScorer {
   public:
-    ModelScorer(Store& store, const ActiveModel& m, const ScoreOptions& o)
-        : store_(store), db_(store.db()), m_(m), o_(o),
+    ModelScorer(Store& store, const ActiveModel& m, const ScoreOptions& o, const Clock& clock)
+        : store_(store), db_(store.db()), m_(m), o_(o), clock_(clock),
           add_insight_(
               db_, "INSERT INTO insights (id, item_id, model, model_version, label, score, probabilities, "
                    "anomaly, scored_at, model_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
@@ -154,9 +157,9 @@ class ModelScorer {
     /// Scores until done, the limit, or the deadline (checked at batch boundaries).
     ModelScoreResult run(std::chrono::steady_clock::time_point deadline, bool& out_of_time) {
         if (!has_work()) return result_;  // a cron run with nothing new never loads the model
-        model_ = load_installed(m_);
+        model_ = o_.load_model ? o_.load_model(m_) : load_installed(m_);
         std::atomic<bool> late = false;
-        ItemReader reader(store_, m_, cursor_, o_.limit, o_.batch, deadline, late);
+        ItemReader reader(store_, m_, cursor_, o_.limit, o_.batch, clock_, deadline, late);
         Pipeline<FeatureBatch> read([&reader](FeatureBatch& b) { return reader.fill(b); });
         Pipeline<ScoredBatch> forward([&](ScoredBatch& b) { return run_model(read, b); });
         std::optional<Transaction> tx;
@@ -208,15 +211,15 @@ class ModelScorer {
         Matrix output = model_->forward(b.features.input);
         if (output.cols != m_.spec.output_width())
             throw VerifyError("model " + m_.name + "@" + m_.version + " returns " + std::to_string(output.cols) +
-                              " values per item; its " + m_.spec.output_kind + " contract needs " +
-                              std::to_string(m_.spec.output_width()));
+                              " values per item; its " + std::string(to_string(m_.spec.output_kind)) +
+                              " contract needs " + std::to_string(m_.spec.output_width()));
         // An item the model answers with NaN or infinity has no score to store: it is set aside for
         // this version with the reason, like an item it cannot read.
         std::size_t kept = 0;
         for (std::size_t r = 0; r < b.features.ids.size(); ++r) {
             Prediction p = interpret(m_.spec, output.row(r));
-            if (std::string why = prediction_problem(p); !why.empty()) {
-                b.features.rejected.emplace_back(b.features.ids[r], std::move(why));
+            if (auto storable = check_storable(p); !storable) {
+                b.features.rejected.emplace_back(b.features.ids[r], storable.error());
                 continue;
             }
             b.features.ids[kept++] = b.features.ids[r];
@@ -228,7 +231,7 @@ class ModelScorer {
     }
 
     void write(const ScoredBatch& b) {
-        std::string now = now_utc();
+        std::string now = format_utc(clock_.wall());
         for (const auto& [id, why] : b.features.rejected) {
             add_quarantine_.bind(1, next_quarantine_++).bind(2, m_.name).bind(3, m_.version).bind(4, why).bind(5, now);
             add_quarantine_.bind(6, id).run();
@@ -236,12 +239,9 @@ class ModelScorer {
         }
         // Every bound text outlives its row's step (the batch is ours until the next take()).
         for (std::size_t r = 0; r < b.predictions.size(); ++r) {
-            try {
-                add_insight(b, r, now);
-            } catch (const Error& e) {
-                throw Error("cannot store the insight of " + m_.name + "@" + m_.version + " for item " +
-                            std::to_string(b.features.ids[r]) + ": " + e.what());
-            }
+            in_context("cannot store the insight of " + m_.name + "@" + m_.version + " for item " +
+                           std::to_string(b.features.ids[r]),
+                       [&] { add_insight(b, r, now); });
         }
         progress_.bind(1, m_.name).bind(2, m_.version).bind(3, b.features.last_id).run();
     }
@@ -268,6 +268,7 @@ class ModelScorer {
     Db& db_;
     const ActiveModel& m_;
     const ScoreOptions& o_;
+    const Clock& clock_;
     std::unique_ptr<Model> model_;
     Statement add_insight_, add_quarantine_, progress_;
     std::int64_t cursor_ = 0;
@@ -288,7 +289,7 @@ ScoreResult score(Store& store, const StoreLock& lock, const ScoreOptions& o) {
     lock.require("score");
     require(o.batch >= 1 && o.batch <= 65536, "--batch must be between 1 and 65536", Exit::usage);
     require(o.threads >= 1 && o.threads <= 256, "--threads must be between 1 and 256", Exit::usage);
-    set_inference_threads(o.threads);
+    if (!o.load_model) set_inference_threads(o.threads);
     // Insights are recomputed exactly if a power cut undoes the last commits: no need to wait for
     // the disk at each one (a killed process loses nothing either way).
     store.db().set_synchronous(Db::Sync::normal);
@@ -296,16 +297,15 @@ ScoreResult score(Store& store, const StoreLock& lock, const ScoreOptions& o) {
     auto models = active_models(store, o.model);
     if (models.empty()) log::warning("no active model: import one with 'edgectl import-model PACKAGE --activate'");
     ScoreResult result;
-    auto deadline = o.time_budget > 0 ? std::chrono::steady_clock::now() +
-                                            std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                                std::chrono::duration<double>(o.time_budget))
-                                      : std::chrono::steady_clock::time_point::max();
+    const Clock& clock = o.clock ? *o.clock : system_clock();
+    auto deadline = deadline_after(clock, o.time_budget);
     std::vector<std::unique_ptr<ModelScorer>> scorers;
     scorers.reserve(models.size());
     for (const auto& m : models)
-        scorers.push_back(std::make_unique<ModelScorer>(store, m, o));
+        scorers.push_back(std::make_unique<ModelScorer>(store, m, o, clock));
     // LibTorch loads (~0.4 s) on another thread while the model files are read and checked.
-    if (std::any_of(scorers.begin(), scorers.end(), [](auto& s) { return s->has_work(); })) preload_torch();
+    bool torch = !o.load_model;
+    if (torch && std::any_of(scorers.begin(), scorers.end(), [](auto& s) { return s->has_work(); })) preload_torch();
     for (std::size_t i = 0; i < models.size(); ++i) {
         const auto& m = models[i];
         result.models.push_back(scorers[i]->run(deadline, result.out_of_time));

@@ -4,14 +4,24 @@
 // advanced in the same transaction as the insights it covers, so a killed run resumes exactly
 // where its last commit left off: nothing lost, nothing scored twice.
 
+#include "model/model.hpp"
 #include "store/store.hpp"
+#include "util/clock.hpp"
 #include "util/ndjson.hpp"
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace edgectl {
+
+struct ActiveModel;
+
+/// Makes the Model that scores with an active version. The default loads its installed TorchScript
+/// (checked against the registry) through LibTorch; a test gives an in-memory model instead.
+using ModelLoader = std::function<std::unique_ptr<Model>(const ActiveModel&)>;
 
 struct ScoreOptions {
     std::string model;               ///< only this model; empty: every active model
@@ -20,6 +30,8 @@ struct ScoreOptions {
     std::int64_t limit = 0;          ///< at most this many items per model; 0: no limit
     std::size_t commit_rows = 4096;  ///< items per transaction
     double time_budget = 0;          ///< seconds; stop at the first batch boundary past it (0: none)
+    ModelLoader load_model;          ///< empty: the installed model, through LibTorch
+    const Clock* clock = nullptr;    ///< the time budget's and scored_at's clock; nullptr: the system's
 };
 
 struct ModelScoreResult {

@@ -2,21 +2,19 @@
 
 #include "util/error.hpp"
 
-#include <ctime>
+#include <chrono>
 #include <string>
 
 namespace edgectl {
 
-PurgeResult purge(Store& store, const StoreLock& lock, double days, bool force) {
+PurgeResult purge(Store& store, const StoreLock& lock, double days, bool force, const Clock& clock) {
     lock.require("export");
     require(days >= 0, "--older-than must be a number of days, 0 or more", Exit::usage);
     // Times are stored to the second: a row stamped in the cutoff's own second is old enough (so
     // --older-than 0 takes everything acknowledged, even what was written a moment ago).
-    std::time_t cutoff_t = std::time(nullptr) - std::time_t(days * 86400);
-    std::tm tm{};
-    gmtime_r(&cutoff_t, &tm);
-    char cutoff[32];
-    std::strftime(cutoff, sizeof cutoff, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    auto age = std::chrono::duration_cast<std::chrono::system_clock::duration>(
+        std::chrono::seconds(std::int64_t(days * 86400)));
+    std::string cutoff = format_utc(clock.wall() - age);
     // Without --force, only rows whose export the receiving side acknowledged go.
     std::string acked = force ? "1" : "export_seq IN (SELECT seq FROM exports WHERE acked_at IS NOT NULL)";
     Db& db = store.db();
@@ -26,7 +24,7 @@ PurgeResult purge(Store& store, const StoreLock& lock, double days, bool force) 
     raise_id_floors(db);
     auto run = [&](const std::string& sql) {
         Statement s(db, sql);
-        s.bind(1, std::string_view(cutoff)).run();
+        s.bind(1, cutoff).run();
         return std::int64_t(db.changes());
     };
     r.insights = run("DELETE FROM insights WHERE scored_at <= ?1 AND " + acked);

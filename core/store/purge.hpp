@@ -2,6 +2,7 @@
 // Retention: what the store may forget once the receiving side has it.
 
 #include "store/store.hpp"
+#include "util/clock.hpp"
 
 #include <cstdint>
 
@@ -12,7 +13,8 @@ struct PurgeResult {
 };
 
 /// Deletes insights, quarantine rows and items older than `days` whose export was acknowledged;
-/// with force, everything older, exported or not. Ids of what goes are never given again.
-PurgeResult purge(Store& store, const StoreLock& lock, double days, bool force);
+/// with force, everything older, exported or not. Ids of what goes are never given again. Age is
+/// measured on clock's wall time.
+PurgeResult purge(Store& store, const StoreLock& lock, double days, bool force, const Clock& clock = system_clock());
 
 }  // namespace edgectl

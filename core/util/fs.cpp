@@ -1,5 +1,6 @@
 #include "util/fs.hpp"
 
+#include "util/clock.hpp"
 #include "util/crash.hpp"
 #include "util/error.hpp"
 
@@ -287,13 +288,6 @@ TempDir::~TempDir() {
     fs::remove_all(path_, ignored);
 }
 
-std::string now_utc() {
-    std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
+std::string now_utc() { return format_utc(system_clock().wall()); }
 
 }  // namespace edgectl

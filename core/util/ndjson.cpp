@@ -46,29 +46,22 @@ bool LineReader::next(Line& out) {
     return true;
 }
 
-std::optional<Json> parse_json(std::string_view text, std::string& why) {
-    if (nesting_depth(text) > max_json_depth) {
-        why = "JSON nested deeper than " + std::to_string(max_json_depth) + " levels";
-        return std::nullopt;
-    }
+Result<Json> parse_json(std::string_view text) {
+    if (nesting_depth(text) > max_json_depth)
+        return fail("JSON nested deeper than " + std::to_string(max_json_depth) + " levels");
     try {
         return Json::parse(text);
     } catch (const Json::parse_error& e) {
-        why = "invalid JSON at byte " + std::to_string(e.byte);
-        return std::nullopt;
+        return fail("invalid JSON at byte " + std::to_string(e.byte));
     } catch (const Json::out_of_range&) {
         // e.g. 1e400: found by fuzzing; it used to escape and abort the whole ingest.
-        why = "a number in the JSON is out of range";
-        return std::nullopt;
+        return fail("a number in the JSON is out of range");
     }
 }
 
-std::optional<Json> parse_json_object(std::string_view text, std::string& why) {
-    auto value = parse_json(text, why);
-    if (value && !value->is_object()) {
-        why = "expected a JSON object, found " + std::string(value->type_name());
-        return std::nullopt;
-    }
+Result<Json> parse_json_object(std::string_view text) {
+    auto value = parse_json(text);
+    if (value && !value->is_object()) return fail("expected a JSON object, found " + std::string(value->type_name()));
     return value;
 }
 

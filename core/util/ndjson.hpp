@@ -3,6 +3,7 @@
 // (over-long lines, nesting deeper than a fixed limit, invalid UTF-8, non-objects) with a reason.
 
 #include "util/byte_reader.hpp"
+#include "util/result.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -38,11 +39,11 @@ class LineReader {
 
 inline constexpr int max_json_depth = 64;
 
-/// Parses one JSON document; on failure returns nullopt and sets why (e.g. "invalid JSON at byte 17").
-std::optional<Json> parse_json(std::string_view text, std::string& why);
+/// Parses one JSON document, or says why not (e.g. "invalid JSON at byte 17").
+Result<Json> parse_json(std::string_view text);
 
 /// Parses a line that must hold one JSON object.
-std::optional<Json> parse_json_object(std::string_view text, std::string& why);
+Result<Json> parse_json_object(std::string_view text);
 
 /// Compact JSON text; throws Error if a string in it is not valid UTF-8.
 std::string dump_json(const Json& value);

@@ -9,20 +9,30 @@ namespace edgectl {
 namespace {
 
 // A bag keeps everything under one base directory; a package has its files at the root.
-std::string kind_of(const fs::path& path) {
+ArtifactKind kind_of(const fs::path& path) {
     ArchiveReader reader(path);
     ArchiveReader::Entry entry;
-    if (!reader.next(entry)) throw VerifyError("'" + path.string() + "' is an empty archive");
-    return entry.directory || entry.name.find('/') != std::string::npos ? "export-bag" : "model-package";
+    if (!reader.next(entry)) throw VerifyError(quote(path) + " is an empty archive");
+    return entry.directory || entry.name.find('/') != std::string::npos ? ArtifactKind::export_bag
+                                                                        : ArtifactKind::model_package;
 }
 
 }  // namespace
 
+std::string_view to_string(ArtifactKind kind) {
+    switch (kind) {
+    case ArtifactKind::export_bag: return "export-bag";
+    case ArtifactKind::model_package: return "model-package";
+    case ArtifactKind::unknown: return "unknown";
+    }
+    return "unknown";
+}
+
 VerifyOutcome verify_artifact(const fs::path& path, const VerifyKeys& keys) {
-    VerifyOutcome out{path, "unknown", {}, Json::object()};
+    VerifyOutcome out{path, ArtifactKind::unknown, {}, Json::object()};
     try {
         out.kind = kind_of(path);
-        if (out.kind == "export-bag") {
+        if (out.kind == ArtifactKind::export_bag) {
             BagReport report =
                 verify_bag_archive(path, keys.site_key ? &*keys.site_key : nullptr, keys.require_signature);
             out.problems = report.problems;

@@ -13,9 +13,15 @@
 
 namespace edgectl {
 
+/// What an archive turned out to be.
+enum class ArtifactKind { export_bag, model_package, unknown };
+
+/// The spelling in output and --json: "export-bag", "model-package", "unknown".
+std::string_view to_string(ArtifactKind kind);
+
 struct VerifyOutcome {
     fs::path path;
-    std::string kind;                   ///< export-bag, model-package, or unknown
+    ArtifactKind kind = ArtifactKind::unknown;
     std::vector<std::string> problems;  ///< empty when it verified
     Json detail;                        ///< the kind's own report
     bool ok() const { return problems.empty(); }

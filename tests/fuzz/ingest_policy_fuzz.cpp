@@ -250,7 +250,8 @@ void check_ndjson_row(const Setup& s, const Json& row) {
 }
 
 void ingest_file(const Setup& s, bool csv, std::size_t done, std::string_view bytes) {
-    edgectl::RecordReader reader(memory_file(bytes), csv ? "csv" : "ndjson", s.policy ? &*s.policy : nullptr, done);
+    edgectl::RecordReader reader(memory_file(bytes), csv ? edgectl::RecordFormat::csv : edgectl::RecordFormat::ndjson,
+                                 s.policy ? &*s.policy : nullptr, done);
     Expected columns;
     if (csv) {
         std::string why, raw;

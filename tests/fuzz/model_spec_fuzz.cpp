@@ -16,19 +16,19 @@ void use(const edgectl::ModelSpec& spec) {
     if (spec.fields.empty() || spec.output_width() == 0) __builtin_trap();
     if (!spec.mean.empty() && spec.mean.size() != spec.fields.size()) __builtin_trap();
     if (!spec.std.empty() && spec.std.size() != spec.fields.size()) __builtin_trap();
-    if (spec.output_kind == "classification" && spec.labels.size() < 2) __builtin_trap();
+    if (spec.output_kind == edgectl::OutputKind::classification && spec.labels.size() < 2) __builtin_trap();
 
     edgectl::Json payload = edgectl::Json::object();
     for (const auto& field : spec.fields)
         payload[field] = 0.5;
     std::vector<float> row(spec.fields.size());
-    if (!edgectl::extract_features(spec, payload, row.data()).empty()) __builtin_trap();  // every field is there
+    if (!edgectl::extract_features(spec, payload, row.data())) __builtin_trap();  // every field is there
 
     std::vector<float> outputs(spec.output_width());
     for (std::size_t i = 0; i < outputs.size(); ++i)
         outputs[i] = float(i) * 0.25f;
     auto prediction = edgectl::interpret(spec, outputs.data());
-    bool classification = spec.output_kind == "classification";
+    bool classification = spec.output_kind == edgectl::OutputKind::classification;
     if (classification && (!prediction.label || prediction.probabilities.size() != spec.labels.size()))
         __builtin_trap();
 }

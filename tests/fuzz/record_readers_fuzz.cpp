@@ -41,8 +41,7 @@ void check_json_string(const std::string& field) {
         return;
     }
     if (out.compare(1, std::string::npos, library) != 0) __builtin_trap();  // escaped differently
-    std::string why;
-    auto parsed = edgectl::parse_json(std::string_view(out).substr(1), why);
+    auto parsed = edgectl::parse_json(std::string_view(out).substr(1));
     if (!parsed || !parsed->is_string() || parsed->get_ref<const std::string&>() != field) __builtin_trap();
 }
 
@@ -66,9 +65,8 @@ void read_ndjson(const std::uint8_t* data, std::size_t size) {
     edgectl::LineReader reader(file, 4096);
     edgectl::Line line;
     while (reader.next(line)) {
-        std::string why;
-        auto value = edgectl::parse_json_object(line.text, why);
-        if (!value && why.empty()) __builtin_trap();  // a refusal always says why
+        auto value = edgectl::parse_json_object(line.text);
+        if (!value && value.error().empty()) __builtin_trap();  // a refusal always says why
         if (value) {
             try {
                 edgectl::dump_json(*value);

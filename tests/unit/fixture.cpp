@@ -81,4 +81,9 @@ std::string slurp(const fs::path& path) {
     return s.str();
 }
 
+std::unique_ptr<Model> load_model_file(const fs::path& path) {
+    preload_torch();  // overlaps reading the file
+    return load_torchscript(read_file(path, std::size_t(4) << 30), path.string());
+}
+
 }  // namespace edgectl::test

@@ -3,7 +3,9 @@
 // archives byte by byte, and the path of the committed sample site.
 
 #include "ingest/ingest.hpp"
+#include "model/model.hpp"
 #include "util/fs.hpp"
+#include "util/result.hpp"
 
 #include <string>
 #include <vector>
@@ -44,5 +46,12 @@ void write_file(const fs::path& path, std::string_view content);
 
 /// Reads a whole file.
 std::string slurp(const fs::path& path);
+
+/// Loads a TorchScript file through the LibTorch module (edgectl itself loads models from
+/// packages and the store, already in memory).
+std::unique_ptr<Model> load_model_file(const fs::path& path);
+
+/// Why r failed, or "" when it succeeded: for comparing two results' verdicts at once.
+template <class T> std::string failure_of(const Result<T>& r) { return r ? std::string() : r.error(); }
 
 }  // namespace edgectl::test

@@ -56,7 +56,7 @@ TEST_CASE("model loader: a VerifyError thrown in the module is caught as one her
 }
 
 TEST_CASE("model loader: the sample model answers through the module") {
-    auto model = load_torchscript_file(test::sample_dir() / "model/model.pt");
+    auto model = test::load_model_file(test::sample_dir() / "model/model.pt");
     Matrix out = model->forward(batch(4, 13));
     CHECK(out.rows == 4);
     CHECK(out.cols == 3);
@@ -66,7 +66,7 @@ TEST_CASE("model loader: the sample model answers through the module") {
 }
 
 TEST_CASE("model loader: OpenMP workers are made to sleep, not spin, unless the operator chose") {
-    load_torchscript_file(test::sample_dir() / "model/model.pt");
+    test::load_model_file(test::sample_dir() / "model/model.pt");
     const char* policy = std::getenv("OMP_WAIT_POLICY");
     REQUIRE(policy != nullptr);
     // ctest does not set it: the loader did (an operator's own value would be kept).

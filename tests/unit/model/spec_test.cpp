@@ -60,14 +60,16 @@ TEST_CASE("model.json: consistency the schema cannot express") {
 TEST_CASE("features: standardised in field order, missing, null and non-numbers explained") {
     ModelSpec s = parse(minimal_spec());
     float out[2];
-    CHECK(extract_features(s, Json::parse(R"({"b": 6, "a": "3", "extra": "x"})"), out).empty());
+    CHECK(extract_features(s, Json::parse(R"({"b": 6, "a": "3", "extra": "x"})"), out).ok());
     CHECK(out[0] == Approx(1.0));  // (3 - 1) / 2
     CHECK(out[1] == Approx(1.0));  // (6 - 2) / 4
-    CHECK(extract_features(s, Json::parse(R"({"a": 1})"), out) == "missing field 'b'");
-    CHECK(extract_features(s, Json::parse(R"({"a": 1, "b": null})"), out) == "field 'b' is null, not a number");
-    CHECK(extract_features(s, Json::parse(R"({"a": 1, "b": "n/a"})"), out) == "field 'b' is not a number: 'n/a'");
-    CHECK(extract_features(s, Json::parse(R"({"a": 1, "b": "nan"})"), out) == "field 'b' is not a finite number");
-    CHECK(extract_features(s, Json::parse(R"({"a": 1, "b": [1]})"), out) == "field 'b' is array, not a number");
+    CHECK(extract_features(s, Json::parse(R"({"a": 1})"), out).error() == "missing field 'b'");
+    CHECK(extract_features(s, Json::parse(R"({"a": 1, "b": null})"), out).error() == "field 'b' is null, not a number");
+    CHECK(extract_features(s, Json::parse(R"({"a": 1, "b": "n/a"})"), out).error() ==
+          "field 'b' is not a number: 'n/a'");
+    CHECK(extract_features(s, Json::parse(R"({"a": 1, "b": "nan"})"), out).error() ==
+          "field 'b' is not a finite number");
+    CHECK(extract_features(s, Json::parse(R"({"a": 1, "b": [1]})"), out).error() == "field 'b' is array, not a number");
 }
 
 TEST_CASE("predictions: softmax, arg-max label and the anomaly rules") {
@@ -95,12 +97,12 @@ TEST_CASE("predictions: softmax, arg-max label and the anomaly rules") {
 TEST_CASE("features: a finite value float32 cannot hold is refused, naming the field and the value") {
     ModelSpec s = parse(minimal_spec());
     float out[2];
-    CHECK(extract_features(s, Json{{"a", 1e300}, {"b", 2}}, out) ==
+    CHECK(extract_features(s, Json{{"a", 1e300}, {"b", 2}}, out).error() ==
           "field 'a' is 1e+300, standardised 5e+299, outside the range of float32, the model's input type");
     // After standardising ((b - 2) / 4): -5e38 is out of range, while (3.4e38 - 1) / 2 is not.
-    CHECK(extract_features(s, Json{{"a", 3.4e38}, {"b", -2e39}}, out) ==
+    CHECK(extract_features(s, Json{{"a", 3.4e38}, {"b", -2e39}}, out).error() ==
           "field 'b' is -2e+39, standardised -5e+38, outside the range of float32, the model's input type");
-    CHECK(extract_features(s, Json{{"a", 3e38}, {"b", 2}}, out).empty());
+    CHECK(extract_features(s, Json{{"a", 3e38}, {"b", 2}}, out).ok());
 }
 
 TEST_CASE("predictions: a NaN or infinite output is a problem, not a score") {
@@ -108,13 +110,13 @@ TEST_CASE("predictions: a NaN or infinite output is a problem, not a score") {
     float nan_row[] = {std::numeric_limits<float>::quiet_NaN(), 1.0f};
     float inf_row[] = {std::numeric_limits<float>::infinity(), 1.0f};
     float ok_row[] = {0.5f, 1.0f};
-    CHECK_FALSE(prediction_problem(interpret(s, nan_row)).empty());
-    CHECK_FALSE(prediction_problem(interpret(s, inf_row)).empty());
-    CHECK(prediction_problem(interpret(s, ok_row)).empty());
+    CHECK_FALSE(check_storable(interpret(s, nan_row)));
+    CHECK_FALSE(check_storable(interpret(s, inf_row)));
+    CHECK(check_storable(interpret(s, ok_row)));
     Json regression = minimal_spec();
     regression["output"] = {{"kind", "regression"}};
     regression.erase("anomaly");
     float huge[] = {std::numeric_limits<float>::infinity()};
-    CHECK(prediction_problem(interpret(parse(regression), huge)) ==
+    CHECK(check_storable(interpret(parse(regression), huge)).error() ==
           "the model's output for this item is not a finite number (NaN or infinity)");
 }

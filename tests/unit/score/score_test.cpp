@@ -3,9 +3,14 @@
 #include "fixture.hpp"
 #include "ingest/ingest.hpp"
 #include "package/package.hpp"
+#include "package/registry.hpp"
 #include "util/error.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <limits>
 
 using namespace edgectl;
 
@@ -82,4 +87,173 @@ TEST_CASE_METHOD(test::TempDirFixture, "score: options out of range are usage er
         score(store, store.lock("score"), o);
         FAIL("accepted --batch 0");
     } catch (const Error& e) { CHECK(e.code() == Exit::usage); }
+}
+
+// Scoring without LibTorch: the registry holds a model whose spec is all score reads, and an
+// in-memory Model answers through ScoreOptions' loader seam.
+namespace {
+
+// A score model over fields a and b whose anomalies are scores above 0.5.
+constexpr const char* fake_spec = R"({
+  "schema_version": 1, "name": "fake", "version": "1.0.0", "framework": "torchscript", "torch_version": "1.13",
+  "input": {"kind": "features", "dtype": "float32", "fields": ["a", "b"]},
+  "output": {"kind": "score"},
+  "anomaly": [{"rule": "score_above", "threshold": 0.5}],
+  "golden": {"atol": 1e-4, "rtol": 1e-4}})";
+
+// Answers each row with its field a (NaN when a is 99), and remembers the batch sizes it saw.
+class EchoModel final : public Model {
+  public:
+    explicit EchoModel(std::vector<std::size_t>& batches) : batches_(batches) {}
+    Matrix forward(const Matrix& input) override {
+        batches_.push_back(input.rows);
+        Matrix out{input.rows, 1, {}};
+        for (std::size_t r = 0; r < input.rows; ++r) {
+            float a = input.row(r)[0];
+            out.values.push_back(a == 99.0f ? std::numeric_limits<float>::quiet_NaN() : a);
+        }
+        return out;
+    }
+
+  private:
+    std::vector<std::size_t>& batches_;
+};
+
+// A clock that a test steps by hand: steady time moves `step` at every reading.
+class SteppingClock final : public Clock {
+  public:
+    explicit SteppingClock(std::chrono::milliseconds step) : step_(step) {}
+    std::chrono::steady_clock::time_point steady() const override {
+        return std::chrono::steady_clock::time_point(step_ * readings_++);
+    }
+    std::chrono::system_clock::time_point wall() const override {
+        return std::chrono::system_clock::time_point(std::chrono::seconds(1795000000));  // 2026-11-18T11:06:40Z
+    }
+
+  private:
+    std::chrono::milliseconds step_;
+    mutable std::atomic<int> readings_ = 0;
+};
+
+// A store with the fake model registered and active, and items whose a runs 0.0, 0.1, …
+Store fake_store(const fs::path& dir, int items) {
+    Store store = Store::init(dir / "s", "x");
+    {
+        Transaction tx(store.db(), "test.register");
+        Statement add(store.db(), "INSERT INTO models (name, version, digest, signer, spec, imported_at) "
+                                  "VALUES ('fake', '1.0.0', 'digest', NULL, ?, '2026-01-01T00:00:00Z')");
+        add.bind(1, std::string(fake_spec)).run();
+        tx.commit();
+    }
+    activate_model(store.db(), store.lock("import-model"), "fake", "1.0.0");
+    std::string lines;
+    for (int i = 0; i < items; ++i)
+        lines += "{\"a\": " + std::to_string(i / 10.0) + ", \"b\": 1}\n";
+    test::write_file(dir / "items.ndjson", lines);
+    ingest(store, store.lock("ingest"), test::paths({dir / "items.ndjson"}));
+    return store;
+}
+
+ScoreOptions with_echo(std::vector<std::size_t>& batches) {
+    ScoreOptions o;
+    o.load_model = [&batches](const ActiveModel& m) {
+        CHECK(m.name == "fake");
+        return std::make_unique<EchoModel>(batches);
+    };
+    return o;
+}
+
+}  // namespace
+
+TEST_CASE_METHOD(test::TempDirFixture, "score: a fake model's outputs become insights, anomalies by threshold") {
+    Store store = fake_store(dir, 10);
+    std::vector<std::size_t> batches;
+    ScoreResult r = score(store, store.lock("score"), with_echo(batches));
+    REQUIRE(r.models.size() == 1);
+    CHECK(r.models[0].scored == 10);
+    CHECK(r.models[0].quarantined == 0);
+    // a = 0.6 … 0.9 are above the threshold; 0.5 is not.
+    CHECK(r.models[0].anomalies == 4);
+    CHECK(query_int(store.db(), "SELECT count(*) FROM insights WHERE anomaly = 1 AND score > 0.5") == 4);
+    CHECK(query_int(store.db(), "SELECT count(*) FROM insights WHERE anomaly = 0 AND score <= 0.5") == 6);
+    CHECK(query_int(store.db(), "SELECT count(*) FROM insights WHERE label IS NULL AND model_digest = 'digest'") == 10);
+    Statement score_of(store.db(), "SELECT i.score FROM insights i JOIN items it ON it.id = i.item_id "
+                                   "WHERE it.ordinal = 4");
+    REQUIRE(score_of.step());
+    CHECK(score_of.column_double(0) == Approx(0.3));
+}
+
+TEST_CASE_METHOD(test::TempDirFixture, "score: the cursor advances, and a later run scores only new items") {
+    Store store = fake_store(dir, 5);
+    std::vector<std::size_t> batches;
+    CHECK(score(store, store.lock("score"), with_echo(batches)).models[0].scored == 5);
+    std::int64_t last = query_int(store.db(), "SELECT max(id) FROM items");
+    CHECK(query_int(store.db(), "SELECT last_item_id FROM score_progress WHERE model = 'fake'") == last);
+    // Nothing new: the model is not even made.
+    ScoreOptions none;
+    none.load_model = [](const ActiveModel&) -> std::unique_ptr<Model> { throw Error("loaded with nothing to do"); };
+    CHECK(score(store, store.lock("score"), none).models[0].scored == 0);
+    test::write_file(dir / "more.ndjson", "{\"a\": 0.7, \"b\": 2}\n{\"a\": 0.2, \"b\": 2}\n");
+    ingest(store, store.lock("ingest"), test::paths({dir / "more.ndjson"}));
+    ScoreResult more = score(store, store.lock("score"), with_echo(batches));
+    CHECK(more.models[0].scored == 2);
+    CHECK(more.models[0].anomalies == 1);
+    CHECK(query_int(store.db(), "SELECT count(*) FROM insights") == 7);
+    CHECK(query_int(store.db(), "SELECT last_item_id FROM score_progress WHERE model = 'fake'") ==
+          query_int(store.db(), "SELECT max(id) FROM items"));
+}
+
+TEST_CASE_METHOD(test::TempDirFixture, "score: batches of --batch items, the last one short, within --limit") {
+    Store store = fake_store(dir, 10);
+    std::vector<std::size_t> batches;
+    ScoreOptions o = with_echo(batches);
+    o.batch = 3;
+    o.limit = 8;
+    o.commit_rows = 4;  // commits fall inside batches' boundaries, not on them
+    ScoreResult r = score(store, store.lock("score"), o);
+    CHECK(r.models[0].scored == 8);
+    CHECK(batches == std::vector<std::size_t>{3, 3, 2});
+    batches.clear();
+    o.limit = 0;
+    CHECK(score(store, store.lock("score"), o).models[0].scored == 2);
+    CHECK(batches == std::vector<std::size_t>{2});
+}
+
+TEST_CASE_METHOD(test::TempDirFixture, "score: an item the model answers with NaN is quarantined, not scored") {
+    Store store = fake_store(dir, 3);
+    test::write_file(dir / "nan.ndjson", "{\"a\": 99, \"b\": 1}\n{\"b\": 1}\n");
+    ingest(store, store.lock("ingest"), test::paths({dir / "nan.ndjson"}));
+    std::vector<std::size_t> batches;
+    ScoreResult r = score(store, store.lock("score"), with_echo(batches));
+    CHECK(r.models[0].scored == 3);
+    CHECK(r.models[0].quarantined == 2);
+    CHECK(r.partial());
+    Statement why(store.db(), "SELECT reason FROM quarantine WHERE stage = 'score' ORDER BY reason");
+    REQUIRE(why.step());
+    CHECK(why.column_text(0) == "missing field 'a'");
+    REQUIRE(why.step());
+    CHECK(why.column_text(0) == "the model's output for this item is not a finite number (NaN or infinity)");
+}
+
+TEST_CASE_METHOD(test::TempDirFixture, "score: the time budget stops at the first batch boundary past it") {
+    Store store = fake_store(dir, 10);
+    std::vector<std::size_t> batches;
+    // Each reading of the clock moves it 1 s: the budget is read at 0 s, batches start at 1 s and
+    // 2 s, and the third, at 3 s, is past a 2.5 s budget.
+    SteppingClock clock(std::chrono::seconds(1));
+    ScoreOptions o = with_echo(batches);
+    o.batch = 2;
+    o.time_budget = 2.5;
+    o.clock = &clock;
+    ScoreResult r = score(store, store.lock("score"), o);
+    CHECK(r.out_of_time);
+    CHECK(r.models[0].scored == 4);
+    CHECK(batches == std::vector<std::size_t>{2, 2});
+    // scored_at is the clock's wall time.
+    CHECK(query_int(store.db(), "SELECT count(*) FROM insights WHERE scored_at = '2026-11-18T11:06:40Z'") == 4);
+    // Without a budget the rest is scored.
+    o.time_budget = 0;
+    ScoreResult rest = score(store, store.lock("score"), o);
+    CHECK_FALSE(rest.out_of_time);
+    CHECK(rest.models[0].scored == 6);
 }

@@ -8,26 +8,28 @@
 using namespace edgectl;
 
 TEST_CASE("ndjson: objects parse, other documents are refused with a reason") {
-    std::string why;
-    CHECK(parse_json_object(R"({"a": 1})", why));
-    CHECK_FALSE(parse_json_object("[1, 2]", why));
-    CHECK(why == "expected a JSON object, found array");
-    CHECK_FALSE(parse_json_object(R"({"a": 1,)", why));
-    CHECK(why.starts_with("invalid JSON at byte"));
+    CHECK(parse_json_object(R"({"a": 1})"));
+    CHECK(parse_json_object(R"({"a": 1})")->at("a") == 1);
+    auto array = parse_json_object("[1, 2]");
+    REQUIRE_FALSE(array);
+    CHECK(array.error() == "expected a JSON object, found array");
+    auto cut = parse_json_object(R"({"a": 1,)");
+    REQUIRE_FALSE(cut);
+    CHECK(cut.error().starts_with("invalid JSON at byte"));
+    CHECK(parse_json("1e400").error() == "a number in the JSON is out of range");
 }
 
 TEST_CASE("ndjson: nesting deeper than the limit is refused before parsing") {
-    std::string why;
     std::string deep = "{\"a\":" + std::string(100, '[') + std::string(100, ']') + "}";
-    CHECK_FALSE(parse_json_object(deep, why));
-    CHECK(why == "JSON nested deeper than 64 levels");
+    auto refused = parse_json_object(deep);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error() == "JSON nested deeper than 64 levels");
     // Brackets inside strings do not count.
-    CHECK(parse_json_object("{\"a\": \"" + std::string(100, '[') + "\"}", why));
+    CHECK(parse_json_object("{\"a\": \"" + std::string(100, '[') + "\"}"));
 }
 
 TEST_CASE("ndjson: invalid UTF-8 is reported, not passed on") {
-    std::string why;
-    CHECK_FALSE(parse_json_object("{\"a\": \"\xff\"}", why));
+    CHECK_FALSE(parse_json_object("{\"a\": \"\xff\"}"));
     Json j = {{"a", std::string("\xff")}};
     CHECK_THROWS_AS(dump_json(j), Error);
 }

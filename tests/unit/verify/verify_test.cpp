@@ -62,7 +62,7 @@ TEST_CASE_METHOD(test::TempDirFixture, "verify: an export archive as written ver
     VerifyOutcome v = verify_artifact(archive, keys);
     INFO(all_problems(v));
     CHECK(v.ok());
-    CHECK(v.kind == "export-bag");
+    CHECK(v.kind == ArtifactKind::export_bag);
     CHECK(v.path == archive);
     CHECK(v.detail["bag"] == "site-000001");
     CHECK(v.detail["payload_files"].get<std::size_t>() > 0);
@@ -92,7 +92,7 @@ TEST_CASE_METHOD(test::TempDirFixture, "verify: an export archive with one byte 
     keys.site_key = minisign::parse_public_key(test::slurp(store.site_public_key_path()), "site.pub");
     VerifyOutcome v = verify_artifact(archive, keys);
     CHECK_FALSE(v.ok());
-    CHECK(v.kind == "export-bag");
+    CHECK(v.kind == ArtifactKind::export_bag);
     CHECK_THAT(all_problems(v), Catch::Contains("does not match its digest in 'site-000001.tar.zst.sha256'"));
     CHECK(v.detail["signature"] == "invalid");
 
@@ -112,7 +112,7 @@ TEST_CASE_METHOD(test::TempDirFixture, "verify: a model package is told from a b
     VerifyOutcome v = verify_artifact(dir / "p.tar.zst", {});
     INFO(all_problems(v));
     CHECK(v.ok());
-    CHECK(v.kind == "model-package");
+    CHECK(v.kind == ArtifactKind::model_package);
     CHECK(v.detail["name"] == "wine-cultivar");
     CHECK(v.detail["version"] == "1.0.0");
     CHECK(v.detail["signature_checked"] == false);
@@ -123,7 +123,7 @@ TEST_CASE_METHOD(test::TempDirFixture, "verify: a model package is told from a b
     VerifyKeys with_trust;
     with_trust.trusted = std::vector<TrustedKey>{};
     VerifyOutcome unsigned_pkg = verify_artifact(dir / "p.tar.zst", with_trust);
-    CHECK(unsigned_pkg.kind == "model-package");
+    CHECK(unsigned_pkg.kind == ArtifactKind::model_package);
     CHECK_THAT(all_problems(unsigned_pkg), Catch::Contains("is not signed"));
 
     // A file that does not match SHA256SUMS fails, and the trail says which check.
@@ -131,7 +131,7 @@ TEST_CASE_METHOD(test::TempDirFixture, "verify: a model package is told from a b
     entries[1].content[entries[1].content.size() / 2] ^= 1;
     test::write_crafted(dir / "bad.tar.zst", entries);
     VerifyOutcome bad = verify_artifact(dir / "bad.tar.zst", {});
-    CHECK(bad.kind == "model-package");
+    CHECK(bad.kind == ArtifactKind::model_package);
     CHECK_THAT(all_problems(bad), Catch::Contains("'model.pt' does not match its SHA-256"));
     CHECK(bad.detail["checks"].is_array());
 }
@@ -142,7 +142,7 @@ TEST_CASE_METHOD(test::TempDirFixture, "verify: a bag is told by its base direct
     test::write_crafted(dir / "b.tar.zst", {{"b/bagit.txt", "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"},
                                             {"b/data/x.ndjson", "{}\n"}});
     VerifyOutcome v = verify_artifact(dir / "b.tar.zst", {});
-    CHECK(v.kind == "export-bag");
+    CHECK(v.kind == ArtifactKind::export_bag);
     CHECK_FALSE(v.ok());
     CHECK(v.detail["bag"] == "b");
 }
@@ -150,7 +150,7 @@ TEST_CASE_METHOD(test::TempDirFixture, "verify: a bag is told by its base direct
 TEST_CASE_METHOD(test::TempDirFixture, "verify: what is not an archive is a problem, never a crash") {
     auto problem_of = [&](const fs::path& path) {
         VerifyOutcome v = verify_artifact(path, {});
-        CHECK(v.kind == "unknown");
+        CHECK(v.kind == ArtifactKind::unknown);
         REQUIRE(v.problems.size() == 1);
         return v.problems[0];
     };
