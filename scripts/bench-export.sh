@@ -16,6 +16,7 @@
 # BENCH_HUGE_ITEMS (10000000), BENCH_KEEP (0).
 set -euo pipefail
 NAME=bench-export
+# shellcheck source=bench/common.sh
 source "$(dirname "$0")/bench/common.sh"
 N=${BENCH_EXPORT_ITEMS:-1000000}
 N_SMALL=${BENCH_SMALL_ITEMS:-10000}
@@ -23,7 +24,7 @@ N_HUGE=${BENCH_HUGE_ITEMS:-10000000}
 
 need=()
 [ -x /usr/bin/time ] || need+=(time)
-for tool in sqlite3 zstd openssl; do command -v $tool >/dev/null || need+=($tool); done
+for tool in sqlite3 zstd openssl; do command -v "$tool" >/dev/null || need+=("$tool"); done
 "$PY" -c 'import numpy' 2>/dev/null || need+=(python3-numpy)
 install_missing "${need[@]}"
 build
@@ -65,7 +66,7 @@ for rep in $(seq "$REPS"); do
   timed unzstd "$rep" zstd -q -d --no-asyncio -f -o /dev/null "$A"
   [ "$rep" != 1 ] || record bytes.zstd 0 "$(stat -c %s "$WORK/tool.tar.zst")"
 done
-echo "The archive of $N items: $(numfmt --to=iec "$(stat -c %s "$A")")B holding a $(numfmt --to=iec "$(stat -c %s "$TAR")")B tar."
+echo "The archive of $(count "$N") items: $(numfmt --to=iec "$(stat -c %s "$A")")B holding a $(numfmt --to=iec "$(stat -c %s "$TAR")")B tar."
 rm -rf "$WORK/base" "$WORK/e" "$WORK/out" "$TAR" "$WORK/tool.tar.zst"
 
 # Peak memory at a small backlog and, when asked, a huge one (the large one: the runs above).
@@ -78,14 +79,14 @@ if [ "${BENCH_HUGE:-0}" = 1 ]; then
   rm -rf "$WORK/huge" "$WORK/e" "$WORK/out"
 fi
 
-K=$((N / 1000))k M=$((N_SMALL / 1000))k
+K=$(count "$N") M=$(count "$N_SMALL")
 rows=("export ÷ (zstd -$LEVEL --single-thread + sha256 of the tar), $K	export.wall	zstd.wall+sha256.wall	<=1.0	-"
   "verify ÷ (zstd -d + sha256 of the tar), $K	verify.wall	unzstd.wall+sha256.wall	<=1.0	-"
   "archive bytes ÷ zstd -$LEVEL --single-thread's	bytes.archive	bytes.zstd	-	equal"
   "peak RSS of export, $K ÷ $M	export.rss	small.export.rss	<=1.25	-"
   "peak RSS of verify, $K ÷ $M	verify.rss	small.verify.rss	<=1.25	-")
-[ "${BENCH_HUGE:-0}" = 0 ] || rows+=("peak RSS of export, $((N_HUGE / 1000))k ÷ $M	huge.export.rss	small.export.rss	<=1.25	-"
-  "peak RSS of verify, $((N_HUGE / 1000))k ÷ $M	huge.verify.rss	small.verify.rss	<=1.25	-")
+[ "${BENCH_HUGE:-0}" = 0 ] || rows+=("peak RSS of export, $(count "$N_HUGE") ÷ $M	huge.export.rss	small.export.rss	<=1.25	-"
+  "peak RSS of verify, $(count "$N_HUGE") ÷ $M	huge.verify.rss	small.verify.rss	<=1.25	-")
 echo
 printf '%s\n' "${rows[@]}" | "$PY" "$BENCH/table.py" "$RES" || status=$?
 echo "Other processes kept $(others_busy) cores busy on average while this ran ($((SECONDS - t0)) s)."

@@ -17,6 +17,7 @@
 # BENCH_SMALL_ITEMS (10000), BENCH_THREADS (score's default), BENCH_PYTHON (1), BENCH_KEEP (0).
 set -euo pipefail
 NAME=bench
+# shellcheck source=bench/common.sh
 source "$(dirname "$0")/bench/common.sh"
 N_SAMPLE=${BENCH_SAMPLE_ITEMS:-1000000}
 N_BIG=${BENCH_BIG_ITEMS:-200000}
@@ -70,7 +71,7 @@ score_case() { # case csv n model-name [package]
       "$score_batch" "$THREADS" "$score_commit"
     [ "$(insights "$WORK/p")" = "$n" ] || die "the Python pipeline wrote $(insights "$WORK/p") insights of $n"
   done
-  rm -rf "$WORK/$c" "$WORK/$c-one" "$WORK/e" "$WORK/o" "$WORK/w" "$WORK/p"
+  rm -rf "${WORK:?}/$c" "$WORK/$c-one" "$WORK/e" "$WORK/o" "$WORK/w" "$WORK/p"
 }
 score_case sample "$WINE" "$N_SAMPLE" wine-cultivar
 score_case big "$WIDE" "$N_BIG" bench-mlp-256 "$WORK/big.tar.zst"
@@ -95,7 +96,7 @@ timed small.score 0 "$E" -q --store "$WORK/m" score --threads "$THREADS"
 rm -rf "$WORK/m"
 
 # --- the tables ------------------------------------------------------------------------------------
-S=$((N_SAMPLE / 1000))k B=$((N_BIG / 1000))k M=$((N_SMALL / 1000))k
+S=$(count "$N_SAMPLE") B=$(count "$N_BIG") M=$(count "$N_SMALL")
 rows=()
 for c in sample big; do
   n=$([ $c = sample ] && echo "$S" || echo "$B")

@@ -55,6 +55,9 @@ gen() { # wine|wide N: prints the CSV's path
   echo "$f"
 }
 
+# A count as the tables print it: 10k, 200k, 1M.
+count() { if (($1 % 1000000 == 0)); then echo "$(($1 / 1000000))M"; else echo "$(($1 / 1000))k"; fi; }
+
 record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RES"; }
 
 # Runs a command; records NAME.wall (s) and NAME.rss (KiB) for repetition REP. For bench-limit, the
