@@ -1,61 +1,91 @@
-# Shell pieces scripts/bench.sh and scripts/bench-export.sh share; sourced after each defines
-# log, die, ROOT, BENCH and PY (and, before record/timed are called, WORK and RES).
+# What scripts/bench.sh and scripts/bench-export.sh share; sourced after each sets NAME (for
+# messages). Defines ROOT, BENCH, PY, POLICY, BUILD, E (edgectl), H (bench-limit), DATA, WORK, RES.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BENCH="$ROOT/scripts/bench"
+PY=/usr/bin/python3
+POLICY="$BENCH/policy.json"   # the PII policy a site would ingest the lab records with
+BUILD="$ROOT/build-bench"
+REPS=${BENCH_REPS:-5}
 
-# Installs the Debian packages named, if any: apt-get update only when the install alone fails.
+log() { printf '%s: [%4ds] %s\n' "$NAME" "$SECONDS" "$*" >&2; }
+die() { printf '%s: error: %s\n' "$NAME" "$*" >&2; exit 1; }
+
+# Missing Debian packages, installed (through sudo when not root).
 install_missing() { # package...
   [ $# -gt 0 ] || return 0
   log "installing $*"
-  local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "$@" >/dev/null ||
-    { $sudo apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "$@" >/dev/null; }
+  local sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "$@" >/dev/null
 }
 
-# CPU time the whole machine spent busy, in clock ticks (to tell how much others used meanwhile).
-busy_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat; }
-# CPU time of this script and everything it waited for, in clock ticks.
-own_ticks() { awk '{print $14+$15+$16+$17}' "/proc/$$/stat"; }
-
-# The commit, and whether the tree differs from it; the document the script rewrites does not count.
-tree_state() { # doc-path-relative-to-ROOT
-  local changed
-  changed=$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null | grep -v " $1\$" || true)
-  echo "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)${changed:+ with uncommitted changes}"
-}
-
-# Generated data, deterministic, cached under a digest of its generators (both scripts share it).
-DATA=/tmp/edgectl-bench-data/$(cat "$BENCH/gen_data.py" "$BENCH/make_big_model.py" "$ROOT/scripts/sample-site/model/model.json" | sha256sum | cut -c1-16)
-gen() { # kind n file
-  mkdir -p "$DATA"
-  [ -s "$DATA/$3" ] && return
-  log "generating $3"
-  "$PY" "$BENCH/gen_data.py" "$1" "$2" "$DATA/$3.tmp" && mv "$DATA/$3.tmp" "$DATA/$3"
-}
-
-# The run's work directory (removed at exit unless BENCH_KEEP=1): the snapshot of core/ the build
-# was made from ($SNAP), the results file ($RES) and the sample model packed by the edgectl built ($E).
-start_work() { # mktemp-template
-  WORK=$(mktemp -d "$1")
+# One benchmark builds or measures at a time (a second would share the cores with this one's
+# measurements), then a Release build of edgectl, edgectl_torch.so and bench-limit side by side.
+build() {
+  exec 9>/tmp/edgectl-bench.lock
+  flock -n 9 || { log "waiting for another benchmark (/tmp/edgectl-bench.lock)"; flock 9; }
+  log "building (Release) in $BUILD"
+  nice cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DEDGECTL_TESTS=OFF -DEDGECTL_BENCH=ON >/dev/null
+  nice cmake --build "$BUILD" --target edgectl edgectl_torch bench-limit >/dev/null
+  E="$BUILD/edgectl"
+  H="$BUILD/bench-limit"
+  WORK=$(mktemp -d /tmp/edgectl-bench.XXXXXX)
   if [ "${BENCH_KEEP:-0}" = 1 ]; then log "work dir $WORK (kept)"; else trap 'rm -rf "$WORK"' EXIT; fi
-  mv "$SNAP" "$WORK/core"
-  RES="$WORK/results.tsv"     # metric <tab> rep <tab> value
+  RES="$WORK/results.tsv"
   : >"$RES"
-  local site="$ROOT/scripts/sample-site/model"
-  "$E" -q pack-model --model "$site/model.pt" --spec "$site/model.json" --golden "$site/golden.ndjson" \
-    -o "$WORK/wine.tar.zst"
+  busy0=$(busy_ticks) own0=$(own_ticks) t0=$SECONDS
+  echo "$NAME: edgectl $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- core tools || echo ' with uncommitted changes'), $(nproc) cores, $REPS repetitions"
 }
+
+# CPU time of the whole machine and of this script with its children, in clock ticks: the
+# difference is how busy other processes kept the machine while this one measured.
+busy_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat; }
+own_ticks() { awk '{print $14+$15+$16+$17}' "/proc/$$/stat"; }
+others_busy() {
+  awk -v b=$(($(busy_ticks) - busy0)) -v o=$(($(own_ticks) - own0)) -v t=$((SECONDS - t0)) -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { x = (b - o) / hz / (t > 0 ? t : 1); printf "%.2f", x < 0 ? 0 : x }'
+}
+
+# Generated data, deterministic, cached under a digest of its generators.
+DATA=/tmp/edgectl-bench-data/$(cat "$BENCH/gen_data.py" "$BENCH/make_big_model.py" "$ROOT/scripts/sample-site/model/model.json" | sha256sum | cut -c1-16)
+gen() { # wine|wide N: prints the CSV's path
+  local f="$DATA/$1-$2.csv"
+  mkdir -p "$DATA"
+  [ -s "$f" ] || { log "generating $f"; nice "$PY" "$BENCH/gen_data.py" "$1" "$2" "$f.tmp" && mv "$f.tmp" "$f"; }
+  echo "$f"
+}
+
+# A count as the tables print it: 10k, 200k, 1M.
+count() { if (($1 % 1000000 == 0)); then echo "$(($1 / 1000000))M"; else echo "$(($1 / 1000))k"; fi; }
 
 record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RES"; }
 
-# Runs a command under /usr/bin/time; records NAME.wall (ns clock), NAME.rss (KB), NAME.cpu.
+# Runs a command; records NAME.wall (s) and NAME.rss (KiB) for repetition REP. For bench-limit, the
+# wall time is the part it timed itself (its "seconds=S"), not its process's.
 timed() { # name rep cmd...
-  local name=$1 rep=$2; shift 2
-  local t0 t1
-  t0=$(date +%s%N)
-  /usr/bin/time -f '%M %U %S' -o "$WORK/time.out" "$@" >"$WORK/cmd.out" 2>"$WORK/cmd.err" ||
-    { cat "$WORK/cmd.err" >&2; die "$name failed: $*"; }
-  t1=$(date +%s%N)
-  read -r rss user sys <"$WORK/time.out"
-  record "$name.wall" "$rep" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.6f", (b-a)/1e9}')"
-  record "$name.rss" "$rep" "$rss"
-  record "$name.cpu" "$rep" "$(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.2f", u+s}')"
+  local name=$1 rep=$2 t
+  shift 2
+  t=$(date +%s%N)
+  /usr/bin/time -f %M -o "$WORK/.rss" "$@" >"$WORK/.stdout" 2>"$WORK/.stderr" || { cat "$WORK/.stderr" >&2; die "$name failed: $*"; }
+  t=$(awk -v a="$t" -v b="$(date +%s%N)" 'BEGIN { printf "%.6f", (b - a) / 1e9 }')
+  [ "$1" != "$H" ] || t=$(sed -n 's/^seconds=\([0-9.]*\).*/\1/p' "$WORK/.stdout")
+  record "$name.wall" "$rep" "$t"
+  record "$name.rss" "$rep" "$(cat "$WORK/.rss")"
+}
+
+# A store with the sample model (or PACKAGE) active and CSV ingested (lab records with the policy), its log
+# checkpointed so that copying the directory copies everything.
+make_store() { # dir csv [package]
+  local pkg=${3:-$WORK/wine.tar.zst}
+  if [ ! -f "$WORK/wine.tar.zst" ]; then
+    local m="$ROOT/scripts/sample-site/model"
+    "$E" -q pack-model --model "$m/model.pt" --spec "$m/model.json" --golden "$m/golden.ndjson" -o "$WORK/wine.tar.zst"
+  fi
+  "$E" -q init --site bench --store "$1"
+  "$E" -q --store "$1" import-model "$pkg" --activate --allow-unsigned 2>/dev/null
+  case $2 in
+    *wine*) "$E" -q --store "$1" ingest --policy "$POLICY" "$2" ;;
+    ?*) "$E" -q --store "$1" ingest "$2" ;;
+  esac
+  sqlite3 "$1/edgectl.db" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
 }

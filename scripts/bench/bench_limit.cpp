@@ -1,0 +1,184 @@
+// bench-limit: the limits scripts/bench.sh holds `edgectl score` to, each one stage of score's
+// pipeline run alone by edgectl_core's own code, and the product's defaults the scripts need.
+//
+//   bench-limit defaults                  prints export_level=L score_batch=B score_commit=C score_threads=T
+//   bench-limit forward STORE N THREADS   the forward stage alone: N items of the store's active
+//                                         model as input rows already built, through Model::forward,
+//                                         interpret() and the probabilities' JSON, batch by batch
+//   bench-limit write SCORED TARGET       the write stage alone: the insight rows `edgectl score`
+//                                         left in SCORED, held in memory, written into TARGET (a copy
+//                                         of the store before scoring) over edgectl's Db in
+//                                         transactions of ScoreOptions::commit_rows
+//
+// forward and write print "seconds=S items=N": the timed part only (loading and warm-up are left
+// out, as the start-up run subtracts them from score). A limit does no more than its stage does in
+// score, so score can never be faster than it: scripts/bench.sh fails when it is.
+
+#include "export/export.hpp"
+#include "model/model.hpp"
+#include "package/registry.hpp"
+#include "score/score.hpp"
+#include "store/store.hpp"
+#include "util/error.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <exception>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace edgectl;
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+int defaults() {
+    std::printf("export_level=%d score_batch=%zu score_commit=%zu score_threads=%d\n", ExportOptions{}.level,
+                ScoreOptions{}.batch, ScoreOptions{}.commit_rows, ScoreOptions{}.threads);
+    return 0;
+}
+
+// Input rows as the reader stage hands them over: batches of ScoreOptions::batch standardised rows.
+std::vector<Matrix> input_batches(std::size_t width, std::size_t items) {
+    std::mt19937 random(42);
+    std::normal_distribution<float> normal;
+    std::vector<Matrix> batches;
+    for (std::size_t done = 0; done < items;) {
+        std::size_t rows = std::min(ScoreOptions{}.batch, items - done);
+        Matrix m{rows, width, std::vector<float>(rows * width)};
+        for (auto& v : m.values)
+            v = normal(random);
+        batches.push_back(std::move(m));
+        done += rows;
+    }
+    return batches;
+}
+
+int forward(const fs::path& root, std::size_t items, int threads) {
+    Store store = Store::open(root);
+    auto models = active_models(store);
+    if (models.empty()) throw Error("no active model in " + root.string());
+    const ActiveModel& m = models.front();
+    set_inference_threads(threads);
+    auto model = load_torchscript_file(m.dir / "model.pt");
+    auto batches = input_batches(m.spec.fields.size(), items);
+    model->forward(batches.front());  // warm-up: score's start-up run pays its first batch too
+    std::size_t kept = 0;
+    auto start = Clock::now();
+    for (const auto& input : batches) {
+        Matrix output = model->forward(input);
+        for (std::size_t r = 0; r < output.rows; ++r) {
+            Prediction p = interpret(m.spec, output.row(r));
+            std::string json = p.probabilities.empty() ? std::string() : Json(p.probabilities).dump();
+            kept += prediction_problem(p).empty() && json.size() < (std::size_t(1) << 30);
+        }
+    }
+    std::printf("seconds=%.6f items=%zu\n", since(start), kept);
+    return 0;
+}
+
+// A table's rows held in memory as score holds a batch, compactly (every text in one arena: a million
+// separately allocated strings would make binding them slower than score's), each value bound as
+// score binds it: integers and reals as numbers, text without copying. Every column is copied, ids
+// included, so the rows follow the schema as it grows columns.
+struct Value {
+    enum { null, integer, real, text } type = null;
+    std::int64_t i = 0;
+    double d = 0;
+    std::size_t at = 0, size = 0;
+};
+struct Rows {
+    std::vector<std::string> columns;
+    std::vector<Value> values;
+    std::string arena;
+};
+
+Rows load_rows(Db& db, const std::string& table) {
+    Rows rows;
+    Statement names(db, "SELECT name FROM pragma_table_info(?)");
+    names.bind(1, table);
+    std::string list;
+    while (names.step()) {
+        rows.columns.push_back(names.column_text(0));
+        list += (list.empty() ? "typeof(" : ", typeof(") + rows.columns.back() + "), " + rows.columns.back();
+    }
+    Statement all(db, "SELECT " + list + " FROM " + table + " ORDER BY id");
+    while (all.step())
+        for (int c = 0; c < 2 * int(rows.columns.size()); c += 2) {
+            Value v;
+            std::string_view type = all.column_view(c);
+            if (type == "integer") v = {Value::integer, all.column_int(c + 1), 0, 0, 0};
+            if (type == "real") v = {Value::real, 0, all.column_double(c + 1), 0, 0};
+            if (type == "text" || type == "blob") {
+                std::string_view text = all.column_view(c + 1);
+                v = {Value::text, 0, 0, rows.arena.size(), text.size()};
+                rows.arena.append(text);
+            }
+            rows.values.push_back(v);
+        }
+    return rows;
+}
+
+std::string insert_sql(const std::string& table, const Rows& rows) {
+    std::string names, marks;
+    for (const auto& c : rows.columns) {
+        names += (names.empty() ? "" : ", ") + c;
+        marks += marks.empty() ? "?" : ", ?";
+    }
+    return "INSERT INTO " + table + " (" + names + ") VALUES (" + marks + ")";
+}
+
+void bind(Statement& add, int index, const Rows& rows, const Value& v) {
+    if (v.type == Value::integer) add.bind(index, v.i);
+    if (v.type == Value::real) add.bind(index, v.d);
+    if (v.type == Value::text) add.bind_static(index, std::string_view(rows.arena).substr(v.at, v.size));
+    if (v.type == Value::null) add.bind(index, std::nullopt);
+}
+
+int write(const fs::path& scored, const fs::path& target) {
+    Rows rows;
+    {
+        Store from = Store::open(scored);
+        rows = load_rows(from.db(), "insights");
+    }
+    const std::size_t width = rows.columns.size(), n = rows.values.size() / width;
+    const std::size_t commit = ScoreOptions{}.commit_rows;
+    std::optional<Store> store = Store::open(target);
+    store->db().set_synchronous(Db::Sync::normal);  // as score() sets it
+    auto start = Clock::now();
+    {
+        Statement add(store->db(), insert_sql("insights", rows));
+        for (std::size_t at = 0; at < n; at += commit) {
+            Transaction tx(store->db(), "bench.insights");
+            for (std::size_t i = at; i < std::min(n, at + commit); ++i) {
+                for (std::size_t c = 0; c < width; ++c)
+                    bind(add, int(c) + 1, rows, rows.values[i * width + c]);
+                add.run();
+            }
+            tx.commit();
+        }
+    }
+    store.reset();  // closing checkpoints the log, as score's exit does
+    std::printf("seconds=%.6f items=%zu\n", since(start), n);
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        std::vector<std::string> a(argv + 1, argv + argc);
+        if (a.size() == 1 && a[0] == "defaults") return defaults();
+        if (a.size() == 4 && a[0] == "forward") return forward(a[1], std::stoul(a[2]), std::stoi(a[3]));
+        if (a.size() == 3 && a[0] == "write") return write(a[1], a[2]);
+        std::fprintf(stderr, "usage: bench-limit defaults | forward STORE N THREADS | write SCORED TARGET\n");
+        return 2;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench-limit: error: %s\n", e.what());
+        return 1;
+    }
+}
