@@ -6,8 +6,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <condition_variable>
 #include <cstdio>
+#include <deque>
+#include <exception>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 namespace edgectl {
 namespace {
@@ -219,10 +224,107 @@ void check_entry_name(const std::string& name, bool directory, BagReport& r, std
 }
 
 // Reads every entry, hashing each file and keeping the tag files' text.
+// Hashes entries on a second thread while the caller decompresses the next bytes: SHA-256 of the
+// entries was half of verify's time, decompression a third. Chunks circulate through a fixed pool,
+// so memory stays bounded; digests come back in entry order.
+class EntryHasher {
+  public:
+    static constexpr std::size_t chunk_bytes = 1 << 16, chunks = 8;
+
+    EntryHasher() {
+        for (std::size_t i = 0; i < chunks; ++i)
+            free_.emplace_back(chunk_bytes);
+        thread_ = std::thread([this] { run(); });
+    }
+    ~EntryHasher() {
+        push({Job::stop, {}, 0});
+        thread_.join();
+    }
+    EntryHasher(const EntryHasher&) = delete;
+    EntryHasher& operator=(const EntryHasher&) = delete;
+
+    /// An empty chunk to fill (waits while all are being hashed).
+    std::vector<char> take() {
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [&] { return !free_.empty(); });
+        std::vector<char> chunk = std::move(free_.back());
+        free_.pop_back();
+        return chunk;
+    }
+    /// The next `size` bytes of the current entry, in `chunk` (from take()).
+    void add(std::vector<char> chunk, std::size_t size) { push({Job::bytes, std::move(chunk), size}); }
+    /// Ends the current entry; its digest is the next in digests().
+    void end_entry() { push({Job::end, {}, 0}); }
+    /// Every entry's {SHA-256, line count}, in order, once all are hashed.
+    std::vector<std::pair<std::string, std::uint64_t>> digests() {
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [&] { return jobs_.empty() && !busy_; });
+        if (error_) std::rethrow_exception(error_);
+        return std::move(digests_);
+    }
+
+  private:
+    struct Job {
+        enum Kind { bytes, end, stop } kind = stop;
+        std::vector<char> chunk;
+        std::size_t size = 0;
+    };
+    void push(Job job) {
+        {
+            std::lock_guard lock(mutex_);
+            jobs_.push_back(std::move(job));
+        }
+        changed_.notify_all();
+    }
+    void run() {
+        Sha256 hash;
+        std::uint64_t lines = 0;
+        for (;;) {
+            Job job;
+            {
+                std::unique_lock lock(mutex_);
+                changed_.wait(lock, [&] { return !jobs_.empty(); });
+                job = std::move(jobs_.front());
+                jobs_.pop_front();
+                busy_ = true;
+            }
+            if (job.kind == Job::stop) return;
+            try {
+                if (job.kind == Job::bytes) {
+                    hash.update(job.chunk.data(), job.size);
+                    lines += std::uint64_t(std::count(job.chunk.data(), job.chunk.data() + job.size, '\n'));
+                }
+            } catch (...) {
+                std::lock_guard lock(mutex_);
+                if (!error_) error_ = std::current_exception();
+            }
+            std::lock_guard lock(mutex_);
+            if (job.kind == Job::bytes) free_.push_back(std::move(job.chunk));
+            if (job.kind == Job::end) {
+                digests_.emplace_back(hash.finish(), lines);
+                hash = Sha256();
+                lines = 0;
+            }
+            busy_ = false;
+            changed_.notify_all();
+        }
+    }
+
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::deque<Job> jobs_;
+    std::vector<std::vector<char>> free_;
+    std::vector<std::pair<std::string, std::uint64_t>> digests_;
+    std::exception_ptr error_;
+    bool busy_ = false;
+    std::thread thread_;  // last: it uses the members above
+};
+
 void read_entries(ArchiveReader& reader, BagReport& r, BagContents& bag) {
     ArchiveReader::Entry entry;
-    std::vector<char> buf(1 << 16);
     std::set<std::string> folded;
+    std::vector<std::pair<SeenFile*, std::uint64_t>> entries;  // in the order they are hashed
+    EntryHasher hasher;
     while (reader.next(entry)) {
         check_entry_name(entry.name, entry.directory, r, folded);
         if (entry.directory) continue;
@@ -232,17 +334,23 @@ void read_entries(ArchiveReader& reader, BagReport& r, BagContents& bag) {
         if (keep && entry.size > max_tag_bytes)
             throw VerifyError("tag file '" + entry.name + "' is larger than " + std::to_string(max_tag_bytes) +
                               " bytes");
-        Sha256 h;
-        SeenFile& seen = bag.files[rel];
         std::string text;
-        while (std::size_t n = reader.read(buf.data(), buf.size())) {
-            h.update(buf.data(), n);
-            seen.lines += std::uint64_t(std::count(buf.data(), buf.data() + n, '\n'));
-            if (keep) text.append(buf.data(), n);
+        for (;;) {
+            std::vector<char> chunk = hasher.take();
+            std::size_t n = reader.read(chunk.data(), chunk.size());
+            if (keep) text.append(chunk.data(), n);
+            hasher.add(std::move(chunk), n);
+            if (n == 0) break;
         }
-        seen.sha256 = h.finish();
-        seen.size = entry.size;
+        hasher.end_entry();
+        entries.emplace_back(&bag.files[rel], entry.size);
         if (keep) bag.texts[rel] = std::move(text);
+    }
+    auto digests = hasher.digests();
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        entries[i].first->sha256 = std::move(digests[i].first);
+        entries[i].first->lines = digests[i].second;
+        entries[i].first->size = entries[i].second;
     }
     if (r.base.empty()) throw VerifyError("the archive is empty");
 }
