@@ -20,6 +20,7 @@
 #include "score/score.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
+#include "util/fs.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -64,7 +65,8 @@ int forward(const fs::path& root, std::size_t items, int threads) {
     if (models.empty()) throw Error("no active model in " + root.string());
     const ActiveModel& m = models.front();
     set_inference_threads(threads);
-    auto model = load_torchscript_file(m.dir / "model.pt");
+    fs::path file = m.dir / "model.pt";
+    auto model = load_torchscript(read_file(file, std::size_t(4) << 30), file.string());  // as score loads it
     auto batches = input_batches(m.spec.fields.size(), items);
     model->forward(batches.front());  // warm-up: score's start-up run pays its first batch too
     std::size_t kept = 0;
@@ -74,7 +76,7 @@ int forward(const fs::path& root, std::size_t items, int threads) {
         for (std::size_t r = 0; r < output.rows; ++r) {
             Prediction p = interpret(m.spec, output.row(r));
             std::string json = p.probabilities.empty() ? std::string() : Json(p.probabilities).dump();
-            kept += prediction_problem(p).empty() && json.size() < (std::size_t(1) << 30);
+            kept += check_storable(p).ok() && json.size() < (std::size_t(1) << 30);
         }
     }
     std::printf("seconds=%.6f items=%zu\n", since(start), kept);
