@@ -250,13 +250,13 @@ void abandon_export(Store& store, const StoreLock& lock, std::int64_t seq) {
     // ship its rows twice.
     fs::path archive = archive_path(l.target, l.name);
     std::error_code ec;
-    if (l.state == "pending" && l.digest && fs::is_regular_file(archive, ec)) {
+    if (l.state == ExportState::pending && l.digest && fs::is_regular_file(archive, ec)) {
         File file = File::open_regular(archive);
         if (read_bag(file, l.name).sha256 == *l.digest)
             throw Error("export " + l.name + " is not lost: its archive is at '" + archive.string() +
                         "'; run 'edgectl export' to finish it");
     }
-    if (l.state == "pending") {  // abandoned already: a run killed before its sweep; only that is left
+    if (l.state == ExportState::pending) {  // abandoned already: a run killed before its sweep; only that is left
         Transaction tx(db, "exports.abandon");
         Statement abandon(
             db, "UPDATE exports SET state = 'abandoned', abandoned_at = ? WHERE seq = ? AND state = 'pending'");

@@ -26,7 +26,7 @@ Ledger read_ledger(Statement& s) {
     if (!s.column_is_null(8)) l.plan = Json::parse(s.column_view(8));
     if (!s.column_is_null(9)) l.counts = Json::parse(s.column_view(9));
     l.digest = s.column_optional_text(10);
-    l.state = s.column_text(11);
+    l.state = parse_export_state(s.column_view(11)).or_throw("export " + l.name + " in the ledger");
     return l;
 }
 

@@ -19,6 +19,14 @@ namespace edgectl {
 
 struct ReadBag;
 
+/// The state of a ledger row (exports.state).
+enum class ExportState { pending, complete, abandoned };
+
+/// The spelling in the store and in --json: "pending", "complete", "abandoned".
+std::string_view to_string(ExportState state);
+/// The state a spelling names, or why it names none.
+Result<ExportState> parse_export_state(std::string_view text);
+
 /// The ledger row of one volume.
 struct Ledger {
     std::int64_t seq = 0;
@@ -29,7 +37,7 @@ struct Ledger {
     Json plan = Json::object();         ///< include, ranges per category, manifest digest, target device
     Json counts = Json::object();       ///< rows per category
     std::optional<std::string> digest;  ///< of the archive, recorded before it is named
-    std::string state;
+    ExportState state = ExportState::pending;
 };
 
 inline constexpr const char* ledger_columns =
@@ -63,14 +71,6 @@ void mark_exported(Db& db, const Ledger& l, std::int64_t bytes, const std::strin
 /// Forgets a pending volume that provably never got its final name: nothing of it shipped, and its
 /// sequence number is used again.
 void forget(Db& db, const Ledger& l);
-
-/// The state of a ledger row (exports.state).
-enum class ExportState { pending, complete, abandoned };
-
-/// The spelling in the store and in --json: "pending", "complete", "abandoned".
-std::string_view to_string(ExportState state);
-/// The state a spelling names, or why it names none.
-Result<ExportState> parse_export_state(std::string_view text);
 
 struct ExportRecord {
     std::int64_t seq = 0;

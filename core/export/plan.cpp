@@ -133,7 +133,7 @@ Planned plan_volumes(Store& store, const ExportOptions& o, const fs::path& targe
 }
 
 std::unique_ptr<Volume> restage(Store& store, const Ledger& l, int level) {
-    bool complete = l.state == "complete";
+    bool complete = l.state == ExportState::complete;
     std::set<std::string> include;
     for (const auto& i : l.plan.value("include", Json::array()))
         include.insert(i.get<std::string>());
