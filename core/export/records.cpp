@@ -150,24 +150,12 @@ void ExportRecords::append_payload(std::string& out, const PayloadFields& payloa
     if (!payload.columns) return append_value(out, payload.json);
     values_.clear();
     elements_.clear();
-    if (canonical_json_elements(payload.json, values_, elements_)) {
-        if (elements_.empty()) {  // [] under any names: {}
-            out += "{}";
-            return;
-        }
-        const ColumnOrder& c = column_order(*payload.columns);
-        if (c.names.empty()) {
-            out += "{}";
-            return;
-        }
-        append_object(out, c, elements_.size(),
-                      [&](std::size_t i) { out.append(values_, elements_[i].first, elements_[i].second); });
-        return;
-    }
-    // What ingest never writes, as the Json objects had it: nothing to name gives {}, values that
-    // are not an array under names are an error.
-    Json value = Json::parse(payload.json);
-    if (value.empty()) {
+    // The values rewritten without parsing, or else as the Json objects had them (what ingest never
+    // writes): nothing to name gives {}, values that are not an array under names are an error.
+    bool rewritten = canonical_json_elements(payload.json, values_, elements_);
+    std::optional<Json> value;
+    if (!rewritten) value = Json::parse(payload.json);
+    if (rewritten ? elements_.empty() : value->empty()) {
         out += "{}";
         return;
     }
@@ -176,8 +164,13 @@ void ExportRecords::append_payload(std::string& out, const PayloadFields& payloa
         out += "{}";
         return;
     }
-    if (!value.is_array()) throw Error("a CSV payload is not an array of values");
-    append_object(out, c, value.size(), [&](std::size_t i) { out += dump_json(value[i]); });
+    if (!rewritten && !value->is_array()) throw Error("a CSV payload is not an array of values");
+    append_object(out, c, rewritten ? elements_.size() : value->size(), [&](std::size_t i) {
+        if (rewritten)
+            out.append(values_, elements_[i].first, elements_[i].second);
+        else
+            out += dump_json((*value)[i]);
+    });
 }
 
 std::string ExportRecords::insight(const InsightFields& f) {
@@ -380,7 +373,7 @@ SerialisedRows::SerialisedRows(const Store& store, std::vector<RowQuery> queries
 
 bool SerialisedRows::produce(LineBatch& batch) {
     batch.size = 0;
-    while (next_query_ <= queries_.size()) {
+    for (;;) {
         if (!rows_) {
             if (next_query_ == queries_.size()) return false;
             const RowQuery& q = queries_[next_query_++];
@@ -399,7 +392,6 @@ bool SerialisedRows::produce(LineBatch& batch) {
         rows_.reset();  // this query is done: its rows never share a batch with the next one's
         if (batch.size > 0) return true;
     }
-    return false;
 }
 
 }  // namespace edgectl
