@@ -12,7 +12,7 @@ namespace edgectl {
 void finish_payload(Store& store, Volume& v, bool with_summary) {
     auto write = [&](const std::string& file, const std::string& line) {
         auto it = v.files.find(file);
-        if (it == v.files.end()) it = v.files.emplace(file, HashedFile(v.dir->path() / file, file)).first;
+        if (it == v.files.end()) it = v.files.emplace(file, StagedFile(v.dir->path(), file, v.level)).first;
         it->second.write_line(line);
     };
     Statement model(store.db(), "SELECT digest, signer, imported_at, spec FROM models WHERE name = ? AND version = ?");
@@ -175,11 +175,9 @@ bool matches_plan(const Volume& v, const Ledger& l) {
 void Volume::start_counting() {
     if (dir) {
         for (auto& [name, file] : files) {
-            file.flush();
-            File staged = File::open_read(dir->path() / name);
-            std::vector<char> chunk(chunk_bytes);
-            while (std::size_t n = staged.read_some(chunk.data(), chunk.size()))
-                counter.feed(std::string_view(chunk.data(), n));
+            file.flush(true);
+            read_zstd_chunks(staged_frames(dir->path(), name), chunk_bytes,
+                             [&](std::string_view chunk) { counter.feed(chunk); });
         }
     } else {
         // The same bytes in the same chunks as reading the staged files would give: each payload

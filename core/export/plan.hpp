@@ -10,6 +10,7 @@
 #include "util/archive.hpp"
 #include "util/error.hpp"
 #include "util/sha256.hpp"
+#include "util/zstd.hpp"
 
 #include <zstd.h>
 
@@ -29,12 +30,19 @@ constexpr std::uint64_t min_volume_bytes = std::uint64_t(64) * 1024;
 constexpr std::uint64_t sidecar_reserve = 4096;  // the .sha256 and .minisig beside each archive
 
 // ---------------------------------------------------------------------------------------------
-// Staging one volume: payload files hashed as written, and a zstd stream that counts how large the
-// compressed payload is so far, so that a volume is cut before it outgrows its budget.
+// Staging one volume: payload files hashed and compressed as they are written, and a zstd stream
+// that counts how large the compressed payload is so far, so that a volume is cut before it
+// outgrows its budget.
 
-class HashedFile {
+/// Where a staged payload file's compressed bytes are: the zstd frames that go into the archive.
+inline fs::path staged_frames(const fs::path& dir, const std::string& bag_path) { return dir / (bag_path + ".zst"); }
+
+/// A payload file being staged: its lines hashed as they are written, and compressed at the
+/// archive's level into staged_frames(), from where they go into the archive as they are.
+class StagedFile {
   public:
-    HashedFile(const fs::path& path, std::string bag_path) : file_(File::create_new(path, 0600)) {
+    StagedFile(const fs::path& dir, std::string bag_path, int level)
+        : zstd_(File::create_new(staged_frames(dir, bag_path), 0600), level) {
         entry_.path = std::move(bag_path);
     }
     void write_line(const std::string& line) {
@@ -44,20 +52,22 @@ class HashedFile {
     }
     BagFile finish() {
         flush();
-        file_.close();
+        zstd_.finish();
         entry_.sha256 = hash_.finish();
         return entry_;
     }
-    /// Writes what is buffered, so that the file on disk holds every line so far.
-    void flush() {
-        file_.write_all(buf_);
+    /// Hashes and compresses what is buffered; with `decodable`, the file on disk then holds every
+    /// line so far.
+    void flush(bool decodable = false) {
         hash_.update(buf_);
+        zstd_.write(buf_);
         entry_.size += buf_.size();
         buf_.clear();
+        if (decodable) zstd_.flush();
     }
 
   private:
-    File file_;
+    ZstdWriter zstd_;
     Sha256 hash_;
     std::string buf_;
     BagFile entry_;
@@ -67,20 +77,15 @@ class CompressedSizeCounter {
   public:
     /// Compresses at the archive's level, flushing every flush_every bytes of input.
     CompressedSizeCounter(int level, std::uint64_t flush_every)
-        : cctx_(ZSTD_createCCtx()), out_(ZSTD_CStreamOutSize()), flush_every_(flush_every) {
-        ZSTD_CCtx_setParameter(cctx_.get(), ZSTD_c_compressionLevel, level);
-    }
+        : zstd_(std::nullopt, level), flush_every_(flush_every) {}
     /// Frees the compressor: a volume whose plan is closed no longer counts.
-    void release() {
-        cctx_.reset();
-        std::vector<char>().swap(out_);  // its capacity too
-    }
+    void release() { zstd_.release(); }
     void feed(std::string_view bytes) {
-        run(bytes, ZSTD_e_continue);
+        zstd_.write(bytes);
         unflushed_ += bytes.size();
-        // Flushing now and then makes `produced_` exact up to here, at a negligible cost in ratio.
+        // Flushing now and then makes the count exact up to here, at a negligible cost in ratio.
         if (unflushed_ >= flush_every_) {
-            run({}, ZSTD_e_flush);
+            zstd_.flush();
             flushed_ += unflushed_;
             unflushed_ = 0;
         }
@@ -88,28 +93,15 @@ class CompressedSizeCounter {
     /// Compressed bytes so far: exact up to the last flush; input since then is counted at 1.5 times
     /// the ratio seen so far (or uncompressed before the first flush), to err on the large side.
     std::uint64_t estimate() const {
-        double ratio = flushed_ ? std::min(1.0, 1.5 * double(produced_) / double(flushed_)) : 1.0;
-        return produced_ + std::uint64_t(std::ceil(double(unflushed_) * ratio));
+        std::uint64_t produced = zstd_.bytes_out();
+        double ratio = flushed_ ? std::min(1.0, 1.5 * double(produced) / double(flushed_)) : 1.0;
+        return produced + std::uint64_t(std::ceil(double(unflushed_) * ratio));
     }
 
   private:
-    struct Free {
-        void operator()(ZSTD_CCtx* c) const noexcept { ZSTD_freeCCtx(c); }
-    };
-    void run(std::string_view bytes, ZSTD_EndDirective mode) {
-        ZSTD_inBuffer in{bytes.data(), bytes.size(), 0};
-        for (;;) {
-            ZSTD_outBuffer out{out_.data(), out_.size(), 0};
-            std::size_t left = ZSTD_compressStream2(cctx_.get(), &out, &in, mode);
-            if (ZSTD_isError(left)) throw Error("zstd failed while sizing an export volume");
-            produced_ += out.pos;
-            if (in.pos == in.size && (mode == ZSTD_e_continue || left == 0)) break;
-        }
-    }
-    std::unique_ptr<ZSTD_CCtx, Free> cctx_;
-    std::vector<char> out_;
+    ZstdWriter zstd_;
     std::uint64_t flush_every_;
-    std::uint64_t produced_ = 0, flushed_ = 0, unflushed_ = 0;
+    std::uint64_t flushed_ = 0, unflushed_ = 0;
 };
 
 struct SummaryKey {
@@ -127,12 +119,13 @@ struct Unstaged {
 /// One volume being planned. A real export stages its payload files; a dry run (unstaged) only
 /// counts, and plans exactly the same cuts.
 struct Volume {
-    Volume(const Store& store, std::uint64_t limit, int level)
-        : dir(std::in_place, store.staging_dir(), "export-"), budget(limit), counter(level, flush_every(limit)) {
+    Volume(const Store& store, std::uint64_t limit, int zstd_level)
+        : dir(std::in_place, store.staging_dir(), "export-"), budget(limit), level(zstd_level),
+          counter(zstd_level, flush_every(limit)) {
         fs::create_directories(dir->path() / "data");
     }
-    Volume(Unstaged from, std::uint64_t limit, int level)
-        : budget(limit), counter(level, flush_every(limit)), unstaged(from) {}
+    Volume(Unstaged from, std::uint64_t limit, int zstd_level)
+        : budget(limit), level(zstd_level), counter(zstd_level, flush_every(limit)), unstaged(from) {}
     static std::uint64_t flush_every(std::uint64_t limit) {
         return std::clamp<std::uint64_t>(limit / 16, 16u << 10, 1u << 20);
     }
@@ -162,7 +155,7 @@ struct Volume {
         for (const auto& [file, line] : row.lines) {
             if (dir) {
                 auto it = files.find(file);
-                if (it == files.end()) it = files.emplace(file, HashedFile(dir->path() / file, file)).first;
+                if (it == files.end()) it = files.emplace(file, StagedFile(dir->path(), file, level)).first;
                 it->second.write_line(line);
             }
             file_names.insert(file);
@@ -196,10 +189,11 @@ struct Volume {
     }
     static constexpr std::size_t chunk_bytes = 1 << 20;
 
-    std::optional<TempDir> dir;        ///< the staged payload files (none for a dry run)
+    std::optional<TempDir> dir;        ///< the staged payload files, compressed (none for a dry run)
     std::set<std::string> file_names;  ///< of the payload files rows went to
     std::uint64_t budget;
-    std::map<std::string, HashedFile> files;
+    int level;  ///< the archive's zstd level
+    std::map<std::string, StagedFile> files;
     CompressedSizeCounter counter;
     bool counting = false;  ///< whether `counter` has been fed everything staged
     std::uint64_t raw = 0;  ///< bytes staged

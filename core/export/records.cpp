@@ -226,19 +226,21 @@ namespace {
 const std::string item_joins = "JOIN ingests g ON g.id = it.ingest_id JOIN sources f ON f.id = g.source_id ";
 const std::string item_source = "g.name, f.digest || ':' || it.ordinal";
 
-const std::string insight_columns =
-    "SELECT i.id, i.item_id, " + item_source +
-    ", i.model, i.model_version, i.label, i.score, i.probabilities, "
-    "i.anomaly, i.scored_at, g.ingested_at, it.payload, i.model_digest, g.columns FROM insights i "
-    "JOIN items it ON it.id = i.item_id " +
-    item_joins;
+// An anomaly's line carries its item's ingest time and payload; the other insights' do not, and
+// leave those columns NULL rather than read them.
+std::string insight_columns(int anomaly) {
+    return "SELECT i.id, i.item_id, " + item_source +
+           ", i.model, i.model_version, i.label, i.score, i.probabilities, i.anomaly, i.scored_at, " +
+           (anomaly ? "g.ingested_at, it.payload" : "NULL, NULL") + ", i.model_digest, " +
+           (anomaly ? "g.columns" : "NULL") + " FROM insights i JOIN items it ON it.id = i.item_id " + item_joins;
+}
 
 CategorySql insight_sql(int anomaly) {
     std::string a = std::to_string(anomaly);
-    return {insight_columns + "WHERE i.export_seq IS NULL AND i.anomaly = " + a +
+    return {insight_columns(anomaly) + "WHERE i.export_seq IS NULL AND i.anomaly = " + a +
                 " AND i.id > ?1 AND i.id <= ?2 "
                 "AND ?3 >= 0 ORDER BY i.id",
-            insight_columns + "WHERE i.export_seq = ?1 AND i.anomaly = " + a + " ORDER BY i.id",
+            insight_columns(anomaly) + "WHERE i.export_seq = ?1 AND i.anomaly = " + a + " ORDER BY i.id",
             "UPDATE insights SET export_seq = ?1 WHERE export_seq IS NULL AND anomaly = " + a +
                 " AND id > ?2 AND id <= ?3 AND ?4 >= 0",
             "SELECT coalesce(max(id), 0) FROM insights"};

@@ -17,8 +17,9 @@ namespace {
 
 std::string utc_date() { return now_utc().substr(0, 10); }
 
-std::vector<BagFile> write_tags(Store& store, const Ledger& l, const fs::path& dir,
-                                const std::vector<BagFile>& payload) {
+// The bag's tag files, by name, the tag manifest last.
+std::vector<std::pair<std::string, std::string>> tag_files(Store& store, const Ledger& l,
+                                                           const std::vector<BagFile>& payload) {
     std::uint64_t bytes = 0;
     for (const auto& f : payload)
         bytes += f.size;
@@ -39,35 +40,29 @@ std::vector<BagFile> write_tags(Store& store, const Ledger& l, const fs::path& d
     info.push_back({"Edgectl-Anomalies", std::to_string(count("anomalies"))});
     if (l.counts.contains("items")) info.push_back({"Edgectl-Items", std::to_string(count("items"))});
     if (l.counts.contains("quarantine")) info.push_back({"Edgectl-Quarantine", std::to_string(count("quarantine"))});
-    std::vector<std::pair<std::string, std::string>> texts = {
+    std::vector<std::pair<std::string, std::string>> tags = {
         {"bagit.txt", bagit_txt()}, {"bag-info.txt", bag_info(info)}, {"manifest-sha256.txt", bag_manifest(payload)}};
-    std::vector<BagFile> tags;
-    // Staged files need no durability: only the archive made of them must survive a crash.
-    auto stage = [&](const std::string& name, const std::string& text) {
-        File f = File::create_new(dir / name, 0600);
-        f.write_all(text);
-        f.close();
-    };
-    for (const auto& [name, text] : texts) {
-        stage(name, text);
-        tags.push_back({name, sha256_hex(text), text.size()});
-    }
-    std::string tagmanifest = bag_manifest(tags);
-    stage("tagmanifest-sha256.txt", tagmanifest);
-    tags.push_back({"tagmanifest-sha256.txt", sha256_hex(tagmanifest), tagmanifest.size()});
+    std::vector<BagFile> listed;
+    listed.reserve(tags.size());
+    for (const auto& [name, text] : tags)
+        listed.push_back({name, sha256_hex(text), text.size()});
+    tags.emplace_back("tagmanifest-sha256.txt", bag_manifest(listed));
     return tags;
 }
 
-// Builds the archive under a temporary name on the target, durable, and reads it back.
-Sealed write_archive(const Ledger& l, const fs::path& staging, const std::vector<BagFile>& files, int level) {
+// Builds the archive under a temporary name on the target, durable, and reads it back. The payload
+// goes in as it was compressed when it was staged.
+Sealed write_archive(Store& store, const Ledger& l, const Volume& v, int level) {
     fs::path partial = partial_path(l.target, l.name);
     UnlinkGuard unfinished(partial);
     File out = File::create_new(partial, 0644, true);
-    ArchiveWriter writer(out, level, std::int64_t(std::time(nullptr)));
+    FramedArchiveWriter writer(out, level, std::int64_t(std::time(nullptr)));
     writer.add_directory(l.name);
     writer.add_directory(l.name + "/data");
-    for (const auto& f : files)
-        writer.add_file_from(l.name + "/" + f.path, staging / f.path);
+    for (const auto& [name, text] : tag_files(store, l, v.payload))
+        writer.add_file(l.name + "/" + name, text);
+    for (const auto& f : v.payload)
+        writer.add_compressed(l.name + "/" + f.path, f.size, staged_frames(v.dir->path(), f.path));
     writer.close();
     out.sync("export.archive");
     fsync_dir(l.target, "export.archive");
@@ -172,10 +167,6 @@ void sweep_target(const fs::path& target, const std::string& site, const std::st
     }
 }
 
-Sealed seal(Store& store, const Ledger& l, Volume& v, int level) {
-    std::vector<BagFile> files = write_tags(store, l, v.dir->path(), v.payload);
-    files.insert(files.end(), v.payload.begin(), v.payload.end());
-    return write_archive(l, v.dir->path(), files, level);
-}
+Sealed seal(Store& store, const Ledger& l, Volume& v, int level) { return write_archive(store, l, v, level); }
 
 }  // namespace edgectl

@@ -1,6 +1,7 @@
 #include "util/archive.hpp"
 
 #include "util/error.hpp"
+#include "util/zstd.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -240,6 +241,91 @@ void ArchiveWriter::close() {
     if (closed_) return;
     closed_ = true;
     if (archive_write_close(a_.get()) != ARCHIVE_OK) fail("cannot finish writing");
+}
+
+namespace {
+
+constexpr std::size_t tar_block = 512;
+
+// An octal field of `width` bytes: digits, zero-padded, then a NUL.
+void octal_field(std::string& h, std::size_t at, std::size_t width, std::uint64_t value) {
+    for (std::size_t i = at + width - 1; i-- > at; value >>= 3)
+        h[i] = char('0' + (value & 7));
+    if (value != 0) throw Error("a tar header field cannot hold " + std::to_string(value));
+    h[at + width - 1] = '\0';
+}
+
+}  // namespace
+
+std::string ustar_header(const std::string& name, std::uint64_t size, bool directory, std::int64_t mtime) {
+    std::string h(tar_block, '\0');
+    std::string prefix, base = name;
+    if (name.size() > 100) {                       // split at a '/' into prefix (155) and name (100)
+        std::size_t slash = name.rfind('/', 155);  // the longest prefix, leaving the shortest name
+        if (slash == std::string::npos || slash == 0 || name.size() - slash - 1 > 100)
+            throw Error("the archive entry name '" + name + "' is too long for a tar header");
+        prefix = name.substr(0, slash);
+        base = name.substr(slash + 1);
+    }
+    base.copy(h.data(), base.size());
+    octal_field(h, 100, 8, directory ? 0755 : 0644);
+    octal_field(h, 108, 8, 0);
+    octal_field(h, 116, 8, 0);
+    octal_field(h, 124, 12, size);
+    octal_field(h, 136, 12, std::uint64_t(std::max<std::int64_t>(mtime, 0)));
+    h[156] = directory ? '5' : '0';
+    std::string_view("ustar\0"
+                     "00",
+                     8)
+        .copy(h.data() + 257, 8);
+    prefix.copy(h.data() + 345, prefix.size());
+    std::fill(h.begin() + 148, h.begin() + 156, ' ');  // the checksum counts its own field as spaces
+    unsigned sum = 0;
+    for (char c : h)
+        sum += static_cast<unsigned char>(c);
+    octal_field(h, 148, 7, sum);
+    return h;
+}
+
+FramedArchiveWriter::FramedArchiveWriter(File& out, int level, std::int64_t mtime)
+    : out_(out), level_(level), mtime_(mtime) {}
+
+void FramedArchiveWriter::header(const std::string& name, std::uint64_t size, bool directory) {
+    std::string_view clean = directory ? std::string_view(name).substr(0, name.size() - 1) : std::string_view(name);
+    if (std::string why = unsafe_entry_name(clean); !why.empty())
+        throw Error("cannot write archive entry '" + name + "': it " + why);
+    pending_ += ustar_header(name, size, directory, mtime_);
+}
+
+void FramedArchiveWriter::pad(std::uint64_t size) { pending_.append((tar_block - size % tar_block) % tar_block, '\0'); }
+
+void FramedArchiveWriter::flush_frame() {
+    if (pending_.empty()) return;
+    out_.write_all(zstd_frame(pending_, level_));
+    pending_.clear();
+}
+
+void FramedArchiveWriter::add_directory(const std::string& name) { header(name + "/", 0, true); }
+
+void FramedArchiveWriter::add_file(const std::string& name, std::string_view content) {
+    header(name, content.size(), false);
+    pending_ += content;
+    pad(content.size());
+}
+
+void FramedArchiveWriter::add_compressed(const std::string& name, std::uint64_t size, const fs::path& frames) {
+    header(name, size, false);
+    flush_frame();
+    File in = File::open_read(frames);
+    std::vector<char> buf(std::size_t(1) << 20);
+    while (std::size_t n = in.read_some(buf.data(), buf.size()))
+        out_.write_all(std::string_view(buf.data(), n));
+    pad(size);
+}
+
+void FramedArchiveWriter::close() {
+    pending_.append(2 * tar_block, '\0');  // the end of the archive
+    flush_frame();
 }
 
 }  // namespace edgectl

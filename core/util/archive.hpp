@@ -119,4 +119,35 @@ class ArchiveWriter {
     bool closed_ = false;
 };
 
+/// Writes a tar.zst as a series of zstd frames, so that an entry's content can be compressed
+/// before the archive is written (its size, which its tar header needs first, known by then) and
+/// go in as it is: no second compression. Headers are ustar with the same fixed owner and modes as
+/// ArchiveWriter's; the entries' own bytes, between their frames, form one tar stream, which any
+/// zstd decoder reads as one.
+class FramedArchiveWriter {
+  public:
+    FramedArchiveWriter(File& out, int level, std::int64_t mtime);
+
+    void add_directory(const std::string& name);
+    void add_file(const std::string& name, std::string_view content);
+    /// Adds a file of `size` bytes whose content is the zstd stream in `frames` (whole frames,
+    /// decompressing to exactly `size` bytes), copied into the archive as it is.
+    void add_compressed(const std::string& name, std::uint64_t size, const fs::path& frames);
+    /// Ends the tar stream.
+    void close();
+
+  private:
+    void header(const std::string& name, std::uint64_t size, bool directory);
+    void pad(std::uint64_t size);
+    void flush_frame();
+    File& out_;
+    int level_;
+    std::int64_t mtime_;
+    std::string pending_;  ///< tar bytes for the next frame
+};
+
+/// The 512-byte ustar header of an entry (fixed owner 0:0, mode 0755 or 0644). Throws Error for a
+/// name ustar cannot hold.
+std::string ustar_header(const std::string& name, std::uint64_t size, bool directory, std::int64_t mtime);
+
 }  // namespace edgectl

@@ -8,11 +8,20 @@
 namespace edgectl {
 namespace {
 
-// A bag keeps everything under one base directory; a package has its files at the root.
+// A bag keeps everything under one base directory; a package has its files at the root. An
+// archive whose first entry cannot be read is an export's if an export's sidecar is beside it: its
+// digest and signature are then checked against its bytes, whatever they hold.
 ArtifactKind kind_of(const fs::path& path) {
-    ArchiveReader reader(path);
     ArchiveReader::Entry entry;
-    if (!reader.next(entry)) throw VerifyError(quote(path) + " is an empty archive");
+    try {
+        ArchiveReader reader(path);
+        if (!reader.next(entry)) throw VerifyError(quote(path) + " is an empty archive");
+    } catch (const VerifyError&) {
+        std::error_code ec;
+        if (fs::exists(path.string() + ".sha256", ec) || fs::exists(path.string() + ".minisig", ec))
+            return ArtifactKind::export_bag;
+        throw;
+    }
     return entry.directory || entry.name.find('/') != std::string::npos ? ArtifactKind::export_bag
                                                                         : ArtifactKind::model_package;
 }

@@ -13,8 +13,10 @@ for n in 2000 150000; do
     verify_kib[$n]=$(EDGECTL_STORE="$store" peak "$EDGECTL" verify "$WORK/out-$n/mem-000001.tar.zst")
 done
 echo "export peak: ${export_kib[2000]} -> ${export_kib[150000]} KiB; verify peak: ${verify_kib[2000]} -> ${verify_kib[150000]} KiB"
-# 75x the rows (about 30 MB more if anything held them all) may cost at most 6 MiB more memory:
-# SQLite's page cache (2 MiB by default) and the allocator's arenas fill up to their bounds.
-[ $((export_kib[150000] - export_kib[2000])) -le 6144 ] || fail "export memory grows with its size"
+# 75x the rows (about 30 MB more if anything held them all) may cost at most a few MiB more memory:
+# SQLite's page cache (2 MiB by default) and the allocator's arenas fill up to their bounds, and
+# export's zstd compressors (one per payload file, about 3 MiB of window and tables each at level
+# 3) touch all of their memory once they have seen a few MiB.
+[ $((export_kib[150000] - export_kib[2000])) -le 12288 ] || fail "export memory grows with its size"
 [ $((verify_kib[150000] - verify_kib[2000])) -le 6144 ] || fail "verify memory grows with the archive's size"
 echo ok

@@ -2,6 +2,7 @@
 
 #include "fixture.hpp"
 #include "util/error.hpp"
+#include "util/zstd.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -56,6 +57,59 @@ TEST_CASE_METHOD(test::TempDirFixture, "archive: what the writer writes, the rea
     REQUIRE(reader.next(e));
     CHECK(reader.read_all(1 << 20) == std::string(100000, 'z'));
     CHECK_FALSE(reader.next(e));
+}
+
+TEST_CASE_METHOD(test::TempDirFixture, "archive: a framed archive reads as one tar, compressed content included") {
+    // A payload compressed beforehand, in two frames, goes in as it is.
+    std::string payload;
+    for (int i = 0; i < 20000; ++i)
+        payload += "{\"n\":" + std::to_string(i) + "}\n";
+    std::string half = payload.substr(0, payload.size() / 2);
+    test::write_file(dir / "payload.zst", zstd_frame(half, 3) + zstd_frame(payload.substr(half.size()), 3));
+    std::string deep = std::string(60, 'd') + "/" + std::string(60, 'e') + "/x.ndjson";  // over 100 bytes
+    {
+        File out = File::create_new(dir / "f.tar.zst", 0644);
+        FramedArchiveWriter w(out, 3, 1700000000);
+        w.add_directory("bag");
+        w.add_file("bag/odd.txt", "seven b");  // not a multiple of 512: padded
+        w.add_compressed("bag/data.ndjson", payload.size(), dir / "payload.zst");
+        w.add_file("bag/after.txt", "after");
+        w.add_file(deep, "deep");
+        w.close();
+        out.close();
+    }
+    ArchiveReader reader(dir / "f.tar.zst");
+    ArchiveReader::Entry e;
+    REQUIRE(reader.next(e));
+    CHECK((e.name == "bag" && e.directory));
+    REQUIRE(reader.next(e));
+    CHECK(reader.read_all(100) == "seven b");
+    REQUIRE(reader.next(e));
+    CHECK((e.name == "bag/data.ndjson" && e.size == payload.size()));
+    CHECK(reader.read_all(1 << 20) == payload);
+    REQUIRE(reader.next(e));
+    CHECK((e.name == "bag/after.txt" && reader.read_all(100) == "after"));
+    REQUIRE(reader.next(e));
+    CHECK((e.name == deep && reader.read_all(100) == "deep"));
+    CHECK_FALSE(reader.next(e));
+}
+
+TEST_CASE("archive: ustar headers carry what tar reads") {
+    std::string h = ustar_header("bag/data/x.ndjson", 1234567, false, 1700000000);
+    REQUIRE(h.size() == 512);
+    CHECK(h.substr(0, 17) == "bag/data/x.ndjson");
+    CHECK(h.substr(124, 12) == std::string("00004553207") + '\0');  // 1234567 in octal
+    CHECK(h[156] == '0');
+    CHECK(h.substr(257, 8) == std::string("ustar\0"
+                                          "00",
+                                          8));
+    unsigned sum = 0;
+    for (std::size_t i = 0; i < 512; ++i)
+        sum += (i >= 148 && i < 156) ? unsigned(' ') : static_cast<unsigned char>(h[i]);
+    CHECK(std::stoul(h.substr(148, 6), nullptr, 8) == sum);
+    CHECK(ustar_header("bag", 0, true, 0)[156] == '5');
+    CHECK_THROWS_WITH(ustar_header(std::string(120, 'x'), 1, false, 0), Catch::Contains("too long for a tar header"));
+    CHECK_THROWS_WITH(ustar_header("x", std::uint64_t(1) << 33, false, 0), Catch::Contains("cannot hold"));
 }
 
 TEST_CASE_METHOD(test::TempDirFixture, "archive: hostile entries are refused with the entry's name") {

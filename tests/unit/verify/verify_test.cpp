@@ -107,6 +107,28 @@ TEST_CASE_METHOD(test::TempDirFixture, "verify: an export archive with one byte 
     CHECK(verify_artifact(dir / "alone/site-000001.tar.zst", {}).ok());
 }
 
+TEST_CASE_METHOD(test::TempDirFixture, "verify: an export archive corrupt from its start is still an export") {
+    // Its first frame unreadable, nothing inside says what it is: the sidecars beside it do, and
+    // its bytes are checked against them.
+    Store store = Store::init(dir / "s", "site");
+    fs::path archive = sample_export(store, dir);
+    flip_byte(archive, 8);
+    VerifyKeys keys;
+    keys.site_key = minisign::parse_public_key(test::slurp(store.site_public_key_path()), "site.pub");
+    VerifyOutcome v = verify_artifact(archive, keys);
+    CHECK_FALSE(v.ok());
+    CHECK(v.kind == ArtifactKind::export_bag);
+    CHECK_THAT(all_problems(v), Catch::Contains("does not match its digest"));
+    CHECK(v.detail["signature"] == "invalid");
+
+    // Without them it is only an unreadable archive.
+    fs::remove(archive.string() + ".sha256");
+    fs::remove(archive.string() + ".minisig");
+    VerifyOutcome alone = verify_artifact(archive, {});
+    CHECK_FALSE(alone.ok());
+    CHECK(alone.kind == ArtifactKind::unknown);
+}
+
 TEST_CASE_METHOD(test::TempDirFixture, "verify: a model package is told from a bag and checked") {
     test::write_crafted(dir / "p.tar.zst", sample_package());
     VerifyOutcome v = verify_artifact(dir / "p.tar.zst", {});
