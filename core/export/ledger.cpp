@@ -61,8 +61,9 @@ void mark_exported(Db& db, const Ledger& l, std::int64_t bytes, const std::strin
         mark.bind(5, ranges["insights"][1].get<std::int64_t>()).bind(6, l.max_insight_id).run();
         rows += db.changes();
     }
-    for (const auto& [category, range] : ranges.items()) {
-        if (both && (category == "anomalies" || category == "insights")) continue;
+    for (const auto& [name, range] : ranges.items()) {
+        Category category = parse_category(name).or_throw("export " + l.name + "'s plan");
+        if (both && (category == Category::anomalies || category == Category::insights)) continue;
         Statement mark(db, category_sql(category).mark);
         mark.bind(1, l.seq).bind(2, range[0].get<std::int64_t>()).bind(3, range[1].get<std::int64_t>());
         mark.bind(4, l.max_insight_id).run();

@@ -82,8 +82,8 @@ Planned plan_volumes(Store& store, const ExportOptions& o, const fs::path& targe
     };
     // The rows of each category included, up to the last there is now.
     std::vector<RowQuery> queries;
-    for (const auto& category : export_categories)
-        if (o.include.count(category))
+    for (auto category : export_categories)
+        if (o.include.count(std::string(to_string(category))))
             queries.push_back({category,
                                category_sql(category).select,
                                {0, query_int(db, category_sql(category).max_id), p.max_insight_id}});
@@ -111,8 +111,8 @@ Planned plan_volumes(Store& store, const ExportOptions& o, const fs::path& targe
                 }
                 if (!v->fits(row)) {  // not even in an empty volume
                     if (o.max_bytes && v->budget == o.max_bytes)
-                        throw Error("a " + batch->category + " record (id " + std::to_string(row.id) +
-                                    ") is larger than --max-bytes allows");
+                        throw Error("a " + std::string(to_string(batch->category)) + " record (id " +
+                                    std::to_string(row.id) + ") is larger than --max-bytes allows");
                     out_of_space = batch->query;
                     break;
                 }
@@ -141,14 +141,15 @@ std::unique_ptr<Volume> restage(Store& store, const Ledger& l, int level) {
     auto v = std::make_unique<Volume>(store, 0, level);
     std::vector<RowQuery> queries;
     std::vector<std::int64_t> previous;  // the row before each query's first
-    for (const auto& category : export_categories) {
-        if (!include.count(category) || (!complete && !ranges.contains(category))) continue;
+    for (auto category : export_categories) {
+        std::string name(to_string(category));
+        if (!include.count(name) || (!complete && !ranges.contains(name))) continue;
         const CategorySql& sql = category_sql(category);
         if (complete) {
             queries.push_back({category, sql.resend, {l.seq}});
             previous.push_back(0);
         } else {
-            std::int64_t lo = ranges[category][0].get<std::int64_t>(), hi = ranges[category][1].get<std::int64_t>();
+            std::int64_t lo = ranges[name][0].get<std::int64_t>(), hi = ranges[name][1].get<std::int64_t>();
             queries.push_back({category, sql.select, {lo, hi, l.max_insight_id}});
             previous.push_back(lo);
         }
@@ -185,10 +186,12 @@ void Volume::start_counting() {
         ExportRecords records(unstaged.store->site());
         for (const auto& name : file_names) {
             std::string chunk;
-            for (const auto& category : export_categories) {
-                if (!ranges.contains(category)) continue;
+            for (auto category : export_categories) {
+                std::string category_name(to_string(category));
+                if (!ranges.contains(category_name)) continue;
                 Statement rows(unstaged.store->db(), category_sql(category).select);
-                rows.bind(1, ranges[category][0].get<std::int64_t>()).bind(2, ranges[category][1].get<std::int64_t>());
+                rows.bind(1, ranges[category_name][0].get<std::int64_t>());
+                rows.bind(2, ranges[category_name][1].get<std::int64_t>());
                 rows.bind(3, unstaged.max_insight_id);
                 while (rows.step())
                     for (const auto& [file, line] : serialise(category, rows, records, unstaged.store->site()).lines) {

@@ -151,7 +151,7 @@ struct Volume {
 
     /// Adds a row; `previous` is the id of the row of this category before it (0 if none), which
     /// opens this volume's range for the category when it is the first.
-    void add(const std::string& category, const RowLines& row, std::int64_t previous) {
+    void add(Category category, const RowLines& row, std::int64_t previous) {
         for (const auto& [file, line] : row.lines) {
             if (dir) {
                 auto it = files.find(file);
@@ -162,10 +162,10 @@ struct Volume {
             raw += line.size() + 1;
             if (counting) counter.feed(line);
         }
-        auto& range = ranges[category];
+        auto& range = ranges[std::string(to_string(category))];
         if (range.is_null()) range = {previous, row.id};
         range[1] = row.id;
-        ++counts[category];
+        ++counts[std::string(to_string(category))];
         if (!row.model.empty()) {
             models.insert({row.model, row.version});
             auto& s = summary[{row.model, row.version, row.label, row.hour}];

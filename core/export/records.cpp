@@ -254,22 +254,38 @@ const std::string quarantine_columns = "SELECT id, stage, source, line, source_k
 
 }  // namespace
 
-const CategorySql& category_sql(const std::string& category) {
-    static const std::map<std::string, CategorySql> all = {
-        {"anomalies", insight_sql(1)},
-        {"insights", insight_sql(0)},
-        {"items",
-         {item_columns + "WHERE it.export_seq IS NULL AND it.id > ?1 AND it.id <= ?2" + item_scored + " ORDER BY it.id",
-          item_columns + "WHERE it.export_seq = ?1 ORDER BY it.id",
-          "UPDATE items AS it SET export_seq = ?1 WHERE it.export_seq IS NULL AND it.id > ?2 AND it.id <= ?3 AND "
-          "EXISTS (SELECT 1 FROM insights s WHERE s.item_id = it.id AND s.id <= ?4)",
-          "SELECT coalesce(max(id), 0) FROM items"}},
-        {"quarantine",
-         {quarantine_columns + "WHERE export_seq IS NULL AND id > ?1 AND id <= ?2 AND ?3 >= 0 ORDER BY id",
-          quarantine_columns + "WHERE export_seq = ?1 ORDER BY id",
-          "UPDATE quarantine SET export_seq = ?1 WHERE export_seq IS NULL AND id > ?2 AND id <= ?3 AND ?4 >= 0",
-          "SELECT coalesce(max(id), 0) FROM quarantine"}}};
-    return all.at(category);
+std::string_view to_string(Category category) {
+    switch (category) {
+    case Category::anomalies: return "anomalies";
+    case Category::insights: return "insights";
+    case Category::items: return "items";
+    case Category::quarantine: return "quarantine";
+    }
+    return "unknown";
+}
+
+Result<Category> parse_category(std::string_view name) {
+    for (auto category : export_categories)
+        if (to_string(category) == name) return category;
+    return fail("unknown export category " + quote(name));
+}
+
+const CategorySql& category_sql(Category category) {
+    static const std::array<CategorySql, 4> all = {
+        insight_sql(1), insight_sql(0),
+        CategorySql{
+            item_columns + "WHERE it.export_seq IS NULL AND it.id > ?1 AND it.id <= ?2" + item_scored +
+                " ORDER BY it.id",
+            item_columns + "WHERE it.export_seq = ?1 ORDER BY it.id",
+            "UPDATE items AS it SET export_seq = ?1 WHERE it.export_seq IS NULL AND it.id > ?2 AND it.id <= ?3 AND "
+            "EXISTS (SELECT 1 FROM insights s WHERE s.item_id = it.id AND s.id <= ?4)",
+            "SELECT coalesce(max(id), 0) FROM items"},
+        CategorySql{
+            quarantine_columns + "WHERE export_seq IS NULL AND id > ?1 AND id <= ?2 AND ?3 >= 0 ORDER BY id",
+            quarantine_columns + "WHERE export_seq = ?1 ORDER BY id",
+            "UPDATE quarantine SET export_seq = ?1 WHERE export_seq IS NULL AND id > ?2 AND id <= ?3 AND ?4 >= 0",
+            "SELECT coalesce(max(id), 0) FROM quarantine"}};
+    return all[static_cast<std::size_t>(category)];
 }
 
 const std::string mark_anomalies_and_insights =
@@ -297,11 +313,11 @@ std::string& next_line(RowLines& r, const char* file) {
     return line;
 }
 
-void serialise_row(const std::string& category, const Statement& s, ExportRecords& records, const std::string& site,
+void serialise_row(Category category, const Statement& s, ExportRecords& records, const std::string& site,
                    RowLines& r) {
     r.id = s.column_int(0);
     r.model.clear();
-    if (category == "anomalies" || category == "insights") {
+    if (category == Category::anomalies || category == Category::insights) {
         InsightFields f;
         f.insight_id = r.id;
         f.item_id = s.column_int(1);
@@ -324,7 +340,7 @@ void serialise_row(const std::string& category, const Statement& s, ExportRecord
         if (r.anomaly)
             records.append_anomaly(next_line(r, "data/anomalies.ndjson"), f, s.column_view(11),
                                    payload_fields(s, 12, 14));
-    } else if (category == "items") {
+    } else if (category == Category::items) {
         records.append_item(next_line(r, "data/items.ndjson"), r.id, s.column_view(1), s.column_view(2),
                             s.column_int(3), s.column_view(4), payload_fields(s, 5, 6));
     } else {
@@ -350,17 +366,17 @@ void serialise_row(const std::string& category, const Statement& s, ExportRecord
 
 // A row that cannot be written (a stored JSON value that does not parse) is named, so that it can be
 // found and mended.
-void serialise(const std::string& category, const Statement& s, ExportRecords& records, const std::string& site,
-               RowLines& row) {
+void serialise(Category category, const Statement& s, ExportRecords& records, const std::string& site, RowLines& row) {
     row.lines.clear();
     try {
         serialise_row(category, s, records, site, row);
     } catch (const std::exception& e) {
-        throw Error("cannot export " + category + " row " + std::to_string(s.column_int(0)) + ": " + e.what());
+        throw Error("cannot export " + std::string(to_string(category)) + " row " + std::to_string(s.column_int(0)) +
+                    ": " + e.what());
     }
 }
 
-RowLines serialise(const std::string& category, const Statement& s, ExportRecords& records, const std::string& site) {
+RowLines serialise(Category category, const Statement& s, ExportRecords& records, const std::string& site) {
     RowLines row;
     serialise(category, s, records, site, row);
     return row;

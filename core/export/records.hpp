@@ -11,9 +11,11 @@
 
 #include "store/db.hpp"
 #include "util/pipe.hpp"
+#include "util/result.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -92,8 +94,15 @@ class ExportRecords {
 
 class Store;
 
-/// The kinds of rows an export can carry, in the order volumes are filled.
-inline const std::vector<std::string> export_categories = {"anomalies", "insights", "items", "quarantine"};
+/// The kinds of rows an export can carry. Their names key a plan's ranges and a volume's counts.
+enum class Category { anomalies, insights, items, quarantine };
+
+/// Every category, in the order volumes are filled.
+inline constexpr std::array<Category, 4> export_categories = {Category::anomalies, Category::insights, Category::items,
+                                                              Category::quarantine};
+
+std::string_view to_string(Category category);
+Result<Category> parse_category(std::string_view name);
 
 /// How each category is selected and marked. Planning selects unexported rows in an id range;
 /// marking uses the same predicate; a resend selects the rows marked with the sequence.
@@ -104,7 +113,7 @@ struct CategorySql {
     std::string max_id;  ///< the upper end of a fresh plan
 };
 
-const CategorySql& category_sql(const std::string& category);
+const CategorySql& category_sql(Category category);
 
 /// Marks a volume's anomalies and insights in one pass over the unexported insights, which two
 /// category_sql() marks took half again as long as: ?1 seq, ?2 ?3 the anomalies' range, ?4 ?5 the
@@ -121,14 +130,13 @@ struct RowLines {
 
 /// Serialises the row a category_sql() query stands on; a row that cannot be written (a stored
 /// JSON value that does not parse) is an Error naming it, so that it can be found and mended.
-RowLines serialise(const std::string& category, const Statement& s, ExportRecords& records, const std::string& site);
+RowLines serialise(Category category, const Statement& s, ExportRecords& records, const std::string& site);
 /// The same into `row`, reusing its buffers.
-void serialise(const std::string& category, const Statement& s, ExportRecords& records, const std::string& site,
-               RowLines& row);
+void serialise(Category category, const Statement& s, ExportRecords& records, const std::string& site, RowLines& row);
 
 /// A category's rows to select: a category_sql() query and its parameters.
 struct RowQuery {
-    std::string category;
+    Category category;
     std::string sql;
     std::vector<std::int64_t> binds;
 };
@@ -137,7 +145,7 @@ struct RowQuery {
 /// for reuse).
 struct LineBatch {
     std::size_t query = 0;  ///< its index in the queries given
-    std::string category;
+    Category category = Category::anomalies;
     std::vector<RowLines> rows;
     std::size_t size = 0;
 };
@@ -162,7 +170,7 @@ class SerialisedRows {
     ExportRecords records_;
     std::size_t next_query_ = 0;
     std::optional<Statement> rows_;
-    std::string category_;
+    Category category_ = Category::anomalies;
     Pipeline<LineBatch> pipe_;  // last: its thread uses the members above
 };
 

@@ -209,3 +209,12 @@ TEST_CASE("export records: payloads ingest never writes are still written as the
             CHECK_THROWS(records.item(1, "f", "k", 2, "t", p));
     }
 }
+
+TEST_CASE("export records: a category's name is the ledger's key, and only those names parse") {
+    for (auto category : export_categories)
+        CHECK(parse_category(to_string(category)).value() == category);
+    CHECK(to_string(Category::anomalies) == "anomalies");
+    CHECK(to_string(Category::quarantine) == "quarantine");
+    CHECK_FALSE(parse_category("summary").ok());
+    CHECK_THAT(parse_category("Insights").error(), Catch::Contains("unknown export category 'Insights'"));
+}
