@@ -49,10 +49,8 @@ class FileIngester {
         done_ = std::size_t(find.column_int(1));
         RecordReader reader(std::move(file_), format_, policy_, done_);
         if (format_ == RecordFormat::csv) {
-            std::string why, raw;
-            std::size_t line = 0;
-            if (reader.read_header(why, line, raw) && !why.empty()) {
-                Row header{0, line, true, why, policy_ ? std::string() : raw};
+            if (auto bad = reader.read_header()) {
+                Row header{0, bad->line, true, bad->why, policy_ ? std::string() : bad->raw};
                 write(header);
                 return finish(reader);
             }

@@ -288,8 +288,8 @@ class Policy::Hasher {
 Policy Policy::parse(std::string_view text, std::string_view where, const std::string& secret) {
     std::string name(where);
     Json doc = parse_json_object(text).or_throw("policy " + quote(name), Exit::usage);
-    if (std::string problem = schema_problem(embedded::policy_schema_json, doc); !problem.empty())
-        throw Error("policy '" + name + "' does not match the policy schema " + problem, Exit::usage);
+    if (auto problem = schema_problem(embedded::policy_schema_json, doc))
+        throw Error("policy '" + name + "' does not match the policy schema " + *problem, Exit::usage);
     Policy p;
     p.hasher_ = std::make_shared<Hasher>(secret);
     p.allowlist_ = doc.value("mode", std::string("denylist")) == "allowlist";

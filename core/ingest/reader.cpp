@@ -67,14 +67,11 @@ RecordReader::RecordReader(File file, RecordFormat format, const Policy* policy,
         lines_.emplace(file_);
 }
 
-bool RecordReader::read_header(std::string& why, std::size_t& line, std::string& raw) {
+std::optional<RecordReader::BadHeader> RecordReader::read_header() {
     CsvRecord header;
-    if (!csv_->next(header)) return false;
-    line = header.line;
-    raw = header.raw;
-    why = header_problem(header);
+    if (!csv_->next(header)) return std::nullopt;
     width_ = header.fields.size();
-    if (!why.empty()) return true;
+    if (std::string why = header_problem(header); !why.empty()) return BadHeader{header.line, header.raw, why};
     std::set<std::string> names;
     columns_json_ = "[";
     for (std::size_t i = 0; i < header.fields.size(); ++i) {
@@ -89,7 +86,7 @@ bool RecordReader::read_header(std::string& why, std::size_t& line, std::string&
         append_json_string(columns_json_, name);  // valid UTF-8: header_problem checked
     }
     columns_json_ += ']';
-    return true;
+    return std::nullopt;
 }
 
 bool RecordReader::fill(RowBatch& batch) {

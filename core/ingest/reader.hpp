@@ -52,8 +52,15 @@ class RecordReader {
     /// stored as they are).
     RecordReader(File file, RecordFormat format, const Policy* policy, std::size_t done);
 
-    /// CSV: reads the header row. Returns false for an empty file; sets why for a bad header.
-    bool read_header(std::string& why, std::size_t& line, std::string& raw);
+    /// A CSV header row that cannot name a payload's columns: where it is, what it holds, why.
+    struct BadHeader {
+        std::size_t line = 0;
+        std::string raw;
+        std::string why;
+    };
+    /// CSV: reads the header row and takes its columns from it (an empty file has none, and
+    /// columns() stays ""). A header that cannot be used is returned, for the caller to quarantine.
+    std::optional<BadHeader> read_header();
 
     /// The JSON array of the payload's column names (CSV), or "" (NDJSON: payloads are objects).
     const std::string& columns() const { return columns_json_; }

@@ -76,8 +76,8 @@ Result<OutputKind> parse_output_kind(std::string_view text) {
 ModelSpec parse_model_spec(std::string_view text, std::string_view where) {
     auto doc = parse_json_object(text);
     if (!doc) throw VerifyError(with_context(quote(where), doc.error()));
-    if (std::string problem = schema_problem(embedded::model_schema_json, *doc); !problem.empty())
-        throw VerifyError(quote(where) + " does not match the model.json schema " + problem);
+    if (auto problem = schema_problem(embedded::model_schema_json, *doc))
+        throw VerifyError(quote(where) + " does not match the model.json schema " + *problem);
     const Json& d = *doc;
     ModelSpec s;
     s.name = d["name"];

@@ -34,11 +34,11 @@ const valijson::Schema& parsed(std::string_view schema_text) {
 
 }  // namespace
 
-std::string schema_problem(std::string_view schema_text, const Json& doc) {
+std::optional<std::string> schema_problem(std::string_view schema_text, const Json& doc) {
     valijson::Validator validator;
     valijson::ValidationResults results;
     valijson::adapters::NlohmannJsonAdapter target(doc);
-    if (validator.validate(parsed(schema_text), target, &results)) return {};
+    if (validator.validate(parsed(schema_text), target, &results)) return std::nullopt;
     // The deepest error is the most specific one; valijson lists enclosing contexts first.
     valijson::ValidationResults::Error error, best;
     std::size_t depth = 0;

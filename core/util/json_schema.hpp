@@ -3,13 +3,14 @@
 
 #include "util/ndjson.hpp"
 
+#include <optional>
 #include <string>
 #include <string_view>
 
 namespace edgectl {
 
-/// Validates doc against the JSON Schema text; returns the first problem as "at /path: why", or an
-/// empty string when the document is valid.
-std::string schema_problem(std::string_view schema_text, const Json& doc);
+/// Validates doc against the JSON Schema text: the first problem, as "at /path: why", or none when
+/// the document is valid.
+std::optional<std::string> schema_problem(std::string_view schema_text, const Json& doc);
 
 }  // namespace edgectl

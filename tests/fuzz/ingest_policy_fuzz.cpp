@@ -254,20 +254,15 @@ void ingest_file(const Setup& s, bool csv, std::size_t done, std::string_view by
                                  s.policy ? &*s.policy : nullptr, done);
     Expected columns;
     if (csv) {
-        std::string why, raw;
-        std::size_t line = 0;
-        bool has_header = reader.read_header(why, line, raw);
-        if (has_header && !why.empty()) {
+        if (auto bad = reader.read_header()) {
             // Ingest stores the reason as the file's quarantine row (its raw text withheld under a
             // policy): the reason must not carry what the policy removes (a repeated column name
             // quoted in it did, a fuzzing find).
-            if (s.policy && leaks(s, why)) __builtin_trap();
+            if (s.policy && leaks(s, bad->why)) __builtin_trap();
             return;
         }
-        if (has_header)
+        if (!reader.columns().empty())  // an empty file has no header, and no columns
             columns = check_columns(s, reader.columns(), bytes);
-        else if (!reader.columns().empty())
-            __builtin_trap();  // an empty file has no columns
     } else if (!reader.columns().empty()) {
         __builtin_trap();  // NDJSON has no columns
     }

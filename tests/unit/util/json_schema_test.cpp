@@ -22,12 +22,12 @@ constexpr std::string_view reading_schema = R"({
 }  // namespace
 
 TEST_CASE("json_schema: a document that fits its schema has no problem") {
-    CHECK(schema_problem(reading_schema, Json::parse(R"({"device": "d1", "values": [0, 12.5, 100]})")).empty());
-    CHECK(schema_problem(reading_schema, Json::parse(R"({"device": "d1", "values": [1], "mode": "slow"})")).empty());
+    CHECK_FALSE(schema_problem(reading_schema, Json::parse(R"({"device": "d1", "values": [0, 12.5, 100]})")));
+    CHECK_FALSE(schema_problem(reading_schema, Json::parse(R"({"device": "d1", "values": [1], "mode": "slow"})")));
 }
 
 TEST_CASE("json_schema: a problem names where it is and why") {
-    auto problem = [](const char* doc) { return schema_problem(reading_schema, Json::parse(doc)); };
+    auto problem = [](const char* doc) { return schema_problem(reading_schema, Json::parse(doc)).value_or(""); };
 
     std::string wrong_type = problem(R"({"device": 7, "values": [1]})");
     CHECK_THAT(wrong_type, Catch::StartsWith("at /device: "));
@@ -56,11 +56,11 @@ TEST_CASE("json_schema: a problem names where it is and why") {
 
 TEST_CASE("json_schema: the same schema text validates many documents alike (parsed once, cached)") {
     for (int i = 0; i < 3; ++i) {
-        CHECK(schema_problem(reading_schema, Json{{"device", "d"}, {"values", {i}}}).empty());
-        CHECK_FALSE(schema_problem(reading_schema, Json{{"device", "d"}, {"values", {-i - 1}}}).empty());
+        CHECK_FALSE(schema_problem(reading_schema, Json{{"device", "d"}, {"values", {i}}}));
+        CHECK(schema_problem(reading_schema, Json{{"device", "d"}, {"values", {-i - 1}}}));
     }
     // Another schema text is another schema, not the cached one.
     constexpr std::string_view strings_only = R"({"type": "array", "items": {"type": "string"}})";
-    CHECK(schema_problem(strings_only, Json::parse(R"(["a", "b"])")).empty());
-    CHECK_THAT(schema_problem(strings_only, Json::parse(R"(["a", 2])")), Catch::StartsWith("at /1: "));
+    CHECK_FALSE(schema_problem(strings_only, Json::parse(R"(["a", "b"])")));
+    CHECK_THAT(schema_problem(strings_only, Json::parse(R"(["a", 2])")).value_or(""), Catch::StartsWith("at /1: "));
 }
