@@ -74,7 +74,7 @@ std::map<std::string, std::string> parse_manifest(const std::string& text, const
             continue;
         }
         std::string path = line.substr(path_at);
-        if (!out.emplace(path, digest).second) problems.push_back(name + " lists '" + path + "' twice");
+        if (!out.emplace(path, digest).second) problems.push_back(name + " lists " + quote(path) + " twice");
     }
     return out;
 }
@@ -110,7 +110,7 @@ void check_manifests(BagReport& r, const BagContents& bag) {
         return it == bag.texts.end() ? nullptr : &it->second;
     };
     for (const auto& name : tag_files)
-        if (!text(name)) r.problems.push_back("'" + name + "' is missing");
+        if (!text(name)) r.problems.push_back(quote(name) + " is missing");
     if (text("bagit.txt") && *text("bagit.txt") != bagit_txt())
         r.problems.push_back("'bagit.txt' is not a BagIt 1.0 declaration");
     if (const std::string* m = text("manifest-sha256.txt")) {
@@ -118,17 +118,17 @@ void check_manifests(BagReport& r, const BagContents& bag) {
         for (const auto& [path, digest] : manifest) {
             auto it = bag.files.find(path);
             if (!path.starts_with("data/"))
-                r.problems.push_back("manifest-sha256.txt lists '" + path + "' outside data/");
+                r.problems.push_back("manifest-sha256.txt lists " + quote(path) + " outside data/");
             else if (it == bag.files.end())
-                r.problems.push_back("'" + path + "' is listed in manifest-sha256.txt but missing");
+                r.problems.push_back(quote(path) + " is listed in manifest-sha256.txt but missing");
             else if (it->second.sha256 != digest)
-                r.problems.push_back("'" + path + "' does not match its SHA-256 in manifest-sha256.txt");
+                r.problems.push_back(quote(path) + " does not match its SHA-256 in manifest-sha256.txt");
         }
         for (const auto& [path, file] : bag.files) {
             if (!path.starts_with("data/")) continue;
             ++r.payload_files;
             r.payload_bytes += file.size;
-            if (!manifest.count(path)) r.problems.push_back("'" + path + "' is not listed in manifest-sha256.txt");
+            if (!manifest.count(path)) r.problems.push_back(quote(path) + " is not listed in manifest-sha256.txt");
         }
     }
     if (const std::string* tm = text("tagmanifest-sha256.txt")) {
@@ -136,15 +136,15 @@ void check_manifests(BagReport& r, const BagContents& bag) {
         for (const auto& [path, digest] : listed) {
             auto it = bag.files.find(path);
             if (!is_tag_file(path) || path == "tagmanifest-sha256.txt")
-                r.problems.push_back("tagmanifest-sha256.txt lists '" + path + "', which is not a tag file");
+                r.problems.push_back("tagmanifest-sha256.txt lists " + quote(path) + ", which is not a tag file");
             else if (it == bag.files.end())
-                r.problems.push_back("'" + path + "' is listed in tagmanifest-sha256.txt but missing");
+                r.problems.push_back(quote(path) + " is listed in tagmanifest-sha256.txt but missing");
             else if (it->second.sha256 != digest)
-                r.problems.push_back("'" + path + "' does not match its SHA-256 in tagmanifest-sha256.txt");
+                r.problems.push_back(quote(path) + " does not match its SHA-256 in tagmanifest-sha256.txt");
         }
         for (const auto& name : tag_files)
             if (name != "tagmanifest-sha256.txt" && !listed.count(name))
-                r.problems.push_back("tagmanifest-sha256.txt does not list '" + name + "'");
+                r.problems.push_back("tagmanifest-sha256.txt does not list " + quote(name));
         r.tagmanifest_sha256 = bag.files.at("tagmanifest-sha256.txt").sha256;
     }
 }
@@ -172,7 +172,7 @@ void check_info(BagReport& r, const BagContents& bag) {
         if (all_digits(seq) && seq.size() <= 15) std::snprintf(name, sizeof name, "-%06lld", std::stoll(seq));
         if (!all_digits(seq) || seq.size() > 15 || r.base != r.info["Source-Organization"] + name)
             bad("Edgectl-Export-Sequence", "and Source-Organization '" + r.info["Source-Organization"] +
-                                               "' do not make the bag's name '" + r.base + "'");
+                                               "' do not make the bag's name " + quote(r.base));
     }
     if (has("Bag-Count")) {
         const std::string& count = r.info["Bag-Count"];
@@ -215,12 +215,12 @@ void check_entry_name(const std::string& name, bool directory, BagReport& r, std
     auto slash = name.find('/');
     std::string base = name.substr(0, slash);
     if (r.base.empty()) r.base = base;
-    if (base != r.base) throw VerifyError("entry '" + name + "' lies outside the bag '" + r.base + "/'");
+    if (base != r.base) throw VerifyError("entry " + quote(name) + " lies outside the bag '" + r.base + "/'");
     if (!folded.insert(lowercase(name)).second)
-        throw VerifyError("entry '" + name + "' differs from another only in case");
+        throw VerifyError("entry " + quote(name) + " differs from another only in case");
     std::string rel = slash == std::string::npos ? "" : name.substr(slash + 1);
     bool known = directory ? (rel.empty() || rel == "data") : (is_tag_file(rel) || bag_payload_files.count(rel) > 0);
-    if (!known) throw VerifyError("entry '" + name + "' is not a file edgectl writes in a bag");
+    if (!known) throw VerifyError("entry " + quote(name) + " is not a file edgectl writes in a bag");
 }
 
 // Reads every entry, hashing each file and keeping the tag files' text.
@@ -329,10 +329,10 @@ void read_entries(ArchiveReader& reader, BagReport& r, BagContents& bag) {
         check_entry_name(entry.name, entry.directory, r, folded);
         if (entry.directory) continue;
         std::string rel = entry.name.substr(entry.name.find('/') + 1);
-        if (bag.files.count(rel)) throw VerifyError("entry '" + entry.name + "' appears twice");
+        if (bag.files.count(rel)) throw VerifyError("entry " + quote(entry.name) + " appears twice");
         bool keep = is_tag_file(rel);
         if (keep && entry.size > max_tag_bytes)
-            throw VerifyError("tag file '" + entry.name + "' is larger than " + std::to_string(max_tag_bytes) +
+            throw VerifyError("tag file " + quote(entry.name) + " is larger than " + std::to_string(max_tag_bytes) +
                               " bytes");
         std::string text;
         for (;;) {
@@ -360,11 +360,11 @@ void check_sidecar(const fs::path& path, const std::string& sha256, BagReport& r
     fs::path sidecar = path.string() + ".sha256";
     std::error_code ec;
     if (!fs::exists(sidecar, ec)) return;
-    std::string name = "'" + sidecar.filename().string() + "'";
+    std::string name = quote(sidecar.filename());
     try {
         std::string text = read_file(sidecar, 4096);
         if (text.size() < 64 || text.substr(0, 64) != sha256)
-            r.problems.push_back("'" + path.filename().string() + "' does not match its digest in " + name);
+            r.problems.push_back(quote(path.filename()) + " does not match its digest in " + name);
     } catch (const Error& e) { r.problems.push_back("cannot read " + name + ": " + e.what()); }
 }
 
@@ -375,8 +375,7 @@ void check_signature(const fs::path& path, const std::array<std::uint8_t, 64>& p
     std::error_code ec;
     if (!fs::exists(sig, ec)) {
         r.signature = "none";
-        if (key && required)
-            r.problems.push_back("'" + sig.filename().string() + "' is missing: the archive is not signed");
+        if (key && required) r.problems.push_back(quote(sig.filename()) + " is missing: the archive is not signed");
         return;
     }
     if (!key) {
@@ -389,7 +388,7 @@ void check_signature(const fs::path& path, const std::array<std::uint8_t, 64>& p
         r.signature = "valid, by key " + minisign::key_id_hex(key->key_id) + ": " + parsed.trusted_comment;
     } catch (const Error& e) {
         r.signature = "invalid";
-        r.problems.push_back(std::string("'") + sig.filename().string() + "': " + e.what());
+        r.problems.push_back(quote(sig.filename()) + ": " + e.what());
     }
 }
 
@@ -421,7 +420,7 @@ ReadBag read_bag(File& file, const std::string& expected_base) {
     ArchiveLimits limits{max_bag_entries, unpacked_limit(size), unpacked_limit(size)};
     BagContents bag;
     auto digest = [&](const char* data, std::size_t n) {
-        if (out.size + n > size) throw VerifyError("'" + file.path().string() + "' grew while it was read");
+        if (out.size + n > size) throw VerifyError(quote(file.path()) + " grew while it was read");
         sha.update(data, n);
         prehash.update(data, n);
         out.size += n;

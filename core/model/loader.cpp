@@ -48,11 +48,10 @@ std::string dl_failure(const fs::path& path) {
 TorchModule checked_module(void* handle, const fs::path& path) {
     void* entry = dlsym(handle, torch_module_entry);
     if (!entry)
-        throw Error("'" + path.string() + "' is not edgectl's LibTorch module: it does not export " +
-                    torch_module_entry);
+        throw Error(quote(path) + " is not edgectl's LibTorch module: it does not export " + torch_module_entry);
     const TorchModuleApi* api = reinterpret_cast<const TorchModuleApi* (*)()>(entry)();
     if (!api || api->abi != torch_module_abi)
-        throw Error("'" + path.string() + "' is a LibTorch module for another build of edgectl (ABI " +
+        throw Error(quote(path) + " is a LibTorch module for another build of edgectl (ABI " +
                     std::to_string(api ? api->abi : 0) + ", expected " + std::to_string(torch_module_abi) +
                     "): install the module built with this edgectl");
     return {handle, api};

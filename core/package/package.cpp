@@ -64,7 +64,7 @@ std::map<std::string, std::string> parse_sums(const std::string& text) {
             (line[65] != ' ' && line[65] != '*'))
             bad("is not '<sha256>  <file>'");
         std::string name = line.substr(66);
-        if (!sums.emplace(name, line.substr(0, 64)).second) bad("lists '" + name + "' twice");
+        if (!sums.emplace(name, line.substr(0, 64)).second) bad("lists " + quote(name) + " twice");
     }
     return sums;
 }
@@ -215,9 +215,8 @@ ImportResult import_model(Store& store, const StoreLock& lock, const ImportOptio
     Db& db = store.db();
     if (auto active = active_version(db, r.name);
         active && compare_versions(r.version, *active) < 0 && !o.allow_downgrade)
-        throw VerifyError("'" + o.package.string() + "' holds " + r.name + "@" + r.version +
-                          ", older than the active " + *active +
-                          "; an old model replayed may be an attack: pass --allow-downgrade if it is meant");
+        throw VerifyError(quote(o.package) + " holds " + r.name + "@" + r.version + ", older than the active " +
+                          *active + "; an old model replayed may be an attack: pass --allow-downgrade if it is meant");
 
     Statement existing(db, "SELECT digest, removed_at IS NOT NULL FROM models WHERE name = ? AND version = ?");
     existing.bind(1, r.name).bind(2, r.version);

@@ -44,10 +44,10 @@ std::string rollback_model(Db& db, const StoreLock& lock, const std::string& nam
     Transaction tx(db, "models.rollback");
     Statement prev(db, "SELECT version, previous_version FROM active_models WHERE name = ?");
     prev.bind(1, name);
-    if (!prev.step()) throw Error("model '" + name + "' has no active version");
+    if (!prev.step()) throw Error("model " + quote(name) + " has no active version");
     if (prev.column_is_null(1))
-        throw Error("model '" + name + "' has no previous version to roll back to (active: " + prev.column_text(0) +
-                    ")");
+        throw Error("model " + quote(name) +
+                    " has no previous version to roll back to (active: " + prev.column_text(0) + ")");
     std::string current = prev.column_text(0), previous = prev.column_text(1);
     prev.reset();
     Statement swap(db, "UPDATE active_models SET version = ?, previous_version = ?, activated_at = ? WHERE name = ?");
@@ -145,14 +145,14 @@ std::vector<ActiveModel> active_models(Store& store, const std::string& name) {
         out.push_back(std::move(m));
     }
     if (!name.empty() && out.empty())
-        throw Error("model '" + name + "' has no active version (see 'edgectl models list')");
+        throw Error("model " + quote(name) + " has no active version (see 'edgectl models list')");
     return out;
 }
 
 std::pair<std::string, std::string> parse_model_ref(const std::string& ref) {
     auto at = ref.find('@');
     if (at == std::string::npos || at == 0 || at + 1 == ref.size())
-        throw Error("'" + ref + "' is not NAME@VERSION", Exit::usage);
+        throw Error(quote(ref) + " is not NAME@VERSION", Exit::usage);
     return {ref.substr(0, at), ref.substr(at + 1)};
 }
 

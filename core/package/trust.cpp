@@ -15,15 +15,14 @@ bool is_valid_key_name(std::string_view name) { return is_valid_site_id(name); }
 
 KeygenResult keygen(const fs::path& prefix) {
     KeygenResult r{prefix.string() + ".pub", prefix.string() + ".key", {}};
-    if (fs::exists(r.public_key))
-        throw Error("'" + r.public_key.string() + "' already exists; refusing to overwrite a key");
+    if (fs::exists(r.public_key)) throw Error(quote(r.public_key) + " already exists; refusing to overwrite a key");
     // The secret key is written first. One without its public key is what a run killed between the
     // two leaves: the pair is finished from it (minisign's secret key holds the public one).
     std::optional<minisign::SecretKey> key;
     if (fs::exists(r.secret_key)) {
         std::string text = read_file(r.secret_key, 4096);
         if (minisign::secret_key_is_encrypted(text, r.secret_key.string()))
-            throw Error("'" + r.secret_key.string() + "' already exists; refusing to overwrite a key");
+            throw Error(quote(r.secret_key) + " already exists; refusing to overwrite a key");
         key = minisign::parse_secret_key(text, r.secret_key.string(), std::nullopt);
         r.completed = true;
     } else {
@@ -57,11 +56,11 @@ TrustedKey trust_add(const Store& store, const StoreLock& lock, const fs::path& 
     auto key = minisign::read_public_key(file);
     std::string id = minisign::key_id_hex(key.key_id);
     if (name.empty()) name = id;
-    require(is_valid_key_name(name), "trust name '" + name + "' is not valid: use letters, digits, '.', '_' or '-'",
-            Exit::usage);
+    require(is_valid_key_name(name),
+            "trust name " + quote(name) + " is not valid: use letters, digits, '.', '_' or '-'", Exit::usage);
     for (const auto& k : trusted_keys(store)) {
-        if (k.name == name) throw Error("a trusted key named '" + name + "' exists already");
-        if (k.key_id == id) throw Error("key " + id + " is trusted already, as '" + k.name + "'");
+        if (k.name == name) throw Error("a trusted key named " + quote(name) + " exists already");
+        if (k.key_id == id) throw Error("key " + id + " is trusted already, as " + quote(k.name));
     }
     write_file_atomic(store.trust_dir() / (name + ".pub"), minisign::format_public_key(key), 0600, "trust.add");
     return {name, id, key};
@@ -74,7 +73,7 @@ TrustedKey trust_remove(const Store& store, const StoreLock& lock, const std::st
         remove_durably(store.trust_dir() / (k.name + ".pub"), "trust.remove");
         return k;
     }
-    throw Error("no trusted key named '" + name_or_id + "' (see 'edgectl trust list')");
+    throw Error("no trusted key named " + quote(name_or_id) + " (see 'edgectl trust list')");
 }
 
 std::optional<std::string> check_package_signature(const std::optional<std::string>& minisig, const std::string& sums,
@@ -82,7 +81,7 @@ std::optional<std::string> check_package_signature(const std::optional<std::stri
     if (!minisig) {
         if (policy.allow_unsigned || !policy.require_trusted) {
             if (policy.require_trusted)
-                log::warning("'" + where + "' is not signed; importing it because of --allow-unsigned");
+                log::warning(quote(where) + " is not signed; importing it because of --allow-unsigned");
             return std::nullopt;
         }
         throw VerifyError("'" + where +
@@ -96,7 +95,7 @@ std::optional<std::string> check_package_signature(const std::optional<std::stri
         return k.name + " (" + id + ")";
     }
     if (!policy.require_trusted) return "key " + id + " (not checked: no store, so no trust list)";
-    throw VerifyError("'" + where + "' is signed by key " + id + ", which is not trusted (see 'edgectl trust add')");
+    throw VerifyError(quote(where) + " is signed by key " + id + ", which is not trusted (see 'edgectl trust add')");
 }
 
 Json to_json(const std::vector<TrustedKey>& keys) {

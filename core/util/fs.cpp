@@ -19,7 +19,7 @@ namespace {
 std::string errno_text(int err) { return std::strerror(err); }
 
 [[noreturn]] void fail_io(std::string_view what, const fs::path& path, int err) {
-    throw Error("cannot " + std::string(what) + " '" + path.string() + "': " + errno_text(err));
+    throw Error("cannot " + std::string(what) + " " + quote(path) + ": " + errno_text(err));
 }
 
 }  // namespace
@@ -49,7 +49,7 @@ File File::open_regular(const fs::path& path) {
     File file(fd, path);
     struct stat st {};
     if (::fstat(fd, &st) != 0) fail_io("read the status of", path, errno);
-    if (!S_ISREG(st.st_mode)) throw Error("'" + path.string() + "' is not a regular file");
+    if (!S_ISREG(st.st_mode)) throw Error(quote(path) + " is not a regular file");
     return file;
 }
 
@@ -136,7 +136,7 @@ fs::path parent_of(const fs::path& path) { return path.parent_path().empty() ? f
 void rename_durably(const fs::path& from, const fs::path& to, std::string_view point) {
     crash::point(std::string(point) + ":rename", to);
     if (::rename(from.c_str(), to.c_str()) != 0)
-        throw Error("cannot rename '" + from.string() + "' to '" + to.string() + "': " + errno_text(errno));
+        throw Error("cannot rename " + quote(from) + " to " + quote(to) + ": " + errno_text(errno));
     fsync_dir(parent_of(to), point);
     if (parent_of(from) != parent_of(to)) fsync_dir(parent_of(from), point);
 }
@@ -149,8 +149,7 @@ void move_file(const fs::path& from, const fs::path& to, std::string_view point)
         fsync_dir(parent_of(from), point);
         return;
     }
-    if (errno != EXDEV)
-        throw Error("cannot move '" + from.string() + "' to '" + to.string() + "': " + errno_text(errno));
+    if (errno != EXDEV) throw Error("cannot move " + quote(from) + " to " + quote(to) + ": " + errno_text(errno));
     {
         File in = File::open_regular(from);
         AtomicFile copy(to, 0600, std::string(point) + "-copy");
@@ -210,7 +209,7 @@ void remove_durably(const fs::path& path, std::string_view point) {
     if (!fs::exists(fs::symlink_status(path, ec))) return;
     crash::point(std::string(point) + ":unlink", path);
     fs::remove_all(path, ec);
-    if (ec) throw Error("cannot remove '" + path.string() + "': " + ec.message());
+    if (ec) throw Error("cannot remove " + quote(path) + ": " + ec.message());
     fsync_dir(parent_of(path), point);
 }
 
@@ -220,7 +219,7 @@ std::string read_file(const fs::path& path, std::size_t max_bytes) {
     char buf[1 << 16];
     while (std::size_t n = file.read_some(buf, sizeof buf)) {
         if (out.size() + n > max_bytes)
-            throw Error("'" + path.string() + "' is larger than " + std::to_string(max_bytes) + " bytes");
+            throw Error(quote(path) + " is larger than " + std::to_string(max_bytes) + " bytes");
         out.append(buf, n);
     }
     return out;

@@ -118,7 +118,7 @@ SecretKey generate() {
 PublicKey parse_public_key(std::string_view text, std::string_view where) {
     auto raw = from_base64(payload_line(text), 64);
     if (!raw || raw->size() != 42 || std::memcmp(raw->data(), "Ed", 2) != 0)
-        throw Error("'" + std::string(where) + "' is not a minisign public key");
+        throw Error(quote(std::string(where)) + " is not a minisign public key");
     PublicKey k;
     copy_out(k.key_id, *raw, 2);
     copy_out(k.key, *raw, 10);
@@ -127,7 +127,7 @@ PublicKey parse_public_key(std::string_view text, std::string_view where) {
 
 bool secret_key_is_encrypted(std::string_view text, std::string_view where) {
     auto raw = from_base64(payload_line(text), 256);
-    if (!raw || raw->size() != 158) throw Error("'" + std::string(where) + "' is not a minisign secret key");
+    if (!raw || raw->size() != 158) throw Error(quote(std::string(where)) + " is not a minisign secret key");
     return std::memcmp(raw->data() + 2, "Sc", 2) == 0;
 }
 
@@ -142,25 +142,25 @@ SecretKey parse_secret_key(std::string_view text, std::string_view where, const 
     // sig alg (2), kdf alg (2), checksum alg (2), salt (32), opslimit (8), memlimit (8), keynum_sk (104)
     if (!raw || raw->size() != 158 || std::memcmp(raw->data(), "Ed", 2) != 0 ||
         std::memcmp(raw->data() + 4, "B2", 2) != 0)
-        throw Error("'" + name + "' is not a minisign secret key");
+        throw Error(quote(name) + " is not a minisign secret key");
     std::uint8_t* block = raw->data() + 54;
     if (std::memcmp(raw->data() + 2, "Sc", 2) == 0) {
-        if (!password) throw Error("secret key '" + name + "' is password-protected: set EDGECTL_KEY_PASSWORD");
+        if (!password) throw Error("secret key " + quote(name) + " is password-protected: set EDGECTL_KEY_PASSWORD");
         std::vector<std::uint8_t> stream(keynum_sk_bytes);
         std::uint64_t ops = load_le64(raw->data() + 38), mem = load_le64(raw->data() + 46);
         // The key file chooses scrypt's cost, and libsodium honours any: a crafted key could make
         // signing run for days or take gigabytes. Nothing above minisign's own settings (its
         // defaults are these maxima) is tried.
         if (ops > max_scrypt_opslimit || mem > max_scrypt_memlimit)
-            throw Error("secret key '" + name + "' asks for key derivation costs above minisign's (opslimit " +
+            throw Error("secret key " + quote(name) + " asks for key derivation costs above minisign's (opslimit " +
                         std::to_string(ops) + ", memlimit " + std::to_string(mem) + "); refusing to derive it");
         if (crypto_pwhash_scryptsalsa208sha256(stream.data(), stream.size(), password->data(), password->size(),
                                                raw->data() + 6, ops, std::size_t(mem)) != 0)
-            throw Error("cannot derive the key of '" + name + "' (out of memory?)");
+            throw Error("cannot derive the key of " + quote(name) + " (out of memory?)");
         for (std::size_t i = 0; i < keynum_sk_bytes; ++i)
             block[i] ^= stream[i];
     } else if (raw->at(2) != 0 || raw->at(3) != 0) {
-        throw Error("secret key '" + name + "' uses an unknown key derivation");
+        throw Error("secret key " + quote(name) + " uses an unknown key derivation");
     }
     SecretKey k;
     std::memcpy(k.key_id.data(), block, 8);
@@ -170,7 +170,7 @@ SecretKey parse_secret_key(std::string_view text, std::string_view where, const 
     bool unchecked =
         raw->at(2) == 0 && std::all_of(block + 72, block + 72 + chk.size(), [](std::uint8_t b) { return b == 0; });
     if (!unchecked && sodium_memcmp(chk.data(), block + 72, chk.size()) != 0)
-        throw Error("secret key '" + name + "' does not check out (wrong password, or a damaged key)");
+        throw Error("secret key " + quote(name) + " does not check out (wrong password, or a damaged key)");
     sodium_memzero(raw->data(), raw->size());
     return k;
 }
@@ -179,18 +179,18 @@ Signature parse_signature(std::string_view text, std::string_view where) {
     std::string name(where);
     auto l = lines(text, 4);
     if (l.size() < 4 || !l[0].starts_with(untrusted_prefix) || !l[2].starts_with(trusted_prefix))
-        throw VerifyError("'" + name + "' is not a minisign signature file");
+        throw VerifyError(quote(name) + " is not a minisign signature file");
     auto sig = from_base64(l[1], 128);
     auto global = from_base64(l[3], 128);
     if (!sig || sig->size() != 74 || !global || global->size() != 64)
-        throw VerifyError("'" + name + "' is not a minisign signature file");
+        throw VerifyError(quote(name) + " is not a minisign signature file");
     Signature s;
     if (std::memcmp(sig->data(), "ED", 2) == 0)
         s.prehashed = true;
     else if (std::memcmp(sig->data(), "Ed", 2) == 0)
         s.prehashed = false;
     else
-        throw VerifyError("'" + name + "' uses an unknown signature algorithm");
+        throw VerifyError(quote(name) + " uses an unknown signature algorithm");
     copy_out(s.key_id, *sig, 2);
     copy_out(s.signature, *sig, 10);
     s.trusted_comment = std::string(l[2].substr(trusted_prefix.size()));
@@ -283,15 +283,15 @@ namespace {
 void verify_signed(const PublicKey& k, const Signature& s, const unsigned char* signed_bytes, std::size_t signed_size,
                    const std::string& name) {
     if (s.key_id != k.key_id)
-        throw VerifyError("'" + name + "' is signed by key " + key_id_hex(s.key_id) + ", not by key " +
+        throw VerifyError(quote(name) + " is signed by key " + key_id_hex(s.key_id) + ", not by key " +
                           key_id_hex(k.key_id));
     if (crypto_sign_verify_detached(s.signature.data(), signed_bytes, signed_size, k.key.data()) != 0)
-        throw VerifyError("'" + name + "': signature verification failed");
+        throw VerifyError(quote(name) + ": signature verification failed");
     std::vector<std::uint8_t> global_input(s.signature.begin(), s.signature.end());
     global_input.insert(global_input.end(), s.trusted_comment.begin(), s.trusted_comment.end());
     if (crypto_sign_verify_detached(s.global_signature.data(), global_input.data(), global_input.size(),
                                     k.key.data()) != 0)
-        throw VerifyError("'" + name + "': the trusted comment's signature does not verify");
+        throw VerifyError(quote(name) + ": the trusted comment's signature does not verify");
 }
 
 }  // namespace
