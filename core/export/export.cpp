@@ -7,6 +7,7 @@
 #include "export/seal.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
+#include "util/scope_guard.hpp"
 #include "util/sha256.hpp"
 
 namespace edgectl {
@@ -92,6 +93,22 @@ std::vector<ExportedArchive> recover(Store& store, const fs::path& to, int level
     return done;
 }
 
+// After a failure at volume `from`: volumes whose digest was never recorded never got a name, nor
+// shipped anything, so they are forgotten, and the next run plans their rows anew (the disk may be
+// fuller by then). One whose digest was recorded may have: the next run's recovery decides. Should
+// forgetting fail too, the next run writes those volumes again from their plans instead.
+void forget_unrecorded(Db& db, const std::vector<Ledger>& ledgers, std::size_t from) noexcept {
+    try {
+        Transaction tx(db, "export.forget");
+        Statement drop(db, "DELETE FROM exports WHERE seq = ? AND state = 'pending' AND digest IS NULL");
+        for (std::size_t j = from; j < ledgers.size(); ++j)
+            drop.bind(1, ledgers[j].seq).run();
+        tx.commit();
+    } catch (const std::exception& e) {
+        log::warning("could not forget the unwritten volumes of this export: " + std::string(e.what()));
+    }
+}
+
 // Builds, places and finishes each planned volume in turn.
 void write_volumes(Store& store, const ExportOptions& o, Planned& p, ExportResult& result) {
     Db& db = store.db();
@@ -134,36 +151,25 @@ void write_volumes(Store& store, const ExportOptions& o, Planned& p, ExportResul
     }
     for (std::size_t k = 0; k < ledgers.size(); ++k) {
         const Ledger& l = ledgers[k];
-        try {
-            // One volume at a time: staged now unless it was as it was planned, and its staging
-            // removed before the next, so that a backlog of any size holds one volume's files.
-            std::uint64_t budget = p.volumes[k]->budget;
-            std::unique_ptr<Volume> v = std::move(p.volumes[k]);
-            if (!v->dir) {
-                v = restage(store, l, o.level);
-                if (!matches_plan(*v, l))
-                    throw Error("the rows of volume " + l.name + " changed while it was being written");
-            }
-            Sealed s = seal(store, l, *v, o.level);
-            v.reset();
-            // The size estimate errs on the large side; should it ever not, the volume is refused.
-            if (s.read.size > budget)
-                throw Error("volume " + l.name + " came out at " + std::to_string(s.read.size) +
-                            " bytes, over its budget of " + std::to_string(budget) + "; nothing was marked");
-            // Once its digest is recorded, a volume is the next run's to finish or write again,
-            // from whatever is under its names then.
-            result.archives.push_back(finish(store, l, s));
-        } catch (...) {
-            // Volumes whose digest was never recorded never got a name, nor shipped anything:
-            // forget them, so that the next run plans their rows anew (the disk may be fuller by
-            // then). One whose digest was recorded may have: the next run's recovery decides.
-            Transaction tx(db, "export.forget");
-            Statement drop(db, "DELETE FROM exports WHERE seq = ? AND state = 'pending' AND digest IS NULL");
-            for (std::size_t j = k; j < ledgers.size(); ++j)
-                drop.bind(1, ledgers[j].seq).run();
-            tx.commit();
-            throw;
+        ScopeFail forget_rest([&] { forget_unrecorded(db, ledgers, k); });
+        // One volume at a time: staged now unless it was as it was planned, and its staging
+        // removed before the next, so that a backlog of any size holds one volume's files.
+        std::uint64_t budget = p.volumes[k]->budget;
+        std::unique_ptr<Volume> v = std::move(p.volumes[k]);
+        if (!v->dir) {
+            v = restage(store, l, o.level);
+            if (!matches_plan(*v, l))
+                throw Error("the rows of volume " + l.name + " changed while it was being written");
         }
+        Sealed s = seal(store, l, *v, o.level);
+        v.reset();
+        // The size estimate errs on the large side; should it ever not, the volume is refused.
+        if (s.read.size > budget)
+            throw Error("volume " + l.name + " came out at " + std::to_string(s.read.size) +
+                        " bytes, over its budget of " + std::to_string(budget) + "; nothing was marked");
+        // Once its digest is recorded, a volume is the next run's to finish or write again,
+        // from whatever is under its names then.
+        result.archives.push_back(finish(store, l, s));
     }
 }
 
