@@ -10,8 +10,9 @@ for n in 8000 80000; do
     store="$WORK/store-$n"
     scored_store "$store" many "$n"  # rows straight into the schema: this measures export alone
     mkdir "$WORK/out-$n"
-    # A watcher samples what staging holds while the export runs.
-    ( while :; do find "$store/staging" -mindepth 1 -maxdepth 1 -name 'export-*' 2>/dev/null | wc -l; sleep 0.02; done ) \
+    # A watcher samples what staging holds while the export runs. It must outlive a find that races
+    # with a staging directory's removal (which fails, and would end it under errexit).
+    ( set +e; while :; do find "$store/staging" -mindepth 1 -maxdepth 1 -name 'export-*' 2>/dev/null | wc -l; sleep 0.02; done ) \
         >"$WORK/staging-$n" &
     watcher=$!
     kib[$n]=$(ulimit -n 32; EDGECTL_STORE="$store" peak "$EDGECTL" --json export --to "$WORK/out-$n" --max-bytes 64K \
