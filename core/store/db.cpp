@@ -145,6 +145,16 @@ std::string_view Statement::column_view(int index) const {
     return {text, std::size_t(sqlite3_column_bytes(stmt_.get(), index))};
 }
 bool Statement::column_is_null(int index) const { return sqlite3_column_type(stmt_.get(), index) == SQLITE_NULL; }
+int Statement::column_count() const { return sqlite3_column_count(stmt_.get()); }
+Statement::Type Statement::column_type(int index) const {
+    switch (sqlite3_column_type(stmt_.get(), index)) {
+    case SQLITE_INTEGER: return Type::integer;
+    case SQLITE_FLOAT: return Type::real;
+    case SQLITE_TEXT: return Type::text;
+    case SQLITE_BLOB: return Type::blob;
+    default: return Type::null;
+    }
+}
 std::optional<std::string> Statement::column_optional_text(int index) const {
     if (column_is_null(index)) return std::nullopt;
     return column_text(index);

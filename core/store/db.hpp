@@ -87,6 +87,10 @@ class Statement {
     std::string_view column_view(int index) const;
     bool column_is_null(int index) const;
     std::optional<std::string> column_optional_text(int index) const;
+    /// What a column of the current row holds, as SQLite stores it.
+    enum class Type { integer, real, text, blob, null };
+    Type column_type(int index) const;
+    int column_count() const;
 
   private:
     struct Finalize {

@@ -9,12 +9,21 @@
 //                                         left in SCORED, held in memory, written into TARGET (a copy
 //                                         of the store before scoring) over edgectl's Db in
 //                                         transactions of ScoreOptions::commit_rows
+//   bench-limit rows STORE                export's reading alone: the rows `edgectl export` selects
+//                                         by default, through the queries its plan runs, each column
+//                                         read as its type is, and no line made of them
+//   bench-limit mark STORE                export's marking alone: those rows marked by the code that
+//                                         marks a volume's rows (mark_exported) in one transaction
 //
-// forward and write print "seconds=S items=N": the timed part only (loading and warm-up are left
-// out, as the start-up run subtracts them from score). A limit does no more than its stage does in
-// score, so score can never be faster than it: scripts/bench.sh fails when it is.
+// Each prints "seconds=S items=N": the timed part only (loading and warm-up are left out, as the
+// start-up run subtracts them from score). A limit does no more than its stage does in score, so
+// score can never be faster than it: scripts/bench.sh fails when it is. rows and mark are parts of
+// export's work that the tools export is compared with do not do: scripts/bench-export.sh adds them
+// up to show what two cores leave for the rest.
 
 #include "export/export.hpp"
+#include "export/ledger.hpp"
+#include "export/records.hpp"
 #include "model/model.hpp"
 #include "package/registry.hpp"
 #include "score/score.hpp"
@@ -169,6 +178,53 @@ int write(const fs::path& scored, const fs::path& target) {
     return 0;
 }
 
+// The categories an export includes by default, with the binds plan_volumes() gives their queries.
+std::vector<Category> default_categories() {
+    std::vector<Category> out;
+    for (auto category : export_categories)
+        if (ExportOptions{}.include.count(std::string(to_string(category)))) out.push_back(category);
+    return out;
+}
+
+int rows(const fs::path& root) {
+    Store store = Store::open(root);
+    Db reader = Db::open_reader(root / "edgectl.db");  // as export's serialising thread reads
+    auto start = Clock::now();
+    std::int64_t max_insight = query_int(reader, "SELECT coalesce(max(id), 0) FROM insights");
+    std::size_t n = 0, bytes = 0;
+    for (auto category : default_categories()) {
+        Statement select(reader, category_sql(category).select);
+        select.bind(1, std::int64_t(0)).bind(2, query_int(reader, category_sql(category).max_id)).bind(3, max_insight);
+        while (select.step()) {
+            ++n;
+            for (int c = 0; c < select.column_count(); ++c) {
+                Statement::Type type = select.column_type(c);
+                if (type == Statement::Type::integer) bytes += std::size_t(select.column_int(c) & 1);
+                if (type == Statement::Type::real) bytes += select.column_double(c) > 0;
+                if (type == Statement::Type::text || type == Statement::Type::blob)
+                    bytes += select.column_view(c).size();
+            }
+        }
+    }
+    std::printf("seconds=%.6f items=%zu bytes=%zu\n", since(start), n, bytes);
+    return 0;
+}
+
+int mark(const fs::path& root) {
+    Store store = Store::open(root);
+    Ledger l;
+    l.seq = query_int(store.db(), "SELECT coalesce(max(seq), 0) + 1 FROM exports");
+    l.max_insight_id = query_int(store.db(), "SELECT coalesce(max(id), 0) FROM insights");
+    for (auto category : default_categories())
+        l.plan["ranges"][std::string(to_string(category))] = {0, query_int(store.db(), category_sql(category).max_id)};
+    auto start = Clock::now();
+    mark_exported(store.db(), l, 0, "", "");  // the ledger has no row of this sequence: rows only
+    double seconds = since(start);
+    std::int64_t n = query_int(store.db(), "SELECT count(*) FROM insights WHERE export_seq = " + std::to_string(l.seq));
+    std::printf("seconds=%.6f items=%lld\n", seconds, static_cast<long long>(n));
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -177,7 +233,11 @@ int main(int argc, char** argv) {
         if (a.size() == 1 && a[0] == "defaults") return defaults();
         if (a.size() == 4 && a[0] == "forward") return forward(a[1], std::stoul(a[2]), std::stoi(a[3]));
         if (a.size() == 3 && a[0] == "write") return write(a[1], a[2]);
-        std::fprintf(stderr, "usage: bench-limit defaults | forward STORE N THREADS | write SCORED TARGET\n");
+        if (a.size() == 2 && a[0] == "rows") return rows(a[1]);
+        if (a.size() == 2 && a[0] == "mark") return mark(a[1]);
+        std::fprintf(stderr,
+                     "usage: bench-limit defaults | forward STORE N THREADS | write SCORED TARGET | rows STORE | "
+                     "mark STORE\n");
         return 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench-limit: error: %s\n", e.what());

@@ -124,6 +124,19 @@ TEST_CASE_METHOD(test::TempDirFixture, "db: integers, text, NULL and optionals r
     CHECK(count.column_int(0) == 0);
 }
 
+TEST_CASE_METHOD(test::TempDirFixture,
+                 "db: a column's type is what SQLite stores, and a statement counts its columns") {
+    Db db = table_db(dir);
+    Statement row(db, "SELECT 1, 2.5, 'text', x'00ff', NULL");
+    REQUIRE(row.step());
+    CHECK(row.column_count() == 5);
+    CHECK(row.column_type(0) == Statement::Type::integer);
+    CHECK(row.column_type(1) == Statement::Type::real);
+    CHECK(row.column_type(2) == Statement::Type::text);
+    CHECK(row.column_type(3) == Statement::Type::blob);
+    CHECK(row.column_type(4) == Statement::Type::null);
+}
+
 TEST_CASE_METHOD(test::TempDirFixture, "db: query_int returns the first column of the first row, 0 for no row") {
     Db db = table_db(dir);
     db.exec("INSERT INTO t VALUES (41, 'x'); INSERT INTO t VALUES (42, 'y')");  // exec runs several statements
