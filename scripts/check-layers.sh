@@ -13,6 +13,7 @@ declare -A allowed=(
     [util]=""
     [store]=""
     [model]=""
+    [image]=""
     [ingest]="store"
     [package]="store model"
     [score]="store model package"
