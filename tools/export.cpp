@@ -147,10 +147,12 @@ void add_purge(CLI::App& app, Globals& g, Commands& commands) {
         auto lock = store.lock("export");
         PurgeResult r = purge(store, lock, o->days, o->force);
         if (g.json)
-            print_json({{"insights", r.insights}, {"items", r.items}, {"quarantine", r.quarantine}});
+            print_json(
+                {{"insights", r.insights}, {"items", r.items}, {"quarantine", r.quarantine}, {"images", r.images}});
         else
             say(g, "purged " + std::to_string(r.insights) + " insights, " + std::to_string(r.items) + " items, " +
-                       std::to_string(r.quarantine) + " quarantine rows");
+                       std::to_string(r.quarantine) + " quarantine rows" +
+                       (r.images ? ", " + std::to_string(r.images) + " images" : std::string()));
         return Exit::ok;
     });
 }

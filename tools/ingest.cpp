@@ -7,7 +7,8 @@ void add_ingest(CLI::App& app, Globals& g, Commands& commands) {
     auto o = std::make_shared<IngestOptions>();
     auto paths = std::make_shared<std::vector<std::string>>();
     auto format = std::make_shared<std::string>("auto");
-    auto* cmd = app.add_subcommand("ingest", "ingest CSV or NDJSON files (or directories of them) as items");
+    auto* cmd = app.add_subcommand(
+        "ingest", "ingest CSV or NDJSON files and JPEG or PNG frames (or directories of them) as items");
     cmd->add_option("--source", o->source, "source name recorded with every item (default: each file's path)");
     cmd->add_option("--format", *format, "input format")
         ->check(CLI::IsMember({"auto", "csv", "ndjson"}))
@@ -20,6 +21,10 @@ void add_ingest(CLI::App& app, Globals& g, Commands& commands) {
     cmd->add_option("--settle", o->settle_seconds, "inbox mode: leave files modified in the last N seconds")
         ->capture_default_str()
         ->type_name("SECONDS");
+    cmd->add_option("--max-pixels", o->image_limits.max_pixels,
+                    "camera frames declaring more pixels (width × height) are quarantined")
+        ->capture_default_str()
+        ->check(CLI::Range(std::uint64_t(1), std::uint64_t(1) << 40));
     cmd->add_option("--batch", o->batch, "records per transaction")
         ->capture_default_str()
         ->check(CLI::Range(1, 1000000));

@@ -277,19 +277,31 @@ std::uint32_t crc32(std::string_view bytes, std::uint32_t crc) {
     return ~crc;
 }
 
-Result<ImageFormat> sniff_image(std::string_view b) {
+namespace {
+
+// The image format the first bytes are of, by name, taken or not; empty when none.
+std::string_view magic_of(std::string_view b) {
     auto starts = [&](std::string_view magic) { return b.substr(0, magic.size()) == magic; };
+    if (starts("\xFF\xD8\xFF")) return "JPEG";
+    if (starts(png_signature)) return "PNG";
+    if (starts("GIF87a") || starts("GIF89a")) return "a GIF image";
+    if (starts("BM") && b.size() >= 14 && b.substr(6, 4) == std::string_view("\0\0\0\0", 4)) return "a BMP image";
+    if (starts(std::string_view("II*\0", 4)) || starts(std::string_view("MM\0*", 4))) return "a TIFF image";
+    if (starts("RIFF") && b.size() >= 12 && b.substr(8, 4) == "WEBP") return "a WebP image";
+    if (b.size() >= 12 && b.substr(4, 4) == "ftyp") return "an ISO media file (HEIC, AVIF or video)";
+    return {};
+}
+
+}  // namespace
+
+bool is_image_magic(std::string_view first_bytes) { return !magic_of(first_bytes).empty(); }
+
+Result<ImageFormat> sniff_image(std::string_view b) {
     if (b.empty()) return fail("an empty file");
-    if (starts("\xFF\xD8\xFF")) return ImageFormat::jpeg;
-    if (starts(png_signature)) return ImageFormat::png;
-    if (starts("GIF87a") || starts("GIF89a")) return fail("a GIF image: only JPEG and PNG frames are taken");
-    if (starts("BM")) return fail("a BMP image: only JPEG and PNG frames are taken");
-    if (starts(std::string_view("II*\0", 4)) || starts(std::string_view("MM\0*", 4)))
-        return fail("a TIFF image: only JPEG and PNG frames are taken");
-    if (starts("RIFF") && b.size() >= 12 && b.substr(8, 4) == "WEBP")
-        return fail("a WebP image: only JPEG and PNG frames are taken");
-    if (b.size() >= 12 && b.substr(4, 4) == "ftyp")
-        return fail("an ISO media file (HEIC, AVIF or video): only JPEG and PNG frames are taken");
+    std::string_view magic = magic_of(b);
+    if (magic == "JPEG") return ImageFormat::jpeg;
+    if (magic == "PNG") return ImageFormat::png;
+    if (!magic.empty()) return fail(std::string(magic) + ": only JPEG and PNG frames are taken");
     return fail("not a JPEG or PNG image (its first bytes are neither's)");
 }
 

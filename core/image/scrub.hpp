@@ -56,6 +56,10 @@ struct ScrubbedImage {
 /// The image format of `bytes`, by their first bytes, or why they are not an image edgectl takes.
 Result<ImageFormat> sniff_image(std::string_view bytes);
 
+/// Whether the first bytes are those of an image format this knows, taken or not (JPEG, PNG; GIF,
+/// BMP, TIFF, WebP, HEIC and AVIF, which sniff_image() refuses by name).
+bool is_image_magic(std::string_view first_bytes);
+
 /// `bytes` checked and scrubbed; with keep_metadata (a PII policy that keeps it), checked the same
 /// way and kept exactly as they are. A failure says why the image is refused.
 Result<ScrubbedImage> scrub_image(std::string_view bytes, const ImageLimits& limits = {}, bool keep_metadata = false);

@@ -1,7 +1,10 @@
 #include "ingest/ingest.hpp"
 
+#include "image/scrub.hpp"
+#include "ingest/frames.hpp"
 #include "ingest/policy.hpp"
 #include "ingest/reader.hpp"
+#include "ingest/sources.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 #include "util/pipe.hpp"
@@ -233,25 +236,11 @@ fs::path move_out(const fs::path& path, const fs::path& dir, const std::string& 
     return target;
 }
 
-// SHA-256 of an open file from its start, leaving it at its start again.
-std::string digest_of(File& file) {
-    Sha256 hash;
-    std::vector<char> buf(1 << 16);
-    while (std::size_t n = file.read_some(buf.data(), buf.size()))
-        hash.update(buf.data(), n);
-    file.rewind();
-    return hash.finish();
-}
-
-bool already_ingested(Db& db, const std::string& digest) {
-    Statement stmt(db, "SELECT complete FROM sources WHERE digest = ?");
-    stmt.bind(1, digest);
-    return stmt.step() && stmt.column_int(0) == 1;
-}
-
 }  // namespace
 
 namespace {
+
+const std::string unknown_type = "unknown file type: not CSV, NDJSON, JPEG or PNG (use --format csv or ndjson)";
 
 // One file: opened once, so that the bytes hashed, the bytes parsed and the file moved out of the
 // inbox are the same file, whatever happens to its name meanwhile.
@@ -264,18 +253,27 @@ IngestFileResult ingest_file(Store& store, const fs::path& path, const IngestOpt
     if (inbox && still_being_written(path, o.settle_seconds, gone))
         return outcome(FileOutcome::deferred, "still being written; left for the next run");
     if (gone) return outcome(FileOutcome::deferred, "removed while the inbox was read");
-    auto format = format_of(path, o.format);
-    if (!format) {
-        log::warning("skipping '" + path.string() + "': unknown file type (use --format csv or ndjson)");
-        return outcome(FileOutcome::rejected, "unknown file type (use --format csv or ndjson)");
-    }
     File file = File::open_regular(path);
     auto id = file.id();
+    // A frame is told by its first bytes (a PNG named '.jpg' is a PNG, one named '.csv' too), or by
+    // its name when they are no image's; records by --format or their name.
+    std::string head(16, '\0');
+    head.resize(file.read_some(head.data(), head.size()));
+    file.rewind();
+    auto format = format_of(path, o.format);
+    bool frame = !o.format && (sniff_image(head).ok() || (!format && is_frame(path, head)));
+    if (!frame && !format) {
+        log::warning("skipping '" + path.string() + "': " + unknown_type);
+        return outcome(FileOutcome::rejected, unknown_type);
+    }
     std::string digest = digest_of(file);
     IngestFileResult result = outcome(FileOutcome::unchanged, "");
     if (!already_ingested(store.db(), digest)) {
         std::string source = o.source.empty() ? path.string() : o.source;
-        result = FileIngester(store, std::move(file), source, digest, *format, o.batch, policy).run();
+        if (frame)
+            result = ingest_frame(store, std::move(file), digest, source, o, policy);
+        else
+            result = FileIngester(store, std::move(file), source, digest, *format, o.batch, policy).run();
         result.path = path.string();
     }
     // Only now, with every record committed, does the file leave the inbox. Killed before this, the
@@ -312,6 +310,9 @@ IngestResult ingest(Store& store, const StoreLock& lock, const IngestOptions& op
     // them, and the next run redoes exactly those (FileIngester makes each file's last commit durable).
     store.db().set_synchronous(Db::Sync::normal);
     store.db().set_checkpoint_bytes(std::int64_t(64) << 20);
+    // What killed runs and purge left of the store's frames, before any is written.
+    if (std::size_t swept = sweep_frames(store, lock))
+        log::debug("removed " + std::to_string(swept) + " image files no row names");
     bool inbox = !options.move_to.empty();
     if (inbox)
         require(fs::is_directory(options.move_to), "--move-to '" + options.move_to.string() + "' is not a directory");

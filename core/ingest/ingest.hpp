@@ -1,10 +1,12 @@
 #pragma once
-// Ingest: files (CSV with a header row, NDJSON) become items in the store. A record's source key is
+// Ingest: files (CSV with a header row, NDJSON) become items in the store; so do camera frames
+// (JPEG, PNG), one item each (ingest/frames.hpp). A record's source key is
 // '<SHA-256 of the file>:<record ordinal>'; the store keeps, per file, the last ordinal committed
 // (in the same transaction as the records), so ingesting the same bytes again adds nothing, even
 // after a run killed midway. Bad records go to quarantine with file, line and reason; the rest
 // commits in batched transactions. One thread reads, scrubs and formats; the calling thread writes.
 
+#include "image/scrub.hpp"
 #include "ingest/reader.hpp"
 #include "store/store.hpp"
 #include "util/ndjson.hpp"
@@ -24,6 +26,7 @@ struct IngestOptions {
     fs::path policy;                     ///< PII policy file; empty: store records as they are
     fs::path move_to;                    ///< inbox mode: move each file here once its records are committed
     double settle_seconds = 5;           ///< inbox mode: leave files modified more recently than this
+    ImageLimits image_limits;            ///< what a camera frame may declare before it is quarantined
 };
 
 /// What became of one file.

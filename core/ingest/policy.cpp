@@ -293,6 +293,7 @@ Policy Policy::parse(std::string_view text, std::string_view where, const std::s
     Policy p;
     p.hasher_ = std::make_shared<Hasher>(secret);
     p.allowlist_ = doc.value("mode", std::string("denylist")) == "allowlist";
+    p.keep_image_metadata_ = doc.value("images", Json::object()).value("metadata", std::string("drop")) == "keep";
     const Json fields = doc.value("fields", Json::object());  // items() must not outlive its object
     for (const auto& [field, spec] : fields.items())
         p.fields_[field] = {spec["action"].get<std::string>(), spec.value("keep_last", 4)};

@@ -73,6 +73,9 @@ class Policy {
     std::string redact_string(const std::string& text) const;
     /// Whether the policy has redactions at all.
     bool redacts() const { return !redactions_.empty(); }
+    /// Whether camera frames keep their metadata (EXIF, XMP, IPTC, comments, PNG text): only when
+    /// the policy says "images": {"metadata": "keep"}.
+    bool keeps_image_metadata() const { return keep_image_metadata_; }
 
   private:
     Policy() = default;  // parse() makes the hasher: a Policy without one could not hash
@@ -95,6 +98,7 @@ class Policy {
     void redact_in_place(std::string& text) const;
 
     bool allowlist_ = false;
+    bool keep_image_metadata_ = false;
     std::map<std::string, Field> fields_;
     std::vector<Redaction> redactions_;
     std::shared_ptr<Hasher> hasher_;

@@ -60,7 +60,7 @@ class ItemReader {
         : db_(Db::open_reader(store.root() / "edgectl.db")), spec_(m.spec), features_(m.spec), cursor_(cursor),
           budget_(limit > 0 ? limit : INT64_MAX), batch_(batch), clock_(clock), deadline_(deadline),
           out_of_time_(out_of_time),
-          next_(db_, "SELECT id, ingest_id, payload FROM items WHERE id > ? ORDER BY id LIMIT ?"),
+          next_(db_, "SELECT id, ingest_id, payload FROM items WHERE id > ? AND image IS NULL ORDER BY id LIMIT ?"),
           columns_(db_, "SELECT columns FROM ingests WHERE id = ?") {}
 
     bool fill(FeatureBatch& b) {
@@ -149,7 +149,7 @@ class ModelScorer {
         Statement cursor(db_, "SELECT last_item_id FROM score_progress WHERE model = ? AND model_version = ?");
         cursor.bind(1, m.name).bind(2, m.version);
         cursor_ = cursor.step() ? cursor.column_int(0) : 0;
-        Statement any(db_, "SELECT EXISTS (SELECT 1 FROM items WHERE id > ?)");
+        Statement any(db_, "SELECT EXISTS (SELECT 1 FROM items WHERE id > ? AND image IS NULL)");
         any.bind(1, cursor_).step();
         has_work_ = any.column_int(0) == 1;
     }
@@ -195,7 +195,7 @@ class ModelScorer {
     // Items after the cursor (within --limit), for the progress line only: counting costs a scan.
     std::uint64_t pending() {
         if (!log::progress_enabled()) return 0;
-        Statement count(db_, "SELECT count(*) FROM items WHERE id > ?");
+        Statement count(db_, "SELECT count(*) FROM items WHERE id > ? AND image IS NULL");
         count.bind(1, cursor_).step();
         std::int64_t n = count.column_int(0);
         return std::uint64_t(o_.limit > 0 ? std::min(n, o_.limit) : n);

@@ -33,6 +33,10 @@ PurgeResult purge(Store& store, const StoreLock& lock, double days, bool force, 
     r.items = run("DELETE FROM items WHERE ingest_id IN (SELECT id FROM ingests WHERE ingested_at <= ?1) AND " + acked +
                   " AND NOT EXISTS (SELECT 1 FROM insights s WHERE s.item_id = items.id)"
                   " AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.item_id = items.id)");
+    // A frame's file goes with the last item that names it: its row now, its file at the next ingest
+    // (which alone writes image files, so that none is removed on its way to a new row).
+    db.exec("DELETE FROM images WHERE NOT EXISTS (SELECT 1 FROM items it WHERE it.image = images.digest)");
+    r.images = std::int64_t(db.changes());
     tx.commit();
     return r;
 }

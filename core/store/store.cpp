@@ -21,6 +21,7 @@ extern const std::string_view store_v2_sql;
 extern const std::string_view store_v3_sql;
 extern const std::string_view store_v4_sql;
 extern const std::string_view store_v5_sql;
+extern const std::string_view store_v6_sql;
 }  // namespace embedded
 
 namespace {
@@ -31,7 +32,7 @@ constexpr std::string_view default_store = "/var/lib/edgectl";
 const std::vector<std::string_view>& migrations() {
     static const std::vector<std::string_view> all = {embedded::store_v1_sql, embedded::store_v2_sql,
                                                       embedded::store_v3_sql, embedded::store_v4_sql,
-                                                      embedded::store_v5_sql};
+                                                      embedded::store_v5_sql, embedded::store_v6_sql};
     return all;
 }
 

@@ -12,7 +12,7 @@
 namespace edgectl {
 
 /// The schema version this build writes; older stores are migrated forward on open.
-inline constexpr int store_schema_version = 5;
+inline constexpr int store_schema_version = 6;
 
 /// --store DIR, else $EDGECTL_STORE, else /var/lib/edgectl.
 fs::path resolve_store_root(const std::string& flag);
@@ -59,6 +59,11 @@ class Store {
     fs::path db_path() const { return root_ / "edgectl.db"; }
     fs::path models_dir() const { return root_ / "models"; }
     fs::path staging_dir() const { return root_ / "staging"; }
+    /// Camera frames, each named by the SHA-256 of its bytes (image_path()).
+    fs::path images_dir() const { return root_ / "images"; }
+    fs::path image_path(std::string_view digest) const {
+        return images_dir() / std::string(digest.substr(0, 2)) / std::string(digest);
+    }
     fs::path trust_dir() const { return root_ / "trust"; }
     fs::path secret_path() const { return root_ / "site.secret"; }
     /// The site's signing key pair (minisign format): it signs the site's exports.

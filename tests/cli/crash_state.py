@@ -137,9 +137,12 @@ def store_state(store):
     if empty:
         problem(f"{empty} ingests rows without items")
 
+    check_images(db, store)
+
     say("== counts")
-    for table in ("items", "insights", "quarantine", "sources", "exports", "models"):
-        say(f"  {table} {rows(db, f'SELECT count(*) FROM {table}')[0][0]}")
+    for table in ("items", "insights", "quarantine", "sources", "exports", "models", "images"):
+        if rows(db, "SELECT 1 FROM sqlite_master WHERE name = ?", table):
+            say(f"  {table} {rows(db, f'SELECT count(*) FROM {table}')[0][0]}")
     show(db, "quarantine by stage", "SELECT stage, model, model_version, count(*) FROM quarantine GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
     show(db, "sources", "SELECT digest, name, path, format, records, quarantined, complete, done FROM sources ORDER BY digest")
 
@@ -182,6 +185,31 @@ def store_state(store):
     show(db, "active_models", "SELECT name, version, previous_version FROM active_models ORDER BY 1")
     check_models(db, store)
     return db
+
+
+def check_images(db, store):
+    """Every frame a row names is a file holding exactly the bytes of its digest, and every image
+    file is named by a row (a file a killed run left is removed by the next ingest)."""
+    if not rows(db, "SELECT 1 FROM sqlite_master WHERE name = 'images'"):
+        return  # a store older than frames
+    named = {r[0]: r[1] for r in rows(db, "SELECT digest, bytes FROM images")}
+    for (digest,) in rows(db, "SELECT DISTINCT image FROM items WHERE image IS NOT NULL"):
+        if digest not in named:
+            problem(f"an item names image {digest[:16]}, which has no images row")
+    on_disk = set()
+    images = os.path.join(store, "images")
+    for dirpath, _, filenames in os.walk(images):
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            rel = os.path.relpath(path, store)
+            if name not in named or os.path.basename(dirpath) != name[:2]:
+                problem(f"{rel} is an image file no row names")
+                continue
+            on_disk.add(name)
+            if file_sha(path) != name or os.path.getsize(path) != named[name]:
+                problem(f"{rel} does not hold the bytes its name says")
+    for digest in sorted(set(named) - on_disk):
+        problem(f"image {digest[:16]} has a row but no file")
 
 
 def check_models(db, store):

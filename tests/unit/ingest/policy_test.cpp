@@ -290,3 +290,14 @@ TEST_CASE("policy: keys are redacted at every depth; a collision keeps both valu
     CHECK(k == Json{{"[email]", hashed.keyed_hash("v")}});
     CHECK(unique_field_name("a", [](const std::string& n) { return n == "a" || n == "a_2"; }) == "a_3");
 }
+
+TEST_CASE("policy: camera frames lose their metadata unless the policy says keep") {
+    CHECK_FALSE(Policy::parse(R"({"schema_version": 1})", "p", "secret").keeps_image_metadata());
+    CHECK_FALSE(Policy::parse(R"({"schema_version": 1, "images": {"metadata": "drop"}})", "p", "secret")
+                    .keeps_image_metadata());
+    Policy keep = Policy::parse(R"({"schema_version": 1, "images": {"metadata": "keep"}})", "p", "secret");
+    CHECK(keep.keeps_image_metadata());
+    CHECK(keep.digest() != Policy::parse(R"({"schema_version": 1})", "p", "secret").digest());
+    CHECK_THROWS_AS(Policy::parse(R"({"schema_version": 1, "images": {"metadata": "some"}})", "p", "secret"), Error);
+    CHECK_THROWS_AS(Policy::parse(R"({"schema_version": 1, "images": {"exif": "keep"}})", "p", "secret"), Error);
+}

@@ -257,7 +257,7 @@ TEST_CASE_METHOD(test::TempDirFixture,
     test::write_file(dir / "s/site.secret", std::string(64, 'a') + "\n");
     Store store = Store::open(dir / "s");
     Db& db = store.db();
-    CHECK(db.user_version() == 5);
+    CHECK(db.user_version() == store_schema_version);
     Statement items(db, "SELECT id, ordinal FROM items ORDER BY id");
     std::vector<std::string> got;
     while (items.step())
