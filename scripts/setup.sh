@@ -8,6 +8,7 @@ packages=(
   libtorch-dev libopenblas0-pthread   # LibTorch; OpenBLAS instead of the ~6x slower reference BLAS
   libcli11-dev catch2 libsqlite3-dev libzstd-dev libarchive-dev libssl-dev libsodium-dev
   libre2-dev                          # a PII policy's own patterns, in linear time
+  libturbojpeg0-dev libspng-dev       # camera frames: JPEG (libjpeg-turbo) and PNG decoding
   nlohmann-json3-dev libvalijson-dev libsimdjson-dev
   sqlite3 zstd minisign python3 time  # used by the tests and the demo
 )

@@ -14,7 +14,8 @@ void add_status(CLI::App& app, Globals& g, Commands& commands) {
         }
         auto n = [](std::int64_t v) { return std::to_string(v); };
         say(g, "site " + r.site + " (store " + r.store.string() + ", " + human_bytes(r.disk_bytes) + ")");
-        say(g, "items:       " + n(r.items) + " (" + n(r.quarantined) + " records quarantined at ingest)");
+        say(g, "items:       " + n(r.items) + " (" + (r.frames ? n(r.frames) + " camera frames; " : std::string()) +
+                   n(r.quarantined) + " records quarantined at ingest)");
         say(g, "insights:    " + n(r.insights) + " (" + n(r.anomalies) + " anomalies), " + n(r.unexported) +
                    " waiting for export");
         say(g, "exports:     " + n(r.exports) +

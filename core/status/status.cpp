@@ -28,6 +28,7 @@ StatusReport status(Store& store) {
     r.site = store.site();
     r.store = store.root();
     r.items = query_int(db, "SELECT count(*) FROM items");
+    r.frames = query_int(db, "SELECT count(*) FROM items WHERE image IS NOT NULL");
     r.quarantined = query_int(db, "SELECT count(*) FROM quarantine WHERE stage = 'ingest'");
     r.insights = query_int(db, "SELECT count(*) FROM insights");
     r.anomalies = query_int(db, "SELECT count(*) FROM insights WHERE anomaly = 1");
@@ -48,8 +49,8 @@ StatusReport status(Store& store) {
         m.quarantined = count_for(
             db, "SELECT count(*) FROM quarantine WHERE stage = 'score' AND model = ? AND model_version = ?", m);
         m.pending = count_for(db,
-                              "SELECT count(*) FROM items WHERE id > coalesce((SELECT last_item_id FROM score_progress "
-                              "WHERE model = ?1 AND model_version = ?2), 0)",
+                              "SELECT count(*) FROM items WHERE image IS NULL AND id > coalesce((SELECT last_item_id "
+                              "FROM score_progress WHERE model = ?1 AND model_version = ?2), 0)",
                               m);
         r.models.push_back(m);
     }
@@ -69,6 +70,7 @@ Json to_json(const StatusReport& r) {
     return {{"site", r.site},
             {"store", r.store.string()},
             {"items", r.items},
+            {"frames", r.frames},
             {"quarantined", r.quarantined},
             {"insights", r.insights},
             {"anomalies", r.anomalies},

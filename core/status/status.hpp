@@ -21,6 +21,7 @@ struct StatusReport {
     std::string site;
     fs::path store;
     std::int64_t items = 0;
+    std::int64_t frames = 0;       ///< of the items, camera frames
     std::int64_t quarantined = 0;  ///< at ingest
     std::int64_t insights = 0;
     std::int64_t anomalies = 0;

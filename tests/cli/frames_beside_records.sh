@@ -36,6 +36,11 @@ assert_eq "$(sql "SELECT count(*) FROM quarantine q JOIN items it ON it.id = q.i
     "frames quarantined by a feature model"
 expect_exit 0 "$EDGECTL" score
 assert_contains "$OUT" "scored 0 items"
+expect_exit 0 "$EDGECTL" status --json
+assert_eq "$(json_get "$OUT" 'd["frames"]')" 2 "frames in status"
+assert_eq "$(json_get "$OUT" 'd["active_models"][0]["not_scored"]')" 0 "items the feature model has yet to score"
+expect_exit 0 "$EDGECTL" status
+assert_contains "$OUT" "(2 camera frames; "
 
 # Export and purge carry on; purge releases the frames, the next ingest removes their files.
 mkdir "$WORK/disk"

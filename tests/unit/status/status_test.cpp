@@ -42,9 +42,9 @@ TEST_CASE_METHOD(test::TempDirFixture, "status: a fresh store holds nothing and 
     CHECK(r.disk_bytes > 0);
 
     Json j = to_json(r);
-    CHECK(keys_of(j) == std::set<std::string>{"site", "store", "items", "quarantined", "insights", "anomalies",
-                                              "waiting_for_export", "exports", "unfinished_exports", "last_export",
-                                              "last_export_at", "active_models", "disk_bytes"});
+    CHECK(keys_of(j) == std::set<std::string>{"site", "store", "items", "frames", "quarantined", "insights",
+                                              "anomalies", "waiting_for_export", "exports", "unfinished_exports",
+                                              "last_export", "last_export_at", "active_models", "disk_bytes"});
     CHECK(j["site"] == "north-7");
     CHECK(j["store"] == (dir / "s").string());
     CHECK(j["items"] == 0);
@@ -138,6 +138,7 @@ TEST_CASE_METHOD(test::TempDirFixture, "status: counts follow the sample site th
 
     Json j = to_json(r);
     CHECK(j["items"] == 75);
+    CHECK(j["frames"] == 0);
     CHECK(j["quarantined"] == 2);
     CHECK(j["insights"] == 72);
     CHECK(j["waiting_for_export"] == 0);
