@@ -9,6 +9,7 @@ packages=(
   libcli11-dev catch2 libsqlite3-dev libzstd-dev libarchive-dev libssl-dev libsodium-dev
   libre2-dev                          # a PII policy's own patterns, in linear time
   libturbojpeg0-dev libspng-dev       # camera frames: JPEG (libjpeg-turbo) and PNG decoding
+  libopencv-imgproc-dev               # camera frames: resizing (OpenCV, which LibTorch brings already)
   nlohmann-json3-dev libvalijson-dev libsimdjson-dev
   sqlite3 zstd minisign python3 time  # used by the tests and the demo
 )
