@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <unistd.h>
 
 namespace edgectl {
 namespace {
@@ -51,14 +52,22 @@ Json frame_payload(const ScrubbedImage& image, const std::string& stored) {
             {"metadata_removed", image.removed}};
 }
 
-// Writes the frame's bytes under their digest, durably, unless the store has them already.
-void store_frame(Store& store, const std::string& stored, const std::string& bytes) {
+// Writes a frame's bytes under their digest, unless the store has them already. Not synced: the
+// batch's sync_filesystem() makes every file of it durable before the commit that names them. A
+// file a power cut left torn, or a kill left without its row, has no row, and the next ingest's
+// sweep removes it before anything could find it there.
+bool stage_frame(Store& store, const std::string& stored, const std::string& bytes) {
     fs::path file = store.image_path(stored);
     std::error_code ec;
-    if (fs::exists(file, ec)) return;
+    if (fs::exists(file, ec)) return false;
     make_dir(store.images_dir(), 0700, "ingest.image-dir");
     make_dir(file.parent_path(), 0700, "ingest.image-dir");
-    write_file_atomic(file, bytes, 0600, "ingest.image");
+    fs::path temporary = file.parent_path() / ("." + stored + ".tmp-" + std::to_string(::getpid()));
+    File out = File::create_new(temporary, 0600);
+    out.write_all(bytes);
+    out.close();
+    rename_unsynced(temporary, file, "ingest.image");
+    return true;
 }
 
 // A frame's source format: JPEG or PNG when its first bytes say so, even if it was refused.
@@ -74,68 +83,100 @@ bool is_frame(const fs::path& path, std::string_view first_bytes) {
     return is_image_magic(first_bytes) || has_image_extension(path);
 }
 
-IngestFileResult ingest_frame(Store& store, File file, const std::string& digest, const std::string& source,
-                              const IngestOptions& o, const Policy* policy) {
+FrameWriter::FrameWriter(Store& store, const IngestOptions& o, const Policy* policy)
+    : store_(store), o_(o), policy_(policy) {}
+
+IngestFileResult FrameWriter::add(File file, const std::string& digest, const std::string& source) {
     IngestFileResult result{file.path().string(), FileOutcome::ingested, "", 1, 0, 0, ""};
-    Db& db = store.db();
-    bool keep = policy && policy->keeps_image_metadata();
-    Result<std::string> bytes = read_frame(file, o.image_limits.max_bytes);
-    Result<ScrubbedImage> image =
-        bytes ? scrub_image(*bytes, o.image_limits, keep) : Result<ScrubbedImage>(fail(bytes.error()));
-    std::string stored;
-    if (image) {
-        stored = sha256_hex(image->bytes);
-        store_frame(store, stored, image->bytes);  // before the row that names it commits
+    if (!digests_.insert(digest).second) {  // the same bytes earlier in this batch
+        result.status = FileOutcome::unchanged;
+        result.records = 0;
+        return result;
     }
+    bool keep = policy_ && policy_->keeps_image_metadata();
+    Result<std::string> bytes = read_frame(file, o_.image_limits.max_bytes);
+    Result<ScrubbedImage> image =
+        bytes ? scrub_image(*bytes, o_.image_limits, keep) : Result<ScrubbedImage>(fail(bytes.error()));
+    Pending f{digest, source, file.path().string(), format_name(bytes, image), {}, {}, {}, 0, 0};
+    if (image) {
+        f.stored = sha256_hex(image->bytes);
+        f.payload = frame_payload(*image, f.stored).dump();
+        f.width = image->info.width;
+        f.height = image->info.height;
+        f.size = std::int64_t(image->bytes.size());
+        written_ = stage_frame(store_, f.stored, image->bytes) || written_;
+        result.added = 1;
+    } else {
+        f.reason = image.error();
+        result.quarantined = 1;
+    }
+    pending_.push_back(std::move(f));
+    if (pending_.size() >= o_.batch) flush();
+    return result;
+}
+
+void FrameWriter::after_commit(std::function<void()> then) {
+    if (pending_.empty())
+        then();
+    else
+        then_.push_back(std::move(then));
+}
+
+void FrameWriter::flush() {
+    if (!pending_.empty()) commit();
+    pending_.clear();
+    digests_.clear();
+    written_ = false;
+    auto then = std::move(then_);
+    then_.clear();
+    for (auto& t : then)
+        t();
+}
+
+// The batch's files made durable in one call, then its rows in one transaction, synced: a frame
+// counts as done, and may leave the inbox, only once both are on disk.
+void FrameWriter::commit() {
+    if (written_) sync_filesystem(store_.images_dir(), "ingest.frames");
+    Db& db = store_.db();
     std::string now = now_utc();
-    // One transaction for the frame, synced: it counts as done, and may leave the inbox, only once
-    // it is durable.
     db.set_synchronous(Db::Sync::full);
-    {
-        Transaction tx(db, "ingest.frame");
-        Statement add_source(db, "INSERT INTO sources (digest, name, path, format, ingested_at) VALUES (?, ?, ?, ?, ?) "
-                                 "ON CONFLICT (digest) DO NOTHING");
-        add_source.bind(1, digest).bind(2, source).bind(3, file.path().string());
-        add_source.bind(4, format_name(bytes, image)).bind(5, now).run();
-        Statement find(db, "SELECT id FROM sources WHERE digest = ?");
-        find.bind(1, digest);
+    Transaction tx(db, "ingest.frames");
+    Statement add_source(db, "INSERT INTO sources (digest, name, path, format, ingested_at) VALUES (?, ?, ?, ?, ?) "
+                             "ON CONFLICT (digest) DO NOTHING");
+    Statement find(db, "SELECT id FROM sources WHERE digest = ?");
+    Statement add_image(db, "INSERT INTO images (digest, format, bytes, width, height, stored_at) "
+                            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING");
+    Statement add_ingest(db, "INSERT INTO ingests (source_id, name, columns, policy_digest, ingested_at) "
+                             "VALUES (?, ?, NULL, ?, ?)");
+    Statement add_item(db, "INSERT INTO items (id, ingest_id, source_id, ordinal, line, payload, image) "
+                           "VALUES (?, ?, ?, 1, 0, ?, ?) ON CONFLICT DO NOTHING");
+    Statement add_quarantine(db, "INSERT INTO quarantine (id, stage, source, line, source_key, reason, raw, "
+                                 "created_at) VALUES (?, 'ingest', ?, 0, ?, ?, NULL, ?) ON CONFLICT DO NOTHING");
+    Statement done(db, "UPDATE sources SET complete = 1, done = 1, records = 1, quarantined = ? WHERE id = ?");
+    std::int64_t next_item = next_row_id(db, RowTable::items);
+    std::int64_t next_quarantine = next_row_id(db, RowTable::quarantine);
+    for (const auto& f : pending_) {
+        add_source.bind(1, f.digest).bind(2, f.source).bind(3, f.path).bind(4, f.format).bind(5, now).run();
+        find.bind(1, f.digest);
         find.step();
         std::int64_t source_id = find.column_int(0);
-        if (image) {
-            Statement add_image(db, "INSERT INTO images (digest, format, bytes, width, height, stored_at) "
-                                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING");
-            add_image.bind(1, stored).bind(2, to_string(image->info.format)).bind(3, std::int64_t(image->bytes.size()));
-            add_image.bind(4, std::int64_t(image->info.width))
-                .bind(5, std::int64_t(image->info.height))
-                .bind(6, now)
-                .run();
-            Statement add_ingest(db, "INSERT INTO ingests (source_id, name, columns, policy_digest, ingested_at) "
-                                     "VALUES (?, ?, NULL, ?, ?)");
-            add_ingest.bind(1, source_id)
-                .bind(2, source)
-                .bind(3, policy ? policy->digest() : std::string())
-                .bind(4, now);
-            add_ingest.run();
-            std::int64_t ingest_id = db.last_insert_rowid();
-            Statement add_item(db, "INSERT INTO items (id, ingest_id, source_id, ordinal, line, payload, image) "
-                                   "VALUES (?, ?, ?, 1, 0, ?, ?) ON CONFLICT DO NOTHING");
-            add_item.bind(1, next_row_id(db, RowTable::items)).bind(2, ingest_id).bind(3, source_id);
-            add_item.bind(4, frame_payload(*image, stored).dump()).bind(5, stored).run();
-            result.added = db.changes();
+        find.reset();
+        bool ok = !f.stored.empty();
+        if (ok) {
+            add_image.bind(1, f.stored).bind(2, f.format).bind(3, f.size).bind(4, f.width).bind(5, f.height);
+            add_image.bind(6, now).run();
+            add_ingest.bind(1, source_id).bind(2, f.source);
+            add_ingest.bind(3, policy_ ? policy_->digest() : std::string()).bind(4, now).run();
+            add_item.bind(1, next_item++).bind(2, db.last_insert_rowid()).bind(3, source_id);
+            add_item.bind(4, f.payload).bind(5, f.stored).run();
         } else {
-            Statement add_quarantine(db,
-                                     "INSERT INTO quarantine (id, stage, source, line, source_key, reason, raw, "
-                                     "created_at) VALUES (?, 'ingest', ?, 0, ?, ?, NULL, ?) ON CONFLICT DO NOTHING");
-            add_quarantine.bind(1, next_row_id(db, RowTable::quarantine)).bind(2, source).bind(3, digest + ":1");
-            add_quarantine.bind(4, image.error()).bind(5, now).run();
-            result.quarantined = db.changes();
+            add_quarantine.bind(1, next_quarantine++).bind(2, f.source).bind(3, f.digest + ":1");
+            add_quarantine.bind(4, f.reason).bind(5, now).run();
         }
-        Statement done(db, "UPDATE sources SET complete = 1, done = 1, records = 1, quarantined = ? WHERE id = ?");
-        done.bind(1, image ? 0 : 1).bind(2, source_id).run();
-        tx.commit();
+        done.bind(1, ok ? 0 : 1).bind(2, source_id).run();
     }
+    tx.commit();
     db.set_synchronous(Db::Sync::normal);
-    return result;
 }
 
 std::size_t sweep_frames(Store& store, const StoreLock& lock) {

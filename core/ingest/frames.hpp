@@ -1,15 +1,18 @@
 #pragma once
 // Camera frames at ingest: each JPEG or PNG file is one item. Its bytes, checked and stripped of the
 // metadata that can identify people or places (image/scrub.hpp, unless the PII policy keeps it),
-// become a file of the store named by their SHA-256, written and synced before the transaction that
-// adds the item commits. A frame that cannot be taken (another format, empty, truncated, corrupt,
+// become a file of the store named by their SHA-256, durable before the transaction that adds the
+// item commits. A frame that cannot be taken (another format, empty, truncated, corrupt,
 // over a limit) is quarantined with the reason. The item is keyed by the digest of the file as it
 // came, like a records file: ingesting the same frame again adds nothing.
 
 #include "ingest/ingest.hpp"
 #include "ingest/policy.hpp"
 
+#include <functional>
+#include <set>
 #include <string_view>
+#include <vector>
 
 namespace edgectl {
 
@@ -18,10 +21,39 @@ namespace edgectl {
 /// truncated '.jpg' is a frame that is refused, not a file of unknown type).
 bool is_frame(const fs::path& path, std::string_view first_bytes);
 
-/// Ingests one frame read from `file` (at its start), whose SHA-256 is `digest` and which is not
-/// ingested yet, as ingest() does a records file.
-IngestFileResult ingest_frame(Store& store, File file, const std::string& digest, const std::string& source,
-                              const IngestOptions& o, const Policy* policy);
+/// Frames are ingested in batches of IngestOptions::batch: each frame's file is written as it
+/// comes; when the batch is full, or at flush(), one sync_filesystem() makes all of them durable,
+/// then one transaction adds the rows that name them. A run killed before that commit leaves files
+/// no row names, which the next ingest removes, and frames it ingests again.
+class FrameWriter {
+  public:
+    FrameWriter(Store& store, const IngestOptions& o, const Policy* policy);
+
+    /// Checks, scrubs and writes one frame read from `file` (at its start), whose SHA-256 is
+    /// `digest` and which is not ingested yet; its rows follow with its batch.
+    IngestFileResult add(File file, const std::string& digest, const std::string& source);
+    /// Runs `then` once every frame added so far is committed: now, if none is waiting.
+    void after_commit(std::function<void()> then);
+    /// Commits the frames waiting, then runs what waited for them.
+    void flush();
+
+  private:
+    struct Pending {
+        std::string digest, source, path, format;
+        std::string stored, payload;  ///< the stored file's digest and the item's payload; empty if refused
+        std::string reason;           ///< why it was refused
+        std::int64_t width = 0, height = 0, size = 0;
+    };
+    void commit();
+
+    Store& store_;
+    const IngestOptions& o_;
+    const Policy* policy_;
+    std::vector<Pending> pending_;
+    std::set<std::string> digests_;
+    bool written_ = false;  ///< whether a file of this batch was written (else nothing to sync)
+    std::vector<std::function<void()>> then_;
+};
 
 /// Removes the image files of the store that no row names: a run killed between writing a frame and
 /// committing it, and frames purge released. Ingest's lock is the only one under which image files

@@ -244,10 +244,24 @@ const std::string unknown_type = "unknown file type: not CSV, NDJSON, JPEG or PN
 
 // One file: opened once, so that the bytes hashed, the bytes parsed and the file moved out of the
 // inbox are the same file, whatever happens to its name meanwhile.
-IngestFileResult ingest_file(Store& store, const fs::path& path, const IngestOptions& o, const Policy* policy) {
+// Moves an ingested file out of the inbox, unless another file was put under its name meanwhile
+// (that one stays for the next run). Returns where it went, or "".
+std::string leave_inbox(const fs::path& path, std::pair<dev_t, ino_t> id, const IngestOptions& o,
+                        const std::string& digest) {
+    if (file_id(path) != id) {
+        log::warning("'" + path.string() + "' was replaced while it was ingested; left in the inbox for the next run");
+        return {};
+    }
+    return move_out(path, o.move_to, digest).string();
+}
+
+// One file, its result added to `all`: opened once, so that the bytes hashed, the bytes parsed and
+// the file moved out of the inbox are the same file, whatever happens to its name meanwhile.
+void ingest_file(Store& store, const fs::path& path, const IngestOptions& o, const Policy* policy, FrameWriter& frames,
+                 IngestResult& all) {
     bool inbox = !o.move_to.empty();
     auto outcome = [&](FileOutcome status, std::string reason) {
-        return IngestFileResult{path.string(), status, std::move(reason), 0, 0, 0, ""};
+        all.files.push_back(IngestFileResult{path.string(), status, std::move(reason), 0, 0, 0, ""});
     };
     std::error_code gone;
     if (inbox && still_being_written(path, o.settle_seconds, gone))
@@ -267,26 +281,22 @@ IngestFileResult ingest_file(Store& store, const fs::path& path, const IngestOpt
         return outcome(FileOutcome::rejected, unknown_type);
     }
     std::string digest = digest_of(file);
-    IngestFileResult result = outcome(FileOutcome::unchanged, "");
+    IngestFileResult result{path.string(), FileOutcome::unchanged, "", 0, 0, 0, ""};
     if (!already_ingested(store.db(), digest)) {
         std::string source = o.source.empty() ? path.string() : o.source;
         if (frame)
-            result = ingest_frame(store, std::move(file), digest, source, o, policy);
+            result = frames.add(std::move(file), digest, source);
         else
             result = FileIngester(store, std::move(file), source, digest, *format, o.batch, policy).run();
         result.path = path.string();
     }
-    // Only now, with every record committed, does the file leave the inbox. Killed before this, the
-    // next run finds it 'unchanged' and moves it. A file put under the name meanwhile is not the one
-    // ingested: it stays for the next run.
-    if (inbox) {
-        if (file_id(path) != id)
-            log::warning("'" + path.string() +
-                         "' was replaced while it was ingested; left in the inbox for the next run");
-        else
-            result.moved_to = move_out(path, o.move_to, digest).string();
-    }
-    return result;
+    all.files.push_back(result);
+    // Only once its records are committed does a file leave the inbox (a frame's, with its batch).
+    // Killed before, the next run finds it 'unchanged' and moves it.
+    if (!inbox) return;
+    std::size_t index = all.files.size() - 1;
+    frames.after_commit(
+        [&all, &o, index, path, id, digest] { all.files[index].moved_to = leave_inbox(path, id, o, digest); });
 }
 
 }  // namespace
@@ -316,15 +326,17 @@ IngestResult ingest(Store& store, const StoreLock& lock, const IngestOptions& op
     bool inbox = !options.move_to.empty();
     if (inbox)
         require(fs::is_directory(options.move_to), "--move-to '" + options.move_to.string() + "' is not a directory");
+    FrameWriter frames(store, options, policy ? &*policy : nullptr);
     for (const auto& path : expand(options.paths, options.move_to)) {
-        IngestFileResult file = ingest_file(store, path, options, policy ? &*policy : nullptr);
+        ingest_file(store, path, options, policy ? &*policy : nullptr, frames, result);
+        const IngestFileResult& file = result.files.back();
         if (file.status == FileOutcome::rejected) ++result.rejected_files;
         log::debug(quote(path) + ": " + std::string(to_string(file.status)) + ", " + std::to_string(file.added) +
                    " items added");
         result.added += file.added;
         result.quarantined += file.quarantined;
-        result.files.push_back(file);
     }
+    frames.flush();
     return result;
 }
 

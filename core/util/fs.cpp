@@ -127,6 +127,20 @@ void fsync_dir(const fs::path& dir, std::string_view point) {
     if (::fsync(fd) != 0) fail_io("flush to disk", dir, errno);
 }
 
+void rename_unsynced(const fs::path& from, const fs::path& to, std::string_view point) {
+    crash::point(std::string(point) + ":rename", to);
+    if (::rename(from.c_str(), to.c_str()) != 0)
+        throw Error("cannot rename '" + from.string() + "' to '" + to.string() + "': " + std::strerror(errno));
+}
+
+void sync_filesystem(const fs::path& on, std::string_view point) {
+    crash::point(std::string(point) + ":syncfs", on);
+    int fd = ::open(on.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) fail_io("open directory", on, errno);
+    File owner(fd, on);
+    if (::syncfs(fd) != 0) fail_io("flush to disk the filesystem of", on, errno);
+}
+
 namespace {
 
 fs::path parent_of(const fs::path& path) { return path.parent_path().empty() ? fs::path(".") : path.parent_path(); }

@@ -65,6 +65,16 @@ std::pair<dev_t, ino_t> file_id(const fs::path& path);
 /// (durability point '<point>:fsync-dir').
 void fsync_dir(const fs::path& dir, std::string_view point);
 
+/// syncfs(2) of the filesystem `on` lies on: every file and directory written on it so far,
+/// data and names, reaches the disk in one call (durability point '<point>:syncfs'). For many
+/// files made durable together, where an fsync of each and of each directory would cost a disk
+/// flush apiece.
+void sync_filesystem(const fs::path& on, std::string_view point);
+
+/// Renames from to to (same filesystem) and syncs nothing (point '<point>:rename'): for a file
+/// that a later sync_filesystem() makes durable before anything refers to it.
+void rename_unsynced(const fs::path& from, const fs::path& to, std::string_view point);
+
 /// Renames from to to (same filesystem), then fsyncs the directories of both, so that the rename
 /// survives power loss (points '<point>:rename', '<point>:fsync-dir'). Throws Error naming both.
 void rename_durably(const fs::path& from, const fs::path& to, std::string_view point);

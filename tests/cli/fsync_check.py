@@ -16,6 +16,12 @@ points in the order a command passed them and enforces
   R3  a rename between two directories (ingest.move, import.version) fsyncs both: the two points
       after it are ':fsync-dir' of two directories (unless ingest.move fell back to a copy across
       filesystems, whose own points then follow).
+  R4  a file published for a later syncfs (a frame's image file, ingest.image, which no row names
+      until its batch commits) may be renamed before it, or its directory, is fsynced; a ':syncfs'
+      point, which makes every file and directory of the filesystem durable, must then come before
+      the commit that names it (ingest.frames) and before a process that finishes ends. Other
+      commits (a records file's, between two frames) name nothing of it. A syncfs also counts as the
+      fsync-dir of R2.
 
   fsync_check.py TRACE...   one file per process, in the order they ran (a history: a killed run,
                             then its rerun); a last line '#exit RC' says how each ended. Exit 1 with
@@ -29,6 +35,8 @@ import sys
 MOVES = {"ingest.move"}                                  # the operator's file, moved as it is
 COMMITTED_DB = {"init.db": "init.meta:commit"}           # a database file: its commit made it durable
 STAGED_DIR = {"import.version": "import.stage"}          # a directory of files staged by that step
+# R4: steps whose renames are made durable by a later syncfs, before anything refers to them.
+SYNCED_LATER = {"ingest.image": "ingest.frames"}
 # R3: renames from one directory to another.
 # The copy of an ingest.move across filesystems starts by removing what a killed copy left
 # ('-stale'), then writes and fsyncs its own temporary.
@@ -65,6 +73,7 @@ def check(histories):
             points.append((name, step, op, norm(path)))
         dirty = {}            # directory -> the point that changed it
         staged = {}           # directory -> True once fsynced after its last change
+        unsynced = []         # R4 renames waiting for a syncfs
         where = lambda i: f"{trace_name}:{i + 1} {points[i][0]} {points[i][3]}"
         for i, (name, step, op, path) in enumerate(points):
             if op == "fsync":
@@ -72,7 +81,14 @@ def check(histories):
             elif op == "fsync-dir":
                 dirty.pop(path, None)
                 staged[path] = True
+            elif op == "syncfs":
+                dirty.clear()
+                staged = {d: True for d in staged}
+                unsynced.clear()
             elif op in ("rename", "unlink", "mkdir"):
+                if op == "rename" and step in SYNCED_LATER:
+                    unsynced.append((SYNCED_LATER[step], where(i)))
+                    continue  # its directory too waits for the syncfs
                 if op == "rename":
                     problems += check_publish(i, points, synced_files, staged, where)
                     problems += check_cross_dir(i, points, where)
@@ -83,10 +99,16 @@ def check(histories):
                 for d, what in dirty.items():
                     problems.append(f"{where(i)}: commit while directory '{d}' is not fsynced after {what}")
                 dirty.clear()
+                for committer, what in unsynced:
+                    if committer == step:
+                        problems.append(f"{where(i)}: commit before a syncfs made {what} durable")
+                unsynced = [u for u in unsynced if u[0] != step]
         if exit_code is not None and exit_code != 137:
             for d, what in dirty.items():
                 problems.append(f"{trace_name}: the process ended (exit {exit_code}) with directory '{d}' "
                                 f"not fsynced after {what}")
+            for _, what in unsynced:
+                problems.append(f"{trace_name}: the process ended (exit {exit_code}) before a syncfs made {what} durable")
     return problems
 
 
@@ -151,6 +173,16 @@ def self_test():
                                    "import.version:rename\t/s/models/n/1", "import.version:fsync-dir\t/s/models/n",
                                    "import.version:fsync-dir\t/s/st", "#exit 0"], 2),
         "db renamed before commit": (["init.db:rename\t/s/edgectl.db", "init.db:fsync-dir\t/s", "#exit 0"], 1),
+        "frames made durable by syncfs": (["ingest.image-dir:mkdir\t/s/images/ab", "ingest.image-dir:fsync-dir\t/s/images",
+                                           "ingest.image:rename\t/s/images/ab/abc", "ingest.frames:syncfs\t/s/images",
+                                           "ingest.frames:commit\t", "#exit 0"], 0),
+        "frames committed before syncfs": (["ingest.image:rename\t/s/images/ab/abc", "ingest.frames:commit\t",
+                                            "#exit 0"], 1),
+        "a records commit between frames": (["ingest.image:rename\t/s/images/ab/abc", "ingest.records:commit\t",
+                                             "ingest.frames:syncfs\t/s/images", "ingest.frames:commit\t",
+                                             "#exit 0"], 0),
+        "frames never synced": (["ingest.image:rename\t/s/images/ab/abc", "#exit 0"], 1),
+        "another step's rename is no frame": (["x.add:rename\t/s/k", "x.sync:syncfs\t/s", "x.tx:commit\t", "#exit 0"], 1),
     }
     failed = 0
     for label, (lines, want) in cases.items():

@@ -167,3 +167,22 @@ TEST_CASE("frames: a file is a frame by its first bytes, or by its name when the
     CHECK_FALSE(is_frame("x.txt", "BMI,weight\n"));
     CHECK_FALSE(is_frame("x.csv", "id,v\n"));
 }
+
+TEST_CASE_METHOD(test::TempDirFixture,
+                 "frames: batches commit together, and the same bytes twice in one batch are one item") {
+    Store store = Store::init(dir / "s", "x");
+    fs::create_directories(dir / "in");
+    for (int i = 0; i < 5; ++i)
+        test::write_file(dir / "in" / ("f" + std::to_string(i) + ".jpg"), jpeg(jfif, sof(0xC0, 10 + unsigned(i), 10)));
+    test::write_file(dir / "in/f0b.jpg", jpeg(jfif, sof(0xC0, 10, 10)));  // f0's bytes, in f0's batch
+    IngestOptions o = test::paths({dir / "in"});
+    o.batch = 2;
+    IngestResult r = ingest(store, store.lock("ingest"), o);
+    CHECK(r.added == 5);
+    REQUIRE(r.files.size() == 6);
+    CHECK(r.files[1].path == (dir / "in/f0b.jpg").string());
+    CHECK(r.files[1].status == FileOutcome::unchanged);
+    CHECK(query_int(store.db(), "SELECT count(*) FROM items") == 5);
+    CHECK(query_int(store.db(), "SELECT count(*) FROM images") == 5);
+    CHECK(query_int(store.db(), "SELECT count(*) FROM sources WHERE complete = 1") == 5);
+}
