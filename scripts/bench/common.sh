@@ -56,7 +56,7 @@ gen() { # wine|wide N: prints the CSV's path
 }
 
 # A count as the tables print it: 10k, 200k, 1M.
-count() { if (($1 % 1000000 == 0)); then echo "$(($1 / 1000000))M"; else echo "$(($1 / 1000))k"; fi; }
+count() { if (($1 < 1000 || $1 % 1000 != 0)); then echo "$1"; elif (($1 % 1000000 == 0)); then echo "$(($1 / 1000000))M"; else echo "$(($1 / 1000))k"; fi; }
 
 record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RES"; }
 
