@@ -111,7 +111,7 @@ IngestFileResult FrameWriter::add(File file, const std::string& digest, const st
         result.quarantined = 1;
     }
     pending_.push_back(std::move(f));
-    if (pending_.size() >= o_.batch) flush();
+    if (pending_.size() >= std::min(o_.batch, max_frame_batch)) flush();
     return result;
 }
 

@@ -21,12 +21,15 @@ namespace edgectl {
 /// truncated '.jpg' is a frame that is refused, not a file of unknown type).
 bool is_frame(const fs::path& path, std::string_view first_bytes);
 
-/// Frames are ingested in batches of IngestOptions::batch: each frame's file is written as it
-/// comes; when the batch is full, or at flush(), one sync_filesystem() makes all of them durable,
+/// Frames are ingested in batches of IngestOptions::batch, at most max_frame_batch: each frame's
+/// file is written as it comes; when the batch is full, or at flush(), one sync_filesystem() makes all of them durable,
 /// then one transaction adds the rows that name them. A run killed before that commit leaves files
 /// no row names, which the next ingest removes, and frames it ingests again.
 class FrameWriter {
   public:
+    /// The most frames a batch holds: what a batch costs in memory and in one syncfs stays small.
+    static constexpr std::size_t max_frame_batch = 256;
+
     FrameWriter(Store& store, const IngestOptions& o, const Policy* policy);
 
     /// Checks, scrubs and writes one frame read from `file` (at its start), whose SHA-256 is
