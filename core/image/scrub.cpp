@@ -1,5 +1,6 @@
 #include "image/scrub.hpp"
 
+#include <algorithm>
 #include <array>
 
 namespace edgectl {
@@ -76,6 +77,11 @@ SegmentKind jpeg_segment_kind(unsigned marker, std::string_view body) {
     return {"APP" + std::to_string(marker - 0xE0), false};
 }
 
+// Records what was dropped, each kind once (a hostile file can hold millions of empty segments).
+void note_removed(std::vector<std::string>& removed, std::string kind) {
+    if (std::find(removed.begin(), removed.end(), kind) == removed.end()) removed.push_back(std::move(kind));
+}
+
 bool is_frame_header(unsigned m) { return m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC; }
 
 Result<ScrubbedImage> scrub_jpeg(std::string_view b, const ImageLimits& limits) {
@@ -98,7 +104,7 @@ Result<ScrubbedImage> scrub_jpeg(std::string_view b, const ImageLimits& limits) 
         if (marker == 0xD9) {  // EOI
             if (!scans) return fail("corrupt: it ends before any image data");
             out.bytes.append("\xFF\xD9", 2);
-            if (at < b.size()) out.removed.emplace_back("data after the end of the image");
+            if (at < b.size()) note_removed(out.removed, "data after the end of the image");
             break;
         }
         if (marker == 0x00 || marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x01)
@@ -118,10 +124,15 @@ Result<ScrubbedImage> scrub_jpeg(std::string_view b, const ImageLimits& limits) 
             if (kind.kept) {
                 out.bytes.append(segment);
             } else {
-                out.removed.push_back(kind.name);
+                note_removed(out.removed, kind.name);
             }
             continue;
         }
+        if (marker >= 0xF0 && marker <= 0xFD) {  // JPGn: reserved for extensions no decoder reads
+            note_removed(out.removed, "JPEG extension segment");
+            continue;
+        }
+        if (marker == 0xDE || marker == 0xDF) return fail("a hierarchical JPEG, which decoders do not take");
         out.bytes.append(segment);
         if (is_frame_header(marker)) {
             if (frame) return fail("corrupt: more than one frame header");
@@ -246,13 +257,13 @@ Result<ScrubbedImage> scrub_png(std::string_view b, const ImageLimits& limits) {
         } else if (critical) {
             return fail("has a critical chunk " + std::string(type) + " that PNG decoders do not know");
         } else {
-            out.removed.push_back("PNG " + std::string(type) + " chunk");
+            note_removed(out.removed, "PNG " + std::string(type) + " chunk");
         }
         if (type == "IEND") break;
     }
     if (!data) return fail("corrupt: it has no image data (IDAT)");
     if (out.info.palette && !palette) return fail("corrupt: a palette image without its palette (PLTE)");
-    if (at < b.size()) out.removed.emplace_back("data after the end of the image");
+    if (at < b.size()) note_removed(out.removed, "data after the end of the image");
     return out;
 }
 

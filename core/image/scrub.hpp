@@ -9,7 +9,8 @@
 // what decoding needs: a JPEG's coding segments, its JFIF (APP0), ICC profile (APP2) and Adobe
 // (APP14, which says how CMYK and YCCK are coded) segments; a PNG's critical chunks and those that
 // say how its colours render. Anything else, a vendor's segment or a private chunk, goes: it could
-// hold anything. So does whatever follows the image's end. EXIF's orientation is read before EXIF
+// hold anything. So do JPEG extension segments (JPGn) and whatever follows the image's end; a
+// hierarchical JPEG, which no decoder takes, is refused. EXIF's orientation is read before EXIF
 // goes, so that the frame can still be turned upright.
 //
 // It checks structure, not pixels: every segment and chunk within the file, PNG's chunk CRCs, a
@@ -50,7 +51,7 @@ struct ImageLimits {
 struct ScrubbedImage {
     std::string bytes;  ///< the image without its identifying metadata
     ImageInfo info;
-    std::vector<std::string> removed;  ///< what was dropped, in file order: "EXIF", "PNG tEXt chunk", ...
+    std::vector<std::string> removed;  ///< the kinds dropped, each once, in file order: "EXIF", "PNG tEXt chunk", ...
 };
 
 /// The image format of `bytes`, by their first bytes, or why they are not an image edgectl takes.

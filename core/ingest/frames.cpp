@@ -183,14 +183,13 @@ std::size_t sweep_frames(Store& store, const StoreLock& lock) {
     lock.require("ingest");
     std::error_code ec;
     if (!fs::is_directory(store.images_dir(), ec)) return 0;
-    std::vector<fs::path> files;
-    for (auto it = fs::recursive_directory_iterator(store.images_dir(), ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-        if (it->is_regular_file(ec)) files.push_back(it->path());
-    if (ec) throw Error("cannot read " + quote(store.images_dir().string()) + ": " + ec.message());
+    // Checked as the tree is walked, one file at a time: the store may hold millions of frames.
     Statement named(store.db(), "SELECT 1 FROM images WHERE digest = ?");
     std::size_t removed = 0;
-    for (const auto& file : files) {
+    for (auto it = fs::recursive_directory_iterator(store.images_dir(), ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (!it->is_regular_file(ec)) continue;
+        const fs::path& file = it->path();
         std::string name = file.filename().string();
         bool kept = false;
         if (is_sha256_hex(name) && file.parent_path().filename() == name.substr(0, 2)) {
@@ -202,6 +201,7 @@ std::size_t sweep_frames(Store& store, const StoreLock& lock) {
         remove_durably(file, "ingest.sweep-image");
         ++removed;
     }
+    if (ec) throw Error("cannot read " + quote(store.images_dir().string()) + ": " + ec.message());
     return removed;
 }
 

@@ -8,6 +8,7 @@
 #include "util/error.hpp"
 #include "util/log.hpp"
 #include "util/pipe.hpp"
+#include "util/scope_guard.hpp"
 #include "util/sha256.hpp"
 
 #include <algorithm>
@@ -269,13 +270,14 @@ void ingest_file(Store& store, const fs::path& path, const IngestOptions& o, con
     if (gone) return outcome(FileOutcome::deferred, "removed while the inbox was read");
     File file = File::open_regular(path);
     auto id = file.id();
-    // A frame is told by its first bytes (a PNG named '.jpg' is a PNG, one named '.csv' too), or by
-    // its name when they are no image's; records by --format or their name.
+    // A frame is told by its first bytes, whatever its name or --format says (a PNG named '.csv' is a
+    // PNG: parsed as records, its metadata would reach the store), or by its name when they are no
+    // image's; records by --format or their name.
     std::string head(16, '\0');
     head.resize(file.read_some(head.data(), head.size()));
     file.rewind();
     auto format = format_of(path, o.format);
-    bool frame = !o.format && (sniff_image(head).ok() || (!format && is_frame(path, head)));
+    bool frame = is_image_magic(head) || (!format && is_frame(path, head));
     if (!frame && !format) {
         log::warning("skipping '" + path.string() + "': " + unknown_type);
         return outcome(FileOutcome::rejected, unknown_type);
@@ -327,6 +329,15 @@ IngestResult ingest(Store& store, const StoreLock& lock, const IngestOptions& op
     if (inbox)
         require(fs::is_directory(options.move_to), "--move-to '" + options.move_to.string() + "' is not a directory");
     FrameWriter frames(store, options, policy ? &*policy : nullptr);
+    // A file that fails (unreadable, say) stops the run; the frames before it still commit, as the
+    // records files before it did, rather than being written again by every run.
+    ScopeFail commit_waiting([&frames]() noexcept {
+        try {
+            frames.flush();
+        } catch (const std::exception& e) {
+            log::warning("could not commit the frames ingested before the failure: " + std::string(e.what()));
+        }
+    });
     for (const auto& path : expand(options.paths, options.move_to)) {
         ingest_file(store, path, options, policy ? &*policy : nullptr, frames, result);
         const IngestFileResult& file = result.files.back();

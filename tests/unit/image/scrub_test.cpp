@@ -71,6 +71,16 @@ TEST_CASE("image: a JPEG loses EXIF, XMP, IPTC, comments, vendor segments and tr
     CHECK(again.info.orientation == 1);  // no EXIF left to say otherwise
 }
 
+TEST_CASE("image: each kind removed is named once, JPEG extension segments go, a hierarchical JPEG is refused") {
+    std::string many;
+    for (int i = 0; i < 1000; ++i)
+        many += segment(0xFE, "");  // a hostile file: a thousand empty comments
+    ScrubbedImage out = scrubbed(jpeg(jfif + many + segment(0xF3, "extension") + comment));
+    CHECK(out.bytes == jpeg(jfif));
+    CHECK(out.removed == std::vector<std::string>{"comment", "JPEG extension segment"});
+    CHECK(refusal(jpeg(jfif + segment(0xDE, "dhp"))) == "a hierarchical JPEG, which decoders do not take");
+}
+
 TEST_CASE("image: EXIF orientation is read in either byte order, and a nonsense value means upright") {
     std::string le = segment(0xE1, std::string("Exif\0\0", 6) + exif_tiff(8, true));
     CHECK(scrubbed(jpeg(le)).info.orientation == 8);

@@ -4,9 +4,12 @@
 #include "image/frame_builders.hpp"
 #include "ingest/ingest.hpp"
 #include "store/purge.hpp"
+#include "util/error.hpp"
 #include "util/sha256.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <sys/stat.h>
 
 using namespace edgectl;
 using namespace edgectl::test::frames;
@@ -185,4 +188,31 @@ TEST_CASE_METHOD(test::TempDirFixture,
     CHECK(query_int(store.db(), "SELECT count(*) FROM items") == 5);
     CHECK(query_int(store.db(), "SELECT count(*) FROM images") == 5);
     CHECK(query_int(store.db(), "SELECT count(*) FROM sources WHERE complete = 1") == 5);
+}
+
+TEST_CASE_METHOD(test::TempDirFixture,
+                 "frames: an image is a frame whatever --format says, so its metadata is never parsed as records") {
+    Store store = Store::init(dir / "s", "x");
+    test::write_file(dir / "cam.ndjson", photo);
+    test::write_file(dir / "anim.csv", "GIF89a\x01");
+    IngestOptions o = test::paths({dir / "cam.ndjson", dir / "anim.csv"});
+    o.format = RecordFormat::ndjson;
+    IngestResult r = ingest(store, store.lock("ingest"), o);
+    CHECK(r.added == 1);
+    CHECK(query_int(store.db(), "SELECT count(*) FROM items WHERE image IS NOT NULL") == 1);
+    CHECK(column(store.db(), "SELECT reason FROM quarantine") ==
+          std::vector<std::string>{"a GIF image: only JPEG and PNG frames are taken"});
+    CHECK_FALSE(any_file_holds(dir / "s", "GPS"));
+}
+
+TEST_CASE_METHOD(test::TempDirFixture, "frames: a file that fails the run does not cost the frames before it") {
+    Store store = Store::init(dir / "s", "x");
+    test::write_file(dir / "a.jpg", photo);
+    test::write_file(dir / "b.png", png);
+    REQUIRE(::mkfifo((dir / "c.jpg").c_str(), 0600) == 0);  // not a regular file: the run stops there
+    CHECK_THROWS_AS(ingest(store, store.lock("ingest"), test::paths({dir / "a.jpg", dir / "b.png", dir / "c.jpg"})),
+                    Error);
+    CHECK(query_int(store.db(), "SELECT count(*) FROM items") == 2);
+    CHECK(query_int(store.db(), "SELECT count(*) FROM sources WHERE complete = 1") == 2);
+    CHECK(sweep_frames(store, store.lock("ingest")) == 0);  // every file written is named
 }
