@@ -62,8 +62,14 @@ struct SegmentKind {
 SegmentKind jpeg_segment_kind(unsigned marker, std::string_view body) {
     auto starts = [&](std::string_view tag) { return body.substr(0, tag.size()) == tag; };
     if (marker == 0xFE) return {"comment", false};
-    if (marker == 0xE0)
-        return starts(std::string_view("JFIF\0", 5)) ? SegmentKind{"JFIF", true} : SegmentKind{"APP0", false};
+    if (marker == 0xE0) {
+        // JFIF: 14 bytes, then a thumbnail of exactly the size it declares; anything else could
+        // carry other bytes, and goes.
+        bool jfif = starts(std::string_view("JFIF\0", 5)) && body.size() >= 14 &&
+                    body.size() == 14 + 3 * std::size_t(static_cast<unsigned char>(body[12])) *
+                                            static_cast<unsigned char>(body[13]);
+        return jfif ? SegmentKind{"JFIF", true} : SegmentKind{"APP0", false};
+    }
     if (marker == 0xE1)
         return {starts(std::string_view("Exif\0", 5)) ? "EXIF"
                 : starts("http://ns.adobe.com/xap/")  ? "XMP"
@@ -73,7 +79,8 @@ SegmentKind jpeg_segment_kind(unsigned marker, std::string_view body) {
         return starts(std::string_view("ICC_PROFILE\0", 12)) ? SegmentKind{"ICC profile", true}
                                                              : SegmentKind{"APP2", false};
     if (marker == 0xED) return {"IPTC", false};
-    if (marker == 0xEE) return starts("Adobe") ? SegmentKind{"Adobe", true} : SegmentKind{"APP14", false};
+    if (marker == 0xEE)  // Adobe's 12 bytes say how CMYK and YCCK are coded
+        return starts("Adobe") && body.size() == 12 ? SegmentKind{"Adobe", true} : SegmentKind{"APP14", false};
     return {"APP" + std::to_string(marker - 0xE0), false};
 }
 
@@ -180,12 +187,29 @@ Result<ScrubbedImage> scrub_jpeg(std::string_view b, const ImageLimits& limits) 
 }
 
 // PNG chunks that decoding and rendering need; any other ancillary chunk goes.
-bool kept_chunk(std::string_view type) {
-    static constexpr std::array<std::string_view, 12> kept = {"IHDR", "PLTE", "IDAT", "IEND", "tRNS", "gAMA",
-                                                              "cHRM", "sRGB", "iCCP", "sBIT", "bKGD", "pHYs"};
-    for (auto k : kept)
-        if (k == type) return true;
-    return false;
+// Those of a fixed size must have it: a longer one could carry other bytes.
+enum class ChunkVerdict { kept, wrong_size, unknown };
+
+ChunkVerdict kept_chunk(std::string_view type, std::size_t size) {
+    struct Kept {
+        std::string_view type;
+        std::size_t min, max;
+    };
+    static constexpr std::array<Kept, 12> kept = {{{"IHDR", 13, 13},
+                                                   {"PLTE", 3, 768},
+                                                   {"IDAT", 0, SIZE_MAX},
+                                                   {"IEND", 0, 0},
+                                                   {"tRNS", 1, 256},
+                                                   {"gAMA", 4, 4},
+                                                   {"cHRM", 32, 32},
+                                                   {"sRGB", 1, 1},
+                                                   {"iCCP", 3, SIZE_MAX},
+                                                   {"sBIT", 1, 4},
+                                                   {"bKGD", 1, 6},
+                                                   {"pHYs", 9, 9}}};
+    for (const auto& k : kept)
+        if (k.type == type) return size >= k.min && size <= k.max ? ChunkVerdict::kept : ChunkVerdict::wrong_size;
+    return ChunkVerdict::unknown;
 }
 
 Result<void> png_header(std::string_view ihdr, ImageInfo& info) {
@@ -252,8 +276,11 @@ Result<ScrubbedImage> scrub_png(std::string_view b, const ImageLimits& limits) {
         if (type == "IDAT") data = true;
         if (type == "eXIf" && out.info.orientation == 1) out.info.orientation = exif_orientation(body);
         bool critical = type[0] >= 'A' && type[0] <= 'Z';
-        if (kept_chunk(type)) {
+        ChunkVerdict verdict = kept_chunk(type, body.size());
+        if (verdict == ChunkVerdict::kept) {
             out.bytes.append(chunk);
+        } else if (critical && verdict == ChunkVerdict::wrong_size) {
+            return fail("corrupt: its " + std::string(type) + " chunk is " + std::to_string(body.size()) + " bytes");
         } else if (critical) {
             return fail("has a critical chunk " + std::string(type) + " that PNG decoders do not know");
         } else {

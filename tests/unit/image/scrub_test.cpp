@@ -81,6 +81,22 @@ TEST_CASE("image: each kind removed is named once, JPEG extension segments go, a
     CHECK(refusal(jpeg(jfif + segment(0xDE, "dhp"))) == "a hierarchical JPEG, which decoders do not take");
 }
 
+TEST_CASE("image: kept segments and chunks of the wrong size go, as they could carry other bytes") {
+    std::string jfif_with_tail = segment(0xE0, std::string("JFIF\0\x01\x02\0\0\x01\0\x01\0\0", 14) + "GPS 47N");
+    std::string adobe_with_tail = segment(0xEE, std::string("Adobe\0\x64\0\0\0\0\x01", 12) + "SN-1");
+    ScrubbedImage j = scrubbed(jpeg(jfif_with_tail + adobe_with_tail + jfif));
+    CHECK(j.bytes == jpeg(jfif));
+    CHECK(j.removed == std::vector<std::string>{"APP0", "APP14"});
+    // A JFIF thumbnail of exactly the declared 1×1 pixels is kept.
+    std::string thumb = segment(0xE0, std::string("JFIF\0\x01\x02\0\0\x01\0\x01\x01\x01", 14) + "rgb");
+    CHECK(scrubbed(jpeg(thumb)).removed.empty());
+    std::string big_gama = chunk("gAMA", be32(45455) + "GPS 47N");
+    ScrubbedImage p = scrubbed(signature + ihdr(8, 8) + big_gama + idat + iend);
+    CHECK(p.bytes == signature + ihdr(8, 8) + idat + iend);
+    CHECK(p.removed == std::vector<std::string>{"PNG gAMA chunk"});
+    CHECK(refusal(signature + ihdr(8, 8) + idat + chunk("IEND", "x")) == "corrupt: its IEND chunk is 1 bytes");
+}
+
 TEST_CASE("image: EXIF orientation is read in either byte order, and a nonsense value means upright") {
     std::string le = segment(0xE1, std::string("Exif\0\0", 6) + exif_tiff(8, true));
     CHECK(scrubbed(jpeg(le)).info.orientation == 8);
