@@ -20,21 +20,6 @@ bool has_image_extension(const fs::path& path) {
     return std::find(extensions.begin(), extensions.end(), ext) != extensions.end();
 }
 
-// The whole file, or why it is not read: over the limit.
-Result<std::string> read_frame(File& file, std::uint64_t max_bytes) {
-    std::uint64_t size = file.size();
-    if (size > max_bytes) return fail(std::to_string(size) + " bytes, over the limit of " + std::to_string(max_bytes));
-    std::string bytes(std::size_t(size), '\0');
-    std::size_t got = 0;
-    while (got < bytes.size()) {
-        std::size_t n = file.read_some(bytes.data() + got, bytes.size() - got);
-        if (n == 0) break;
-        got += n;
-    }
-    bytes.resize(got);
-    return bytes;
-}
-
 // The item's payload: what the frame is, and where it is.
 Json frame_payload(const ScrubbedImage& image, const std::string& stored) {
     const ImageInfo& i = image.info;
@@ -79,6 +64,20 @@ std::string format_name(const Result<std::string>& bytes, const Result<ScrubbedI
 
 }  // namespace
 
+Result<std::string> read_frame(File& file, std::uint64_t max_bytes) {
+    std::uint64_t size = file.size();
+    if (size > max_bytes) return fail(std::to_string(size) + " bytes, over the limit of " + std::to_string(max_bytes));
+    std::string bytes(std::size_t(size), '\0');
+    std::size_t got = 0;
+    while (got < bytes.size()) {
+        std::size_t n = file.read_some(bytes.data() + got, bytes.size() - got);
+        if (n == 0) break;
+        got += n;
+    }
+    bytes.resize(got);
+    return bytes;
+}
+
 bool is_frame(const fs::path& path, std::string_view first_bytes) {
     return is_image_magic(first_bytes) || has_image_extension(path);
 }
@@ -86,18 +85,18 @@ bool is_frame(const fs::path& path, std::string_view first_bytes) {
 FrameWriter::FrameWriter(Store& store, const IngestOptions& o, const Policy* policy)
     : store_(store), o_(o), policy_(policy) {}
 
-IngestFileResult FrameWriter::add(File file, const std::string& digest, const std::string& source) {
-    IngestFileResult result{file.path().string(), FileOutcome::ingested, "", 1, 0, 0, ""};
+IngestFileResult FrameWriter::add(const fs::path& path, const Result<std::string>& bytes, const std::string& digest,
+                                  const std::string& source) {
+    IngestFileResult result{path.string(), FileOutcome::ingested, "", 1, 0, 0, ""};
     if (!digests_.insert(digest).second) {  // the same bytes earlier in this batch
         result.status = FileOutcome::unchanged;
         result.records = 0;
         return result;
     }
     bool keep = policy_ && policy_->keeps_image_metadata();
-    Result<std::string> bytes = read_frame(file, o_.image_limits.max_bytes);
     Result<ScrubbedImage> image =
         bytes ? scrub_image(*bytes, o_.image_limits, keep) : Result<ScrubbedImage>(fail(bytes.error()));
-    Pending f{digest, source, file.path().string(), format_name(bytes, image), {}, {}, {}, 0, 0};
+    Pending f{digest, source, path.string(), format_name(bytes, image), {}, {}, {}, 0, 0};
     if (image) {
         f.stored = sha256_hex(image->bytes);
         f.payload = frame_payload(*image, f.stored).dump();

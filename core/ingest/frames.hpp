@@ -21,6 +21,9 @@ namespace edgectl {
 /// truncated '.jpg' is a frame that is refused, not a file of unknown type).
 bool is_frame(const fs::path& path, std::string_view first_bytes);
 
+/// The whole of a frame's file, read once from its start, or why it is not read: over max_bytes.
+Result<std::string> read_frame(File& file, std::uint64_t max_bytes);
+
 /// Frames are ingested in batches of IngestOptions::batch, at most max_frame_batch: each frame's
 /// file is written as it comes; when the batch is full, or at flush(), one sync_filesystem() makes all of them durable,
 /// then one transaction adds the rows that name them. A run killed before that commit leaves files
@@ -32,9 +35,10 @@ class FrameWriter {
 
     FrameWriter(Store& store, const IngestOptions& o, const Policy* policy);
 
-    /// Checks, scrubs and writes one frame read from `file` (at its start), whose SHA-256 is
-    /// `digest` and which is not ingested yet; its rows follow with its batch.
-    IngestFileResult add(File file, const std::string& digest, const std::string& source);
+    /// Checks, scrubs and writes one frame: the file at `path` as read_frame() read it, whose
+    /// SHA-256 is `digest` and which is not ingested yet; its rows follow with its batch.
+    IngestFileResult add(const fs::path& path, const Result<std::string>& bytes, const std::string& digest,
+                         const std::string& source);
     /// Runs `then` once every frame added so far is committed: now, if none is waiting.
     void after_commit(std::function<void()> then);
     /// Commits the frames waiting, then runs what waited for them.

@@ -282,12 +282,14 @@ void ingest_file(Store& store, const fs::path& path, const IngestOptions& o, con
         log::warning("skipping '" + path.string() + "': " + unknown_type);
         return outcome(FileOutcome::rejected, unknown_type);
     }
-    std::string digest = digest_of(file);
+    // A frame is read once, whole (its limit bounds it), and hashed from memory.
+    Result<std::string> frame_bytes = frame ? read_frame(file, o.image_limits.max_bytes) : fail("not a frame");
+    std::string digest = frame_bytes ? sha256_hex(*frame_bytes) : digest_of(file);
     IngestFileResult result{path.string(), FileOutcome::unchanged, "", 0, 0, 0, ""};
     if (!already_ingested(store.db(), digest)) {
         std::string source = o.source.empty() ? path.string() : o.source;
         if (frame)
-            result = frames.add(std::move(file), digest, source);
+            result = frames.add(path, frame_bytes, digest, source);
         else
             result = FileIngester(store, std::move(file), source, digest, *format, o.batch, policy).run();
         result.path = path.string();

@@ -119,12 +119,20 @@ void File::close() {
     if (fd >= 0 && ::close(fd) != 0) fail_io("close", path_, errno);
 }
 
-void fsync_dir(const fs::path& dir, std::string_view point) {
-    crash::point(std::string(point) + ":fsync-dir", dir);
+namespace {
+
+File open_directory(const fs::path& dir) {
     int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) fail_io("open directory", dir, errno);
-    File owner(fd, dir);
-    if (::fsync(fd) != 0) fail_io("flush to disk", dir, errno);
+    return File(fd, dir);
+}
+
+}  // namespace
+
+void fsync_dir(const fs::path& dir, std::string_view point) {
+    crash::point(std::string(point) + ":fsync-dir", dir);
+    File d = open_directory(dir);
+    if (::fsync(d.fd()) != 0) fail_io("flush to disk", dir, errno);
 }
 
 void rename_unsynced(const fs::path& from, const fs::path& to, std::string_view point) {
@@ -135,10 +143,8 @@ void rename_unsynced(const fs::path& from, const fs::path& to, std::string_view 
 
 void sync_filesystem(const fs::path& on, std::string_view point) {
     crash::point(std::string(point) + ":syncfs", on);
-    int fd = ::open(on.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) fail_io("open directory", on, errno);
-    File owner(fd, on);
-    if (::syncfs(fd) != 0) fail_io("flush to disk the filesystem of", on, errno);
+    File d = open_directory(on);
+    if (::syncfs(d.fd()) != 0) fail_io("flush to disk the filesystem of", on, errno);
 }
 
 namespace {
