@@ -12,7 +12,7 @@ cd "$root"
 declare -A allowed=(
     [util]=""
     [store]=""
-    [model]=""
+    [model]="image"
     [image]=""
     [ingest]="store image"
     [package]="store model"

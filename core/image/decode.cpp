@@ -50,6 +50,9 @@ Result<Pixels> decode_jpeg(std::string_view bytes, bool swapped, const DecodeSpe
         return over_limit(std::uint64_t(width), std::uint64_t(height), limits);
     bool cmyk = colourspace == TJCS_CMYK || colourspace == TJCS_YCCK;
     if (cmyk && !spec.accept_cmyk) return fail("a CMYK JPEG, which this model does not take");
+    if (!spec.accept_gray && (colourspace == TJCS_GRAY) != (spec.channels == 1))
+        return fail(colourspace == TJCS_GRAY ? "a gray JPEG, which this colour model does not take"
+                                             : "a colour JPEG, which this gray model does not take");
     tjscalingfactor scale = jpeg_scale(width, height, swapped, spec);
     Pixels out;
     out.width = std::uint32_t(TJSCALED(width, scale));
@@ -90,6 +93,10 @@ Result<Pixels> decode_png(std::string_view bytes, const DecodeSpec& spec, const 
     if (int err = spng_get_ihdr(ctx.get(), &ihdr)) return why(err);
     if (too_many_pixels(ihdr.width, ihdr.height, limits)) return over_limit(ihdr.width, ihdr.height, limits);
     if (ihdr.bit_depth == 16 && !spec.accept_16bit) return fail("a 16-bit PNG, which this model does not take");
+    bool gray = ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE || ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE_ALPHA;
+    if (!spec.accept_gray && gray != (spec.channels == 1))
+        return fail(gray ? "a gray PNG, which this colour model does not take"
+                         : "a colour PNG, which this gray model does not take");
     std::size_t size = 0;
     if (int err = spng_decoded_image_size(ctx.get(), SPNG_FMT_RGBA8, &size)) return why(err);
     std::vector<std::uint8_t> rgba(size);

@@ -25,6 +25,9 @@ struct DecodeSpec {
     /// convert("RGB") does; composite over `background`; or refuse the frame.
     enum class Alpha { drop, composite, refuse } alpha = Alpha::drop;
     std::uint8_t background = 255;
+    /// A gray frame for a colour model (replicated into R, G and B), or a colour frame for a gray
+    /// one (its luma).
+    bool accept_gray = true;
     bool accept_cmyk = true;   ///< CMYK and YCCK JPEGs (converted as Adobe writes them, inverted)
     bool accept_16bit = true;  ///< 16-bit PNGs (their high byte is kept)
     bool apply_orientation = true;

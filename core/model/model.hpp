@@ -5,6 +5,7 @@
 // on first use (model/loader.cpp, torch_module.hpp): commands that never run a model never load
 // LibTorch.
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -18,13 +19,17 @@ struct Matrix {
     std::size_t rows = 0;
     std::size_t cols = 0;
     std::vector<float> values;
+    /// The shape of one row as the model takes it, e.g. {3, 224, 224} for a frame (its product is
+    /// cols); empty: {cols}.
+    std::vector<std::int64_t> shape = {};
     const float* row(std::size_t r) const { return values.data() + r * cols; }
 };
 
 class Model {
   public:
     virtual ~Model() = default;
-    /// Runs the model on a batch [rows, cols] and returns its output [rows, k]. Throws Error
+    /// Runs the model on a batch [rows, cols] (or [rows, shape...]) and returns its output
+    /// [rows, k]. Throws Error
     /// (exit 1) if the model fails or returns something that is not a 2-D float tensor.
     virtual Matrix forward(const Matrix& input) = 0;
 };

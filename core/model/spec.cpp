@@ -3,10 +3,13 @@
 #include "util/error.hpp"
 #include "util/json_schema.hpp"
 
+#include <fnmatch.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <map>
+#include <regex>
 #include <sstream>
 
 namespace edgectl {
@@ -33,6 +36,17 @@ AnomalyRule parse_rule(const Json& j) {
 std::string consistency_problem(const ModelSpec& s) {
     if (!s.mean.empty() && s.mean.size() != s.fields.size()) return "input.mean must have one value per field";
     if (!s.std.empty() && s.std.size() != s.fields.size()) return "input.std must have one value per field";
+    if (s.input_kind == InputKind::image) {
+        const ImageInput& in = s.image;
+        auto channels = std::size_t(in.channels());
+        if (s.document["input"]["channels"].get<int>() != in.channels())
+            return "input.channels must be 1 with colour 'gray' and 3 with 'rgb' or 'bgr'";
+        if (!in.mean.empty() && in.mean.size() != channels) return "input.mean must have one value per channel";
+        if (!in.std.empty() && in.std.size() != channels) return "input.std must have one value per channel";
+        if (in.resize == ImageInput::Resize::shorter_side && in.shorter_side != 0 &&
+            in.shorter_side < std::max(in.width, in.height))
+            return "input.shorter_side must be at least the crop's width and height";
+    }
     for (const auto& rule : s.anomaly) {
         bool classification = s.output_kind == OutputKind::classification;
         if ((rule.kind == AnomalyRule::Kind::label_in || rule.kind == AnomalyRule::Kind::confidence_below) &&
@@ -56,7 +70,64 @@ bool rule_matches(const AnomalyRule& rule, const Prediction& p) {
     return false;
 }
 
+// The image contract of an "input" whose kind is "image" (the schema has checked its values).
+void parse_image_input(const Json& j, ModelSpec& s) {
+    ImageInput& in = s.image;
+    in.width = j["width"];
+    in.height = j["height"];
+    const std::string colour = j["colour"];
+    in.colour = colour == "gray"  ? ImageInput::Colour::gray
+                : colour == "bgr" ? ImageInput::Colour::bgr
+                                  : ImageInput::Colour::rgb;
+    in.layout = j["layout"] == "nhwc" ? ImageInput::Layout::nhwc : ImageInput::Layout::nchw;
+    static const std::map<std::string, ImageInput::Resize> resizes = {
+        {"stretch", ImageInput::Resize::stretch},
+        {"letterbox", ImageInput::Resize::letterbox},
+        {"centre_crop", ImageInput::Resize::centre_crop},
+        {"shorter_side", ImageInput::Resize::shorter_side}};
+    static const std::map<std::string, ImageInput::Interpolation> interpolations = {
+        {"nearest", ImageInput::Interpolation::nearest},
+        {"bilinear", ImageInput::Interpolation::bilinear},
+        {"bicubic", ImageInput::Interpolation::bicubic},
+        {"area", ImageInput::Interpolation::area}};
+    in.resize = resizes.at(j["resize"]);
+    in.interpolation = interpolations.at(j["interpolation"]);
+    in.pad = j.value("pad", std::uint8_t(0));
+    in.shorter_side = j.value("shorter_side", std::uint32_t(0));
+    in.scale = j.value("scale", 1.0f / 255.0f);
+    in.mean = j.value("mean", std::vector<float>{});
+    in.std = j.value("std", std::vector<float>{});
+
+    DecodeSpec& d = s.decode;
+    d.apply_orientation = j.value("orientation", true);
+    const std::string alpha = j.value("alpha", std::string("drop"));
+    d.alpha = alpha == "refuse"      ? DecodeSpec::Alpha::refuse
+              : alpha == "composite" ? DecodeSpec::Alpha::composite
+                                     : DecodeSpec::Alpha::drop;
+    d.background = j.value("background", std::uint8_t(255));
+    d.accept_gray = j.value("grayscale", std::string("convert")) == "convert";
+    d.accept_cmyk = j.value("cmyk", std::string("convert")) == "convert";
+    d.accept_16bit = j.value("sixteen_bit", std::string("convert")) == "convert";
+    d = decode_spec(in, d);
+
+    s.limits.max_pixels = j.value("max_pixels", s.limits.max_pixels);
+    s.limits.max_bytes = j.value("max_bytes", s.limits.max_bytes);
+}
+
 }  // namespace
+
+std::vector<std::int64_t> ModelSpec::input_shape() const {
+    if (input_kind == InputKind::features) return {std::int64_t(fields.size())};
+    auto c = std::int64_t(image.channels()), h = std::int64_t(image.height), w = std::int64_t(image.width);
+    return image.layout == ImageInput::Layout::nchw ? std::vector{c, h, w} : std::vector{h, w, c};
+}
+
+bool ModelSpec::takes_source(std::string_view source) const {
+    if (sources.empty()) return true;
+    std::string text(source);
+    return std::any_of(sources.begin(), sources.end(),
+                       [&](const std::string& pattern) { return ::fnmatch(pattern.c_str(), text.c_str(), 0) == 0; });
+}
 
 std::string_view to_string(OutputKind kind) {
     switch (kind) {
@@ -83,9 +154,16 @@ ModelSpec parse_model_spec(std::string_view text, std::string_view where) {
     s.name = d["name"];
     s.version = d["version"];
     s.torch_version = d["torch_version"];
-    s.fields = d["input"]["fields"].get<std::vector<std::string>>();
-    s.mean = d["input"].value("mean", std::vector<double>{});
-    s.std = d["input"].value("std", std::vector<double>{});
+    const Json& input = d["input"];
+    if (input["kind"] == "image") {
+        s.input_kind = InputKind::image;
+        parse_image_input(input, s);
+    } else {
+        s.fields = input["fields"].get<std::vector<std::string>>();
+        s.mean = input.value("mean", std::vector<double>{});
+        s.std = input.value("std", std::vector<double>{});
+    }
+    s.sources = input.value("sources", std::vector<std::string>{});
     s.output_kind =
         parse_output_kind(d["output"]["kind"].get<std::string>()).or_throw(quote(where), Exit::verify_failed);
     s.labels = d["output"].value("labels", std::vector<std::string>{});
@@ -173,22 +251,80 @@ Prediction interpret(const ModelSpec& spec, const float* outputs) {
     return p;
 }
 
-std::size_t check_golden(const ModelSpec& spec, Model& model, std::string_view golden_text) {
+Result<> extract_image(const ModelSpec& spec, std::string_view bytes, int orientation, float* out) {
+    auto pixels = decode_image(bytes, spec.decode.apply_orientation ? orientation : 1, spec.decode, spec.limits);
+    if (!pixels) return Failure{pixels.error()};
+    preprocess(*pixels, spec.image, out);
+    return {};
+}
+
+bool is_golden_image_name(std::string_view name) {
+    static const std::regex pattern("golden/[A-Za-z0-9][A-Za-z0-9._-]{0,63}\\.(png|jpg|jpeg)");
+    return std::regex_match(name.begin(), name.end(), pattern);
+}
+
+namespace {
+
+// One line of golden.ndjson, or nothing for a blank line: {"input": {...}} or {"image": "golden/…"},
+// and {"output": [...]}.
+std::optional<Json> golden_line(const std::string& line, const std::string& where) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) return std::nullopt;
+    auto vec = parse_json_object(line);
+    bool input = vec && vec->contains("input") && (*vec)["input"].is_object();
+    bool image = vec && vec->contains("image") && (*vec)["image"].is_string();
+    if (!vec || input == image || !vec->contains("output") || !(*vec)["output"].is_array())
+        throw VerifyError(
+            where + R"(: expected {"input": {...}, "output": [...]} or {"image": "golden/NAME", "output": [...]})" +
+            (vec ? "" : ": " + vec.error()));
+    if (image && !is_golden_image_name((*vec)["image"].get_ref<const std::string&>()))
+        throw VerifyError(where + ": " + quote((*vec)["image"].get<std::string>()) +
+                          " is not a golden image's name: golden/NAME.png or golden/NAME.jpg, NAME of letters, "
+                          "digits, '.', '_' and '-'");
+    return std::move(*vec);
+}
+
+}  // namespace
+
+std::vector<std::string> golden_image_names(std::string_view golden_text) {
+    std::istringstream in{std::string(golden_text)};
+    std::string line;
+    std::vector<std::string> names;
+    for (std::size_t number = 1; std::getline(in, line); ++number) {
+        auto vec = golden_line(line, "golden.ndjson line " + std::to_string(number));
+        if (!vec || !vec->contains("image")) continue;
+        std::string name = (*vec)["image"];
+        if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(std::move(name));
+    }
+    return names;
+}
+
+std::size_t check_golden(const ModelSpec& spec, Model& model, std::string_view golden_text,
+                         const std::map<std::string, std::string>& images) {
     std::istringstream in{std::string(golden_text)};
     std::string line;
     std::size_t number = 0, checked = 0;
+    const bool image_model = spec.input_kind == InputKind::image;
     while (std::getline(in, line)) {
         ++number;
-        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
         std::string where = "golden.ndjson line " + std::to_string(number);
-        auto vec = parse_json_object(line);
-        if (!vec || !vec->contains("input") || !(*vec)["input"].is_object() || !vec->contains("output") ||
-            !(*vec)["output"].is_array())
-            throw VerifyError(where + ": expected {\"input\": {...}, \"output\": [...]}" +
-                              (vec ? "" : ": " + vec.error()));
-        Matrix batch{1, spec.fields.size(), std::vector<float>(spec.fields.size())};
-        if (auto input = extract_features(spec, (*vec)["input"], batch.values.data()); !input)
+        auto vec = golden_line(line, where);
+        if (!vec) continue;
+        if (vec->contains("image") != image_model)
+            throw VerifyError(where + (image_model ? ": an image model's golden vectors name a golden image"
+                                                   : ": a feature model's golden vectors give an input object"));
+        Matrix batch{1, spec.input_width(), std::vector<float>(spec.input_width()), spec.input_shape()};
+        if (image_model) {
+            const std::string& name = (*vec)["image"].get_ref<const std::string&>();
+            auto file = images.find(name);
+            if (file == images.end()) throw VerifyError(where + ": golden image " + quote(name) + " is missing");
+            // As ingest takes a frame: checked and scrubbed, its orientation read, then decoded.
+            auto scrubbed = scrub_image(file->second, spec.limits);
+            if (!scrubbed) throw VerifyError(with_context(where + ": golden image " + quote(name), scrubbed.error()));
+            auto input = extract_image(spec, scrubbed->bytes, scrubbed->info.orientation, batch.values.data());
+            if (!input) throw VerifyError(with_context(where + ": golden image " + quote(name), input.error()));
+        } else if (auto input = extract_features(spec, (*vec)["input"], batch.values.data()); !input) {
             throw VerifyError(with_context(where, input.error()));
+        }
         Matrix got = model.forward(batch);
         const Json& want = (*vec)["output"];
         if (got.cols != spec.output_width())
@@ -204,7 +340,10 @@ std::size_t check_golden(const ModelSpec& spec, Model& model, std::string_view g
             if (!(std::fabs(g - w) <= spec.atol + spec.rtol * std::fabs(w)))
                 throw VerifyError(where + ": output " + std::to_string(i) + " is " + std::to_string(g) +
                                   " on this machine, expected " + std::to_string(w) + " within atol " +
-                                  std::to_string(spec.atol) + " + rtol " + std::to_string(spec.rtol));
+                                  std::to_string(spec.atol) + " + rtol " + std::to_string(spec.rtol) +
+                                  (image_model ? ": edgectl's decoding and preprocessing of the golden image, as "
+                                                 "model.json describes them, do not give the input training gave"
+                                               : ""));
         }
         ++checked;
     }

@@ -1,11 +1,15 @@
 #pragma once
-// model.json: what a model needs as input, what its output means, when a prediction is an anomaly,
-// and how closely golden vectors must be reproduced. Validated against schemas/model.schema.json.
+// model.json: what a model needs as input (numbers read from records, or camera frames and exactly
+// how they are made into its input), which items it scores, what its output means, when a
+// prediction is an anomaly, and how closely golden vectors must be reproduced. Validated against
+// schemas/model.schema.json.
 
+#include "image/preprocess.hpp"
 #include "model/model.hpp"
 #include "util/ndjson.hpp"
 #include "util/result.hpp"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,12 +31,20 @@ std::string_view to_string(OutputKind kind);
 /// The kind a spelling names, or why it names none.
 Result<OutputKind> parse_output_kind(std::string_view text);
 
+/// What a model takes: features read from records, or camera frames.
+enum class InputKind { features, image };
+
 struct ModelSpec {
     std::string name;
     std::string version;
     std::string torch_version;
-    std::vector<std::string> fields;  ///< input features, in tensor column order
-    std::vector<double> mean, std;    ///< empty, or one per field
+    InputKind input_kind = InputKind::features;
+    std::vector<std::string> fields;   ///< features: input features, in tensor column order
+    std::vector<double> mean, std;     ///< features: empty, or one per field
+    ImageInput image;                  ///< image: the model's input and its preprocessing
+    DecodeSpec decode;                 ///< image: how frames are decoded (alpha, CMYK, 16-bit, orientation)
+    ImageLimits limits;                ///< image: what a frame may declare
+    std::vector<std::string> sources;  ///< glob patterns on the item's source name; empty: every item
     OutputKind output_kind = OutputKind::classification;
     std::vector<std::string> labels;  ///< classification only
     bool softmax = true;              ///< classification: apply softmax to the raw outputs
@@ -42,6 +54,12 @@ struct ModelSpec {
 
     /// Number of values the model must output per item.
     std::size_t output_width() const { return output_kind == OutputKind::classification ? labels.size() : 1; }
+    /// Number of values of one item's input.
+    std::size_t input_width() const { return input_kind == InputKind::image ? image.values() : fields.size(); }
+    /// The shape of one item's input as the model takes it: {fields}, {C, H, W} or {H, W, C}.
+    std::vector<std::int64_t> input_shape() const;
+    /// Whether the model scores items from a source of this name (its `sources` patterns).
+    bool takes_source(std::string_view source) const;
 };
 
 /// Parses and validates model.json text. Throws VerifyError naming `where` and the first problem.
@@ -71,9 +89,26 @@ Result<> extract_features(const ModelSpec& spec, const Json& payload, float* out
 /// Interprets one output row (spec.output_width() values) with the spec's output contract and rules.
 Prediction interpret(const ModelSpec& spec, const float* outputs);
 
+/// Builds one image model input from a frame: its bytes as stored (or as a package holds them),
+/// decoded with the EXIF orientation recorded for it, then preprocessed. Writes
+/// spec.input_width() floats to out, or says why the frame cannot be scored.
+Result<> extract_image(const ModelSpec& spec, std::string_view bytes, int orientation, float* out);
+
+/// Whether an entry name is one a golden image may have: golden/NAME.png, .jpg or .jpeg, NAME of
+/// at most 64 letters, digits, '.', '_' and '-', not starting with '.', '_' or '-'.
+bool is_golden_image_name(std::string_view name);
+
+/// The golden images a golden.ndjson names ("image": "golden/NAME"), in order of first mention.
+/// Throws VerifyError on a line that is not JSON or names a path outside golden/.
+std::vector<std::string> golden_image_names(std::string_view golden_text);
+
 /// Runs every golden vector (golden.ndjson text) through the model and compares with tolerance.
+/// A feature model's vectors give their input; an image model's name a golden image, looked up in
+/// `images` (entry name -> bytes) and run through edgectl's own scrub, decode and preprocess, so that
+/// a package whose model.json describes another preprocessing than its training's is refused.
 /// Throws VerifyError naming the line and the worst output on the first mismatch. Returns the
 /// number of vectors checked.
-std::size_t check_golden(const ModelSpec& spec, Model& model, std::string_view golden_text);
+std::size_t check_golden(const ModelSpec& spec, Model& model, std::string_view golden_text,
+                         const std::map<std::string, std::string>& images = {});
 
 }  // namespace edgectl

@@ -41,8 +41,12 @@ class TorchScriptModel final : public Model {
         c10::InferenceMode guard;
         try {
             // from_blob borrows the batch; the model never writes to its input in inference mode.
-            auto tensor = torch::from_blob(const_cast<float*>(input.values.data()),
-                                           {std::int64_t(input.rows), std::int64_t(input.cols)}, torch::kFloat32);
+            std::vector<std::int64_t> sizes = {std::int64_t(input.rows)};
+            if (input.shape.empty())
+                sizes.push_back(std::int64_t(input.cols));
+            else
+                sizes.insert(sizes.end(), input.shape.begin(), input.shape.end());
+            auto tensor = torch::from_blob(const_cast<float*>(input.values.data()), sizes, torch::kFloat32);
             torch::jit::IValue out = module_.forward({tensor});
             if (!out.isTensor()) throw Error("model '" + name_ + "' returned " + out.tagKind() + ", not a tensor");
             auto result = out.toTensor().to(torch::kFloat32).contiguous();

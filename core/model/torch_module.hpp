@@ -19,7 +19,7 @@ namespace edgectl {
 
 /// Bump when TorchModuleApi, Model, Matrix or the error types change shape: a module built from
 /// other sources is then refused instead of crashing.
-inline constexpr int torch_module_abi = 1;
+inline constexpr int torch_module_abi = 2;
 
 /// The file name of the module, as built and installed.
 inline constexpr const char* torch_module_file = "edgectl_torch.so";

@@ -1,6 +1,7 @@
 #include "model/spec.hpp"
 
 #include "fixture.hpp"
+#include "image/encode.hpp"
 #include "util/error.hpp"
 
 #include <catch2/catch.hpp>
@@ -119,4 +120,138 @@ TEST_CASE("predictions: a NaN or infinite output is a problem, not a score") {
     float huge[] = {std::numeric_limits<float>::infinity()};
     CHECK(check_storable(interpret(parse(regression), huge)).error() ==
           "the model's output for this item is not a finite number (NaN or infinity)");
+}
+
+namespace {
+
+Json image_spec() {
+    return Json::parse(R"({
+      "schema_version": 1, "name": "cam", "version": "1.0.0", "framework": "torchscript", "torch_version": "1.13",
+      "input": {"kind": "image", "dtype": "float32", "width": 8, "height": 6, "channels": 3, "colour": "rgb",
+                "layout": "nchw", "resize": "stretch", "interpolation": "area", "mean": [0.5, 0.5, 0.5],
+                "std": [0.25, 0.25, 0.25], "sources": ["*camera*", "dock-?.jpg"]},
+      "output": {"kind": "classification", "labels": ["r", "g", "b"], "activation": "none"},
+      "golden": {"atol": 1e-4, "rtol": 0}})");
+}
+
+// Answers each frame with its three channels' means, in the order the input holds them: what a
+// model trained on RGB sees change when it is fed BGR.
+class ChannelMeans final : public Model {
+  public:
+    Matrix forward(const Matrix& input) override {
+        Matrix out{input.rows, 3, {}};
+        std::size_t plane = input.cols / 3;
+        for (std::size_t r = 0; r < input.rows; ++r)
+            for (std::size_t c = 0; c < 3; ++c) {
+                double sum = 0;
+                for (std::size_t i = 0; i < plane; ++i)
+                    sum += input.row(r)[c * plane + i];
+                out.values.push_back(float(sum / double(plane)));
+            }
+        return out;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("model.json: an image input gives its whole preprocessing contract") {
+    ModelSpec s = parse(image_spec());
+    CHECK(s.input_kind == InputKind::image);
+    CHECK(s.image.width == 8);
+    CHECK(s.image.height == 6);
+    CHECK(s.image.interpolation == ImageInput::Interpolation::area);
+    CHECK(s.input_width() == 8 * 6 * 3);
+    CHECK(s.input_shape() == std::vector<std::int64_t>{3, 6, 8});
+    CHECK(s.decode.target_width == 8);
+    CHECK(s.decode.apply_orientation);
+    CHECK(s.decode.accept_cmyk);
+    CHECK(s.limits.max_pixels == 100'000'000);
+    CHECK(s.takes_source("/share/camera/north/f1.jpg"));
+    CHECK(s.takes_source("dock-3.jpg"));
+    CHECK_FALSE(s.takes_source("dock-12.jpg"));
+    CHECK_FALSE(s.takes_source("lab.csv"));
+    CHECK(parse(minimal_spec()).takes_source("anything"));
+
+    Json j = image_spec();
+    j["input"].update(Json::parse(R"({"layout": "nhwc", "colour": "gray", "channels": 1, "mean": [0.5],
+        "std": [0.2], "orientation": false, "alpha": "refuse", "grayscale": "refuse", "cmyk": "refuse",
+        "sixteen_bit": "refuse", "max_pixels": 1000, "max_bytes": 5000})"));
+    s = parse(j);
+    CHECK(s.input_shape() == std::vector<std::int64_t>{6, 8, 1});
+    CHECK_FALSE(s.decode.apply_orientation);
+    CHECK(s.decode.alpha == DecodeSpec::Alpha::refuse);
+    CHECK_FALSE(s.decode.accept_gray);
+    CHECK_FALSE(s.decode.accept_cmyk);
+    CHECK_FALSE(s.decode.accept_16bit);
+    CHECK(s.decode.channels == 1);
+    CHECK(s.limits.max_pixels == 1000);
+    CHECK(s.limits.max_bytes == 5000);
+}
+
+TEST_CASE("model.json: an image input that contradicts itself is refused") {
+    auto refused = [](const char* patch, const char* why) {
+        Json j = image_spec();
+        j["input"].merge_patch(Json::parse(patch));
+        CHECK_THROWS_WITH(parse(j), Catch::Contains(why));
+    };
+    refused(R"({"channels": 1})", "input.channels must be 1 with colour 'gray'");
+    refused(R"({"mean": [0.5]})", "input.mean must have one value per channel");
+    refused(R"({"std": [1, 1]})", "input.std must have one value per channel");
+    refused(R"({"resize": "shorter_side", "shorter_side": 4})", "shorter_side must be at least");
+    refused(R"({"fields": ["a"]})", "does not match the model.json schema");
+    refused(R"({"resize": "squash"})", "does not match the model.json schema");
+    refused(R"({"colour": "rgba"})", "does not match the model.json schema");
+    refused(R"({"width": 0})", "does not match the model.json schema");
+    Json j = minimal_spec();
+    j["input"]["width"] = 8;  // an image field in a feature input
+    CHECK_THROWS_WITH(parse(j), Catch::Contains("does not match the model.json schema"));
+}
+
+TEST_CASE("golden images: edgectl's own decode and preprocess must reproduce training's outputs") {
+    ModelSpec rgb = parse(image_spec());
+    // A frame whose channels differ: red across, green down, blue constant.
+    std::string png = test::png_of(test::gradient(32, 24, 3), 32, 24, SPNG_COLOR_TYPE_TRUECOLOR, 8);
+    std::vector<float> input(rgb.input_width());
+    REQUIRE(extract_image(rgb, png, 1, input.data()));
+    ChannelMeans model;
+    Matrix want = model.forward({1, input.size(), input, rgb.input_shape()});
+    std::string golden = Json{{"image", "golden/a.png"}, {"output", want.values}}.dump() + "\n";
+    std::map<std::string, std::string> images = {{"golden/a.png", png}};
+    CHECK(check_golden(rgb, model, golden, images) == 1);
+
+    // The same model described as BGR: the blue and red means trade places, and the package is refused.
+    Json j = image_spec();
+    j["input"]["colour"] = "bgr";
+    CHECK_THROWS_WITH(check_golden(parse(j), model, golden, images),
+                      Catch::Contains("line 1: output 0") && Catch::Contains("do not give the input training gave"));
+    // So is a letterbox where training stretched.
+    j = image_spec();
+    j["input"]["resize"] = "letterbox";
+    j["input"]["height"] = 8;
+    CHECK_THROWS_AS(check_golden(parse(j), model, golden, images), VerifyError);
+
+    // A golden line naming a missing image, an unsafe name, or a feature line for an image model.
+    CHECK_THROWS_WITH(check_golden(rgb, model, golden, {}), Catch::Contains("golden image 'golden/a.png' is missing"));
+    CHECK_THROWS_WITH(check_golden(rgb, model, R"({"image": "../a.png", "output": [0]})", images),
+                      Catch::Contains("is not a golden image's name"));
+    CHECK_THROWS_WITH(check_golden(rgb, model, R"({"input": {"a": 1}, "output": [0]})", images),
+                      Catch::Contains("an image model's golden vectors name a golden image"));
+    // A golden image that is not an image edgectl takes.
+    CHECK_THROWS_WITH(check_golden(rgb, model, golden, {{"golden/a.png", "GIF89a..."}}),
+                      Catch::Contains("golden image 'golden/a.png'"));
+}
+
+TEST_CASE("golden images: names are confined to golden/") {
+    CHECK(is_golden_image_name("golden/digit-3.png"));
+    CHECK(is_golden_image_name("golden/a.b_c.jpeg"));
+    CHECK_FALSE(is_golden_image_name("golden/../model.pt"));
+    CHECK_FALSE(is_golden_image_name("golden/.hidden.png"));
+    CHECK_FALSE(is_golden_image_name("golden/sub/a.png"));
+    CHECK_FALSE(is_golden_image_name("golden/a.gif"));
+    CHECK_FALSE(is_golden_image_name("model.pt"));
+    CHECK_FALSE(is_golden_image_name("golden/" + std::string(65, 'a') + ".png"));
+    CHECK(golden_image_names("{\"image\": \"golden/b.png\", \"output\": [1]}\n\n"
+                             "{\"image\": \"golden/a.jpg\", \"output\": [1]}\n"
+                             "{\"image\": \"golden/b.png\", \"output\": [2]}\n") ==
+          std::vector<std::string>{"golden/b.png", "golden/a.jpg"});
 }
