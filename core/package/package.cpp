@@ -16,9 +16,23 @@ constexpr const char* sums_name = "SHA256SUMS";
 constexpr const char* signature_name = "SHA256SUMS.minisig";
 const std::vector<std::string> payload_names = {"model.json", "model.pt", "golden.ndjson"};
 
-// Bounds for what a package may hold: the model may be large, the rest is small text.
+// An image model's golden images: at most this many, each at most golden_image_bytes.
+constexpr std::size_t max_golden_images = 64;
+constexpr std::size_t golden_image_bytes = std::size_t(4) << 20;
+
+// Bounds for what a package may hold: the model may be large, golden images small, the rest is
+// small text.
 std::size_t entry_limit(const std::string& name) {
-    return name == "model.pt" ? (std::size_t(1) << 30) : (std::size_t(16) << 20);
+    if (name == "model.pt") return std::size_t(1) << 30;
+    return name.starts_with("golden/") ? golden_image_bytes : (std::size_t(16) << 20);
+}
+
+// The entries a package holds besides SHA256SUMS and its signature, in the order they are packed.
+std::vector<std::string> payload_of(const std::map<std::string, std::string>& files) {
+    std::vector<std::string> names = payload_names;
+    for (const auto& [name, bytes] : files)
+        if (name.starts_with("golden/")) names.push_back(name);
+    return names;
 }
 
 // Also within what a package of its size can unpack to (unpacked_limit): a tiny package whose
@@ -26,8 +40,9 @@ std::size_t entry_limit(const std::string& name) {
 ArchiveLimits package_limits(const fs::path& path) {
     std::error_code ec;
     std::uint64_t bound = unpacked_limit(fs::file_size(path, ec));
-    return {8, std::min<std::uint64_t>(std::uint64_t(1) << 30, bound),
-            std::min<std::uint64_t>((std::uint64_t(1) << 30) + (64u << 20), bound)};
+    return {8 + max_golden_images, std::min<std::uint64_t>(std::uint64_t(1) << 30, bound),
+            std::min<std::uint64_t>((std::uint64_t(1) << 30) + (64u << 20) + max_golden_images * golden_image_bytes,
+                                    bound)};
 }
 
 // Reads every entry into memory, refusing anything a package must not hold.
@@ -38,12 +53,26 @@ std::map<std::string, std::string> read_entries(const fs::path& path) {
     auto refuse = [&](const std::string& why) {
         throw VerifyError(with_context(quote(path), "entry " + quote(entry.name) + " " + why));
     };
+    std::size_t golden = 0;
+    bool golden_dir = false;
     while (reader.next(entry)) {
-        if (entry.directory) refuse("is a directory; a package holds files at its root only");
-        bool known = entry.name == sums_name || entry.name == signature_name ||
+        if (entry.directory) {
+            // golden/ is the one folder a package may hold, and once.
+            if (entry.name != "golden" || golden_dir)
+                refuse("is a directory; a package holds files at its root, and golden images in golden/");
+            golden_dir = true;
+            continue;
+        }
+        bool image = entry.name.starts_with("golden/");
+        if (image && !is_golden_image_name(entry.name))
+            refuse("is not a golden image's name: golden/NAME.png or golden/NAME.jpg, NAME of at most 64 letters, "
+                   "digits, '.', '_' and '-'");
+        bool known = image || entry.name == sums_name || entry.name == signature_name ||
                      std::find(payload_names.begin(), payload_names.end(), entry.name) != payload_names.end();
         if (!known) refuse("is not part of a model package");
         if (files.count(entry.name)) refuse("appears twice");
+        if (image && ++golden > max_golden_images)
+            refuse("is one golden image too many: a package holds at most " + std::to_string(max_golden_images));
         files[entry.name] = reader.read_all(entry_limit(entry.name));
     }
     return files;
@@ -87,9 +116,24 @@ void check_digests(const std::map<std::string, std::string>& files) {
         if (!files.count(name)) throw VerifyError(quote(name) + " is missing");
 }
 
+// The golden images golden.ndjson names, which must be exactly those the package holds: an image
+// nobody checks would be payload nobody vouched for.
+std::map<std::string, std::string> golden_images(const std::map<std::string, std::string>& files) {
+    std::map<std::string, std::string> images;
+    for (const auto& name : golden_image_names(files.at("golden.ndjson"))) {
+        auto it = files.find(name);
+        if (it == files.end()) throw VerifyError("golden.ndjson names " + quote(name) + ", which the package lacks");
+        images.emplace(name, it->second);
+    }
+    for (const auto& [name, bytes] : files)
+        if (name.starts_with("golden/") && !images.count(name))
+            throw VerifyError("entry " + quote(name) + " is not named in golden.ndjson");
+    return images;
+}
+
 std::string make_sums(const std::map<std::string, std::string>& files) {
     std::string out;
-    for (const auto& name : payload_names)
+    for (const auto& name : payload_of(files))
         out += sha256_hex(files.at(name)) + "  " + name + "\n";
     return out;
 }
@@ -123,8 +167,10 @@ VerifiedPackage verify_package(const fs::path& path, const SignaturePolicy& poli
                                            p.files.at(sums_name), policy, path.string());
         return p.signer ? "signed by " + *p.signer : std::string("unsigned");
     });
+    std::map<std::string, std::string> images;
     step("model.json", [&] {
         p.spec = parse_model_spec(p.files.at("model.json"), path.string() + ": model.json");
+        images = in_context(quote(path), [&] { return golden_images(p.files); });
         return p.spec.name + "@" + p.spec.version + " matches the schema";
     });
     if (!run_model) {
@@ -140,7 +186,7 @@ VerifiedPackage verify_package(const fs::path& path, const SignaturePolicy& poli
     });
     step("golden", [&] {
         p.golden_vectors =
-            in_context(quote(path), [&] { return check_golden(p.spec, *model, p.files.at("golden.ndjson")); });
+            in_context(quote(path), [&] { return check_golden(p.spec, *model, p.files.at("golden.ndjson"), images); });
         return std::to_string(p.golden_vectors) + " vectors reproduce within tolerance";
     });
     return p;
@@ -156,8 +202,15 @@ void pack_model(const PackOptions& o) {
                                                 {"model.pt", read_file(o.model, entry_limit("model.pt"))},
                                                 {"golden.ndjson", read_file(o.golden, entry_limit("golden.ndjson"))}};
     ModelSpec spec = parse_model_spec(files["model.json"], o.spec.string());
+    // Golden images are named relative to golden.ndjson's folder, as the package holds them.
+    auto names = golden_image_names(files["golden.ndjson"]);
+    if (names.size() > max_golden_images)
+        throw VerifyError(quote(o.golden) + " names " + std::to_string(names.size()) +
+                          " golden images; a package holds at most " + std::to_string(max_golden_images));
+    for (const auto& name : names)
+        files[name] = read_file(o.golden.parent_path() / name, golden_image_bytes);
     auto model = load_torchscript(files["model.pt"], o.model.string());
-    check_golden(spec, *model, files["golden.ndjson"]);
+    check_golden(spec, *model, files["golden.ndjson"], golden_images(files));
     files[sums_name] = make_sums(files);
     if (!o.sign_key.empty()) {
         std::string comment = "edgectl model " + spec.name + "@" + spec.version + " timestamp:" + now_utc();
@@ -166,7 +219,7 @@ void pack_model(const PackOptions& o) {
 
     AtomicFile out(o.output, 0644, "pack-model.package");
     ArchiveWriter writer(out.file(), 19, 0);
-    for (const auto& name : payload_names)
+    for (const auto& name : payload_of(files))
         writer.add_file(name, files[name]);
     writer.add_file(sums_name, files[sums_name]);
     if (files.count(signature_name)) writer.add_file(signature_name, files[signature_name]);
@@ -181,8 +234,10 @@ namespace {
 // version that was removed comes back under its old row, whose lineage its exported insights name.
 void install(Store& store, const VerifiedPackage& p, bool removed) {
     TempDir staging(store.staging_dir(), "import-");
-    for (const auto& [name, bytes] : p.files)
+    for (const auto& [name, bytes] : p.files) {
+        if (name.starts_with("golden/")) make_dir(staging.path() / "golden", 0700, "import.stage-golden");
         write_file_atomic(staging.path() / name, bytes, 0600, "import.stage");
+    }
     fs::path parent = store.models_dir() / p.spec.name;
     make_dir(parent, 0700, "import.model-dir");
     fs::path target = parent / p.spec.version;
