@@ -43,7 +43,7 @@ struct FeatureBatch {
     std::vector<std::int64_t> ids;                               ///< item of each input row
     std::vector<std::pair<std::int64_t, std::string>> rejected;  ///< item, why
     std::int64_t last_id = 0;                                    ///< the cursor after this batch
-    std::size_t consumed = 0;                                    ///< items read (scored or rejected)
+    std::size_t consumed = 0;                                    ///< items read (scored, rejected or not this model's)
 };
 
 // Stage 2 (a second thread): the forward pass and its interpretation.
@@ -53,15 +53,36 @@ struct ScoredBatch {
     std::vector<std::string> probabilities;  ///< JSON text, or "" for none
 };
 
+// The most input values a batch of frames holds (16 MiB of float32): a 224 x 224 RGB model gets
+// batches of 27 frames whatever --batch says, so that memory stays bounded by the model's input
+// size, not by the backlog.
+constexpr std::size_t max_image_batch_values = std::size_t(4) << 20;
+
+// Items a batch reads for this model: its --batch, and for an image model at most what fits in
+// max_image_batch_values.
+std::size_t batch_items(const ModelSpec& spec, std::size_t batch) {
+    if (spec.input_kind != InputKind::image) return batch;
+    return std::clamp<std::size_t>(max_image_batch_values / spec.input_width(), 1, batch);
+}
+
+// The items of a model's input kind: records for a feature model, frames for an image model.
+std::string_view kind_filter(const ModelSpec& spec) {
+    return spec.input_kind == InputKind::image ? "image IS NOT NULL" : "image IS NULL";
+}
+
 class ItemReader {
   public:
     ItemReader(const Store& store, const ActiveModel& m, std::int64_t cursor, std::int64_t limit, std::size_t batch,
                const Clock& clock, std::chrono::steady_clock::time_point deadline, std::atomic<bool>& out_of_time)
-        : db_(Db::open_reader(store.root() / "edgectl.db")), spec_(m.spec), features_(m.spec), cursor_(cursor),
-          budget_(limit > 0 ? limit : INT64_MAX), batch_(batch), clock_(clock), deadline_(deadline),
-          out_of_time_(out_of_time),
-          next_(db_, "SELECT id, ingest_id, payload FROM items WHERE id > ? AND image IS NULL ORDER BY id LIMIT ?"),
-          columns_(db_, "SELECT columns FROM ingests WHERE id = ?") {}
+        : store_(store), db_(Db::open_reader(store.root() / "edgectl.db")), spec_(m.spec), features_(m.spec),
+          cursor_(cursor), budget_(limit > 0 ? limit : INT64_MAX), batch_(batch_items(m.spec, batch)), clock_(clock),
+          deadline_(deadline), out_of_time_(out_of_time),
+          next_(db_, "SELECT it.id, it.ingest_id, it.payload, it.image, " +
+                         std::string(m.spec.sources.empty() ? "''" : "g.name") + " FROM items it " +
+                         (m.spec.sources.empty() ? "" : "JOIN ingests g ON g.id = it.ingest_id ") +
+                         "WHERE it.id > ? AND it.id <= ? AND it." + std::string(kind_filter(m.spec)) +
+                         " ORDER BY it.id LIMIT ?"),
+          columns_(db_, "SELECT columns FROM ingests WHERE id = ?"), last_(db_, "SELECT max(id) FROM items") {}
 
     bool fill(FeatureBatch& b) {
         if (budget_ <= 0) return false;
@@ -69,21 +90,31 @@ class ItemReader {
             out_of_time_ = true;
             return false;
         }
-        const std::size_t width = spec_.fields.size();
-        b.input = Matrix{0, width, {}};
-        b.input.values.resize(std::size_t(std::min<std::int64_t>(budget_, std::int64_t(batch_))) * width);
+        const std::size_t width = spec_.input_width();
+        const auto wanted = std::min<std::int64_t>(budget_, std::int64_t(batch_));
+        b.input = Matrix{0, width, {}, spec_.input_shape()};
+        b.input.values.resize(std::size_t(wanted) * width);
         b.ids.clear();
         b.rejected.clear();
         b.consumed = 0;
-        next_.bind(1, cursor_).bind(2, std::min<std::int64_t>(budget_, std::int64_t(batch_)));
+        // The newest item first, then the items up to it: ids are given in commit order under
+        // ingest's lock, so every item at or below it is already visible. When fewer than asked come
+        // back, none of this model's kind is left up to it, and the cursor moves there: the items
+        // of the other kind after this model's last one are not read again at every run.
+        last_.step();
+        const std::int64_t newest = last_.column_is_null(0) ? 0 : last_.column_int(0);
+        last_.reset();
+        const std::int64_t from = cursor_;
+        next_.bind(1, cursor_).bind(2, newest).bind(3, wanted);
         while (next_.step()) {
             ++b.consumed;
             std::int64_t id = next_.column_int(0);
             cursor_ = id;
+            if (!spec_.sources.empty() && !spec_.takes_source(next_.column_view(4))) continue;
             float* row = b.input.values.data() + b.input.rows * width;
-            const Layout* layout = layout_of(next_.column_int(1));
-            auto extracted = layout ? features_.extract(next_.column_view(2), *layout, row)
-                                    : features_.extract(next_.column_view(2), row);
+            auto extracted = spec_.input_kind == InputKind::image
+                                 ? frame_input(next_.column_view(2), next_.column_view(3), row)
+                                 : record_input(next_.column_int(1), next_.column_view(2), row);
             if (!extracted) {
                 b.rejected.emplace_back(id, extracted.error());
                 continue;
@@ -92,14 +123,38 @@ class ItemReader {
             b.ids.push_back(id);
         }
         next_.reset();
+        if (std::int64_t(b.consumed) < wanted) cursor_ = std::max(cursor_, newest);
         b.input.values.resize(b.input.rows * width);
         b.last_id = cursor_;
         budget_ -= std::int64_t(b.consumed);
-        return b.consumed > 0;
+        return b.consumed > 0 || cursor_ > from;
     }
 
   private:
     using Layout = FeatureExtractor::Layout;
+
+    Result<> record_input(std::int64_t ingest, std::string_view payload, float* row) {
+        const Layout* layout = layout_of(ingest);
+        return layout ? features_.extract(payload, *layout, row) : features_.extract(payload, row);
+    }
+
+    // A frame's stored file, checked against its digest (a file swapped or damaged under images/
+    // must not be scored as the item it is not), decoded upright and preprocessed.
+    Result<> frame_input(std::string_view payload, std::string_view digest, float* row) {
+        std::string bytes;
+        try {
+            bytes = read_file(store_.image_path(digest), std::size_t(spec_.limits.max_bytes) + 1);
+        } catch (const Error& e) { return fail(std::string("its stored image cannot be read: ") + e.what()); }
+        if (bytes.size() > spec_.limits.max_bytes)
+            return fail("the frame is over the " + std::to_string(spec_.limits.max_bytes) + " bytes this model takes");
+        if (sha256_hex(bytes) != digest)
+            return fail("its stored image " + quote(store_.image_path(digest).string()) +
+                        " no longer matches its digest: the store is damaged");
+        int orientation = 1;
+        if (auto doc = parse_json_object(payload); doc && (*doc)["orientation"].is_number_integer())
+            orientation = (*doc)["orientation"].get<int>();
+        return extract_image(spec_, bytes, orientation, row);
+    }
 
     // Array payloads (CSV records) are read through their ingest's columns; nullptr: an object.
     const Layout* layout_of(std::int64_t ingest) {
@@ -115,6 +170,7 @@ class ItemReader {
         return it->second ? &*it->second : nullptr;
     }
 
+    const Store& store_;
     Db db_;
     const ModelSpec& spec_;
     FeatureExtractor features_;
@@ -123,7 +179,7 @@ class ItemReader {
     const Clock& clock_;
     std::chrono::steady_clock::time_point deadline_;
     std::atomic<bool>& out_of_time_;
-    Statement next_, columns_;
+    Statement next_, columns_, last_;
     std::map<std::int64_t, std::optional<Layout>> layouts_;
 };
 
@@ -149,7 +205,8 @@ class ModelScorer {
         Statement cursor(db_, "SELECT last_item_id FROM score_progress WHERE model = ? AND model_version = ?");
         cursor.bind(1, m.name).bind(2, m.version);
         cursor_ = cursor.step() ? cursor.column_int(0) : 0;
-        Statement any(db_, "SELECT EXISTS (SELECT 1 FROM items WHERE id > ? AND image IS NULL)");
+        Statement any(db_,
+                      "SELECT EXISTS (SELECT 1 FROM items WHERE id > ? AND " + std::string(kind_filter(m.spec)) + ")");
         any.bind(1, cursor_).step();
         has_work_ = any.column_int(0) == 1;
     }
@@ -160,8 +217,10 @@ class ModelScorer {
         model_ = o_.load_model ? o_.load_model(m_) : load_installed(m_);
         std::atomic<bool> late = false;
         ItemReader reader(store_, m_, cursor_, o_.limit, o_.batch, clock_, deadline, late);
-        Pipeline<FeatureBatch> read([&reader](FeatureBatch& b) { return reader.fill(b); });
-        Pipeline<ScoredBatch> forward([&](ScoredBatch& b) { return run_model(read, b); });
+        // A batch of frames is megabytes: fewer of them circulate.
+        const std::size_t depth = m_.spec.input_kind == InputKind::image ? 2 : 8;
+        Pipeline<FeatureBatch> read([&reader](FeatureBatch& b) { return reader.fill(b); }, depth);
+        Pipeline<ScoredBatch> forward([&](ScoredBatch& b) { return run_model(read, b); }, depth);
         std::optional<Transaction> tx;
         std::size_t in_tx = 0;
         log::Progress shown("score " + m_.name + "@" + m_.version, "items", pending());
@@ -195,7 +254,7 @@ class ModelScorer {
     // Items after the cursor (within --limit), for the progress line only: counting costs a scan.
     std::uint64_t pending() {
         if (!log::progress_enabled()) return 0;
-        Statement count(db_, "SELECT count(*) FROM items WHERE id > ? AND image IS NULL");
+        Statement count(db_, "SELECT count(*) FROM items WHERE id > ? AND " + std::string(kind_filter(m_.spec)));
         count.bind(1, cursor_).step();
         std::int64_t n = count.column_int(0);
         return std::uint64_t(o_.limit > 0 ? std::min(n, o_.limit) : n);

@@ -40,17 +40,20 @@ StatusReport status(Store& store) {
         r.last_export = last.column_text(0);
         r.last_export_at = last.column_text(1);
     }
-    Statement active(db, "SELECT name, version FROM active_models ORDER BY name");
-    while (active.step()) {
-        ModelStatus m{active.column_text(0), active.column_text(1)};
+    for (const ActiveModel& active : active_models(store)) {
+        ModelStatus m{active.name, active.version};
         m.scored = count_for(db, "SELECT count(*) FROM insights WHERE model = ? AND model_version = ?", m);
         m.anomalies =
             count_for(db, "SELECT count(*) FROM insights WHERE model = ? AND model_version = ? AND anomaly = 1", m);
         m.quarantined = count_for(
             db, "SELECT count(*) FROM quarantine WHERE stage = 'score' AND model = ? AND model_version = ?", m);
+        // Items of the model's input kind after its cursor: records for a feature model, frames for
+        // an image model.
+        std::string kind = active.spec.input_kind == InputKind::image ? "image IS NOT NULL" : "image IS NULL";
         m.pending = count_for(db,
-                              "SELECT count(*) FROM items WHERE image IS NULL AND id > coalesce((SELECT last_item_id "
-                              "FROM score_progress WHERE model = ?1 AND model_version = ?2), 0)",
+                              "SELECT count(*) FROM items WHERE " + kind +
+                                  " AND id > coalesce((SELECT last_item_id FROM score_progress WHERE model = ?1 AND "
+                                  "model_version = ?2), 0)",
                               m);
         r.models.push_back(m);
     }

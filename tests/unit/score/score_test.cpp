@@ -11,6 +11,8 @@
 #include <atomic>
 #include <chrono>
 #include <limits>
+#include <map>
+#include <sstream>
 
 using namespace edgectl;
 
@@ -256,4 +258,126 @@ TEST_CASE_METHOD(test::TempDirFixture, "score: the time budget stops at the firs
     ScoreResult rest = score(store, store.lock("score"), o);
     CHECK_FALSE(rest.out_of_time);
     CHECK(rest.models[0].scored == 6);
+}
+
+namespace {
+
+// A store with the sample wine and camera models active, and the sample site's records and
+// camera frames ingested.
+Store camera_store(const fs::path& dir) {
+    Store store = sample_store(dir);
+    fs::path c = test::sample_dir() / "camera-model";
+    pack_model({c / "model.pt", c / "model.json", c / "golden.ndjson", dir / "cam.tar.zst", {}});
+    import_model(store, store.lock("import-model"), {dir / "cam.tar.zst", true, true});
+    ingest(store, store.lock("ingest"), test::paths({test::sample_dir() / "inbox", test::sample_dir() / "camera"}));
+    return store;
+}
+
+ModelScoreResult result_of(const ScoreResult& r, const std::string& name) {
+    for (const auto& m : r.models)
+        if (m.name == name) return m;
+    FAIL("no result for " << name);
+    return {};
+}
+
+}  // namespace
+
+TEST_CASE_METHOD(test::TempDirFixture, "score: image and feature models each score their own kind of item") {
+    Store store = camera_store(dir);
+    std::int64_t frames = query_int(store.db(), "SELECT count(*) FROM items WHERE image IS NOT NULL");
+    std::int64_t records = query_int(store.db(), "SELECT count(*) FROM items WHERE image IS NULL");
+    REQUIRE(frames == 64);
+    ScoreOptions o;
+    o.batch = 5;
+    ScoreResult r = score(store, store.lock("score"), o);
+    ModelScoreResult wine = result_of(r, "wine-cultivar"), camera = result_of(r, "digit-camera");
+    CHECK(wine.scored + wine.quarantined == records);
+    CHECK(camera.scored == frames);  // every frame decodes: the CMYK, 16-bit and misnamed ones too
+    CHECK(camera.quarantined == 0);
+    // Neither touched the other's items.
+    CHECK(query_int(store.db(), "SELECT count(*) FROM insights i JOIN items it ON it.id = i.item_id WHERE "
+                                "(i.model = 'digit-camera') = (it.image IS NULL)") == 0);
+    CHECK(query_int(store.db(), "SELECT count(*) FROM quarantine q JOIN items it ON it.id = q.item_id WHERE "
+                                "q.stage = 'score' AND (q.model = 'digit-camera') = (it.image IS NULL)") == 0);
+    // Lineage: each insight names the model's digest, and its item the frame's.
+    CHECK(query_int(store.db(), "SELECT count(*) FROM insights i JOIN items it ON it.id = i.item_id JOIN models m "
+                                "ON m.name = i.model AND m.version = i.model_version WHERE i.model = 'digit-camera' "
+                                "AND i.model_digest = m.digest AND it.image IN (SELECT digest FROM images)") == frames);
+
+    // Both cursors end at the last item, whatever kind it is: a run with nothing new loads nothing.
+    CHECK(query_int(store.db(), "SELECT count(*) FROM score_progress WHERE last_item_id = (SELECT max(id) FROM "
+                                "items)") == 2);
+    ScoreOptions again;
+    again.load_model = [](const ActiveModel& m) -> std::unique_ptr<Model> {
+        FAIL("loaded " << m.name << " with nothing to score");
+        return nullptr;
+    };
+    ScoreResult second = score(store, store.lock("score"), again);
+    CHECK(result_of(second, "digit-camera").scored == 0);
+    CHECK(result_of(second, "wine-cultivar").scored == 0);
+}
+
+TEST_CASE_METHOD(test::TempDirFixture, "score: the camera model reads the sample frames as its training pipeline did") {
+    Store store = camera_store(dir);
+    score(store, store.lock("score"), {});
+    // file -> {true label, the reference pipeline's label}
+    std::map<std::string, std::pair<std::string, std::string>> truth;
+    std::istringstream csv(test::slurp(test::sample_dir() / "camera-truth.csv"));
+    std::string line;
+    std::getline(csv, line);
+    while (std::getline(csv, line)) {
+        auto a = line.find(','), b = line.rfind(',');
+        truth[line.substr(0, a)] = {line.substr(a + 1, b - a - 1), line.substr(b + 1)};
+    }
+    REQUIRE(truth.size() == 64);
+    Statement labels(store.db(), "SELECT g.name, i.label FROM insights i JOIN items it ON it.id = i.item_id "
+                                 "JOIN ingests g ON g.id = it.ingest_id WHERE i.model = 'digit-camera'");
+    std::size_t seen = 0, correct = 0, reference_correct = 0;
+    while (labels.step()) {
+        std::string file = fs::path(labels.column_text(0)).filename();
+        INFO(file);
+        REQUIRE(truth.count(file));
+        CHECK(labels.column_text(1) == truth[file].second);  // frame by frame, the reference's label
+        correct += labels.column_text(1) == truth[file].first;
+        reference_correct += truth[file].second == truth[file].first;
+        ++seen;
+    }
+    CHECK(seen == truth.size());
+    CHECK(correct == reference_correct);
+    CHECK(double(correct) / double(seen) > 0.9);
+}
+
+TEST_CASE_METHOD(test::TempDirFixture, "score: frames outside an image model's sources, and damaged ones") {
+    Store store = camera_store(dir);
+    // A frame from a share the camera model's sources do not name: neither scored nor quarantined.
+    fs::create_directories(dir / "dock");
+    fs::copy_file(test::sample_dir() / "camera/cam-0001.jpg", dir / "dock/f.jpg");
+    std::string copy = test::slurp(dir / "dock/f.jpg");
+    copy += "x";  // other bytes, another item (trailing data is dropped at ingest)
+    test::write_file(dir / "dock/g.jpg", copy);
+    ingest(store, store.lock("ingest"), test::paths({dir / "dock"}));
+    // A stored frame damaged on disk: quarantined for this model, with the reason.
+    std::string digest;
+    {
+        Statement first(store.db(), "SELECT image FROM items WHERE image IS NOT NULL ORDER BY id LIMIT 1");
+        REQUIRE(first.step());
+        digest = first.column_text(0);
+    }
+    fs::path file = store.image_path(digest);
+    std::string bytes = test::slurp(file);
+    bytes[bytes.size() / 2] ^= 1;
+    fs::permissions(file, fs::perms::owner_write, fs::perm_options::add);
+    test::write_file(file, bytes);
+
+    ScoreResult r = score(store, store.lock("score"), {});
+    ModelScoreResult camera = result_of(r, "digit-camera");
+    CHECK(camera.scored == 63);
+    CHECK(camera.quarantined == 1);
+    Statement why(store.db(), "SELECT reason FROM quarantine WHERE stage = 'score' AND model = 'digit-camera'");
+    REQUIRE(why.step());
+    CHECK_THAT(why.column_text(0), Catch::Contains("no longer matches its digest"));
+    CHECK(query_int(store.db(), "SELECT count(*) FROM insights i JOIN items it ON it.id = i.item_id JOIN ingests g "
+                                "ON g.id = it.ingest_id WHERE g.name LIKE '%/dock/%'") == 0);
+    CHECK(query_int(store.db(), "SELECT count(*) FROM quarantine q JOIN items it ON it.id = q.item_id JOIN ingests g "
+                                "ON g.id = it.ingest_id WHERE g.name LIKE '%/dock/%'") == 0);
 }
