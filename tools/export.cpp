@@ -19,6 +19,7 @@ std::string describe(const std::map<std::string, std::int64_t>& counts) {
         std::to_string(n("anomalies") + n("insights")) + " insights, " + std::to_string(n("anomalies")) + " anomalies";
     if (counts.count("items")) out += ", " + std::to_string(n("items")) + " items";
     if (counts.count("quarantine")) out += ", " + std::to_string(n("quarantine")) + " quarantine rows";
+    if (counts.count("images")) out += ", " + std::to_string(n("images")) + " frames";
     return out;
 }
 
@@ -42,9 +43,12 @@ void add_export(CLI::App& app, Globals& g, Commands& commands) {
     cmd->add_option("--to", o->core.to, "target directory, e.g. a mounted Data Box disk")->required()->type_name("DIR");
     cmd->add_option("--max-bytes", o->max_bytes, "largest archive; more data goes into further volumes (e.g. 4G)")
         ->type_name("SIZE");
-    cmd->add_option("--include", o->include, "what to export: anomalies,insights,items,quarantine,summary")
+    cmd->add_option("--include", o->include,
+                    "what to export: anomalies,insights,items,quarantine,summary, and images (the anomalies' frames)")
         ->capture_default_str()
         ->type_name("LIST");
+    cmd->add_flag("--all-images", o->core.all_images,
+                  "with --include images: every exported item's frame, not only the anomalies' (a retraining set)");
     cmd->add_flag("--dry-run", o->core.dry_run, "say what would be written and how big; write nothing");
     cmd->add_option("--resend", o->core.resend, "rebuild the archive of export SEQ (a lost shipment)")
         ->type_name("SEQ");

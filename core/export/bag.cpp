@@ -129,6 +129,10 @@ void check_manifests(BagReport& r, const BagContents& bag) {
             ++r.payload_files;
             r.payload_bytes += file.size;
             if (!manifest.count(path)) r.problems.push_back(quote(path) + " is not listed in manifest-sha256.txt");
+            // A frame is named by its digest, which the item records reference it by.
+            std::string named;
+            if (is_bag_image_path(path, &named) && file.sha256 != named)
+                r.problems.push_back(quote(path) + " is not the frame its name is the SHA-256 of");
         }
     }
     if (const std::string* tm = text("tagmanifest-sha256.txt")) {
@@ -219,7 +223,8 @@ void check_entry_name(const std::string& name, bool directory, BagReport& r, std
     if (!folded.insert(lowercase(name)).second)
         throw VerifyError("entry " + quote(name) + " differs from another only in case");
     std::string rel = slash == std::string::npos ? "" : name.substr(slash + 1);
-    bool known = directory ? (rel.empty() || rel == "data") : (is_tag_file(rel) || bag_payload_files.count(rel) > 0);
+    bool known = directory ? (rel.empty() || rel == "data" || rel == "data/images")
+                           : (is_tag_file(rel) || bag_payload_files.count(rel) > 0 || is_bag_image_path(rel));
     if (!known) throw VerifyError("entry " + quote(name) + " is not a file edgectl writes in a bag");
 }
 
@@ -393,6 +398,19 @@ void check_signature(const fs::path& path, const std::array<std::uint8_t, 64>& p
 }
 
 }  // namespace
+
+std::string bag_image_path(std::string_view digest, std::string_view format) {
+    return "data/images/" + std::string(digest) + (format == "png" ? ".png" : ".jpg");
+}
+
+bool is_bag_image_path(std::string_view rel, std::string* digest) {
+    constexpr std::string_view folder = "data/images/";
+    if (!rel.starts_with(folder) || rel.size() != folder.size() + 64 + 4) return false;
+    std::string_view hex = rel.substr(folder.size(), 64), ext = rel.substr(folder.size() + 64);
+    if (!is_lower_hex(std::string(hex), 64) || (ext != ".jpg" && ext != ".png")) return false;
+    if (digest) *digest = hex;
+    return true;
+}
 
 std::string bagit_txt() { return "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"; }
 

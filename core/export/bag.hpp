@@ -33,6 +33,13 @@ inline const std::set<std::string> bag_payload_files = {"data/insights.ndjson", 
                                                         "data/items.ndjson",    "data/quarantine.ndjson",
                                                         "data/models.ndjson",   "data/summary.ndjson"};
 
+/// The payload file of a camera frame in a bag: data/images/<its SHA-256>.jpg or .png.
+std::string bag_image_path(std::string_view digest, std::string_view format);
+
+/// Whether a path in a bag is a frame's payload file (bag_image_path()); its digest is then in
+/// `digest` when given.
+bool is_bag_image_path(std::string_view rel, std::string* digest = nullptr);
+
 /// The exact bagit.txt of a BagIt 1.0 bag.
 std::string bagit_txt();
 

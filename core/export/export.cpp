@@ -131,6 +131,7 @@ void write_volumes(Store& store, const ExportOptions& o, Planned& p, ExportResul
         l.volume = int(k + 1);
         l.volumes = int(p.volumes.size());
         l.plan = {{"include", include}, {"ranges", v.ranges}, {"target_device", device_of(target)}};
+        if (o.images() != ImageSelection::none) l.plan["images"] = to_string(o.images());
         if (v.dir) l.plan["manifest_sha256"] = sha256_hex(bag_manifest(v.payload));
         l.counts = v.counts;
         require(!fs::exists(archive_path(target, l.name)), "export target already holds '" +
@@ -199,8 +200,10 @@ ExportResult export_next(Store& store, const StoreLock& lock, const ExportOption
     lock.require("export");
     for (const auto& i : o.include)
         require(export_includes.count(i) > 0,
-                "--include: unknown '" + i + "' (use anomalies, insights, items, quarantine, summary)", Exit::usage);
+                "--include: unknown '" + i + "' (use anomalies, images, insights, items, quarantine, summary)",
+                Exit::usage);
     require(o.max_bytes == 0 || o.max_bytes >= min_volume_bytes, "--max-bytes must be at least 64K", Exit::usage);
+    require(!o.all_images || o.include.count("images"), "--all-images needs --include images", Exit::usage);
     ExportResult result;
     result.dry_run = o.dry_run;
     check_target(o.to);

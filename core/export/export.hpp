@@ -28,8 +28,13 @@
 
 namespace edgectl {
 
-/// What --include accepts: the categories plus the per-volume summary.
-inline const std::set<std::string> export_includes = {"anomalies", "insights", "items", "quarantine", "summary"};
+/// What --include accepts: the categories, the per-volume summary, and the frames of image items.
+inline const std::set<std::string> export_includes = {"anomalies", "images",     "insights",
+                                                      "items",     "quarantine", "summary"};
+
+/// Which camera frames go into a bag as payload files (data/images/DIGEST.jpg|png): none; the
+/// anomalies' ("images" included); or every exported item's, for a retraining subset (--all-images).
+enum class ImageSelection { none, anomalies, all };
 
 struct ExportOptions {
     fs::path to;                  ///< target directory (a mounted Data Box disk)
@@ -38,6 +43,12 @@ struct ExportOptions {
     std::uint64_t max_bytes = 0;  ///< largest archive (volume); 0: no limit but the disk's free space
     std::set<std::string> include = {"anomalies", "insights", "summary"};
     std::int64_t resend = 0;  ///< rebuild the archive of this complete export sequence instead
+    bool all_images = false;  ///< with "images" included: every exported item's frame, not only anomalies'
+
+    ImageSelection images() const {
+        if (!include.count("images")) return ImageSelection::none;
+        return all_images ? ImageSelection::all : ImageSelection::anomalies;
+    }
 };
 
 struct ExportedArchive {

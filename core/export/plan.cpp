@@ -41,6 +41,38 @@ void finish_payload(Store& store, Volume& v, bool with_summary) {
                                              .dump());
     for (auto& [name, file] : v.files)
         v.payload.push_back(file.finish());
+    for (const auto& [digest, frame] : v.frames)
+        v.payload.push_back(frame);
+}
+
+const BagFile* Volume::new_frame(Category category, const RowLines& row) {
+    if (row.image.empty() || images == ImageSelection::none || frames.count(row.image)) return nullptr;
+    if (images == ImageSelection::anomalies && category != Category::anomalies) return nullptr;
+    if (category == Category::quarantine) return nullptr;
+    Statement frame(store_->db(), "SELECT format, bytes FROM images WHERE digest = ?");
+    frame.bind(1, row.image);
+    if (!frame.step())
+        throw Error("item of " + std::string(to_string(category)) + " row " + std::to_string(row.id) + " names frame " +
+                    row.image + ", which the store does not hold");
+    looked_up_ = {bag_image_path(row.image, frame.column_view(0)), row.image, std::uint64_t(frame.column_int(1))};
+    return &looked_up_;
+}
+
+std::string_view to_string(ImageSelection images) {
+    switch (images) {
+    case ImageSelection::none: return "";
+    case ImageSelection::anomalies: return "anomalies";
+    case ImageSelection::all: return "all";
+    }
+    return "";
+}
+
+ImageSelection planned_images(const Ledger& l) {
+    bool included = false;
+    for (const auto& i : l.plan.value("include", Json::array()))
+        included = included || i == "images";
+    if (!included) return ImageSelection::none;
+    return l.plan.value("images", std::string("anomalies")) == "all" ? ImageSelection::all : ImageSelection::anomalies;
 }
 
 std::uint64_t free_bytes(const fs::path& dir) {
@@ -75,9 +107,10 @@ Planned plan_volumes(Store& store, const ExportOptions& o, const fs::path& targe
         // The first volume is staged as it is planned (most exports have just one); the others
         // only count, and are staged one at a time when they are written.
         if (!o.dry_run && p.volumes.empty())
-            p.volumes.push_back(std::make_unique<Volume>(store, budget, o.level));
+            p.volumes.push_back(std::make_unique<Volume>(store, budget, o.level, o.images()));
         else
-            p.volumes.push_back(std::make_unique<Volume>(Unstaged{&store, p.max_insight_id}, budget, o.level));
+            p.volumes.push_back(
+                std::make_unique<Volume>(Unstaged{&store, p.max_insight_id}, budget, o.level, o.images()));
         return p.volumes.back().get();
     };
     // The rows of each category included, up to the last there is now.
@@ -101,7 +134,7 @@ Planned plan_volumes(Store& store, const ExportOptions& o, const fs::path& targe
                     out_of_space = batch->query;
                     break;
                 }
-                if (!v->fits(row) && !v->empty()) {
+                if (!v->fits(batch->category, row) && !v->empty()) {
                     used += v->estimate() + 16384;  // the full volume, closed
                     v->close_plan(o.dry_run);
                     if (!(v = open_volume())) {
@@ -109,7 +142,7 @@ Planned plan_volumes(Store& store, const ExportOptions& o, const fs::path& targe
                         break;
                     }
                 }
-                if (!v->fits(row)) {  // not even in an empty volume
+                if (!v->fits(batch->category, row)) {  // not even in an empty volume
                     if (o.max_bytes && v->budget == o.max_bytes)
                         throw Error("a " + std::string(to_string(batch->category)) + " record (id " +
                                     std::to_string(row.id) + ") is larger than --max-bytes allows");
@@ -138,7 +171,7 @@ std::unique_ptr<Volume> restage(Store& store, const Ledger& l, int level) {
     for (const auto& i : l.plan.value("include", Json::array()))
         include.insert(i.get<std::string>());
     const Json ranges = l.plan.value("ranges", Json::object());
-    auto v = std::make_unique<Volume>(store, 0, level);
+    auto v = std::make_unique<Volume>(store, 0, level, planned_images(l));
     std::vector<RowQuery> queries;
     std::vector<std::int64_t> previous;  // the row before each query's first
     for (auto category : export_categories) {

@@ -119,39 +119,49 @@ struct Unstaged {
 /// One volume being planned. A real export stages its payload files; a dry run (unstaged) only
 /// counts, and plans exactly the same cuts.
 struct Volume {
-    Volume(const Store& store, std::uint64_t limit, int zstd_level)
+    Volume(Store& store, std::uint64_t limit, int zstd_level, ImageSelection selection)
         : dir(std::in_place, store.staging_dir(), "export-"), budget(limit), level(zstd_level),
-          counter(zstd_level, flush_every(limit)) {
+          counter(zstd_level, flush_every(limit)), images(selection), store_(&store) {
         fs::create_directories(dir->path() / "data");
     }
-    Volume(Unstaged from, std::uint64_t limit, int zstd_level)
-        : budget(limit), level(zstd_level), counter(zstd_level, flush_every(limit)), unstaged(from) {}
+    Volume(Unstaged from, std::uint64_t limit, int zstd_level, ImageSelection selection)
+        : budget(limit), level(zstd_level), counter(zstd_level, flush_every(limit)), unstaged(from), images(selection),
+          store_(from.store) {}
     static std::uint64_t flush_every(std::uint64_t limit) {
         return std::clamp<std::uint64_t>(limit / 16, 16u << 10, 1u << 20);
     }
 
-    bool fits(const RowLines& row) {
+    bool fits(Category category, const RowLines& row) {
         std::uint64_t bytes = 0;
         for (const auto& [file, line] : row.lines)
             bytes += line.size() + 1;
+        const BagFile* frame = new_frame(category, row);
+        std::uint64_t frame_raw = frame ? frame->size : 0, frame_cost = frame ? cost_of(*frame) : 0;
         // Room for tar headers, tag files, the summary and models files, and the estimate's slack.
         std::uint64_t margin = 16384 + budget / 100 + summary.size() * 160 + models.size() * 4096;
         // Whatever the budget, the bag must unpack within what verify allows any archive: the one
         // bound (util/archive.hpp), with the derived files' room.
-        if (raw + bytes + margin > max_unpacked_bytes) return false;
+        if (raw + frames_raw + frame_raw + bytes + margin > max_unpacked_bytes) return false;
         // Compressing only to learn the size was a tenth of an export's time, for a budget that is
         // usually the whole disk: as long as even zstd's worst case (no compression at all) fits, it
         // is not needed. Once it is, what is staged so far is compressed first.
-        if (!counting && ZSTD_compressBound(raw) + bytes + margin > budget) start_counting();
-        return estimate() + bytes + margin <= budget;
+        if (!counting && ZSTD_compressBound(raw) + frames_cost + frame_cost + bytes + margin > budget) start_counting();
+        return estimate() + frame_cost + bytes + margin <= budget;
     }
 
-    /// The compressed size of what is staged: zstd's bound until it had to be counted.
-    std::uint64_t estimate() const { return counting ? counter.estimate() : ZSTD_compressBound(raw); }
+    /// The compressed size of what is staged: zstd's bound until it had to be counted, and the
+    /// frames' (already compressed: zstd stores them nearly as they are).
+    std::uint64_t estimate() const { return (counting ? counter.estimate() : ZSTD_compressBound(raw)) + frames_cost; }
 
     /// Adds a row; `previous` is the id of the row of this category before it (0 if none), which
     /// opens this volume's range for the category when it is the first.
     void add(Category category, const RowLines& row, std::int64_t previous) {
+        if (const BagFile* frame = new_frame(category, row)) {
+            frames_raw += frame->size;
+            frames_cost += cost_of(*frame);
+            frames.emplace(row.image, *frame);
+            ++counts["images"];
+        }
         for (const auto& [file, line] : row.lines) {
             if (dir) {
                 auto it = files.find(file);
@@ -203,7 +213,20 @@ struct Volume {
     std::map<SummaryKey, std::pair<std::int64_t, std::int64_t>> summary;
     std::vector<BagFile> payload;  ///< after finish_payload
     Unstaged unstaged;
-    std::uint64_t estimated = 0;  ///< an unstaged volume's compressed size, once its plan is closed
+    std::uint64_t estimated = 0;            ///< an unstaged volume's compressed size, once its plan is closed
+    ImageSelection images;                  ///< which rows' frames the bag carries
+    std::map<std::string, BagFile> frames;  ///< digest -> its payload file, each frame once
+    std::uint64_t frames_raw = 0, frames_cost = 0;
+
+  private:
+    // The frame a row brings into this volume: its item's, when the selection takes this row's
+    // and the volume does not hold it yet; nullptr otherwise.
+    const BagFile* new_frame(Category category, const RowLines& row);
+    // A frame's share of the archive: its bytes as zstd stores incompressible data, and its tar header.
+    static std::uint64_t cost_of(const BagFile& f) { return ZSTD_compressBound(f.size) + 1024; }
+
+    Store* store_;
+    BagFile looked_up_;  ///< new_frame()'s answer
 };
 
 /// Writes the derived files (models, summary) and closes the payload files.
@@ -227,6 +250,12 @@ Planned plan_volumes(Store& store, const ExportOptions& o, const fs::path& targe
 /// The rows of a ledger row's volume, staged as when it was first made: those marked with its
 /// sequence (a complete export, resent), or those in its plan's ranges (a pending one, written again).
 std::unique_ptr<Volume> restage(Store& store, const Ledger& l, int level);
+
+/// The image selection a ledger row's plan was made with.
+ImageSelection planned_images(const Ledger& l);
+
+/// The plan's spelling of an image selection ("anomalies", "all"; "" for none).
+std::string_view to_string(ImageSelection images);
 
 /// Whether a restaged volume holds the very payload its plan recorded (the rows may have changed
 /// since, by purge).

@@ -74,6 +74,7 @@ void ExportRecords::insight_members(std::string& out, const InsightFields& f, co
                                     const PayloadFields* payload) {
     Members m(out);
     m("anomaly") += f.anomaly ? "true" : "false";
+    if (f.image) append_text(m("image"), *f.image);
     if (ingested_at) append_text(m("ingested_at"), *ingested_at);
     append_integer(m("insight_id"), f.insight_id);
     append_integer(m("item_id"), f.item_id);
@@ -232,7 +233,8 @@ std::string insight_columns(int anomaly) {
     return "SELECT i.id, i.item_id, " + item_source +
            ", i.model, i.model_version, i.label, i.score, i.probabilities, i.anomaly, i.scored_at, " +
            (anomaly ? "g.ingested_at, it.payload" : "NULL, NULL") + ", i.model_digest, " +
-           (anomaly ? "g.columns" : "NULL") + " FROM insights i JOIN items it ON it.id = i.item_id " + item_joins;
+           (anomaly ? "g.columns" : "NULL") + ", it.image FROM insights i JOIN items it ON it.id = i.item_id " +
+           item_joins;
 }
 
 CategorySql insight_sql(int anomaly) {
@@ -246,8 +248,9 @@ CategorySql insight_sql(int anomaly) {
             "SELECT coalesce(max(id), 0) FROM insights"};
 }
 
-const std::string item_columns =
-    "SELECT it.id, " + item_source + ", it.line, g.ingested_at, it.payload, g.columns FROM items it " + item_joins;
+const std::string item_columns = "SELECT it.id, " + item_source +
+                                 ", it.line, g.ingested_at, it.payload, g.columns, it.image FROM items it " +
+                                 item_joins;
 const std::string item_scored = " AND EXISTS (SELECT 1 FROM insights s WHERE s.item_id = it.id AND s.id <= ?3)";
 const std::string quarantine_columns = "SELECT id, stage, source, line, source_key, item_id, model, model_version, "
                                        "reason, raw, created_at FROM quarantine ";
@@ -317,6 +320,7 @@ void serialise_row(Category category, const Statement& s, ExportRecords& records
                    RowLines& r) {
     r.id = s.column_int(0);
     r.model.clear();
+    r.image.clear();
     if (category == Category::anomalies || category == Category::insights) {
         InsightFields f;
         f.insight_id = r.id;
@@ -331,6 +335,8 @@ void serialise_row(Category category, const Statement& s, ExportRecords& records
         f.anomaly = s.column_int(9) != 0;
         f.scored_at = s.column_view(10);
         f.model_digest = optional_view(s, 13);
+        f.image = optional_view(s, 15);
+        if (f.image) r.image = *f.image;
         records.append_insight(next_line(r, "data/insights.ndjson"), f);
         r.model = f.model;
         r.version = f.model_version;
@@ -343,6 +349,7 @@ void serialise_row(Category category, const Statement& s, ExportRecords& records
     } else if (category == Category::items) {
         records.append_item(next_line(r, "data/items.ndjson"), r.id, s.column_view(1), s.column_view(2),
                             s.column_int(3), s.column_view(4), payload_fields(s, 5, 6));
+        if (!s.column_is_null(7)) r.image = s.column_view(7);
     } else {
         Json record = {{"site", site},
                        {"quarantine_id", r.id},

@@ -38,6 +38,7 @@ struct InsightFields {
     std::optional<std::string_view> probabilities;  ///< JSON text
     bool anomaly = false;
     std::optional<std::string_view> model_digest;
+    std::optional<std::string_view> image;  ///< the SHA-256 of the item's frame, for an image item
 };
 
 /// A stored payload: its JSON text, and for a CSV record the JSON array of its ingest's column
@@ -126,6 +127,7 @@ struct RowLines {
     std::vector<std::pair<std::string, std::string>> lines;  ///< file, line
     std::string model, version, label, hour;                 ///< for the summary (insights only)
     bool anomaly = false;
+    std::string image;  ///< the digest of the item's frame; "" for a record (or a quarantine row)
 };
 
 /// Serialises the row a category_sql() query stands on; a row that cannot be written (a stored

@@ -189,3 +189,27 @@ TEST_CASE_METHOD(test::TempDirFixture,
     e.push_back({"b-000001/data/anomalies.ndjson", "{}\n", 's'});
     CHECK(mentions(check(dir, e), "entry 'b-000001/data/anomalies.ndjson' is a sparse file"));
 }
+
+TEST_CASE_METHOD(test::TempDirFixture, "bag: a frame's payload file is named by its digest, and nothing else is") {
+    std::string frame = "\xFF\xD8 frame bytes \xFF\xD9";
+    std::string path = bag_image_path(sha256_hex(frame), "jpeg");
+    CHECK(path == "data/images/" + sha256_hex(frame) + ".jpg");
+    CHECK(bag_image_path(sha256_hex(frame), "png").ends_with(".png"));
+    CHECK(check(dir, bag_with({{"data/insights.ndjson", "{}\n"}, {path, frame}})).ok());
+
+    // Another frame's bytes under that name: the manifest agrees with the bytes, the name does not.
+    BagReport swapped = check(dir, bag_with({{"data/insights.ndjson", "{}\n"}, {path, frame + "x"}}));
+    CHECK(mentions(swapped, "'" + path + "' is not the frame its name is the SHA-256 of"));
+    // Names that are not a digest and an extension edgectl writes.
+    const std::vector<std::string> misnamed = {"data/images/" + sha256_hex(frame) + ".gif",
+                                               "data/images/" + std::string(64, 'A') + ".jpg", "data/images/x.jpg",
+                                               "data/images/sub/" + sha256_hex(frame) + ".jpg"};
+    for (const auto& bad : misnamed) {
+        INFO(bad);
+        CHECK(mentions(check(dir, bag_with({{"data/insights.ndjson", "{}\n"}, {bad, frame}})),
+                       "is not a file edgectl writes in a bag"));
+    }
+    std::string digest;
+    CHECK(is_bag_image_path(path, &digest));
+    CHECK(digest == sha256_hex(frame));
+}

@@ -12,6 +12,8 @@
 #include "util/json_schema.hpp"
 
 #include "util/sha256.hpp"
+#include <map>
+#include <set>
 #include <sstream>
 
 #include <catch2/catch.hpp>
@@ -242,10 +244,13 @@ TEST_CASE_METHOD(test::TempDirFixture, "export: every NDJSON record matches its 
     fs::path m = test::sample_dir() / "model";
     pack_model({m / "model.pt", m / "model.json", m / "golden.ndjson", dir / "p.tar.zst", {}});
     import_model(store, store.lock("import-model"), {dir / "p.tar.zst", true, true});
-    ingest(store, store.lock("ingest"), test::paths({test::sample_dir() / "inbox"}));
+    fs::path c = test::sample_dir() / "camera-model";
+    pack_model({c / "model.pt", c / "model.json", c / "golden.ndjson", dir / "c.tar.zst", {}});
+    import_model(store, store.lock("import-model"), {dir / "c.tar.zst", true, true});
+    ingest(store, store.lock("ingest"), test::paths({test::sample_dir() / "inbox", test::sample_dir() / "camera"}));
     score(store, store.lock("score"), {});
     ExportOptions o = to(dir / "out");
-    o.include = {"anomalies", "insights", "items", "quarantine", "summary"};
+    o.include = {"anomalies", "images", "insights", "items", "quarantine", "summary"};
     export_next(store, store.lock("export"), o);
 
     const std::map<std::string, std::string> schema_of = {
@@ -270,14 +275,122 @@ TEST_CASE_METHOD(test::TempDirFixture, "export: every NDJSON record matches its 
         CHECK(n > 0);
     }
     CHECK(seen.size() == schema_of.size());
+    CHECK(query_int(store.db(), "SELECT count(*) FROM insights i JOIN items it ON it.id = i.item_id WHERE it.image "
+                                "IS NOT NULL AND i.export_seq = 1") == 64);
 }
 
 TEST_CASE("export: a volume never outgrows what verify lets an archive unpack to, whatever its budget") {
-    Volume v(Unstaged{}, std::uint64_t(1) << 40, 3);  // a 1 TiB budget: only the unpacked bound cuts
+    Volume v(Unstaged{}, std::uint64_t(1) << 40, 3,
+             ImageSelection::none);  // a 1 TiB budget: only the unpacked bound cuts
     RowLines row;
     row.id = 1;
     row.lines.emplace_back("data/items.ndjson", std::string(2000, 'x'));
-    CHECK(v.fits(row));
+    CHECK(v.fits(Category::insights, row));
     v.raw = max_unpacked_bytes - 1000;  // as if that much were added already
-    CHECK_FALSE(v.fits(row));
+    CHECK_FALSE(v.fits(Category::insights, row));
+}
+
+namespace {
+
+// A store with both sample models, the sample inbox and camera ingested and scored.
+Store camera_store(const fs::path& dir) {
+    Store store = Store::init(dir / "s", "site");
+    for (const char* model : {"model", "camera-model"}) {
+        fs::path m = test::sample_dir() / model;
+        pack_model({m / "model.pt", m / "model.json", m / "golden.ndjson", dir / "p.tar.zst", {}});
+        import_model(store, store.lock("import-model"), {dir / "p.tar.zst", true, true});
+    }
+    ingest(store, store.lock("ingest"), test::paths({test::sample_dir() / "inbox", test::sample_dir() / "camera"}));
+    score(store, store.lock("score"), {});
+    return store;
+}
+
+// The frames an archive carries: digest -> whether its bytes are that digest.
+std::map<std::string, bool> frames_in(const fs::path& archive) {
+    std::map<std::string, bool> frames;
+    ArchiveReader reader(archive);
+    ArchiveReader::Entry e;
+    while (reader.next(e)) {
+        std::string rel = e.name.substr(e.name.find('/') + 1), digest;
+        if (is_bag_image_path(rel, &digest)) frames[digest] = sha256_hex(reader.read_all(1 << 24)) == digest;
+    }
+    return frames;
+}
+
+std::set<std::string> digests(Store& store, const std::string& sql) {
+    std::set<std::string> out;
+    Statement s(store.db(), sql);
+    while (s.step())
+        out.insert(s.column_text(0));
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE_METHOD(test::TempDirFixture, "export: --include images carries the anomalies' frames, by their digest") {
+    Store store = camera_store(dir);
+    fs::create_directories(dir / "out");
+    ExportOptions o = to(dir / "out");
+    o.include = {"anomalies", "images", "insights", "summary"};
+    ExportResult r = export_next(store, store.lock("export"), o);
+    REQUIRE(r.archives.size() == 1);
+    auto frames = frames_in(r.archives[0].path);
+    auto anomalous = digests(store, "SELECT DISTINCT it.image FROM insights i JOIN items it ON it.id = i.item_id "
+                                    "WHERE i.anomaly = 1 AND it.image IS NOT NULL");
+    REQUIRE_FALSE(anomalous.empty());
+    std::set<std::string> carried;
+    for (const auto& [digest, intact] : frames) {
+        carried.insert(digest);
+        CHECK(intact);
+    }
+    CHECK(carried == anomalous);
+    CHECK(r.archives[0].counts.at("images") == std::int64_t(anomalous.size()));
+
+    // Resent, the archive is the same payload, frames included.
+    fs::create_directories(dir / "again");
+    ExportOptions resend = to(dir / "again");
+    resend.resend = 1;
+    ExportResult again = export_next(store, store.lock("export"), resend);
+    CHECK(frames_in(again.archives[0].path) == frames);
+    CHECK(verify_bag_archive(again.archives[0].path, nullptr).ok());
+
+    // --all-images without images is a usage error.
+    ExportOptions bad = to(dir / "out");
+    bad.all_images = true;
+    CHECK_THROWS_WITH(export_next(store, store.lock("export"), bad), Catch::Contains("--all-images needs"));
+}
+
+TEST_CASE_METHOD(test::TempDirFixture, "export: --all-images carries every exported item's frame, within --max-bytes") {
+    Store store = camera_store(dir);
+    fs::create_directories(dir / "out");
+    ExportOptions o = to(dir / "out");
+    o.include = {"anomalies", "images", "insights", "items"};
+    o.all_images = true;
+    o.max_bytes = 64 * 1024;  // the frames alone are over 150 KiB: several volumes
+    ExportResult r = export_next(store, store.lock("export"), o);
+    REQUIRE(r.archives.size() > 2);
+    std::set<std::string> carried;
+    for (const auto& a : r.archives) {
+        CHECK(a.bytes <= o.max_bytes);
+        CHECK(verify_bag_archive(a.path, nullptr).ok());
+        // Each volume carries the frames of the items its rows are about, each once.
+        auto frames = frames_in(a.path);
+        auto wanted = digests(store, "SELECT it.image FROM insights i JOIN items it ON it.id = i.item_id WHERE "
+                                     "i.export_seq = " +
+                                         std::to_string(a.seq) +
+                                         " AND it.image IS NOT NULL "
+                                         "UNION SELECT image FROM items WHERE export_seq = " +
+                                         std::to_string(a.seq) + " AND image IS NOT NULL");
+        std::set<std::string> got;
+        for (const auto& [digest, intact] : frames) {
+            got.insert(digest);
+            CHECK(intact);
+        }
+        CHECK(got == wanted);
+        carried.insert(got.begin(), got.end());
+    }
+    CHECK(carried == digests(store, "SELECT digest FROM images"));
+    // Anomalies, with their frames, before anything else.
+    CHECK(query_int(store.db(), "SELECT max(export_seq) FROM insights WHERE anomaly") <=
+          query_int(store.db(), "SELECT min(export_seq) FROM insights WHERE NOT anomaly"));
 }

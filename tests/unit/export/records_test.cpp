@@ -2,6 +2,7 @@
 
 #include "util/error.hpp"
 #include "util/ndjson.hpp"
+#include "util/sha256.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -26,19 +27,21 @@ Json reference_payload(const PayloadFields& p) {
 Json opt(const std::optional<std::string_view>& v) { return v ? Json(std::string(*v)) : Json(); }
 
 Json reference_insight(const std::string& site, const InsightFields& f) {
-    return {{"site", site},
-            {"insight_id", f.insight_id},
-            {"item_id", f.item_id},
-            {"source", std::string(f.source)},
-            {"source_key", std::string(f.source_key)},
-            {"model", std::string(f.model)},
-            {"model_version", std::string(f.model_version)},
-            {"label", opt(f.label)},
-            {"score", f.score},
-            {"probabilities", f.probabilities ? Json::parse(*f.probabilities) : Json()},
-            {"anomaly", f.anomaly},
-            {"scored_at", std::string(f.scored_at)},
-            {"model_digest", opt(f.model_digest)}};
+    Json j = {{"site", site},
+              {"insight_id", f.insight_id},
+              {"item_id", f.item_id},
+              {"source", std::string(f.source)},
+              {"source_key", std::string(f.source_key)},
+              {"model", std::string(f.model)},
+              {"model_version", std::string(f.model_version)},
+              {"label", opt(f.label)},
+              {"score", f.score},
+              {"probabilities", f.probabilities ? Json::parse(*f.probabilities) : Json()},
+              {"anomaly", f.anomaly},
+              {"scored_at", std::string(f.scored_at)},
+              {"model_digest", opt(f.model_digest)}};
+    if (f.image) j["image"] = std::string(*f.image);
+    return j;
 }
 
 // Generates the values export meets: texts with quotes, backslashes, control characters and
@@ -122,6 +125,8 @@ TEST_CASE("export records: the same bytes as the Json objects they replace, on g
         f.probabilities = view(probabilities);
         f.anomaly = g.pick(2) == 1;
         f.model_digest = view(digest);
+        std::optional<std::string> image = g.maybe(sha256_hex(std::to_string(n)));
+        f.image = view(image);
         INFO("row " << n);
         CHECK(records.insight(f) == reference_insight("ship-7", f).dump());
 
