@@ -32,4 +32,11 @@ ref_has "  wine-cultivar|1.1.0|1.0.0" "  models 2" "  models/wine-cultivar/1.1.0
 CRASH_POINTS="import.model-dir:mkdir import.model-dir:fsync-dir" \
     crash_enumerate "import-model (new model)" "$EDGECTL" import-model "$RUN/wine-cultivar-b-2.0.0.tar.zst"
 ref_has "  wine-cultivar|1.0.0|NULL" "  models 2" "  models/wine-cultivar-b/2.0.0/model.pt 0o600 0ce26f901986144d"
+
+# An image model stages its golden images in golden/ too.
+expect_exit 0 "$EDGECTL" pack-model --model "$SAMPLE/camera-model/model.pt" --spec "$SAMPLE/camera-model/model.json" \
+    --golden "$SAMPLE/camera-model/golden.ndjson" --sign "$WORK/keys/vendor.key" -o "$WORK/digit-camera.tar.zst"
+CRASH_POINTS="import.stage-golden:mkdir import.stage-golden:fsync-dir import.stage:fsync import.stage:rename" \
+    crash_enumerate "import-model (image model)" "$EDGECTL" import-model "$WORK/digit-camera.tar.zst"
+ref_has "  models 2" "  models/digit-camera/1.0.0/golden/ 0o700"
 crash_finish

@@ -243,8 +243,9 @@ def check_models(db, store):
                 p = os.path.join(d, file)
                 if not os.path.isfile(p) or file_sha(p) != want:
                     problem(f"{where}/{file} is missing or differs from SHA256SUMS: half-installed")
-            if set(os.listdir(d)) != expected:
-                problem(f"{where} holds {sorted(os.listdir(d))}, expected {sorted(expected)}")
+            held = {os.path.relpath(os.path.join(root, f), d) for root, _, files in os.walk(d) for f in files}
+            if held != expected:
+                problem(f"{where} holds {sorted(held)}, expected {sorted(expected)}")
             with open(os.path.join(d, "model.json"), encoding="utf-8") as f:
                 if f.read() != spec:
                     problem(f"{where}/model.json is not the registered spec")
