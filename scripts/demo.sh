@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The main job, end to end, on the bundled sample site: a model built on the "cloud side" is packed,
-# verified and imported; the site's inbox is ingested and scored; the insights and anomalies are
-# exported as a verified BagIt archive to a stand-in for a Data Box disk.
+# The main job, end to end, on the bundled sample site: two models built on the "cloud side" (a
+# classifier of lab records and a CNN that reads a camera's frames) are packed with their golden
+# checks, verified and imported; the site's inbox and its camera's share are ingested and scored;
+# the insights, anomalies and the anomalies' frames are exported as a verified BagIt archive to a
+# stand-in for a Data Box disk.
 #
 # usage: scripts/demo.sh [DIR]   (default ./demo; store in DIR/store, exports in DIR/exports)
 set -euo pipefail
@@ -40,26 +42,30 @@ run() {
 step "1. Create the site's store"
 run init --site sample-site
 
-step "2. Cloud side: a signing key, and the trained model packed and signed with its golden vectors"
+step "2. Cloud side: a signing key, and the trained models packed and signed with their golden checks"
 mkdir -p "$dir/cloud"
 run keygen -o "$dir/cloud/model-signing"
 run pack-model --model "$sample/model/model.pt" --spec "$sample/model/model.json" \
   --golden "$sample/model/golden.ndjson" --sign "$dir/cloud/model-signing.key" -o "$dir/wine-cultivar-1.0.0.tar.zst"
+# The camera model's golden images are run through edgectl's own decoding and preprocessing.
+run pack-model --model "$sample/camera-model/model.pt" --spec "$sample/camera-model/model.json" \
+  --golden "$sample/camera-model/golden.ndjson" --sign "$dir/cloud/model-signing.key" -o "$dir/digit-camera-1.0.0.tar.zst"
 
-step "3. Site: trust the cloud's public key, verify the package, import it and make it active"
+step "3. Site: trust the cloud's public key, verify the packages, import them and make them active"
 run trust add "$dir/cloud/model-signing.pub" --name cloud-ml-team
-run verify "$dir/wine-cultivar-1.0.0.tar.zst"
+run verify "$dir/wine-cultivar-1.0.0.tar.zst" "$dir/digit-camera-1.0.0.tar.zst"
 run import-model "$dir/wine-cultivar-1.0.0.tar.zst" --activate
+run import-model "$dir/digit-camera-1.0.0.tar.zst" --activate
 run models list
 
-step "4. Ingest what landed in the inbox (CSV and NDJSON, with planted defects)"
-run ingest "$sample/inbox"
+step "4. Ingest what landed: the lab inbox (CSV, NDJSON) and the camera's share (JPEG, PNG), with planted defects"
+run ingest "$sample/inbox" "$sample/camera"
 
-step "5. Score every new item on this CPU"
+step "5. Score every new item on this CPU: records by the lab model, frames by the camera model"
 run score
 
-step "6. Export insights and anomalies to the removable disk"
-run export --to "$dir/exports" --include anomalies,insights,items,quarantine,summary
+step "6. Export insights, anomalies and the anomalies' frames to the removable disk"
+run export --to "$dir/exports" --include anomalies,insights,items,quarantine,summary,images
 
 step "7. Receiving side: the archive is intact and from this site"
 "$edgectl" site-key > "$dir/site.pub"
@@ -73,8 +79,23 @@ db="$dir/store/edgectl.db"
 echo
 echo "predictions by label:"
 sqlite3 -readonly -column -header "$db" \
-  "SELECT label, count(*) AS items, sum(anomaly) AS anomalies, round(avg(score), 3) AS mean_confidence
-   FROM insights GROUP BY label ORDER BY label"
+  "SELECT model, label, count(*) AS items, sum(anomaly) AS anomalies, round(avg(score), 3) AS mean_confidence
+   FROM insights GROUP BY model, label ORDER BY model, label"
+echo
+echo "camera frames read correctly (against scripts/sample-site/camera-truth.csv):"
+python3 - "$db" "$sample/camera-truth.csv" <<'PY'
+import csv, os, sqlite3, sys
+truth = {row["file"]: row["label"] for row in csv.DictReader(open(sys.argv[2]))}
+db = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+read = db.execute("SELECT g.name, i.label FROM insights i JOIN items it ON it.id = i.item_id "
+                  "JOIN ingests g ON g.id = it.ingest_id WHERE i.model = 'digit-camera'").fetchall()
+right = sum(truth.get(os.path.basename(name)) == label for name, label in read)
+print(f"  {right} of {len(read)} ({100 * right / max(len(read), 1):.1f} %)")
+PY
+echo
+echo "personal data in the GPS-tagged frame: in the share, and anywhere under the store"
+echo "  share: $(grep -c -a 'SN-5541-GPS-TEST' "$sample/camera/cam-gps.jpg") match(es) of its camera serial"
+echo "  store: $(grep -r -l -a 'SN-5541-GPS-TEST' "$dir/store" | wc -l) file(s) holding it"
 echo
 echo "quarantined (file, line, reason):"
 sqlite3 -readonly -column "$db" "SELECT source, line, reason FROM quarantine ORDER BY stage, source, line"

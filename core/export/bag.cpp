@@ -20,9 +20,10 @@ namespace {
 const std::vector<std::string> tag_files = {"bagit.txt", "bag-info.txt", "manifest-sha256.txt",
                                             "tagmanifest-sha256.txt"};
 
-// What an export bag holds at most: its base and data/ directories, four tag files and the six
-// payload files. Tag files are a few hundred bytes.
-constexpr std::size_t max_bag_entries = 64;
+// What an export bag holds at most: its base, data/ and data/images/ directories, four tag files,
+// the six payload files and its frames. Tag files are a few hundred bytes, and the payload manifest
+// ~150 bytes more per frame.
+constexpr std::size_t max_bag_entries = 64 + max_bag_images;
 constexpr std::uint64_t max_tag_bytes = 1 << 20;
 
 // bag-info.txt labels every bag edgectl writes carries.

@@ -33,6 +33,10 @@ inline const std::set<std::string> bag_payload_files = {"data/insights.ndjson", 
                                                         "data/items.ndjson",    "data/quarantine.ndjson",
                                                         "data/models.ndjson",   "data/summary.ndjson"};
 
+/// The most frames one bag carries: its manifest stays well within what verify reads of a tag
+/// file. An export with more goes on in further volumes.
+inline constexpr std::size_t max_bag_images = 4096;
+
 /// The payload file of a camera frame in a bag: data/images/<its SHA-256>.jpg or .png.
 std::string bag_image_path(std::string_view digest, std::string_view format);
 

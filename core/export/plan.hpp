@@ -136,6 +136,7 @@ struct Volume {
         for (const auto& [file, line] : row.lines)
             bytes += line.size() + 1;
         const BagFile* frame = new_frame(category, row);
+        if (frame && frames.size() >= max_bag_images) return false;
         std::uint64_t frame_raw = frame ? frame->size : 0, frame_cost = frame ? cost_of(*frame) : 0;
         // Room for tar headers, tag files, the summary and models files, and the estimate's slack.
         std::uint64_t margin = 16384 + budget / 100 + summary.size() * 160 + models.size() * 4096;

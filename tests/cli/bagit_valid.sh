@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# An export archive is a valid BagIt 1.0 bag by an independent check with tar, coreutils and python3's json only (no edgectl code).
+# An export archive, camera frames included, is a valid BagIt 1.0 bag by an independent check with tar, coreutils and python3's json only (no edgectl code).
 source "$(dirname "$0")/lib.sh"
 
-sample_site
+camera_site
 expect_exit 3 "$EDGECTL" score
 mkdir "$WORK/disk"
-expect_exit 0 "$EDGECTL" export --to "$WORK/disk"
+expect_exit 0 "$EDGECTL" export --to "$WORK/disk" --include anomalies,insights,summary,images
 archive="$WORK/disk/test-site-000001.tar.zst"
 name=$(basename "$archive" .tar.zst)
 
@@ -56,3 +56,16 @@ for f in data/*.ndjson; do ndjson_ok "$f"; done
 assert_eq "$(lines data/insights.ndjson)" "$(info Edgectl-Insights)" "insight records vs Edgectl-Insights"
 assert_eq "$(lines data/anomalies.ndjson)" "$(info Edgectl-Anomalies)" "anomaly records vs Edgectl-Anomalies"
 assert_eq "$(lines data/anomalies.ndjson)" "$(sql 'SELECT count(*) FROM insights WHERE anomaly = 1')" "anomaly records vs the store"
+
+# The anomalies' frames: one payload file each, named by the SHA-256 of its bytes, which the
+# anomaly records name.
+frames=$(sql "SELECT count(DISTINCT it.image) FROM insights i JOIN items it ON it.id = i.item_id WHERE i.anomaly = 1
+              AND it.image IS NOT NULL")
+[ "$frames" -ge 1 ] || fail "the sample camera has no anomalous frame to export"
+assert_eq "$(find data/images -type f | wc -l)" "$frames" "frames under data/images"
+for f in data/images/*; do
+    assert_eq "$(sha256sum "$f" | cut -c1-64)" "$(basename "${f%.*}")" "a frame's name vs its SHA-256"
+done
+named=$(python3 -c 'import json,sys; print("\n".join(sorted({json.loads(l)["image"] for l in open(sys.argv[1]) if "image" in json.loads(l)})))' data/anomalies.ndjson)
+assert_eq "$(ls data/images | sed 's/\.[a-z]*$//' | sort)" "$named" "frames vs the anomalies' image digests"
+echo ok

@@ -86,6 +86,23 @@ sample_site() {
     expect_exit 3 "$EDGECTL" ingest "$SAMPLE/inbox"
 }
 
+# signed_camera_package OUT: packs the committed sample camera model (golden images included), signed.
+signed_camera_package() {
+    vendor_key
+    expect_exit 0 "$EDGECTL" pack-model --model "$SAMPLE/camera-model/model.pt" \
+        --spec "$SAMPLE/camera-model/model.json" --golden "$SAMPLE/camera-model/golden.ndjson" \
+        --sign "$WORK/keys/vendor.key" -o "$1"
+}
+
+# camera_site: sample_site, with the camera model active too and the camera's share ingested (exit 3:
+# the truncated frame).
+camera_site() {
+    sample_site
+    signed_camera_package "$WORK/camera.tar.zst"
+    expect_exit 0 "$EDGECTL" import-model "$WORK/camera.tar.zst" --activate
+    expect_exit 3 "$EDGECTL" ingest "$SAMPLE/camera"
+}
+
 # repack DIR OUT: a tar.zst of the files in DIR, at the archive root, in the given order.
 repack() {
     local dir=$1 out=$2

@@ -394,3 +394,29 @@ TEST_CASE_METHOD(test::TempDirFixture, "export: --all-images carries every expor
     CHECK(query_int(store.db(), "SELECT max(export_seq) FROM insights WHERE anomaly") <=
           query_int(store.db(), "SELECT min(export_seq) FROM insights WHERE NOT anomaly"));
 }
+
+TEST_CASE_METHOD(test::TempDirFixture, "export: a volume carries at most max_bag_images frames") {
+    Store store = Store::init(dir / "s", "site");
+    std::string digest = sha256_hex("frame");
+    Statement add(store.db(), "INSERT INTO images (digest, format, bytes, width, height, stored_at) VALUES (?, 'jpeg', "
+                              "1000, 8, 8, '2026-12-02T00:00:00Z')");
+    add.bind(1, digest).run();
+    Volume v(Unstaged{&store, 0}, std::uint64_t(1) << 40, 3, ImageSelection::all);
+    RowLines row;
+    row.id = 1;
+    row.image = digest;
+    row.lines.emplace_back("data/items.ndjson", "{}");
+    for (std::size_t i = 0; i + 1 < max_bag_images; ++i)
+        v.frames.emplace(std::to_string(i), BagFile{});
+    CHECK(v.fits(Category::items, row));
+    v.frames.emplace("one more", BagFile{});
+    CHECK_FALSE(v.fits(Category::items, row));
+    // A frame the volume holds already costs nothing more.
+    v.frames.emplace(digest, BagFile{});
+    CHECK(v.fits(Category::items, row));
+    // Nor does one the selection does not take.
+    Volume anomalies_only(Unstaged{&store, 0}, std::uint64_t(1) << 40, 3, ImageSelection::anomalies);
+    for (std::size_t i = 0; i < max_bag_images; ++i)
+        anomalies_only.frames.emplace(std::to_string(i), BagFile{});
+    CHECK(anomalies_only.fits(Category::items, row));
+}
