@@ -32,18 +32,22 @@ void add_ingest(CLI::App& app, Globals& g, Commands& commands) {
     commands.add(cmd, [&g, o, paths, format] {
         o->paths.assign(paths->begin(), paths->end());
         if (*format != "auto") o->format = parse_record_format(*format).or_throw("--format", Exit::usage);
+        // As text, each file's line as soon as its outcome is final: a share of any size in
+        // constant memory. The JSON document lists them all at the end.
+        if (!g.json)
+            o->on_file = [&g](const IngestFileResult& f) {
+                say(g, f.path + ": " + std::string(to_string(f.status)) +
+                           (f.status == FileOutcome::ingested ? " (" + std::to_string(f.added) + " items, " +
+                                                                    std::to_string(f.quarantined) + " quarantined)"
+                            : f.reason.empty() ? ""
+                                               : " (" + f.reason + ")"));
+            };
         Store store = open_store(g);
         auto lock = store.lock("ingest");
         IngestResult r = ingest(store, lock, *o);
         if (g.json) {
             print_json(to_json(r));
         } else {
-            for (const auto& f : r.files)
-                say(g, f.path + ": " + std::string(to_string(f.status)) +
-                           (f.status == FileOutcome::ingested ? " (" + std::to_string(f.added) + " items, " +
-                                                                    std::to_string(f.quarantined) + " quarantined)"
-                            : f.reason.empty() ? ""
-                                               : " (" + f.reason + ")"));
             say(g, "ingested " + std::to_string(r.added) + " items, quarantined " + std::to_string(r.quarantined) +
                        " records" +
                        (r.rejected_files ? ", rejected " + std::to_string(r.rejected_files) + " files" : ""));

@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <deque>
+#include <functional>
 #include <set>
 
 namespace edgectl {
@@ -182,32 +184,74 @@ std::optional<RecordFormat> format_of(const fs::path& path, std::optional<Record
 
 // The files named by the command line: files as given, directories walked in name order, leaving
 // out `skip` (the --move-to directory, should it lie inside the inbox).
-std::vector<fs::path> expand(const std::vector<fs::path>& paths, const fs::path& skip) {
-    std::vector<fs::path> files;
+// Visits the files of one directory and those below it, in name order (the order sorted full paths
+// would have), holding one directory's names at a time per level rather than the whole tree's.
+// Directories named like temporary files, and `skip` (the inbox's --move-to), are not entered;
+// symbolic links to directories are not followed.
+void walk_directory(const fs::path& dir, const fs::path& skip, const std::function<void(const fs::path&)>& visit) {
     std::error_code ec;
-    for (const auto& path : paths) {
-        auto status = fs::status(path, ec);
-        if (ec || !fs::exists(status)) throw Error("cannot ingest '" + path.string() + "': no such file or directory");
-        if (!fs::is_directory(status)) {
-            files.push_back(path);
-            continue;
+    std::vector<std::string> names;
+    for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
+        names.push_back(it->path().filename().string());
+    if (ec) throw Error("cannot walk '" + dir.string() + "': " + ec.message());
+    std::sort(names.begin(), names.end());
+    for (const auto& name : names) {
+        fs::path path = dir / name;
+        if (is_ignored_name(path)) continue;
+        auto status = fs::symlink_status(path, ec);
+        if (!ec && fs::is_directory(status)) {
+            if (skip.empty() || !fs::equivalent(path, skip, ec)) walk_directory(path, skip, visit);
+        } else if (fs::is_regular_file(path, ec)) {
+            visit(path);
         }
-        std::vector<fs::path> found;
-        for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::recursive_directory_iterator();
-             it.increment(ec)) {
-            bool directory = it->is_directory(ec);
-            if (is_ignored_name(it->path()) || (directory && !skip.empty() && fs::equivalent(it->path(), skip, ec))) {
-                if (directory) it.disable_recursion_pending();
-                continue;
-            }
-            if (it->is_regular_file(ec)) found.push_back(it->path());
-        }
-        if (ec) throw Error("cannot walk '" + path.string() + "': " + ec.message());
-        std::sort(found.begin(), found.end());
-        files.insert(files.end(), found.begin(), found.end());
     }
-    return files;
 }
+
+// Visits every file the paths name, in order: a file as it is, a directory's files walked.
+void walk(const std::vector<fs::path>& paths, const fs::path& skip, const std::function<void(const fs::path&)>& visit) {
+    std::error_code ec;
+    for (const auto& path : paths)  // every path checked before the first file is taken
+        if (auto status = fs::status(path, ec); ec || !fs::exists(status))
+            throw Error("cannot ingest '" + path.string() + "': no such file or directory");
+    for (const auto& path : paths) {
+        if (fs::is_directory(path, ec))
+            walk_directory(path, skip, visit);
+        else
+            visit(path);
+    }
+}
+
+// Files' outcomes, handed on in file order as each becomes final. A frame's is final once its
+// batch commits, so at most a batch of them wait.
+class Reports {
+  public:
+    Reports(const IngestOptions& o, IngestResult& result) : o_(o), result_(result) {}
+
+    /// Adds a file's outcome, not final yet; returns its number.
+    std::size_t add(IngestFileResult file) {
+        waiting_.emplace_back(std::move(file), false);
+        return first_ + waiting_.size() - 1;
+    }
+    IngestFileResult& at(std::size_t n) { return waiting_[n - first_].first; }
+    /// Marks an outcome final, and hands on every final one at the front.
+    void finish(std::size_t n) {
+        waiting_[n - first_].second = true;
+        while (!waiting_.empty() && waiting_.front().second) {
+            if (o_.on_file)
+                o_.on_file(waiting_.front().first);
+            else
+                result_.files.push_back(std::move(waiting_.front().first));
+            waiting_.pop_front();
+            ++first_;
+        }
+    }
+
+  private:
+    const IngestOptions& o_;
+    IngestResult& result_;
+    std::deque<std::pair<IngestFileResult, bool>> waiting_;
+    std::size_t first_ = 0;
+};
 
 // True for a file still being written: named *.partial / *.tmp, or modified within `settle` seconds.
 // Sets ec if the file is gone.
@@ -256,13 +300,16 @@ std::string leave_inbox(const fs::path& path, std::pair<dev_t, ino_t> id, const 
     return move_out(path, o.move_to, digest).string();
 }
 
-// One file, its result added to `all`: opened once, so that the bytes hashed, the bytes parsed and
-// the file moved out of the inbox are the same file, whatever happens to its name meanwhile.
-void ingest_file(Store& store, const fs::path& path, const IngestOptions& o, const Policy* policy, FrameWriter& frames,
-                 IngestResult& all) {
+// One file, its outcome added to `reports`: opened once, so that the bytes hashed, the bytes parsed
+// and the file moved out of the inbox are the same file, whatever happens to its name meanwhile.
+// Returns the outcome (its moved_to filled in later for a frame, with its batch).
+IngestFileResult ingest_file(Store& store, const fs::path& path, const IngestOptions& o, const Policy* policy,
+                             FrameWriter& frames, Reports& reports) {
     bool inbox = !o.move_to.empty();
     auto outcome = [&](FileOutcome status, std::string reason) {
-        all.files.push_back(IngestFileResult{path.string(), status, std::move(reason), 0, 0, 0, ""});
+        IngestFileResult result{path.string(), status, std::move(reason), 0, 0, 0, ""};
+        reports.finish(reports.add(result));
+        return result;
     };
     std::error_code gone;
     if (inbox && still_being_written(path, o.settle_seconds, gone))
@@ -294,13 +341,14 @@ void ingest_file(Store& store, const fs::path& path, const IngestOptions& o, con
             result = FileIngester(store, std::move(file), source, digest, *format, o.batch, policy).run();
         result.path = path.string();
     }
-    all.files.push_back(result);
-    // Only once its records are committed does a file leave the inbox (a frame's, with its batch).
-    // Killed before, the next run finds it 'unchanged' and moves it.
-    if (!inbox) return;
-    std::size_t index = all.files.size() - 1;
-    frames.after_commit(
-        [&all, &o, index, path, id, digest] { all.files[index].moved_to = leave_inbox(path, id, o, digest); });
+    // Only once its records are committed does a file leave the inbox (a frame's, with its batch),
+    // and only then is its outcome final. Killed before, the next run finds it 'unchanged' and moves it.
+    std::size_t n = reports.add(result);
+    frames.after_commit([&reports, &o, n, path, id, digest, inbox] {
+        if (inbox) reports.at(n).moved_to = leave_inbox(path, id, o, digest);
+        reports.finish(n);
+    });
+    return result;
 }
 
 }  // namespace
@@ -330,6 +378,8 @@ IngestResult ingest(Store& store, const StoreLock& lock, const IngestOptions& op
     bool inbox = !options.move_to.empty();
     if (inbox)
         require(fs::is_directory(options.move_to), "--move-to '" + options.move_to.string() + "' is not a directory");
+    // Before the frames, whose commits hand their outcomes on, even while unwinding.
+    Reports reports(options, result);
     FrameWriter frames(store, options, policy ? &*policy : nullptr);
     // A file that fails (unreadable, say) stops the run; the frames before it still commit, as the
     // records files before it did, rather than being written again by every run.
@@ -340,15 +390,14 @@ IngestResult ingest(Store& store, const StoreLock& lock, const IngestOptions& op
             log::warning("could not commit the frames ingested before the failure: " + std::string(e.what()));
         }
     });
-    for (const auto& path : expand(options.paths, options.move_to)) {
-        ingest_file(store, path, options, policy ? &*policy : nullptr, frames, result);
-        const IngestFileResult& file = result.files.back();
+    walk(options.paths, options.move_to, [&](const fs::path& path) {
+        IngestFileResult file = ingest_file(store, path, options, policy ? &*policy : nullptr, frames, reports);
         if (file.status == FileOutcome::rejected) ++result.rejected_files;
         log::debug(quote(path) + ": " + std::string(to_string(file.status)) + ", " + std::to_string(file.added) +
                    " items added");
         result.added += file.added;
         result.quarantined += file.quarantined;
-    }
+    });
     frames.flush();
     return result;
 }

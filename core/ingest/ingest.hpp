@@ -12,22 +12,12 @@
 #include "util/ndjson.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace edgectl {
-
-struct IngestOptions {
-    std::vector<fs::path> paths;         ///< files or directories (walked recursively, in name order)
-    std::string source;                  ///< source name for every item; empty: each file's path
-    std::optional<RecordFormat> format;  ///< none: by extension
-    std::size_t batch = 10000;           ///< records per transaction
-    fs::path policy;                     ///< PII policy file; empty: store records as they are
-    fs::path move_to;                    ///< inbox mode: move each file here once its records are committed
-    double settle_seconds = 5;           ///< inbox mode: leave files modified more recently than this
-    ImageLimits image_limits;            ///< what a camera frame may declare before it is quarantined
-};
 
 /// What became of one file.
 enum class FileOutcome {
@@ -50,8 +40,23 @@ struct IngestFileResult {
     std::string moved_to;  ///< inbox mode: where the file went
 };
 
+struct IngestOptions {
+    std::vector<fs::path> paths;         ///< files or directories (walked recursively, in name order)
+    std::string source;                  ///< source name for every item; empty: each file's path
+    std::optional<RecordFormat> format;  ///< none: by extension
+    std::size_t batch = 10000;           ///< records per transaction
+    fs::path policy;                     ///< PII policy file; empty: store records as they are
+    fs::path move_to;                    ///< inbox mode: move each file here once its records are committed
+    double settle_seconds = 5;           ///< inbox mode: leave files modified more recently than this
+    ImageLimits image_limits;            ///< what a camera frame may declare before it is quarantined
+    /// Each file's outcome, in file order, once it is final (its items committed, the file moved out
+    /// of the inbox): a share of any size is then reported in constant memory. Empty: the outcomes
+    /// are kept in IngestResult::files.
+    std::function<void(const IngestFileResult&)> on_file;
+};
+
 struct IngestResult {
-    std::vector<IngestFileResult> files;
+    std::vector<IngestFileResult> files;  ///< each file's outcome, unless IngestOptions::on_file took them
     std::int64_t added = 0;
     std::int64_t quarantined = 0;
     std::int64_t rejected_files = 0;

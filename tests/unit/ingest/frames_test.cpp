@@ -216,3 +216,35 @@ TEST_CASE_METHOD(test::TempDirFixture, "frames: a file that fails the run does n
     CHECK(query_int(store.db(), "SELECT count(*) FROM sources WHERE complete = 1") == 2);
     CHECK(sweep_frames(store, store.lock("ingest")) == 0);  // every file written is named
 }
+
+TEST_CASE_METHOD(test::TempDirFixture, "frames: outcomes are reported in file order, each once its frame is committed") {
+    Store store = Store::init(dir / "s", "x");
+    fs::create_directories(dir / "in/sub");
+    fs::create_directories(dir / "done");
+    test::write_file(dir / "in/a.jpg", photo);
+    test::write_file(dir / "in/b.bin", "neither records nor a frame");  // rejected at once, reported in its turn
+    test::write_file(dir / "in/b.csv", "x,y\n1,2\n");
+    test::write_file(dir / "in/c.gif", "GIF89a...");
+    test::write_file(dir / "in/sub/d.png", png);
+    test::write_file(dir / "in/z.png", png);  // the same bytes as sub/d.png: unchanged by then
+    IngestOptions o = test::paths({dir / "in"});
+    o.move_to = dir / "done";
+    o.settle_seconds = 0;
+    std::vector<IngestFileResult> seen;
+    o.on_file = [&](const IngestFileResult& f) {
+        // A frame's outcome comes once its row is committed and its file has left the inbox.
+        if (f.added > 0)
+            CHECK(query_int(store.db(), "SELECT count(*) FROM ingests WHERE name = '" + f.path + "'") == 1);
+        seen.push_back(f);
+    };
+    IngestResult r = ingest(store, store.lock("ingest"), o);
+    CHECK(r.files.empty());
+    std::vector<std::string> order;
+    for (const auto& f : seen)
+        order.push_back(fs::path(f.path).lexically_relative(dir / "in").string() + " " +
+                        std::string(to_string(f.status)) + (f.moved_to.empty() ? "" : " moved"));
+    CHECK(order == std::vector<std::string>{"a.jpg ingested moved", "b.bin rejected", "b.csv ingested moved",
+                                            "c.gif ingested moved", "sub/d.png ingested moved", "z.png unchanged moved"});
+    CHECK(r.added == 3);
+    CHECK(r.quarantined == 1);  // the GIF
+}
