@@ -217,7 +217,8 @@ TEST_CASE_METHOD(test::TempDirFixture, "frames: a file that fails the run does n
     CHECK(sweep_frames(store, store.lock("ingest")) == 0);  // every file written is named
 }
 
-TEST_CASE_METHOD(test::TempDirFixture, "frames: outcomes are reported in file order, each once its frame is committed") {
+TEST_CASE_METHOD(test::TempDirFixture,
+                 "frames: outcomes are reported in file order, each once its frame is committed") {
     Store store = Store::init(dir / "s", "x");
     fs::create_directories(dir / "in/sub");
     fs::create_directories(dir / "done");
@@ -244,7 +245,8 @@ TEST_CASE_METHOD(test::TempDirFixture, "frames: outcomes are reported in file or
         order.push_back(fs::path(f.path).lexically_relative(dir / "in").string() + " " +
                         std::string(to_string(f.status)) + (f.moved_to.empty() ? "" : " moved"));
     CHECK(order == std::vector<std::string>{"a.jpg ingested moved", "b.bin rejected", "b.csv ingested moved",
-                                            "c.gif ingested moved", "sub/d.png ingested moved", "z.png unchanged moved"});
+                                            "c.gif ingested moved", "sub/d.png ingested moved",
+                                            "z.png unchanged moved"});
     CHECK(r.added == 3);
     CHECK(r.quarantined == 1);  // the GIF
 }
