@@ -204,6 +204,10 @@ ExportResult export_next(Store& store, const StoreLock& lock, const ExportOption
                 Exit::usage);
     require(o.max_bytes == 0 || o.max_bytes >= min_volume_bytes, "--max-bytes must be at least 64K", Exit::usage);
     require(!o.all_images || o.include.count("images"), "--all-images needs --include images", Exit::usage);
+    require(o.images() != ImageSelection::anomalies || o.include.count("anomalies"),
+            "--include images carries the anomalies' frames: include anomalies too, or give --all-images for every "
+            "exported item's",
+            Exit::usage);
     ExportResult result;
     result.dry_run = o.dry_run;
     check_target(o.to);
@@ -278,17 +282,24 @@ void abandon_export(Store& store, const StoreLock& lock, std::int64_t seq) {
 
 Json to_json(const ExportResult& r) {
     Json archives = Json::array();
-    for (const auto& a : r.archives)
+    for (const auto& a : r.archives) {
+        // Frames are files of the bag, not rows.
+        auto rows = a.counts;
+        auto frames = rows.find("images");
+        std::int64_t frame_count = frames == rows.end() ? 0 : frames->second;
+        if (frames != rows.end()) rows.erase(frames);
         archives.push_back({{"seq", a.seq},
                             {"name", a.name},
                             {"path", a.path.string()},
                             {"volume", a.volume},
                             {"volumes", a.volumes},
-                            {"rows", a.counts},
+                            {"rows", rows},
+                            {"frames", frame_count},
                             {"bytes", a.bytes},
                             {"sha256", a.sha256.empty() ? Json() : Json(a.sha256)},
                             {"recovered", a.recovered},
                             {"resent", a.resent}});
+    }
     return {{"archives", archives}, {"dry_run", r.dry_run}, {"left_pending", r.left_pending}};
 }
 

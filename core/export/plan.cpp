@@ -45,17 +45,21 @@ void finish_payload(Store& store, Volume& v, bool with_summary) {
         v.payload.push_back(frame);
 }
 
-const BagFile* Volume::new_frame(Category category, const RowLines& row) {
-    if (row.image.empty() || images == ImageSelection::none || frames.count(row.image)) return nullptr;
-    if (images == ImageSelection::anomalies && category != Category::anomalies) return nullptr;
-    if (category == Category::quarantine) return nullptr;
-    Statement frame(store_->db(), "SELECT format, bytes FROM images WHERE digest = ?");
-    frame.bind(1, row.image);
-    if (!frame.step())
+std::optional<BagFile> Volume::new_frame(Category category, const RowLines& row) {
+    if (row.image.empty() || images == ImageSelection::none || frames.count(row.image)) return std::nullopt;
+    if (images == ImageSelection::anomalies && category != Category::anomalies) return std::nullopt;
+    if (category == Category::quarantine) return std::nullopt;
+    // fits() asks first, then add() for the same row.
+    if (last_frame_ && last_frame_->first == row.image) return last_frame_->second;
+    if (!frame_of_) frame_of_.emplace(store_->db(), "SELECT format, bytes FROM images WHERE digest = ?");
+    frame_of_->bind(1, row.image);
+    if (!frame_of_->step())
         throw Error("item of " + std::string(to_string(category)) + " row " + std::to_string(row.id) + " names frame " +
                     row.image + ", which the store does not hold");
-    looked_up_ = {bag_image_path(row.image, frame.column_view(0)), row.image, std::uint64_t(frame.column_int(1))};
-    return &looked_up_;
+    BagFile f{bag_image_path(row.image, frame_of_->column_view(0)), row.image, std::uint64_t(frame_of_->column_int(1))};
+    frame_of_->reset();
+    last_frame_.emplace(row.image, f);
+    return f;
 }
 
 std::string_view to_string(ImageSelection images) {

@@ -135,7 +135,7 @@ struct Volume {
         std::uint64_t bytes = 0;
         for (const auto& [file, line] : row.lines)
             bytes += line.size() + 1;
-        const BagFile* frame = new_frame(category, row);
+        const std::optional<BagFile> frame = new_frame(category, row);
         if (frame && frames.size() >= max_bag_images) return false;
         std::uint64_t frame_raw = frame ? frame->size : 0, frame_cost = frame ? cost_of(*frame) : 0;
         // Room for tar headers, tag files, the summary and models files, and the estimate's slack.
@@ -157,7 +157,7 @@ struct Volume {
     /// Adds a row; `previous` is the id of the row of this category before it (0 if none), which
     /// opens this volume's range for the category when it is the first.
     void add(Category category, const RowLines& row, std::int64_t previous) {
-        if (const BagFile* frame = new_frame(category, row)) {
+        if (const std::optional<BagFile> frame = new_frame(category, row)) {
             frames_raw += frame->size;
             frames_cost += cost_of(*frame);
             frames.emplace(row.image, *frame);
@@ -197,6 +197,8 @@ struct Volume {
         if (measure && !counting) start_counting();
         if (measure) estimated = estimate();
         counter.release();
+        // Its frames are found again when it is staged: a backlog of any size plans in flat memory.
+        std::map<std::string, BagFile>().swap(frames);
     }
     static constexpr std::size_t chunk_bytes = 1 << 20;
 
@@ -221,13 +223,14 @@ struct Volume {
 
   private:
     // The frame a row brings into this volume: its item's, when the selection takes this row's
-    // and the volume does not hold it yet; nullptr otherwise.
-    const BagFile* new_frame(Category category, const RowLines& row);
+    // and the volume does not hold it yet.
+    std::optional<BagFile> new_frame(Category category, const RowLines& row);
     // A frame's share of the archive: its bytes as zstd stores incompressible data, and its tar header.
     static std::uint64_t cost_of(const BagFile& f) { return ZSTD_compressBound(f.size) + 1024; }
 
     Store* store_;
-    BagFile looked_up_;  ///< new_frame()'s answer
+    std::optional<Statement> frame_of_;                          ///< a frame's format and size, prepared once
+    std::optional<std::pair<std::string, BagFile>> last_frame_;  ///< fits()' answer, which add() takes
 };
 
 /// Writes the derived files (models, summary) and closes the payload files.

@@ -72,9 +72,10 @@ Sealed write_archive(Store& store, const Ledger& l, const Volume& v, int level) 
         // A frame goes in as the store holds it; the read-back below proves its bytes are its digest.
         if (!std::exchange(images_dir, true)) writer.add_directory(l.name + "/data/images");
         std::string bytes = read_file(store.image_path(digest), f.size + 1);
-        if (bytes.size() != f.size)
-            throw Error("frame " + quote(store.image_path(digest).string()) + " is " + std::to_string(bytes.size()) +
-                        " bytes, not the " + std::to_string(f.size) + " the store recorded: the store is damaged");
+        if (bytes.size() != f.size || sha256_hex(bytes) != digest)
+            throw Error("frame " + quote(store.image_path(digest).string()) +
+                        " is no longer the one ingested (its size or SHA-256 changed): the store is damaged; "
+                        "restore the file from a backup, or purge the rows that name it");
         writer.add_file(l.name + "/" + f.path, bytes);
     }
     writer.close();

@@ -182,8 +182,6 @@ std::optional<RecordFormat> format_of(const fs::path& path, std::optional<Record
     return std::nullopt;
 }
 
-// The files named by the command line: files as given, directories walked in name order, leaving
-// out `skip` (the --move-to directory, should it lie inside the inbox).
 // Visits the files of one directory and those below it, in name order (the order sorted full paths
 // would have), holding one directory's names at a time per level rather than the whole tree's.
 // Directories named like temporary files, and `skip` (the inbox's --move-to), are not entered;
@@ -198,11 +196,22 @@ void walk_directory(const fs::path& dir, const fs::path& skip, const std::functi
     for (const auto& name : names) {
         fs::path path = dir / name;
         if (is_ignored_name(path)) continue;
+        // Gone since it was listed, or a link to nothing: nothing to take. Anything else unreadable
+        // stops the run, as a file that cannot be read does.
+        auto unreadable = [&] {
+            if (ec && ec != std::errc::no_such_file_or_directory)
+                throw Error("cannot walk '" + path.string() + "': " + ec.message());
+            return bool(ec);
+        };
         auto status = fs::symlink_status(path, ec);
-        if (!ec && fs::is_directory(status)) {
-            if (skip.empty() || !fs::equivalent(path, skip, ec)) walk_directory(path, skip, visit);
+        if (unreadable()) continue;
+        if (fs::is_directory(status)) {
+            bool moved_to = !skip.empty() && fs::equivalent(path, skip, ec);
+            if (!unreadable() && !moved_to) walk_directory(path, skip, visit);
         } else if (fs::is_regular_file(path, ec)) {
             visit(path);
+        } else {
+            unreadable();  // a link that cannot be followed; a device or FIFO is left alone
         }
     }
 }
@@ -222,7 +231,8 @@ void walk(const std::vector<fs::path>& paths, const fs::path& skip, const std::f
 }
 
 // Files' outcomes, handed on in file order as each becomes final. A frame's is final once its
-// batch commits, so at most a batch of them wait.
+// batch commits, and the files after it wait for it: ingest commits the frames waiting when a
+// batch's worth of outcomes is queued, so that at most that many wait whatever follows.
 class Reports {
   public:
     Reports(const IngestOptions& o, IngestResult& result) : o_(o), result_(result) {}
@@ -233,6 +243,8 @@ class Reports {
         return first_ + waiting_.size() - 1;
     }
     IngestFileResult& at(std::size_t n) { return waiting_[n - first_].first; }
+    /// How many outcomes wait for an earlier one.
+    std::size_t waiting() const { return waiting_.size(); }
     /// Marks an outcome final, and hands on every final one at the front.
     void finish(std::size_t n) {
         waiting_[n - first_].second = true;
@@ -397,6 +409,7 @@ IngestResult ingest(Store& store, const StoreLock& lock, const IngestOptions& op
                    " items added");
         result.added += file.added;
         result.quarantined += file.quarantined;
+        if (reports.waiting() >= FrameWriter::max_frame_batch) frames.flush();
     });
     frames.flush();
     return result;

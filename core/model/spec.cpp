@@ -9,7 +9,6 @@
 #include <charconv>
 #include <cmath>
 #include <map>
-#include <regex>
 #include <sstream>
 
 namespace edgectl {
@@ -259,8 +258,15 @@ Result<> extract_image(const ModelSpec& spec, std::string_view bytes, int orient
 }
 
 bool is_golden_image_name(std::string_view name) {
-    static const std::regex pattern("golden/[A-Za-z0-9][A-Za-z0-9._-]{0,63}\\.(png|jpg|jpeg)");
-    return std::regex_match(name.begin(), name.end(), pattern);
+    constexpr std::string_view folder = "golden/";
+    if (!name.starts_with(folder)) return false;
+    std::string_view file = name.substr(folder.size());
+    std::string_view stem;
+    for (std::string_view ext : {".png", ".jpg", ".jpeg"})
+        if (file.size() > ext.size() && file.ends_with(ext)) stem = file.substr(0, file.size() - ext.size());
+    auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+    return !stem.empty() && stem.size() <= 64 && alnum(stem.front()) &&
+           std::all_of(stem.begin(), stem.end(), [&](char c) { return alnum(c) || c == '.' || c == '_' || c == '-'; });
 }
 
 namespace {
@@ -304,6 +310,11 @@ std::size_t check_golden(const ModelSpec& spec, Model& model, std::string_view g
     std::string line;
     std::size_t number = 0, checked = 0;
     const bool image_model = spec.input_kind == InputKind::image;
+    // Golden images come in the package whose model.json sets the limits: they are held to
+    // edgectl's own as well, so that a package cannot make its check decode gigapixels.
+    ModelSpec golden_spec = spec;
+    golden_spec.limits.max_pixels = std::min(spec.limits.max_pixels, max_golden_pixels);
+    golden_spec.limits.max_bytes = std::min(spec.limits.max_bytes, max_golden_bytes);
     while (std::getline(in, line)) {
         ++number;
         std::string where = "golden.ndjson line " + std::to_string(number);
@@ -318,9 +329,9 @@ std::size_t check_golden(const ModelSpec& spec, Model& model, std::string_view g
             auto file = images.find(name);
             if (file == images.end()) throw VerifyError(where + ": golden image " + quote(name) + " is missing");
             // As ingest takes a frame: checked and scrubbed, its orientation read, then decoded.
-            auto scrubbed = scrub_image(file->second, spec.limits);
+            auto scrubbed = scrub_image(file->second, golden_spec.limits);
             if (!scrubbed) throw VerifyError(with_context(where + ": golden image " + quote(name), scrubbed.error()));
-            auto input = extract_image(spec, scrubbed->bytes, scrubbed->info.orientation, batch.values.data());
+            auto input = extract_image(golden_spec, scrubbed->bytes, scrubbed->info.orientation, batch.values.data());
             if (!input) throw VerifyError(with_context(where + ": golden image " + quote(name), input.error()));
         } else if (auto input = extract_features(spec, (*vec)["input"], batch.values.data()); !input) {
             throw VerifyError(with_context(where, input.error()));

@@ -132,6 +132,10 @@ int compare_versions(const std::string& a, const std::string& b) {
     return ap.size() == bp.size() ? 0 : (ap.size() < bp.size() ? -1 : 1);
 }
 
+std::string_view items_of_kind(const ModelSpec& spec) {
+    return spec.input_kind == InputKind::image ? "image IS NOT NULL" : "image IS NULL";
+}
+
 std::vector<ActiveModel> active_models(Store& store, const std::string& name) {
     Statement stmt(store.db(), "SELECT a.name, a.version, m.digest, m.spec FROM active_models a "
                                "JOIN models m ON m.name = a.name AND m.version = a.version "

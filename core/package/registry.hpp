@@ -44,6 +44,10 @@ struct ActiveModel {
     fs::path dir;  ///< models/<name>/<version>
 };
 
+/// The SQL condition on `items` that selects a model's kind of item: records for a feature model,
+/// frames for an image model.
+std::string_view items_of_kind(const ModelSpec& spec);
+
 /// The active versions (only `name`'s when given), read once: a swap during a run does not change it.
 std::vector<ActiveModel> active_models(Store& store, const std::string& name = {});
 

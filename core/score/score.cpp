@@ -65,11 +65,6 @@ std::size_t batch_items(const ModelSpec& spec, std::size_t batch) {
     return std::clamp<std::size_t>(max_image_batch_values / spec.input_width(), 1, batch);
 }
 
-// The items of a model's input kind: records for a feature model, frames for an image model.
-std::string_view kind_filter(const ModelSpec& spec) {
-    return spec.input_kind == InputKind::image ? "image IS NOT NULL" : "image IS NULL";
-}
-
 class ItemReader {
   public:
     ItemReader(const Store& store, const ActiveModel& m, std::int64_t cursor, std::int64_t limit, std::size_t batch,
@@ -80,7 +75,7 @@ class ItemReader {
           next_(db_, "SELECT it.id, it.ingest_id, it.payload, it.image, " +
                          std::string(m.spec.sources.empty() ? "''" : "g.name") + " FROM items it " +
                          (m.spec.sources.empty() ? "" : "JOIN ingests g ON g.id = it.ingest_id ") +
-                         "WHERE it.id > ? AND it.id <= ? AND it." + std::string(kind_filter(m.spec)) +
+                         "WHERE it.id > ? AND it.id <= ? AND it." + std::string(items_of_kind(m.spec)) +
                          " ORDER BY it.id LIMIT ?"),
           columns_(db_, "SELECT columns FROM ingests WHERE id = ?"), last_(db_, "SELECT max(id) FROM items") {}
 
@@ -97,10 +92,11 @@ class ItemReader {
         b.ids.clear();
         b.rejected.clear();
         b.consumed = 0;
-        // The newest item first, then the items up to it: ids are given in commit order under
-        // ingest's lock, so every item at or below it is already visible. When fewer than asked come
-        // back, none of this model's kind is left up to it, and the cursor moves there: the items
-        // of the other kind after this model's last one are not read again at every run.
+        // The newest item first, then the items up to it: ingest gives ids (next_row_id) inside its
+        // write transaction, which SQLite serialises, so every item at or below the newest visible
+        // one is visible too. When fewer than asked come back, none of this model's kind is left up
+        // to it, and the cursor moves there: the items of the other kind after this model's last
+        // one are not read again at every run.
         last_.step();
         const std::int64_t newest = last_.column_is_null(0) ? 0 : last_.column_int(0);
         last_.reset();
@@ -140,13 +136,20 @@ class ItemReader {
 
     // A frame's stored file, checked against its digest (a file swapped or damaged under images/
     // must not be scored as the item it is not), decoded upright and preprocessed.
+    // A frame this model cannot take (over its limits, of a kind it refuses, or damaged or missing
+    // since ingest) is set aside for it with the reason; a read that fails otherwise (EIO, no file
+    // descriptors left) stops the run, to be retried, rather than set a good frame aside for good.
     Result<> frame_input(std::string_view payload, std::string_view digest, float* row) {
-        std::string bytes;
-        try {
-            bytes = read_file(store_.image_path(digest), std::size_t(spec_.limits.max_bytes) + 1);
-        } catch (const Error& e) { return fail(std::string("its stored image cannot be read: ") + e.what()); }
-        if (bytes.size() > spec_.limits.max_bytes)
-            return fail("the frame is over the " + std::to_string(spec_.limits.max_bytes) + " bytes this model takes");
+        fs::path file = store_.image_path(digest);
+        std::error_code ec;
+        std::uint64_t size = fs::file_size(file, ec);
+        if (ec == std::errc::no_such_file_or_directory)
+            return fail("its stored image " + quote(file.string()) + " is missing: the store is damaged");
+        if (ec) throw Error("cannot read " + quote(file.string()) + ": " + ec.message());
+        if (size > spec_.limits.max_bytes)
+            return fail("the frame is " + std::to_string(size) + " bytes, over the " +
+                        std::to_string(spec_.limits.max_bytes) + " this model takes");
+        std::string bytes = read_file(file, std::size_t(size) + 1);
         if (sha256_hex(bytes) != digest)
             return fail("its stored image " + quote(store_.image_path(digest).string()) +
                         " no longer matches its digest: the store is damaged");
@@ -205,8 +208,8 @@ class ModelScorer {
         Statement cursor(db_, "SELECT last_item_id FROM score_progress WHERE model = ? AND model_version = ?");
         cursor.bind(1, m.name).bind(2, m.version);
         cursor_ = cursor.step() ? cursor.column_int(0) : 0;
-        Statement any(db_,
-                      "SELECT EXISTS (SELECT 1 FROM items WHERE id > ? AND " + std::string(kind_filter(m.spec)) + ")");
+        Statement any(db_, "SELECT EXISTS (SELECT 1 FROM items WHERE id > ? AND " + std::string(items_of_kind(m.spec)) +
+                               ")");
         any.bind(1, cursor_).step();
         has_work_ = any.column_int(0) == 1;
     }
@@ -254,7 +257,7 @@ class ModelScorer {
     // Items after the cursor (within --limit), for the progress line only: counting costs a scan.
     std::uint64_t pending() {
         if (!log::progress_enabled()) return 0;
-        Statement count(db_, "SELECT count(*) FROM items WHERE id > ? AND " + std::string(kind_filter(m_.spec)));
+        Statement count(db_, "SELECT count(*) FROM items WHERE id > ? AND " + std::string(items_of_kind(m_.spec)));
         count.bind(1, cursor_).step();
         std::int64_t n = count.column_int(0);
         return std::uint64_t(o_.limit > 0 ? std::min(n, o_.limit) : n);

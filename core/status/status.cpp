@@ -49,9 +49,8 @@ StatusReport status(Store& store) {
             db, "SELECT count(*) FROM quarantine WHERE stage = 'score' AND model = ? AND model_version = ?", m);
         // Items of the model's input kind after its cursor: records for a feature model, frames for
         // an image model.
-        std::string kind = active.spec.input_kind == InputKind::image ? "image IS NOT NULL" : "image IS NULL";
         m.pending = count_for(db,
-                              "SELECT count(*) FROM items WHERE " + kind +
+                              "SELECT count(*) FROM items WHERE " + std::string(items_of_kind(active.spec)) +
                                   " AND id > coalesce((SELECT last_item_id FROM score_progress WHERE model = ?1 AND "
                                   "model_version = ?2), 0)",
                               m);

@@ -41,7 +41,9 @@ class StoreLock {
 enum class RowTable { items, insights, quarantine };
 
 /// The id for the next row of table: above every id it ever held, including rows purge deleted
-/// (their floor). Call inside the write transaction that inserts, and count up from it.
+/// (their floor). Call inside the write transaction that inserts, and count up from it. Because
+/// write transactions are serialised, ids grow in commit order: a reader that sees an id sees
+/// every smaller one that will ever be given (score's cursor relies on it).
 std::int64_t next_row_id(Db& db, RowTable table);
 
 /// Raises every table's floor to its largest id; purge calls it, in its transaction, before it

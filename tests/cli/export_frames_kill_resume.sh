@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# An export carrying every frame, in several volumes, killed before its second volume's archive is synced and again before any is named: each rerun writes the unfinished volumes again from their plans, frames included, and every archive carries exactly the frames its rows name.
+# An export carrying every frame, in several volumes, killed three times before an archive is synced: each rerun writes the unfinished volumes again from their plans (the first, staged as planned, to the very payload digest it recorded), frames included, and every archive carries exactly the frames its rows name.
 source "$(dirname "$0")/lib.sh"
 
 camera_site
@@ -7,14 +7,19 @@ expect_exit 3 "$EDGECTL" score
 mkdir "$WORK/disk"
 export_frames() { "$EDGECTL" export --to "$WORK/disk" --max-bytes 64K --include anomalies,insights,items,images --all-images; }
 
-# Killed as the second volume's archive is about to be synced: volume 1 is complete, 2 and the
-# rest are pending with their plans.
-EDGECTL_CRASH_AT="export.archive:fsync#2" export_frames >"$WORK/first.out" 2>&1 && fail "the export was not killed"
-assert_eq "$(sql "SELECT count(*) FROM exports WHERE state = 'complete'")" 1 "complete volumes after the first kill"
+# Killed as the first volume's archive is about to be synced: every volume is pending with its
+# plan, the first one's (staged as it was planned) with its payload manifest's digest, which the
+# rerun's volume, staged again with its frames, must match exactly.
+EDGECTL_CRASH_AT="export.archive:fsync#1" export_frames >"$WORK/first.out" 2>&1 && fail "the export was not killed"
 pending=$(sql "SELECT count(*) FROM exports WHERE state = 'pending'")
-[ "$pending" -ge 2 ] || fail "expected at least 2 pending volumes, got $pending"
-# Killed again while the rerun writes the first of them from its plan.
-EDGECTL_CRASH_AT="export.archive:fsync#1" export_frames >"$WORK/second.out" 2>&1 && fail "the rerun was not killed"
+[ "$pending" -ge 3 ] || fail "expected at least 3 pending volumes, got $pending"
+assert_eq "$(sql "SELECT count(*) FROM exports WHERE seq = 1 AND plan LIKE '%manifest_sha256%'")" 1 "volume 1's manifest digest"
+# Killed as the rerun syncs the second: volume 1 complete again, the rest pending.
+EDGECTL_CRASH_AT="export.archive:fsync#2" export_frames >"$WORK/second.out" 2>&1 && fail "the rerun was not killed"
+assert_eq "$(sql "SELECT count(*) FROM exports WHERE state = 'complete'")" 1 "complete volumes after the second kill"
+assert_contains "$(cat "$WORK/second.out")" "wrote export test-site-000001 again, for an interrupted run"
+# Killed once more while the next rerun writes the first of the rest from its plan.
+EDGECTL_CRASH_AT="export.archive:fsync#1" export_frames >"$WORK/third.out" 2>&1 && fail "the third run was not killed"
 expect_exit 0 export_frames
 assert_eq "$(sql "SELECT count(*) FROM exports WHERE state <> 'complete'")" 0 "unfinished volumes"
 

@@ -146,6 +146,21 @@ TEST_CASE("decode: a corrupt PNG is refused with libspng's reason") {
     CHECK(decode_image("GIF89a", 1, {}).error().starts_with("a GIF image"));
 }
 
+TEST_CASE("decode: a PNG cut anywhere is refused, by its decoding or by the scrub before it") {
+    // Tall enough that its rows are decoded one by one over many calls.
+    std::string png = png_of(gradient(24, 300, 3), 24, 300, SPNG_COLOR_TYPE_TRUECOLOR, 8);
+    REQUIRE(decode_image(png, 1, {}));
+    const std::size_t pixels_end = png.size() - 12 - 4;  // before the last IDAT's CRC and IEND
+    for (std::size_t cut = 0; cut < png.size(); ++cut) {
+        INFO("cut at " << cut << " of " << png.size());
+        std::string part = png.substr(0, cut);
+        // Cut inside its pixels, the decoder refuses it; after them (libspng does not read on),
+        // the scrub every frame passes first does.
+        if (cut < pixels_end) CHECK_FALSE(decode_image(part, 1, {}));
+        CHECK_FALSE(scrub_image(part));
+    }
+}
+
 TEST_CASE("decode: each EXIF orientation turns the frame upright") {
     // 3×2 pixels, one channel, numbered 0..5 row by row:   0 1 2
     //                                                       3 4 5

@@ -250,3 +250,28 @@ TEST_CASE_METHOD(test::TempDirFixture,
     CHECK(r.added == 3);
     CHECK(r.quarantined == 1);  // the GIF
 }
+
+TEST_CASE_METHOD(test::TempDirFixture,
+                 "frames: files behind a waiting frame do not pile up: a batch's worth commits it") {
+    Store store = Store::init(dir / "s", "x");
+    fs::create_directories(dir / "in");
+    test::write_file(dir / "in/a.jpg", photo);
+    const std::size_t records = FrameWriter::max_frame_batch + 10;
+    for (std::size_t i = 0; i < records; ++i)
+        test::write_file(dir / "in" / ("r" + std::to_string(1000 + i) + ".csv"), "x\n" + std::to_string(i) + "\n");
+    IngestOptions o = test::paths({dir / "in"});
+    // The frame's outcome comes first, once a batch's worth of outcomes wait behind it: while the
+    // records files after it are still being ingested, not at the end of the run.
+    std::size_t reported = 0, files_when_frame_came = 0;
+    o.on_file = [&](const IngestFileResult& f) {
+        if (f.path.ends_with("a.jpg")) {
+            CHECK(reported == 0);
+            files_when_frame_came = std::size_t(query_int(store.db(), "SELECT count(*) FROM sources"));
+        }
+        ++reported;
+    };
+    ingest(store, store.lock("ingest"), o);
+    CHECK(reported == records + 1);
+    CHECK(files_when_frame_came > 0);
+    CHECK(files_when_frame_came <= FrameWriter::max_frame_batch + 1);
+}

@@ -241,6 +241,21 @@ TEST_CASE("golden images: edgectl's own decode and preprocess must reproduce tra
                       Catch::Contains("golden image 'golden/a.png'"));
 }
 
+TEST_CASE("golden images: held to edgectl's limits, whatever the package's model.json allows frames") {
+    Json j = image_spec();
+    j["input"]["max_pixels"] = 1000000000;
+    ModelSpec generous = parse(j);
+    // A few hundred bytes that declare 20000 x 20000 pixels (1.2 GB to decode).
+    std::string huge = test::png_of(std::vector<std::uint8_t>(3 * 20000, 0), 20000, 1, SPNG_COLOR_TYPE_TRUECOLOR, 8);
+    huge.replace(16, 8, std::string("\0\0\x4e\x20\0\0\x4e\x20", 8));  // IHDR width and height
+    std::uint32_t crc = crc32(huge.substr(12, 17));
+    huge.replace(29, 4, std::string{char(crc >> 24), char(crc >> 16), char(crc >> 8), char(crc)});
+    ChannelMeans model;
+    CHECK_THROWS_WITH(
+        check_golden(generous, model, R"({"image": "golden/h.png", "output": [0, 0, 0]})", {{"golden/h.png", huge}}),
+        Catch::Contains("golden image 'golden/h.png'") && Catch::Contains("over the limit of 16777216"));
+}
+
 TEST_CASE("golden images: names are confined to golden/") {
     CHECK(is_golden_image_name("golden/digit-3.png"));
     CHECK(is_golden_image_name("golden/a.b_c.jpeg"));

@@ -190,7 +190,7 @@ TEST_CASE_METHOD(test::TempDirFixture, "package: golden images are held to their
     spec["input"]["colour"] = "bgr";
     bgr.spec = spec.dump();
     refused(bgr.entries(), "do not give the input training gave");
-    // A stretch where training resized by area is refused too.
+    // Nearest-neighbour resizing where training averaged areas is refused too.
     CameraFiles nearest;
     spec = Json::parse(nearest.spec);
     spec["input"]["interpolation"] = "nearest";
