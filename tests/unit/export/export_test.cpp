@@ -354,10 +354,13 @@ TEST_CASE_METHOD(test::TempDirFixture, "export: --include images carries the ano
     CHECK(frames_in(again.archives[0].path) == frames);
     CHECK(verify_bag_archive(again.archives[0].path, nullptr).ok());
 
-    // --all-images without images is a usage error.
+    // --all-images without images is a usage error; so is images without the anomalies it carries.
     ExportOptions bad = to(dir / "out");
     bad.all_images = true;
     CHECK_THROWS_WITH(export_next(store, store.lock("export"), bad), Catch::Contains("--all-images needs"));
+    bad = to(dir / "out");
+    bad.include = {"insights", "images"};
+    CHECK_THROWS_WITH(export_next(store, store.lock("export"), bad), Catch::Contains("include anomalies too"));
 }
 
 TEST_CASE_METHOD(test::TempDirFixture, "export: --all-images carries every exported item's frame, within --max-bytes") {

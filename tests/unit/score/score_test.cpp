@@ -369,13 +369,24 @@ TEST_CASE_METHOD(test::TempDirFixture, "score: frames outside an image model's s
     fs::permissions(file, fs::perms::owner_write, fs::perm_options::add);
     test::write_file(file, bytes);
 
+    // Another one missing.
+    {
+        Statement last(store.db(), "SELECT image FROM items WHERE image IS NOT NULL AND image <> ? ORDER BY id DESC");
+        last.bind(1, digest);
+        REQUIRE(last.step());
+        fs::remove(store.image_path(last.column_text(0)));
+    }
+
     ScoreResult r = score(store, store.lock("score"), {});
     ModelScoreResult camera = result_of(r, "digit-camera");
-    CHECK(camera.scored == 63);
-    CHECK(camera.quarantined == 1);
-    Statement why(store.db(), "SELECT reason FROM quarantine WHERE stage = 'score' AND model = 'digit-camera'");
+    CHECK(camera.scored == 62);
+    CHECK(camera.quarantined == 2);
+    Statement why(store.db(),
+                  "SELECT reason FROM quarantine WHERE stage = 'score' AND model = 'digit-camera' ORDER BY item_id");
     REQUIRE(why.step());
     CHECK_THAT(why.column_text(0), Catch::Contains("no longer matches its digest"));
+    REQUIRE(why.step());
+    CHECK_THAT(why.column_text(0), Catch::Contains("is missing: the store is damaged"));
     CHECK(query_int(store.db(), "SELECT count(*) FROM insights i JOIN items it ON it.id = i.item_id JOIN ingests g "
                                 "ON g.id = it.ingest_id WHERE g.name LIKE '%/dock/%'") == 0);
     CHECK(query_int(store.db(), "SELECT count(*) FROM quarantine q JOIN items it ON it.id = q.item_id JOIN ingests g "
