@@ -16,6 +16,37 @@
 #include <optional>
 
 namespace edgectl {
+
+// The most input values a batch of frames holds (16 MiB of float32): a 224 x 224 RGB model gets
+// batches of 27 frames whatever --batch says, so that memory stays bounded by the model's input
+// size, not by the backlog.
+constexpr std::size_t max_image_batch_values = std::size_t(4) << 20;
+
+std::size_t score_batch_items(const ModelSpec& spec, std::size_t batch) {
+    if (spec.input_kind != InputKind::image) return batch;
+    return std::clamp<std::size_t>(max_image_batch_values / spec.input_width(), 1, batch);
+}
+
+Result<> stored_frame_input(const Store& store, const ModelSpec& spec, std::string_view payload,
+                            std::string_view digest, float* out) {
+    fs::path file = store.image_path(digest);
+    std::error_code ec;
+    std::uint64_t size = fs::file_size(file, ec);
+    if (ec == std::errc::no_such_file_or_directory)
+        return fail("its stored image " + quote(file.string()) + " is missing: the store is damaged");
+    if (ec) throw Error("cannot read " + quote(file.string()) + ": " + ec.message());
+    if (size > spec.limits.max_bytes)
+        return fail("the frame is " + std::to_string(size) + " bytes, over the " +
+                    std::to_string(spec.limits.max_bytes) + " this model takes");
+    std::string bytes = read_file(file, std::size_t(size) + 1);
+    if (sha256_hex(bytes) != digest)
+        return fail("its stored image " + quote(file.string()) + " no longer matches its digest: the store is damaged");
+    int orientation = 1;
+    if (auto doc = parse_json_object(payload); doc && (*doc)["orientation"].is_number_integer())
+        orientation = (*doc)["orientation"].get<int>();
+    return extract_image(spec, bytes, orientation, out);
+}
+
 namespace {
 
 // Loads an installed model, re-checking it against the registry: the package's digest recorded at
@@ -53,25 +84,13 @@ struct ScoredBatch {
     std::vector<std::string> probabilities;  ///< JSON text, or "" for none
 };
 
-// The most input values a batch of frames holds (16 MiB of float32): a 224 x 224 RGB model gets
-// batches of 27 frames whatever --batch says, so that memory stays bounded by the model's input
-// size, not by the backlog.
-constexpr std::size_t max_image_batch_values = std::size_t(4) << 20;
-
-// Items a batch reads for this model: its --batch, and for an image model at most what fits in
-// max_image_batch_values.
-std::size_t batch_items(const ModelSpec& spec, std::size_t batch) {
-    if (spec.input_kind != InputKind::image) return batch;
-    return std::clamp<std::size_t>(max_image_batch_values / spec.input_width(), 1, batch);
-}
-
 class ItemReader {
   public:
     ItemReader(const Store& store, const ActiveModel& m, std::int64_t cursor, std::int64_t limit, std::size_t batch,
                const Clock& clock, std::chrono::steady_clock::time_point deadline, std::atomic<bool>& out_of_time)
         : store_(store), db_(Db::open_reader(store.root() / "edgectl.db")), spec_(m.spec), features_(m.spec),
-          cursor_(cursor), budget_(limit > 0 ? limit : INT64_MAX), batch_(batch_items(m.spec, batch)), clock_(clock),
-          deadline_(deadline), out_of_time_(out_of_time),
+          cursor_(cursor), budget_(limit > 0 ? limit : INT64_MAX), batch_(score_batch_items(m.spec, batch)),
+          clock_(clock), deadline_(deadline), out_of_time_(out_of_time),
           next_(db_, "SELECT it.id, it.ingest_id, it.payload, it.image, " +
                          std::string(m.spec.sources.empty() ? "''" : "g.name") + " FROM items it " +
                          (m.spec.sources.empty() ? "" : "JOIN ingests g ON g.id = it.ingest_id ") +
@@ -109,7 +128,7 @@ class ItemReader {
             if (!spec_.sources.empty() && !spec_.takes_source(next_.column_view(4))) continue;
             float* row = b.input.values.data() + b.input.rows * width;
             auto extracted = spec_.input_kind == InputKind::image
-                                 ? frame_input(next_.column_view(2), next_.column_view(3), row)
+                                 ? stored_frame_input(store_, spec_, next_.column_view(2), next_.column_view(3), row)
                                  : record_input(next_.column_int(1), next_.column_view(2), row);
             if (!extracted) {
                 b.rejected.emplace_back(id, extracted.error());
@@ -132,31 +151,6 @@ class ItemReader {
     Result<> record_input(std::int64_t ingest, std::string_view payload, float* row) {
         const Layout* layout = layout_of(ingest);
         return layout ? features_.extract(payload, *layout, row) : features_.extract(payload, row);
-    }
-
-    // A frame's stored file, checked against its digest (a file swapped or damaged under images/
-    // must not be scored as the item it is not), decoded upright and preprocessed.
-    // A frame this model cannot take (over its limits, of a kind it refuses, or damaged or missing
-    // since ingest) is set aside for it with the reason; a read that fails otherwise (EIO, no file
-    // descriptors left) stops the run, to be retried, rather than set a good frame aside for good.
-    Result<> frame_input(std::string_view payload, std::string_view digest, float* row) {
-        fs::path file = store_.image_path(digest);
-        std::error_code ec;
-        std::uint64_t size = fs::file_size(file, ec);
-        if (ec == std::errc::no_such_file_or_directory)
-            return fail("its stored image " + quote(file.string()) + " is missing: the store is damaged");
-        if (ec) throw Error("cannot read " + quote(file.string()) + ": " + ec.message());
-        if (size > spec_.limits.max_bytes)
-            return fail("the frame is " + std::to_string(size) + " bytes, over the " +
-                        std::to_string(spec_.limits.max_bytes) + " this model takes");
-        std::string bytes = read_file(file, std::size_t(size) + 1);
-        if (sha256_hex(bytes) != digest)
-            return fail("its stored image " + quote(store_.image_path(digest).string()) +
-                        " no longer matches its digest: the store is damaged");
-        int orientation = 1;
-        if (auto doc = parse_json_object(payload); doc && (*doc)["orientation"].is_number_integer())
-            orientation = (*doc)["orientation"].get<int>();
-        return extract_image(spec_, bytes, orientation, row);
     }
 
     // Array payloads (CSV records) are read through their ingest's columns; nullptr: an object.

@@ -8,6 +8,7 @@
 #include "store/store.hpp"
 #include "util/clock.hpp"
 #include "util/ndjson.hpp"
+#include "util/result.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -18,6 +19,7 @@
 namespace edgectl {
 
 struct ActiveModel;
+struct ModelSpec;
 
 /// Makes the Model that scores with an active version. The default loads its installed TorchScript
 /// (checked against the registry) through LibTorch; a test gives an in-memory model instead.
@@ -48,6 +50,21 @@ struct ScoreResult {
 };
 
 ScoreResult score(Store& store, const StoreLock& lock, const ScoreOptions& options);
+
+/// Items one batch of score reads for this model: `batch` (--batch), and for an image model at
+/// most what fits in 4 Mi input values (16 MiB), so that a batch of frames stays bounded by the
+/// model's input size whatever --batch says (a 224 x 224 RGB model: 27 frames).
+std::size_t score_batch_items(const ModelSpec& spec, std::size_t batch);
+
+/// One frame's model input as score's reader builds it: the stored file of `digest` read, checked
+/// against its digest (a file swapped or damaged under images/ must not be scored as the item it is
+/// not), decoded upright by the orientation its item's `payload` recorded, and preprocessed into
+/// spec.input_width() floats at `out`. A failure says why this model cannot take the frame (over
+/// its limits, of a kind it refuses, damaged or missing since ingest); a read that fails otherwise
+/// (EIO, no file descriptors left) throws Error: the run stops, to be retried, rather than set a
+/// good frame aside for good.
+Result<> stored_frame_input(const Store& store, const ModelSpec& spec, std::string_view payload,
+                            std::string_view digest, float* out);
 
 Json to_json(const ScoreResult& result);
 

@@ -2,9 +2,16 @@
 // pipeline run alone by edgectl_core's own code, and the product's defaults the scripts need.
 //
 //   bench-limit defaults                  prints export_level=L score_batch=B score_commit=C score_threads=T
+//   bench-limit batch STORE               prints batch=B: the items per batch score uses for the store's
+//                                         active model at the default --batch (fewer for an image model)
 //   bench-limit forward STORE N THREADS   the forward stage alone: N items of the store's active
-//                                         model as input rows already built, through Model::forward,
-//                                         interpret() and the probabilities' JSON, batch by batch
+//                                         model as input rows already built (records' or frames'),
+//                                         through Model::forward, interpret() and the probabilities'
+//                                         JSON, in score's batches
+//   bench-limit decode STORE N            the reading of frames alone: the store's first N frames,
+//                                         each read, checked against its digest, decoded and
+//                                         preprocessed into a batch by the function score's reader
+//                                         calls (stored_frame_input), on one thread as there
 //   bench-limit write SCORED TARGET       the write stage alone: the insight rows `edgectl score`
 //                                         left in SCORED, held in memory, written into TARGET (a copy
 //                                         of the store before scoring) over edgectl's Db in
@@ -16,7 +23,8 @@
 //                                         marks a volume's rows (mark_exported) in one transaction
 //
 // Each prints "seconds=S items=N": the timed part only (loading and warm-up are left out, as the
-// start-up run subtracts them from score). A limit does no more than its stage does in score, so
+// start-up run subtracts them from score); decode selects the frames' rows before it starts timing.
+// A limit does no more than its stage does in score, so
 // score can never be faster than it: scripts/bench.sh fails when it is. rows and mark are parts of
 // export's work that the tools export is compared with do not do: scripts/bench-export.sh adds them
 // up to show what two cores leave for the rest.
@@ -25,6 +33,7 @@
 #include "export/ledger.hpp"
 #include "export/records.hpp"
 #include "model/model.hpp"
+#include "model/spec.hpp"
 #include "package/registry.hpp"
 #include "score/score.hpp"
 #include "store/store.hpp"
@@ -52,41 +61,98 @@ int defaults() {
     return 0;
 }
 
-// Input rows as the reader stage hands them over: batches of ScoreOptions::batch standardised rows.
-std::vector<Matrix> input_batches(std::size_t width, std::size_t items) {
+// The store's first active model (the one a benchmark store holds).
+ActiveModel active_model(Store& store) {
+    auto models = active_models(store);
+    if (models.empty()) throw Error("no active model in " + store.root().string());
+    return models.front();
+}
+
+// The items per batch score reads for a model at the default --batch.
+std::size_t batch_of(const ModelSpec& spec) { return score_batch_items(spec, ScoreOptions{}.batch); }
+
+int batch(const fs::path& root) {
+    Store store = Store::open(root);
+    std::printf("batch=%zu\n", batch_of(active_model(store).spec));
+    return 0;
+}
+
+// Input rows as the reader stage hands them over: `items` rows of the model's input (standardised
+// record values, or preprocessed frames, shaped as the model takes them) in score's batches, drawn
+// from N(0, 1): the forward's cost does not depend on the values. A thousand frames' batches are
+// gigabytes, so at most max_distinct values are distinct and the full batches come round again.
+struct InputBatches {
+    std::vector<Matrix> pool;  ///< distinct full batches
+    std::size_t full = 0;      ///< full batches to run: pool[i % pool.size()]
+    Matrix tail;               ///< the short last batch (0 rows: none)
+};
+
+InputBatches input_batches(const ModelSpec& spec, std::size_t items) {
+    constexpr std::size_t max_distinct = std::size_t(64) << 20;
+    const std::size_t width = spec.input_width(), rows = batch_of(spec);
     std::mt19937 random(42);
     std::normal_distribution<float> normal;
-    std::vector<Matrix> batches;
-    for (std::size_t done = 0; done < items;) {
-        std::size_t rows = std::min(ScoreOptions{}.batch, items - done);
-        Matrix m{rows, width, std::vector<float>(rows * width)};
+    auto make = [&](std::size_t n) {
+        Matrix m{n, width, std::vector<float>(n * width), spec.input_shape()};
         for (auto& v : m.values)
             v = normal(random);
-        batches.push_back(std::move(m));
-        done += rows;
-    }
-    return batches;
+        return m;
+    };
+    InputBatches b;
+    b.full = items / rows;
+    std::size_t distinct = std::min(b.full, std::max<std::size_t>(1, max_distinct / (rows * width)));
+    for (std::size_t i = 0; i < distinct; ++i)
+        b.pool.push_back(make(rows));
+    b.tail = make(items % rows);
+    return b;
 }
 
 int forward(const fs::path& root, std::size_t items, int threads) {
     Store store = Store::open(root);
-    auto models = active_models(store);
-    if (models.empty()) throw Error("no active model in " + root.string());
-    const ActiveModel& m = models.front();
+    const ActiveModel m = active_model(store);
     set_inference_threads(threads);
     fs::path file = m.dir / "model.pt";
     auto model = load_torchscript(read_file(file, std::size_t(4) << 30), file.string());  // as score loads it
-    auto batches = input_batches(m.spec.fields.size(), items);
-    model->forward(batches.front());  // warm-up: score's start-up run pays its first batch too
+    InputBatches batches = input_batches(m.spec, items);
+    // Warm-up: score's start-up run pays its first batch too.
+    model->forward(batches.pool.empty() ? batches.tail : batches.pool.front());
     std::size_t kept = 0;
-    auto start = Clock::now();
-    for (const auto& input : batches) {
+    auto run = [&](const Matrix& input) {
         Matrix output = model->forward(input);
         for (std::size_t r = 0; r < output.rows; ++r) {
             Prediction p = interpret(m.spec, output.row(r));
             std::string json = p.probabilities.empty() ? std::string() : Json(p.probabilities).dump();
             kept += check_storable(p).ok() && json.size() < (std::size_t(1) << 30);
         }
+    };
+    auto start = Clock::now();
+    for (std::size_t i = 0; i < batches.full; ++i)
+        run(batches.pool[i % batches.pool.size()]);
+    if (batches.tail.rows > 0) run(batches.tail);
+    std::printf("seconds=%.6f items=%zu\n", since(start), kept);
+    return 0;
+}
+
+int decode(const fs::path& root, std::size_t items) {
+    Store store = Store::open(root);
+    const ActiveModel m = active_model(store);
+    if (m.spec.input_kind != InputKind::image) throw Error(m.name + " is not an image model");
+    std::vector<std::pair<std::string, std::string>> frames;  // payload and digest, as the reader selects them
+    Statement select(store.db(), "SELECT payload, image FROM items WHERE image IS NOT NULL ORDER BY id LIMIT ?");
+    select.bind(1, std::int64_t(items));
+    while (select.step())
+        frames.emplace_back(select.column_text(0), select.column_text(1));
+    const std::size_t width = m.spec.input_width(), rows = batch_of(m.spec);
+    std::size_t kept = 0;
+    auto start = Clock::now();
+    for (std::size_t at = 0; at < frames.size(); at += rows) {
+        Matrix input{0, width, {}, m.spec.input_shape()};  // a batch as the reader makes it
+        input.values.resize(rows * width);
+        for (std::size_t i = at; i < std::min(frames.size(), at + rows); ++i) {
+            float* row = input.values.data() + input.rows * width;
+            if (stored_frame_input(store, m.spec, frames[i].first, frames[i].second, row).ok()) ++input.rows;
+        }
+        kept += input.rows;
     }
     std::printf("seconds=%.6f items=%zu\n", since(start), kept);
     return 0;
@@ -231,13 +297,14 @@ int main(int argc, char** argv) {
     try {
         std::vector<std::string> a(argv + 1, argv + argc);
         if (a.size() == 1 && a[0] == "defaults") return defaults();
+        if (a.size() == 2 && a[0] == "batch") return batch(a[1]);
         if (a.size() == 4 && a[0] == "forward") return forward(a[1], std::stoul(a[2]), std::stoi(a[3]));
+        if (a.size() == 3 && a[0] == "decode") return decode(a[1], std::stoul(a[2]));
         if (a.size() == 3 && a[0] == "write") return write(a[1], a[2]);
         if (a.size() == 2 && a[0] == "rows") return rows(a[1]);
         if (a.size() == 2 && a[0] == "mark") return mark(a[1]);
-        std::fprintf(stderr,
-                     "usage: bench-limit defaults | forward STORE N THREADS | write SCORED TARGET | rows STORE | "
-                     "mark STORE\n");
+        std::fprintf(stderr, "usage: bench-limit defaults | batch STORE | forward STORE N THREADS | decode STORE N | "
+                             "write SCORED TARGET | rows STORE | mark STORE\n");
         return 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench-limit: error: %s\n", e.what());
