@@ -188,13 +188,22 @@ std::optional<RecordFormat> format_of(const fs::path& path, std::optional<Record
 // symbolic links to directories are not followed.
 void walk_directory(const fs::path& dir, const fs::path& skip, const std::function<void(const fs::path&)>& visit) {
     std::error_code ec;
-    std::vector<std::string> names;
-    for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
-        names.push_back(it->path().filename().string());
+    // The names end to end in one buffer, each with its offset: a camera's folder of 100k frames
+    // holds ~2 MB of them rather than ~7 MB of separate strings.
+    std::string buffer;
+    std::vector<std::pair<std::size_t, std::size_t>> names;  // offset, length
+    for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+        std::string name = it->path().filename().string();
+        names.emplace_back(buffer.size(), name.size());
+        buffer += name;
+    }
     if (ec) throw Error("cannot walk '" + dir.string() + "': " + ec.message());
-    std::sort(names.begin(), names.end());
+    auto name_of = [&](const std::pair<std::size_t, std::size_t>& n) {
+        return std::string_view(buffer).substr(n.first, n.second);
+    };
+    std::sort(names.begin(), names.end(), [&](const auto& a, const auto& b) { return name_of(a) < name_of(b); });
     for (const auto& name : names) {
-        fs::path path = dir / name;
+        fs::path path = dir / name_of(name);
         if (is_ignored_name(path)) continue;
         // Gone since it was listed, or a link to nothing: nothing to take. Anything else unreadable
         // stops the run, as a file that cannot be read does.
