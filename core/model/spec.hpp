@@ -96,7 +96,7 @@ Result<> extract_image(const ModelSpec& spec, std::string_view bytes, int orient
 
 /// What a golden image may declare, whatever its package's model.json allows frames: 4096 x 4096
 /// pixels and 4 MiB.
-inline constexpr std::uint64_t max_golden_pixels = 4096 * 4096;
+inline constexpr std::uint64_t max_golden_pixels = std::uint64_t(4096) * 4096;
 inline constexpr std::uint64_t max_golden_bytes = std::uint64_t(4) << 20;
 
 /// Whether an entry name is one a golden image may have: golden/NAME.png, .jpg or .jpeg, NAME of
