@@ -3,6 +3,7 @@
 // its action, and output helpers. Each tools/*.cpp binds a plain options struct and calls one core
 // function; the action runs after parsing, inside main()'s single try.
 
+#include "hub/hub.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
 #include "util/ndjson.hpp"
@@ -42,6 +43,8 @@ class Commands {
 
 /// Opens the store the global options name (--store, $EDGECTL_STORE, the default).
 Store open_store(const Globals& g);
+/// Opens the hub the global options name, likewise.
+Hub open_hub(const Globals& g);
 
 /// Prints one JSON document on stdout (for --json).
 void print_json(const Json& doc);
@@ -69,5 +72,8 @@ void add_exports(CLI::App& app, Globals& g, Commands& commands);
 void add_ack(CLI::App& app, Globals& g, Commands& commands);
 void add_purge(CLI::App& app, Globals& g, Commands& commands);
 void add_site_key(CLI::App& app, Globals& g, Commands& commands);
+void add_sites(CLI::App& app, Globals& g, Commands& commands);
+void add_hub_key(CLI::App& app, Globals& g, Commands& commands);
+void add_receive(CLI::App& app, Globals& g, Commands& commands);
 
 }  // namespace edgectl::cli

@@ -1,4 +1,6 @@
 #include "cli.hpp"
+#include "export/receipt_ack.hpp"
+#include "util/log.hpp"
 
 #include "export/export.hpp"
 #include "export/ledger.hpp"
@@ -122,17 +124,55 @@ void add_exports_abandon(CLI::App* exports, Globals& g, Commands& commands) {
 }
 
 void add_ack(CLI::App& app, Globals& g, Commands& commands) {
-    auto seqs = std::make_shared<std::vector<std::int64_t>>();
-    auto* cmd = app.add_subcommand("ack", "record that the receiving side confirmed these exports");
-    cmd->add_option("SEQ", *seqs, "export sequence numbers")->required();
-    commands.add(cmd, [&g, seqs] {
+    struct Options {
+        std::vector<std::int64_t> seqs;
+        std::string receipt;
+    };
+    auto o = std::make_shared<Options>();
+    auto* cmd =
+        app.add_subcommand("ack", "apply a hub's signed receipt: acknowledge what it landed, list what it misses");
+    auto* receipt =
+        cmd->add_option("--receipt", o->receipt, "the hub's receipt (<site>.receipt, its .minisig beside it)")
+            ->type_name("FILE");
+    auto* seqs = cmd->add_option("SEQ", o->seqs, "by hand, without a receipt: export sequence numbers (emergencies)");
+    receipt->excludes(seqs);
+    seqs->excludes(receipt);
+    commands.add(cmd, [&g, o] {
         Store store = open_store(g);
         auto lock = store.lock("export");
-        ack_exports(store.db(), lock, *seqs);
-        if (g.json)
-            print_json({{"acked", *seqs}});
-        else
-            say(g, "acknowledged " + std::to_string(seqs->size()) + " export(s)");
+        if (o->receipt.empty() && o->seqs.empty())
+            throw Error("ack needs --receipt FILE (or, by hand, the sequence numbers)", Exit::usage);
+        if (o->receipt.empty()) {
+            log::warning("acknowledging by hand: no receipt proves the hub landed these, and purge will free their "
+                         "rows; prefer 'edgectl ack --receipt FILE'");
+            ack_exports(store.db(), lock, o->seqs);
+            if (g.json)
+                print_json({{"acked", o->seqs}});
+            else
+                say(g, "acknowledged " + std::to_string(o->seqs.size()) + " export(s)");
+            return Exit::ok;
+        }
+        ReceiptAck r = apply_receipt(store, lock, o->receipt);
+        if (g.json) print_json(to_json(r));
+        if (!g.json)
+            say(g, "receipt " + std::to_string(r.serial) + " from hub '" + r.hub + "' (key '" + r.signer +
+                       "'): acknowledged " + std::to_string(r.acked.size()) + " export(s)" +
+                       (r.acked_before ? ", " + std::to_string(r.acked_before) + " acknowledged before" : ""));
+        for (const auto& m : r.missing) {
+            if (m.state == "complete")
+                log::warning("the hub misses export " + std::to_string(m.seq) + ": resend it with 'edgectl export " +
+                             "--resend " + std::to_string(m.seq) + " --to DIR'");
+            else if (m.state == "abandoned")
+                log::debug("export " + std::to_string(m.seq) + " was abandoned here; nothing to resend");
+            else
+                log::warning("the hub misses export " + std::to_string(m.seq) + ", which is " + m.state + " here");
+        }
+        for (const auto& group : r.incomplete_groups)
+            log::warning("export group " + group.group + ": the hub has " + std::to_string(group.landed.size()) +
+                         " of its " + std::to_string(group.volumes) + " volumes");
+        for (const auto& f : r.refused)
+            log::warning("the hub refused " + f.name + " on " + f.at + ": " + f.reason);
+        if (r.not_received > 0 && !g.json) say(g, std::to_string(r.not_received) + " later export(s) not received yet");
         return Exit::ok;
     });
 }

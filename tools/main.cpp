@@ -66,6 +66,9 @@ int main(int argc, char** argv) {
     cli::add_ack(app, g, commands);
     cli::add_purge(app, g, commands);
     cli::add_site_key(app, g, commands);
+    cli::add_sites(app, g, commands);
+    cli::add_hub_key(app, g, commands);
+    cli::add_receive(app, g, commands);
 
     try {
         app.parse(argc, argv);

@@ -8,6 +8,8 @@ namespace edgectl::cli {
 
 Store open_store(const Globals& g) { return Store::open(resolve_store_root(g.store)); }
 
+Hub open_hub(const Globals& g) { return Hub::open(resolve_store_root(g.store)); }
+
 // Text that is not UTF-8 (a file name, say) comes out with U+FFFD: the work is done and committed
 // by now, and must not end in an exception.
 void print_json(const Json& doc) { std::cout << doc.dump(2, ' ', false, Json::error_handler_t::replace) << '\n'; }

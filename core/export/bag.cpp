@@ -326,7 +326,7 @@ class EntryHasher {
     std::thread thread_;  // last: it uses the members above
 };
 
-void read_entries(ArchiveReader& reader, BagReport& r, BagContents& bag) {
+void read_entries(ArchiveReader& reader, BagReport& r, BagContents& bag, BagSink* sink) {
     ArchiveReader::Entry entry;
     std::set<std::string> folded;
     std::vector<std::pair<SeenFile*, std::uint64_t>> entries;  // in the order they are hashed
@@ -341,13 +341,17 @@ void read_entries(ArchiveReader& reader, BagReport& r, BagContents& bag) {
             throw VerifyError("tag file " + quote(entry.name) + " is larger than " + std::to_string(max_tag_bytes) +
                               " bytes");
         std::string text;
+        BagSink* to = keep ? nullptr : sink;
+        if (to) to->begin_file(rel, entry.size);
         for (;;) {
             std::vector<char> chunk = hasher.take();
             std::size_t n = reader.read(chunk.data(), chunk.size());
             if (keep) text.append(chunk.data(), n);
+            if (to && n > 0) to->file_bytes(chunk.data(), n);
             hasher.add(std::move(chunk), n);
             if (n == 0) break;
         }
+        if (to) to->end_file();
         hasher.end_entry();
         entries.emplace_back(&bag.files[rel], entry.size);
         if (keep) bag.texts[rel] = std::move(text);
@@ -362,10 +366,13 @@ void read_entries(ArchiveReader& reader, BagReport& r, BagContents& bag) {
 }
 
 // The '.sha256' beside an archive: sha256sum's format, naming the archive's digest.
-void check_sidecar(const fs::path& path, const std::string& sha256, BagReport& r) {
+void check_sidecar(const fs::path& path, const std::string& sha256, bool required, BagReport& r) {
     fs::path sidecar = path.string() + ".sha256";
     std::error_code ec;
-    if (!fs::exists(sidecar, ec)) return;
+    if (!fs::exists(sidecar, ec)) {
+        if (required) r.problems.push_back(quote(sidecar.filename()) + " is missing");
+        return;
+    }
     std::string name = quote(sidecar.filename());
     try {
         std::string text = read_file(sidecar, 4096);
@@ -429,7 +436,7 @@ std::string bag_info(const std::vector<std::pair<std::string, std::string>>& fie
     return out;
 }
 
-ReadBag read_bag(File& file, const std::string& expected_base) {
+ReadBag read_bag(File& file, const std::string& expected_base, BagSink* sink) {
     ReadBag out;
     Sha256 sha;
     minisign::Prehash prehash;
@@ -442,11 +449,12 @@ ReadBag read_bag(File& file, const std::string& expected_base) {
         if (out.size + n > size) throw VerifyError(quote(file.path()) + " grew while it was read");
         sha.update(data, n);
         prehash.update(data, n);
+        if (sink) sink->archive_bytes(data, n);
         out.size += n;
     };
     try {
         ArchiveReader reader(file, limits, digest);
-        read_entries(reader, out.report, bag);
+        read_entries(reader, out.report, bag, sink);
         reader.drain();
     } catch (const VerifyError& e) {
         out.report.problems.push_back(e.what());
@@ -474,9 +482,14 @@ BagReport verify_bag_archive(const fs::path& path, const minisign::PublicKey* si
     std::string name = path.filename().string();
     std::string base = name.ends_with(".tar.zst") ? name.substr(0, name.size() - 8) : "";
     ReadBag read = read_bag(file, base);
-    check_sidecar(path, read.sha256, read.report);
-    check_signature(path, read.prehash, site_key, require_signature, read.report);
+    check_bag_sidecars(path, read, site_key, require_signature);
     return std::move(read.report);
+}
+
+void check_bag_sidecars(const fs::path& path, ReadBag& read, const minisign::PublicKey* site_key,
+                        bool require_signature, bool require_sidecar) {
+    check_sidecar(path, read.sha256, require_sidecar, read.report);
+    check_signature(path, read.prehash, site_key, require_signature, read.report);
 }
 
 Json to_json(const BagReport& r) {

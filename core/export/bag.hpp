@@ -73,11 +73,34 @@ struct ReadBag {
     std::uint64_t size = 0;
 };
 
+/// Sees a bag's bytes in the same pass that verifies them: how the receiving side lands an archive
+/// while it reads it once. Nothing a sink is given is verified until read_bag has returned a report
+/// without problems, so a sink keeps what it makes aside until then. A sink that finds a payload
+/// it cannot take throws VerifyError (a problem of the archive); any other exception stops the read.
+class BagSink {
+  public:
+    virtual ~BagSink() = default;
+    /// Every byte of the archive file, in order, each once.
+    virtual void archive_bytes(const char* data, std::size_t size) = 0;
+    /// A payload file begins: its path in the bag ('data/...') and the size its header gives.
+    virtual void begin_file(const std::string& rel, std::uint64_t size) = 0;
+    /// The next bytes of the payload file begun last.
+    virtual void file_bytes(const char* data, std::size_t size) = 0;
+    /// The payload file begun last has ended.
+    virtual void end_file() = 0;
+};
+
 /// Reads an open archive from its start to its end, once, verifying the bag in it and digesting
 /// every byte read, so that what is then signed or recorded is what was checked. The bag's base
 /// directory must be named expected_base. Hostile or corrupt archives become problems, never
-/// exceptions; only a failure to read the file throws.
-ReadBag read_bag(File& file, const std::string& expected_base);
+/// exceptions; only a failure to read the file (or the sink's own failure) throws.
+ReadBag read_bag(File& file, const std::string& expected_base, BagSink* sink = nullptr);
+
+/// Checks what lies beside an archive read with read_bag, adding to its report: the '.sha256'
+/// sidecar (which must be there if require_sidecar) and the '.minisig' against site_key (which
+/// must be there if require_signature; without a key, one that is there is reported, unchecked).
+void check_bag_sidecars(const fs::path& path, ReadBag& read, const minisign::PublicKey* site_key,
+                        bool require_signature, bool require_sidecar = false);
 
 /// Verifies a '<name>.tar.zst' bag archive (base directory <name>) and what lies beside it: the
 /// '.sha256' sidecar when it is there, and the '.minisig' against site_key (which must be there if

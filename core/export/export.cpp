@@ -10,6 +10,10 @@
 #include "util/scope_guard.hpp"
 #include "util/sha256.hpp"
 
+#ifndef EDGECTL_VERSION
+#define EDGECTL_VERSION "unknown"
+#endif
+
 namespace edgectl {
 namespace {
 
@@ -133,6 +137,11 @@ void write_volumes(Store& store, const ExportOptions& o, Planned& p, ExportResul
         l.plan = {{"include", include}, {"ranges", v.ranges}, {"target_device", device_of(target)}};
         if (o.images() != ImageSelection::none) l.plan["images"] = to_string(o.images());
         if (v.dir) l.plan["manifest_sha256"] = sha256_hex(bag_manifest(v.payload));
+        // What bag-info.txt says besides the rows, fixed here so that the volume written again after
+        // a kill, or resent, is the same bag to its last byte of tag files: the hub knows a bag by
+        // its tag manifest's digest, and the next bag links to it.
+        l.plan["bagging_date"] = now_utc().substr(0, 10);
+        l.plan["edgectl_version"] = EDGECTL_VERSION;
         l.counts = v.counts;
         require(!fs::exists(archive_path(target, l.name)), "export target already holds '" +
                                                                archive_path(target, l.name).string() +

@@ -26,12 +26,12 @@ std::vector<std::pair<std::string, std::string>> tag_files(Store& store, const L
         bytes += f.size;
     std::vector<std::pair<std::string, std::string>> info = {
         {"Source-Organization", store.site()},
-        {"Bagging-Date", utc_date()},
+        {"Bagging-Date", l.plan.value("bagging_date", utc_date())},
         {"Payload-Oxum", std::to_string(bytes) + "." + std::to_string(payload.size())},
         {"External-Identifier", l.name},
         {"Bag-Group-Identifier", l.group_id},
         {"Bag-Count", std::to_string(l.volume) + " of " + std::to_string(l.volumes)},
-        {"Edgectl-Version", EDGECTL_VERSION},
+        {"Edgectl-Version", l.plan.value("edgectl_version", std::string(EDGECTL_VERSION))},
         {"Edgectl-Export-Sequence", std::to_string(l.seq)},
         {"Edgectl-Export-Nonce", l.nonce},
         {"Edgectl-Previous-Tagmanifest-SHA256", previous_tagmanifest(store.db(), l.seq)}};

@@ -11,6 +11,10 @@ namespace {
 
 bool is_valid_key_name(std::string_view name) { return is_valid_site_id(name); }
 
+fs::path role_dir(const Store& store, TrustRole role) {
+    return role == TrustRole::hubs ? store.trust_dir() / "hubs" : store.trust_dir();
+}
+
 }  // namespace
 
 KeygenResult keygen(const fs::path& prefix) {
@@ -39,10 +43,12 @@ minisign::SecretKey load_secret_key(const fs::path& path) {
     return minisign::read_secret_key(path, password);
 }
 
-std::vector<TrustedKey> trusted_keys(const Store& store) {
+std::vector<TrustedKey> trusted_keys(const Store& store, TrustRole role) {
     std::vector<TrustedKey> keys;
-    for (const auto& entry : fs::directory_iterator(store.trust_dir())) {
-        if (entry.path().extension() != ".pub") continue;
+    std::error_code ec;
+    if (!fs::is_directory(role_dir(store, role), ec)) return keys;
+    for (const auto& entry : fs::directory_iterator(role_dir(store, role))) {
+        if (entry.path().extension() != ".pub" || !entry.is_regular_file()) continue;
         std::string name = entry.path().stem().string();
         auto key = minisign::read_public_key(entry.path());
         keys.push_back({name, minisign::key_id_hex(key.key_id), key});
@@ -51,26 +57,29 @@ std::vector<TrustedKey> trusted_keys(const Store& store) {
     return keys;
 }
 
-TrustedKey trust_add(const Store& store, const StoreLock& lock, const fs::path& file, std::string name) {
+TrustedKey trust_add(const Store& store, const StoreLock& lock, const fs::path& file, std::string name,
+                     TrustRole role) {
     lock.require("trust");
     auto key = minisign::read_public_key(file);
     std::string id = minisign::key_id_hex(key.key_id);
     if (name.empty()) name = id;
     require(is_valid_key_name(name),
             "trust name " + quote(name) + " is not valid: use letters, digits, '.', '_' or '-'", Exit::usage);
-    for (const auto& k : trusted_keys(store)) {
-        if (k.name == name) throw Error("a trusted key named " + quote(name) + " exists already");
-        if (k.key_id == id) throw Error("key " + id + " is trusted already, as " + quote(k.name));
-    }
-    write_file_atomic(store.trust_dir() / (name + ".pub"), minisign::format_public_key(key), 0600, "trust.add");
+    for (TrustRole r : {TrustRole::packages, TrustRole::hubs})
+        for (const auto& k : trusted_keys(store, r)) {
+            if (k.name == name && r == role) throw Error("a trusted key named " + quote(name) + " exists already");
+            if (k.key_id == id) throw Error("key " + id + " is trusted already, as " + quote(k.name));
+        }
+    make_dir(role_dir(store, role), 0700, "trust.add");
+    write_file_atomic(role_dir(store, role) / (name + ".pub"), minisign::format_public_key(key), 0600, "trust.add");
     return {name, id, key};
 }
 
-TrustedKey trust_remove(const Store& store, const StoreLock& lock, const std::string& name_or_id) {
+TrustedKey trust_remove(const Store& store, const StoreLock& lock, const std::string& name_or_id, TrustRole role) {
     lock.require("trust");
-    for (const auto& k : trusted_keys(store)) {
+    for (const auto& k : trusted_keys(store, role)) {
         if (k.name != name_or_id && k.key_id != name_or_id) continue;
-        remove_durably(store.trust_dir() / (k.name + ".pub"), "trust.remove");
+        remove_durably(role_dir(store, role) / (k.name + ".pub"), "trust.remove");
         return k;
     }
     throw Error("no trusted key named " + quote(name_or_id) + " (see 'edgectl trust list')");

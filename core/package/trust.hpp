@@ -24,18 +24,25 @@ KeygenResult keygen(const fs::path& prefix);
 /// Reads a secret key file; a password-protected one takes its password from $EDGECTL_KEY_PASSWORD.
 minisign::SecretKey load_secret_key(const fs::path& path);
 
+/// What a trusted key may sign: model packages (trust/), or the receipts of a hub (trust/hubs/).
+/// A key is trusted for one role only: a package signer's key never vouches for a receipt.
+enum class TrustRole { packages, hubs };
+
 struct TrustedKey {
     std::string name;
     std::string key_id;  ///< as minisign prints it
     minisign::PublicKey key;
 };
 
-/// The keys in the store's trust list, by name.
-std::vector<TrustedKey> trusted_keys(const Store& store);
-/// Adds a public key under name (default: its key id). Refuses a name or key already present.
-TrustedKey trust_add(const Store& store, const StoreLock& lock, const fs::path& public_key_file, std::string name);
+/// The keys in the store's trust list for role, by name.
+std::vector<TrustedKey> trusted_keys(const Store& store, TrustRole role = TrustRole::packages);
+/// Adds a public key under name (default: its key id). Refuses a name or key already present in
+/// either role.
+TrustedKey trust_add(const Store& store, const StoreLock& lock, const fs::path& public_key_file, std::string name,
+                     TrustRole role = TrustRole::packages);
 /// Removes the key with this name or key id; throws Error if there is none.
-TrustedKey trust_remove(const Store& store, const StoreLock& lock, const std::string& name_or_id);
+TrustedKey trust_remove(const Store& store, const StoreLock& lock, const std::string& name_or_id,
+                        TrustRole role = TrustRole::packages);
 
 /// How a package's signature is judged.
 struct SignaturePolicy {

@@ -22,6 +22,7 @@ extern const std::string_view store_v3_sql;
 extern const std::string_view store_v4_sql;
 extern const std::string_view store_v5_sql;
 extern const std::string_view store_v6_sql;
+extern const std::string_view store_v7_sql;
 }  // namespace embedded
 
 namespace {
@@ -30,9 +31,9 @@ constexpr std::string_view default_store = "/var/lib/edgectl";
 
 /// Forward migrations: entry i takes a store from user_version i to i + 1.
 const std::vector<std::string_view>& migrations() {
-    static const std::vector<std::string_view> all = {embedded::store_v1_sql, embedded::store_v2_sql,
-                                                      embedded::store_v3_sql, embedded::store_v4_sql,
-                                                      embedded::store_v5_sql, embedded::store_v6_sql};
+    static const std::vector<std::string_view> all = {
+        embedded::store_v1_sql, embedded::store_v2_sql, embedded::store_v3_sql, embedded::store_v4_sql,
+        embedded::store_v5_sql, embedded::store_v6_sql, embedded::store_v7_sql};
     return all;
 }
 
@@ -137,6 +138,9 @@ void StoreLock::require(std::string_view command) const {
 Store::Store(fs::path root, Db db) : root_(std::move(root)), db_(std::move(db)) { site_ = read_meta(db_, "site"); }
 
 Store Store::open(const fs::path& root) {
+    if (!fs::exists(root / "edgectl.db") && fs::exists(root / "hub.db"))
+        throw Error("'" + root.string() +
+                    "' is a hub (the receiving side), not a site's store: this command runs at a site");
     if (!fs::exists(root / "edgectl.db"))
         throw Error("no edgectl store at '" + root.string() +
                     "': create one with 'edgectl init --site ID' (or point --store / EDGECTL_STORE at it)");
@@ -151,7 +155,8 @@ Store Store::init(const fs::path& root, std::string_view site) {
                 "' is not valid: use 1 to 64 letters, digits, '.', '_' or '-', "
                 "starting with a letter or digit",
             Exit::usage);
-    if (fs::exists(root / "edgectl.db")) throw Error("a store already exists at '" + root.string() + "'");
+    if (fs::exists(root / "edgectl.db") || fs::exists(root / "hub.db"))
+        throw Error("a store already exists at '" + root.string() + "'");
     ::umask(077);
     make_dir(root, 0700, "init.store");
     if (::chmod(root.c_str(), 0700) != 0)

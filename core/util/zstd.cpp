@@ -33,10 +33,16 @@ void ZstdWriter::write(std::string_view bytes) {
     in_ += bytes.size();
 }
 
+void ZstdWriter::limit_window(int log) {
+    std::size_t r = ZSTD_CCtx_setParameter(cctx_.get(), ZSTD_c_windowLog, log);
+    if (ZSTD_isError(r)) zstd_failed(r, "setting window log " + std::to_string(log));
+}
+
 void ZstdWriter::flush() { run({}, ZSTD_e_flush); }
 
-void ZstdWriter::finish() {
+void ZstdWriter::finish(std::string_view sync_point) {
     run({}, ZSTD_e_end);
+    if (out_ && !sync_point.empty()) out_->sync(sync_point);
     if (out_) out_->close();
     release();
 }

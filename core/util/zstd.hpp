@@ -26,11 +26,14 @@ class ZstdWriter {
     ZstdWriter& operator=(ZstdWriter&&) noexcept;
     ~ZstdWriter();
 
+    /// Caps the window (2^log bytes): what a decoder must hold. Call before writing.
+    void limit_window(int log);
     void write(std::string_view bytes);
     /// Makes everything written so far decodable from the output (zstd ends its current block).
     void flush();
-    /// Ends the frame, writes the rest out and closes the file.
-    void finish();
+    /// Ends the frame, writes the rest out and closes the file; with a point, flushes the file to
+    /// disk first ('<point>:fsync').
+    void finish(std::string_view sync_point = {});
     /// Frees the compressor's memory; nothing can be written after.
     void release();
 

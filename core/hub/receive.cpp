@@ -1,0 +1,376 @@
+#include "hub/receive.hpp"
+
+#include "export/bag.hpp"
+#include "hub/lake.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+#include "util/sha256.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace edgectl {
+namespace {
+
+using Outcome = ReceivedArchive::Outcome;
+
+// An archive's landed row, as far as the chain checks need it.
+struct LandedRow {
+    std::string sha256, tagmanifest, previous, landed_at;
+};
+
+std::optional<LandedRow> landed_row(Hub& hub, const std::string& site, std::int64_t seq) {
+    Statement s(hub.db(), "SELECT sha256, tagmanifest, previous, coalesce(landed_at, received_at) FROM archives "
+                          "WHERE site = ? AND seq = ?");
+    s.bind(1, site).bind(2, seq);
+    if (!s.step()) return std::nullopt;
+    return LandedRow{s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3)};
+}
+
+// '<site>-<seq>' with seq at least 6 digits; false if the name is not one.
+bool parse_archive_name(const std::string& base, std::string& site, std::int64_t& seq) {
+    auto dash = base.rfind('-');
+    if (dash == std::string::npos) return false;
+    std::string digits = base.substr(dash + 1);
+    if (digits.size() < 6 || digits.size() > 15 ||
+        !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return false;
+    site = base.substr(0, dash);
+    seq = std::stoll(digits);
+    return seq > 0 && is_valid_site_id(site);
+}
+
+void bump_site(Hub& hub, const std::string& site) {
+    Statement s(hub.db(), "UPDATE sites SET version = version + 1, changed_at = ? WHERE id = ?");
+    s.bind(1, now_utc()).bind(2, site).run();
+}
+
+// Creates dir and every missing folder above it, each durably.
+void make_dirs(const fs::path& dir) {
+    if (fs::is_directory(dir)) return;
+    make_dirs(dir.parent_path());
+    make_dir(dir, 0700, "receive.lake");
+}
+
+// Gives every staged file of a landing its final name. A file already moved (by a run killed
+// midway) is where it belongs; a staged file is renamed over whatever is under its final name,
+// which can only be the same bytes (names are fixed by site, sequence and content).
+void place(Hub& hub, const std::vector<LandedFile>& files, const std::string& name) {
+    std::set<fs::path> dirs;
+    for (const auto& f : files) {
+        fs::path staged = hub.root() / f.staged, final = hub.root() / f.final;
+        if (fs::exists(staged)) {
+            make_dirs(final.parent_path());
+            rename_unsynced(staged, final, "receive.lake");
+            dirs.insert(final.parent_path());
+        } else if (!fs::exists(final)) {
+            throw Error("the landing of " + name + " lost " + quote(f.final) +
+                        ": it is neither staged nor in place; the hub is damaged (restore it from a backup)");
+        }
+    }
+    for (const auto& d : dirs)
+        fsync_dir(d, "receive.lake");
+}
+
+Json files_json(const std::vector<LandedFile>& files) {
+    Json out = Json::array();
+    for (const auto& f : files)
+        out.push_back(Json::array({f.staged, f.final}));
+    return out;
+}
+
+class Receiver {
+  public:
+    Receiver(Hub& hub, const ReceiveOptions& o) : hub_(hub), o_(o) {}
+
+    ReceivedArchive receive_one(const fs::path& path);
+    std::set<std::string> touched;
+    std::vector<std::pair<std::string, std::string>> completed;  // site, group
+
+  private:
+    ReceivedArchive refuse(ReceivedArchive a, const std::string& kind, const std::string& reason,
+                           const std::string& sha256);
+    void land(ReceivedArchive& a, const ReadBag& read, const std::vector<LandedFile>& files, Json records);
+
+    Hub& hub_;
+    const ReceiveOptions& o_;
+};
+
+ReceivedArchive Receiver::refuse(ReceivedArchive a, const std::string& kind, const std::string& reason,
+                                 const std::string& sha256) {
+    a.outcome = Outcome::refused;
+    a.kind = kind;
+    a.reason = reason;
+    bool known = !a.site.empty() && find_site(hub_, a.site).has_value();
+    Transaction tx(hub_.db(), "receive.refusal");
+    Statement put(hub_.db(), "INSERT OR IGNORE INTO refusals (site, seq, name, sha256, kind, reason, source, at) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    put.bind(1, known ? std::optional<std::string>(a.site) : std::nullopt);
+    if (known)
+        put.bind(2, a.seq);
+    else
+        put.bind(2, std::nullopt);
+    put.bind(3, a.path.filename().string()).bind(4, sha256).bind(5, kind).bind(6, reason);
+    put.bind(7, fs::absolute(a.path).string()).bind(8, now_utc()).run();
+    if (known && hub_.db().changes() > 0) bump_site(hub_, a.site);
+    tx.commit();
+    if (known) touched.insert(a.site);
+    return a;
+}
+
+ReceivedArchive Receiver::receive_one(const fs::path& path) {
+    ReceivedArchive a;
+    a.path = path;
+    std::string file_name = path.filename().string();
+    a.name = file_name.ends_with(".tar.zst") ? file_name.substr(0, file_name.size() - 8) : file_name;
+    if (!file_name.ends_with(".tar.zst") || !parse_archive_name(a.name, a.site, a.seq)) {
+        a.site.clear();
+        return refuse(a, "name", "not an export archive: its name is not '<site>-<seq>.tar.zst'", sha256_file(path));
+    }
+    auto site = find_site(hub_, a.site);
+    if (!site)
+        return refuse(a, "unknown-site",
+                      "site " + quote(a.site) +
+                          " is not registered at this hub: register its key with 'edgectl sites add " + a.site +
+                          " SITE.pub'",
+                      sha256_file(path));
+    touched.insert(a.site);
+    auto existing = landed_row(hub_, a.site, a.seq);
+    File file = File::open_regular(path);
+    if (existing) {
+        // The very archive landed already: proven by its digest, without reading it twice.
+        if (sha256_file(path) == existing->sha256) {
+            a.outcome = Outcome::duplicate;
+            a.reason = "landed already, on " + existing->landed_at;
+            return a;
+        }
+    }
+
+    std::string staging_rel = "staging/land-" + a.name;
+    remove_durably(hub_.root() / staging_rel, "receive.sweep");
+    make_dir(hub_.root() / staging_rel, 0700, "receive.stage");
+    struct Cleanup {
+        fs::path dir;
+        bool keep = false;
+        ~Cleanup() {
+            std::error_code ec;
+            if (!keep) fs::remove_all(dir, ec);
+        }
+    } cleanup{hub_.root() / staging_rel};
+
+    LakeStager stager(hub_.root(), staging_rel, a.site, a.name, o_.level);
+    ReadBag read = read_bag(file, a.name, &stager);
+    std::size_t bag_problems = read.report.problems.size();
+    check_bag_sidecars(path, read, &site->key, true, true);
+    if (!read.report.ok()) {
+        std::string reason;
+        for (std::size_t i = 0; i < read.report.problems.size() && i < 3; ++i)
+            reason += (i ? "; " : "") + read.report.problems[i];
+        if (read.report.problems.size() > 3)
+            reason += "; and " + std::to_string(read.report.problems.size() - 3) + " more";
+        return refuse(a, bag_problems > 0 ? "corrupt" : "signature", reason, read.sha256);
+    }
+    const auto& info = read.report.info;
+    const std::string& tagmanifest = read.report.tagmanifest_sha256;
+    const std::string& previous = info.at("Edgectl-Previous-Tagmanifest-SHA256");
+    if (existing) {
+        if (existing->tagmanifest == tagmanifest) {
+            a.outcome = Outcome::duplicate;
+            a.reason = "the same bag (resent) landed already, on " + existing->landed_at;
+            return a;
+        }
+        return refuse(a, "fork",
+                      "sequence " + std::to_string(a.seq) +
+                          " landed already with other content: a possible forgery or fork, never landed",
+                      read.sha256);
+    }
+    if (auto before = landed_row(hub_, a.site, a.seq - 1); before && before->tagmanifest != previous)
+        return refuse(a, "chain",
+                      "it links to " +
+                          (previous == "none" ? std::string("no earlier export") : previous.substr(0, 16)) +
+                          ", but sequence " + std::to_string(a.seq - 1) + " landed as " +
+                          before->tagmanifest.substr(0, 16) + ": a possible forgery or fork",
+                      read.sha256);
+    if (auto after = landed_row(hub_, a.site, a.seq + 1)) {
+        if (after->previous == "none")
+            return refuse(a, "abandoned",
+                          "the site abandoned sequence " + std::to_string(a.seq) + " (sequence " +
+                              std::to_string(a.seq + 1) + ", landed, does not link to it): its rows went out again",
+                          read.sha256);
+        if (after->previous != tagmanifest)
+            return refuse(a, "chain",
+                          "sequence " + std::to_string(a.seq + 1) + ", landed, links to " +
+                              after->previous.substr(0, 16) + ", not to this bag: a possible forgery or fork",
+                          read.sha256);
+    }
+    land(a, read, stager.finish(path), stager.counts());
+    cleanup.keep = false;
+    return a;
+}
+
+void Receiver::land(ReceivedArchive& a, const ReadBag& read, const std::vector<LandedFile>& files, Json records) {
+    const auto& info = read.report.info;
+    const std::string& count = info.at("Bag-Count");
+    int volume = std::stoi(count.substr(0, count.find(' ')));
+    int volumes = std::stoi(count.substr(count.rfind(' ') + 1));
+    {
+        Transaction tx(hub_.db(), "receive.landing");
+        Statement put(hub_.db(),
+                      "INSERT INTO archives (site, seq, name, state, sha256, tagmanifest, previous, group_id, volume, "
+                      "volumes, bagging_date, bytes, records, files, source, received_at) "
+                      "VALUES (?, ?, ?, 'landing', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        put.bind(1, a.site).bind(2, a.seq).bind(3, a.name).bind(4, read.sha256);
+        put.bind(5, read.report.tagmanifest_sha256).bind(6, info.at("Edgectl-Previous-Tagmanifest-SHA256"));
+        put.bind(7, info.at("Bag-Group-Identifier")).bind(8, volume).bind(9, volumes);
+        put.bind(10, info.at("Bagging-Date")).bind(11, std::int64_t(read.size)).bind(12, records.dump());
+        put.bind(13, files_json(files).dump()).bind(14, fs::absolute(a.path).string()).bind(15, now_utc()).run();
+        tx.commit();
+    }
+    place(hub_, files, a.name);
+    Transaction tx(hub_.db(), "receive.landed");
+    Statement done(hub_.db(), "UPDATE archives SET state = 'landed', landed_at = ? WHERE site = ? AND seq = ?");
+    done.bind(1, now_utc()).bind(2, a.site).bind(3, a.seq).run();
+    bump_site(hub_, a.site);
+    tx.commit();
+    a.outcome = Outcome::landed;
+    a.records = std::move(records);
+    Statement group(hub_.db(), "SELECT count(*) FROM archives WHERE site = ? AND group_id = ?");
+    group.bind(1, a.site).bind(2, info.at("Bag-Group-Identifier"));
+    group.step();
+    if (volumes > 1 && group.column_int(0) == volumes) completed.emplace_back(a.site, info.at("Bag-Group-Identifier"));
+}
+
+// The archives under the given paths: files as given, folders walked for '*.tar.zst' (hidden
+// names, such as a partial archive being written, are skipped), in name order.
+std::vector<fs::path> collect(const std::vector<fs::path>& paths) {
+    std::vector<fs::path> out;
+    for (const auto& p : paths) {
+        std::error_code ec;
+        if (!fs::exists(p, ec)) throw Error("cannot receive " + quote(p) + ": no such file or folder");
+        if (!fs::is_directory(p, ec)) {
+            out.push_back(p);
+            continue;
+        }
+        std::vector<fs::path> found;
+        for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied);
+             it != fs::recursive_directory_iterator(); ++it) {
+            std::string name = it->path().filename().string();
+            if (name.starts_with(".")) {
+                if (it->is_directory(ec)) it.disable_recursion_pending();
+                continue;
+            }
+            if (name.ends_with(".tar.zst") && it->is_regular_file(ec)) found.push_back(it->path());
+        }
+        std::sort(found.begin(), found.end(),
+                  [](const fs::path& x, const fs::path& y) { return x.filename() < y.filename(); });
+        out.insert(out.end(), found.begin(), found.end());
+    }
+    return out;
+}
+
+}  // namespace
+
+bool ReceiveResult::any_refused() const {
+    return std::any_of(archives.begin(), archives.end(), [](const auto& a) { return a.outcome == Outcome::refused; });
+}
+
+std::size_t recover_landings(Hub& hub, const StoreLock& lock) {
+    lock.require("receive");
+    std::vector<std::tuple<std::string, std::int64_t, std::string, std::string>> pending;
+    {
+        Statement s(hub.db(), "SELECT site, seq, name, files FROM archives WHERE state = 'landing' ORDER BY site, seq");
+        while (s.step())
+            pending.emplace_back(s.column_text(0), s.column_int(1), s.column_text(2), s.column_text(3));
+    }
+    for (const auto& [site, seq, name, files_text] : pending) {
+        std::vector<LandedFile> files;
+        for (const auto& f : Json::parse(files_text))
+            files.push_back({f.at(0).get<std::string>(), f.at(1).get<std::string>()});
+        place(hub, files, name);
+        Transaction tx(hub.db(), "receive.landed");
+        Statement done(hub.db(), "UPDATE archives SET state = 'landed', landed_at = ? WHERE site = ? AND seq = ?");
+        done.bind(1, now_utc()).bind(2, site).bind(3, seq).run();
+        bump_site(hub, site);
+        tx.commit();
+        log::debug("finished landing " + name + ", which a killed run left");
+    }
+    for (const auto& entry : fs::directory_iterator(hub.staging_dir()))
+        remove_durably(entry.path(), "receive.sweep");
+    return pending.size();
+}
+
+std::vector<fs::path> write_receipts(Hub& hub, const StoreLock& lock, const std::vector<std::string>& sites,
+                                     const fs::path& dir) {
+    lock.require("receive");
+    std::vector<std::string> ids = sites;
+    if (ids.empty())
+        for (const auto& s : list_sites(hub))
+            ids.push_back(s.id);
+    make_dir(dir, 0700, "receipt.dir");
+    std::vector<fs::path> out;
+    for (const auto& id : ids)
+        out.push_back(write_receipt(hub, make_receipt(hub, id), dir));
+    return out;
+}
+
+ReceiveResult receive(Hub& hub, const StoreLock& lock, const ReceiveOptions& o) {
+    lock.require("receive");
+    ReceiveResult result;
+    std::vector<fs::path> archives = collect(o.paths);
+    result.recovered = recover_landings(hub, lock);
+    if (o.receipts_to) make_dir(*o.receipts_to, 0755, "receipt.dir");
+    Receiver receiver(hub, o);
+    log::Progress progress("receive", "archives", archives.size());
+    for (const auto& path : archives) {
+        result.archives.push_back(receiver.receive_one(path));
+        progress.advance();
+    }
+    for (const auto& site : receiver.touched) {
+        Receipt r = make_receipt(hub, site);
+        SiteReport report{site, write_receipt(hub, r, hub.receipts_dir()), r.serial, r.missing, r.incomplete_groups,
+                          {}};
+        if (o.receipts_to) write_receipt(hub, r, *o.receipts_to);
+        for (const auto& [s, group] : receiver.completed)
+            if (s == site) report.completed_groups.push_back(group);
+        result.sites.push_back(std::move(report));
+    }
+    return result;
+}
+
+std::string_view to_string(ReceivedArchive::Outcome outcome) {
+    switch (outcome) {
+    case Outcome::landed: return "landed";
+    case Outcome::duplicate: return "duplicate";
+    case Outcome::refused: return "refused";
+    }
+    return {};
+}
+
+Json to_json(const ReceiveResult& r) {
+    Json archives = Json::array(), sites = Json::array();
+    for (const auto& a : r.archives) {
+        Json j = {{"path", a.path.string()}, {"archive", a.name}, {"outcome", to_string(a.outcome)}};
+        if (!a.site.empty()) j["site"] = a.site;
+        if (a.seq > 0) j["seq"] = a.seq;
+        if (a.outcome == Outcome::landed) j["records"] = a.records;
+        if (!a.reason.empty()) j["reason"] = a.reason;
+        if (!a.kind.empty()) j["kind"] = a.kind;
+        archives.push_back(std::move(j));
+    }
+    for (const auto& s : r.sites) {
+        Json missing = Json::array(), groups = Json::array();
+        for (const auto& m : s.missing)
+            missing.push_back({{"first", m.first}, {"last", m.last}});
+        for (const auto& g : s.incomplete_groups)
+            groups.push_back({{"group", g.group}, {"volumes", g.volumes}, {"landed", g.landed}});
+        sites.push_back({{"site", s.site},
+                         {"receipt", s.receipt.string()},
+                         {"serial", s.serial},
+                         {"missing", missing},
+                         {"incomplete_groups", groups},
+                         {"completed_groups", s.completed_groups}});
+    }
+    return {{"archives", archives}, {"sites", sites}, {"recovered", r.recovered}};
+}
+
+}  // namespace edgectl
