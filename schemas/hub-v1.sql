@@ -47,7 +47,7 @@ CREATE TABLE refusals (
   seq    INTEGER,
   name   TEXT NOT NULL,                  -- its file name
   sha256 TEXT NOT NULL,
-  kind   TEXT NOT NULL,                  -- corrupt, unsigned, unknown-site, fork, chain, abandoned, name
+  kind   TEXT NOT NULL,                  -- corrupt, signature, checksum, unknown-site, fork, chain, abandoned, name
   reason TEXT NOT NULL,
   source TEXT NOT NULL,
   at     TEXT NOT NULL,

@@ -168,7 +168,10 @@ ReceivedArchive Receiver::receive_one(const fs::path& path) {
             reason += (i ? "; " : "") + read.report.problems[i];
         if (read.report.problems.size() > 3)
             reason += "; and " + std::to_string(read.report.problems.size() - 3) + " more";
-        return refuse(a, bag_problems > 0 ? "corrupt" : "signature", reason, read.sha256);
+        bool signature = std::any_of(read.report.problems.begin() + std::ptrdiff_t(bag_problems),
+                                     read.report.problems.end(),
+                                     [](const std::string& p) { return p.find(".minisig") != std::string::npos; });
+        return refuse(a, bag_problems > 0 ? "corrupt" : signature ? "signature" : "checksum", reason, read.sha256);
     }
     const auto& info = read.report.info;
     const std::string& tagmanifest = read.report.tagmanifest_sha256;

@@ -18,6 +18,9 @@ twice, an archive without its ledger row, ...); the tests fail on any of them.
 --names: the same, by names and modes only (for contents that differ in every run).
 --keys: a directory of minisign key pairs, PREFIX.key beside PREFIX.pub: each pair complete and
   matching (keys are random, so not compared); nothing else in it.
+--hub DIR: a hub (the receiving side): its ledger (times aside), every file of its lake and
+  evidence, its receipts (their date aside; each must verify with minisign against hub.pub), and
+  nothing left in staging or half-landed.
 --package FILE: a model package (its bytes carry a time): 'edgectl verify' passes, and its
   SHA256SUMS, which names every file's digest, is shown.
 The edgectl binary is $EDGECTL (for 'edgectl verify').
@@ -181,6 +184,8 @@ def store_state(store):
         if state != "complete" and marked:
             problem(f"export {name} is {state} but {marked} rows are marked with it")
 
+    if rows(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'receipts'")[0][0]:
+        show(db, "receipts", "SELECT hub_key, hub, serial, sha256 FROM receipts ORDER BY 1")
     show(db, "models", "SELECT name, version, digest, signer, removed_at IS NOT NULL FROM models ORDER BY 1, 2")
     show(db, "active_models", "SELECT name, version, previous_version FROM active_models ORDER BY 1")
     check_models(db, store)
@@ -424,6 +429,41 @@ def package_state(path, edgectl):
     shutil.rmtree(unpacked)
 
 
+def hub_state(hub):
+    say(f"== hub {hub}")
+    db = sqlite3.connect(f"file:{os.path.join(hub, 'hub.db')}?mode=ro", uri=True)
+    say("  integrity " + rows(db, "PRAGMA integrity_check")[0][0])
+    show(db, "hub sites", "SELECT id, key_id, version FROM sites ORDER BY id")
+    show(db, "hub archives", "SELECT site, seq, name, state, sha256, tagmanifest, previous, group_id, volume, volumes, "
+                             "bagging_date, bytes, records, files, source FROM archives ORDER BY site, seq")
+    for site, seq, state in rows(db, "SELECT site, seq, state FROM archives WHERE state != 'landed'"):
+        problem(f"archive {site} {seq} is {state}: a landing left unfinished")
+    show(db, "hub refusals", "SELECT site, seq, name, sha256, kind, reason, source FROM refusals ORDER BY id")
+    for sub in ("lake", "evidence"):
+        say(f"== hub {sub}")
+        for e in listing(os.path.join(hub, sub), what=f"hub {sub} file"):
+            say("  " + e)
+    staged = sorted(os.listdir(os.path.join(hub, "staging")))
+    if staged:
+        problem(f"the hub's staging holds {staged}")
+    say("== hub receipts")
+    receipts = os.path.join(hub, "receipts")
+    for name in sorted(os.listdir(receipts)):
+        path = os.path.join(receipts, name)
+        if is_temporary(name):
+            problem(f"receipt '{path}' is a temporary that a killed run left behind")
+        if not name.endswith(".receipt"):
+            continue
+        doc = json.load(open(path))
+        doc.pop("issued_at", None)
+        for f in doc.get("refused", []):
+            f.pop("at", None)
+        say(f"  {name} {json.dumps(doc, sort_keys=True)}")
+        v = subprocess.run(["minisign", "-Vqm", path, "-p", os.path.join(hub, "hub.pub")], capture_output=True, text=True)
+        if v.returncode != 0:
+            problem(f"receipt '{path}' does not verify: {v.stderr.strip()}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--store")
@@ -432,6 +472,7 @@ def main():
     ap.add_argument("--names", action="append", default=[])
     ap.add_argument("--keys", action="append", default=[])
     ap.add_argument("--package", action="append", default=[])
+    ap.add_argument("--hub", action="append", default=[])
     ap.add_argument("--fresh-store", action="store_true")
     a = ap.parse_args()
     edgectl = os.environ.get("EDGECTL", "edgectl")
@@ -449,6 +490,8 @@ def main():
         keys_state(d)
     for p in a.package:
         package_state(p, edgectl)
+    for h in a.hub:
+        hub_state(h)
     print("\n".join(out))
 
 

@@ -10,7 +10,8 @@ points in the order a command passed them and enforces
       process or by an earlier one of the same history (a killed run whose archive a rerun names);
       a staged directory published whole (import.version) was fsynced after its last entry; the
       database a new store renames into place (init.db) was committed (SQLite, synchronous=FULL)
-      first. Moving a file edgectl only read (ingest.move) publishes nothing it wrote.
+      first. Moving a file edgectl only read (ingest.move) publishes nothing it wrote. A file a hub
+      lands (receive.lake) was fsynced at its staged path, ROOT/staging/land-*/REL for ROOT/REL.
   R2  a rename, unlink or mkdir changes its directory; that directory is fsynced (an ':fsync-dir'
       point) before the next commit, and before a process that finishes ends.
   R3  a rename between two directories (ingest.move, import.version) fsyncs both: the two points
@@ -33,8 +34,10 @@ import sys
 
 # R1 exceptions: steps whose rename publishes something other than a fsynced temporary.
 MOVES = {"ingest.move"}                                  # the operator's file, moved as it is
-COMMITTED_DB = {"init.db": "init.meta:commit"}           # a database file: its commit made it durable
+COMMITTED_DB = {"init.db": "init.meta:commit",          # a database file: its commit made it durable
+                "init.hub-db": "init.hub-meta:commit"}
 STAGED_DIR = {"import.version": "import.stage"}          # a directory of files staged by that step
+STAGED_FILES = {"receive.lake"}                          # files staged under ROOT/staging/land-*/
 # R4: steps whose renames are made durable by a later syncfs, before anything refers to them.
 SYNCED_LATER = {"ingest.image": "ingest.frames"}
 # R3: renames from one directory to another.
@@ -128,6 +131,12 @@ def check_publish(i, points, synced_files, staged, where):
         if not staged.get(d):
             return [f"{where(i)}: publishes '{d}' before it was fsynced after its last entry"]
         return []
+    if step in STAGED_FILES:
+        for f in synced_files:
+            root, sep, rest = f.partition("/staging/land-")
+            if sep and "/" in rest and os.path.join(root, rest.split("/", 1)[1]) == target:
+                return []
+        return [f"{where(i)}: lands a file whose staged copy was not fsynced first"]
     base, d = os.path.basename(target), parent(target)
     temp_prefix, partial = os.path.join(d, "." + base + ".tmp-"), os.path.join(d, "." + base + ".partial")
     if any(f.startswith(temp_prefix) or f == partial for f in synced_files):
@@ -172,6 +181,11 @@ def self_test():
         "staged dir not synced": (["import.stage:fsync\t/s/st/i/.m.tmp-1", "import.stage:rename\t/s/st/i/m",
                                    "import.version:rename\t/s/models/n/1", "import.version:fsync-dir\t/s/models/n",
                                    "import.version:fsync-dir\t/s/st", "#exit 0"], 2),
+        "landed file staged and synced": (["receive.stage:fsync\t/h/staging/land-s-1/lake/k/f",
+                                           "receive.lake:rename\t/h/lake/k/f", "receive.lake:fsync-dir\t/h/lake/k",
+                                           "#exit 0"], 0),
+        "landed file never synced": (["receive.lake:rename\t/h/lake/k/f", "receive.lake:fsync-dir\t/h/lake/k",
+                                      "#exit 0"], 1),
         "db renamed before commit": (["init.db:rename\t/s/edgectl.db", "init.db:fsync-dir\t/s", "#exit 0"], 1),
         "frames made durable by syncfs": (["ingest.image-dir:mkdir\t/s/images/ab", "ingest.image-dir:fsync-dir\t/s/images",
                                            "ingest.image:rename\t/s/images/ab/abc", "ingest.frames:syncfs\t/s/images",

@@ -194,3 +194,21 @@ wait_stopped() {
     done
     fail "$2 did not stop"
 }
+
+# new_hub [ID]: a hub (the receiving side) at $HUB, by default $WORK/hub.
+HUB="$WORK/hub"
+new_hub() { expect_exit 0 "$EDGECTL" --store "$HUB" init --hub "${1:-cloud}"; }
+hub_sql() { sqlite3 -readonly "$HUB/hub.db" "$1"; }
+# hub_add_site STORE ID: registers the site whose store is STORE with the hub.
+hub_add_site() {
+    EDGECTL_STORE="$1" "$EDGECTL" site-key >"$WORK/$2.pub"
+    expect_exit 0 "$EDGECTL" --store "$HUB" sites add "$2" "$WORK/$2.pub"
+}
+# lake_rows KIND [SITE]: the records the lake holds of KIND (of SITE).
+lake_rows() {
+    local files
+    files=$(find "$HUB/lake/$1" -path "*site=${2:-*}/*" -name '*.ndjson.zst' 2>/dev/null | sort)
+    if [ -z "$files" ]; then echo 0; return; fi
+    # shellcheck disable=SC2086
+    zstd -dcq $files | wc -l | tr -d '[:space:]'
+}
