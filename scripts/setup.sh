@@ -12,6 +12,7 @@ packages=(
   libopencv-imgproc-dev               # camera frames: resizing (OpenCV, which LibTorch brings already)
   nlohmann-json3-dev libvalijson-dev libsimdjson-dev
   sqlite3 zstd minisign python3 time  # used by the tests and the demo
+  python3-torch python3-sklearn       # the loop demo retrains the sample model (retrain-sample-model.py)
 )
 
 missing=()

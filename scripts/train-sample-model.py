@@ -12,6 +12,10 @@ What it makes (all under scripts/sample-site/):
                         logits out.
   inbox/lab-north-2026-11-20.csv     RFC 4180 CSV records (with planted defects)
   inbox/lab-south-2026-11-21.ndjson  NDJSON records (with planted defects)
+  inbox-round2/lab-north-2026-11-27.csv, inbox-round2/lab-south-2026-11-28.ndjson
+                        the same labs a week later, 20 records each, no defects (scripts/loop-demo.sh)
+  wine-truth.csv        every record's sample_id, the wine it measured (its row in load_wine()) and
+                        that wine's cultivar: the labels a reviewer would give (retraining uses them)
 
 Data: scikit-learn's bundled copy of the UCI Wine data set (Forina et al.; 178 samples, 13 chemical
 measurements, 3 cultivars), loaded with sklearn.datasets.load_wine(); no network needed.
@@ -51,6 +55,8 @@ ROOT = os.path.dirname(HERE)
 SITE = os.path.join(HERE, "sample-site")
 MODEL_DIR = os.path.join(SITE, "model")
 INBOX_DIR = os.path.join(SITE, "inbox")
+ROUND2_DIR = os.path.join(SITE, "inbox-round2")
+TRUTH_CSV = os.path.join(SITE, "wine-truth.csv")
 SCHEMA = os.path.join(ROOT, "schemas", "model.schema.json")
 
 CREATED_AT = "2026-11-22T00:00:00Z"  # fixed, so reruns write identical files
@@ -58,6 +64,7 @@ LABELS = ["cultivar_1", "cultivar_2", "cultivar_3"]
 N_GOLDEN = 16
 N_NORTH_VALID = 40
 N_SOUTH_VALID = 30
+N_ROUND2 = 20  # records per lab in the second round of scripts/loop-demo.sh
 TARGET_SHARE = 0.20  # aim for ~20% of valid records flagged as low confidence
 
 # Decimals a lab instrument would report per feature (as in the source data, never more than 4).
@@ -68,6 +75,16 @@ DECIMALS = {
 }
 
 META_COLUMNS = ["sample_id", "taken_at", "operator_email", "operator_phone", "notes"]
+
+
+def split(y_all):
+    """Indices into load_wine() of the training wines and of the held-out ones, the latter in the
+    order the records and golden vectors take them; and the RNG the records go on with.
+    scripts/retrain-sample-model.py calls it too, so that both see the same wines."""
+    i_train, i_held = train_test_split(np.arange(len(y_all)), train_size=0.6, stratify=y_all,
+                                       random_state=SEED % (2**31))
+    rng = np.random.RandomState(SEED)
+    return i_train, i_held[rng.permutation(len(i_held))], rng
 
 
 # ---------------------------------------------------------------------------------------------
@@ -255,18 +272,22 @@ def timestamps(rng, day, n):
     return out
 
 
-def make_records(rng, fields, x_pool, n, prefix, day, operators, special_notes, big_noise):
-    recs = []
+def make_records(rng, fields, x_all, pool, n, prefix, day, operators, special_notes, big_noise, first=1):
+    """n records measuring the wines of pool (indices into x_all) in turn, numbered from first.
+    Returns the records and the wine each one measures: the ground truth a reviewer would know."""
+    recs, wines = [], []
     times = timestamps(rng, day, n)
     for i in range(n):
         sigma = 0.10 if i in big_noise else float(rng.choice([0.01, 0.02, 0.03]))
         email, phone = operators[int(rng.randint(len(operators)))]
         note = special_notes.get(i, PLAIN_NOTES[int(rng.randint(len(PLAIN_NOTES)))])
-        rec = {"sample_id": f"{prefix}-{i + 1:04d}", "taken_at": times[i],
+        wine = int(pool[i % len(pool)])
+        rec = {"sample_id": f"{prefix}-{first + i:04d}", "taken_at": times[i],
                "operator_email": email, "operator_phone": phone, "notes": note}
-        rec.update(rounded(fields, noisy(rng, x_pool[i % len(x_pool)], sigma)))
+        rec.update(rounded(fields, noisy(rng, x_all[wine], sigma)))
         recs.append(rec)
-    return recs
+        wines.append(wine)
+    return recs, wines
 
 
 def write_csv(path, fields, recs, ragged_at, na_at):
@@ -365,11 +386,8 @@ def main():
     wine = load_wine()
     fields = list(wine.feature_names)
     x_all, y_all = wine.data.astype(np.float64), wine.target
-    x_train, x_held, y_train, y_held = train_test_split(
-        x_all, y_all, train_size=0.6, stratify=y_all, random_state=SEED % (2**31))
-    rng = np.random.RandomState(SEED)
-    perm = rng.permutation(len(x_held))
-    x_held, y_held = x_held[perm], y_held[perm]
+    i_train, i_held, rng = split(y_all)
+    x_train, x_held, y_train, y_held = x_all[i_train], x_all[i_held], y_all[i_train], y_all[i_held]
 
     # 2. standardisation and training
     mean = x_train.mean(axis=0)
@@ -386,10 +404,12 @@ def main():
     scripted.save(model_pt)
 
     # 6. sample records (before model.json: the anomaly threshold depends on them)
-    north = make_records(rng, fields, x_held, N_NORTH_VALID + 2, "N", "2026-11-20", NORTH_OPERATORS,
-                         SPECIAL_NOTES_NORTH, big_noise={4, 13, 19, 27, 36})
-    south = make_records(rng, fields, x_held[N_NORTH_VALID + 2:], N_SOUTH_VALID + 3, "S", "2026-11-21",
-                         SOUTH_OPERATORS, SPECIAL_NOTES_SOUTH, big_noise={5, 14, 24, 29})
+    # Each lab measures its own share of the held-out wines (south's last three records repeat wines).
+    north_pool, south_pool = i_held[:N_NORTH_VALID + 2], i_held[N_NORTH_VALID + 2:]
+    north, north_wines = make_records(rng, fields, x_all, north_pool, N_NORTH_VALID + 2, "N", "2026-11-20",
+                                      NORTH_OPERATORS, SPECIAL_NOTES_NORTH, big_noise={4, 13, 19, 27, 36})
+    south, south_wines = make_records(rng, fields, x_all, south_pool, N_SOUTH_VALID + 3, "S", "2026-11-21",
+                                      SOUTH_OPERATORS, SPECIAL_NOTES_SOUTH, big_noise={5, 14, 24, 29})
     north_csv = os.path.join(INBOX_DIR, "lab-north-2026-11-20.csv")
     south_ndjson = os.path.join(INBOX_DIR, "lab-south-2026-11-21.ndjson")
     write_csv(north_csv, fields, north, ragged_at=17, na_at=28)
@@ -434,7 +454,27 @@ def main():
             f.write(json.dumps({"input": {k: float(v) for k, v in zip(fields, x)},
                                 "output": [float(v) for v in out]}) + "\n")
 
-    # 7. summary
+    # 7. the loop's second round (scripts/loop-demo.sh): a week later each lab measures its wines
+    # again, with no planted defects. An RNG of its own leaves the first round's files as they were.
+    rng2 = np.random.RandomState(SEED + 1)
+    north2, north2_wines = make_records(rng2, fields, x_all, north_pool, N_ROUND2, "N", "2026-11-27",
+                                        NORTH_OPERATORS, {}, big_noise={3, 9, 16}, first=len(north) + 1)
+    south2, south2_wines = make_records(rng2, fields, x_all, south_pool, N_ROUND2, "S", "2026-11-28",
+                                        SOUTH_OPERATORS, {}, big_noise={2, 8, 15}, first=len(south) + 1)
+    os.makedirs(ROUND2_DIR, exist_ok=True)
+    write_csv(os.path.join(ROUND2_DIR, "lab-north-2026-11-27.csv"), fields, north2, ragged_at=None, na_at=None)
+    write_ndjson(os.path.join(ROUND2_DIR, "lab-south-2026-11-28.ndjson"), south2, broken_at=None,
+                 no_flavanoids_at=None, null_proline_at=None)
+    # The truth a human reviewer would give each record: the wine it measured (its row in
+    # load_wine()) and that wine's cultivar. The retraining labels the lake's records with it.
+    with open(TRUTH_CSV, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["sample_id", "wine", "label"])
+        for recs, wines in ((north, north_wines), (south, south_wines), (north2, north2_wines),
+                            (south2, south2_wines)):
+            w.writerows([r["sample_id"], wine, LABELS[y_all[wine]]] for r, wine in zip(recs, wines))
+
+    # 8. summary
     n_flag = int(np.sum(conf < threshold))
     print(f"model: {model_pt} ({os.path.getsize(model_pt)} bytes), torch {torch.__version__}")
     print(f"golden.ndjson: {N_GOLDEN} vectors")
@@ -442,6 +482,8 @@ def main():
           f"{os.path.basename(south_ndjson)}: {len(xs)} valid + {bad_s} defective")
     print(f"anomaly rule: confidence_below {threshold}: {n_flag} of {len(conf)} valid records "
           f"flagged ({share:.1%}); min confidence {conf.min():.4f}, median {np.median(conf):.4f}")
+    print(f"round 2: {len(north2)} + {len(south2)} records; wine-truth.csv: "
+          f"{len(north) + len(south) + len(north2) + len(south2)} sample ids")
     return 0
 
 
