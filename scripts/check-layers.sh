@@ -20,6 +20,7 @@ declare -A allowed=(
     [export]="store"
     [status]="store package"
     [verify]="store model package export"
+    [hub]="store package export"
 )
 
 problems=0

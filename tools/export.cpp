@@ -1,5 +1,5 @@
 #include "cli.hpp"
-#include "export/receipt_ack.hpp"
+#include "hub/ack.hpp"
 #include "util/log.hpp"
 
 #include "export/export.hpp"

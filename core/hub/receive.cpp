@@ -168,9 +168,9 @@ ReceivedArchive Receiver::receive_one(const fs::path& path) {
             reason += (i ? "; " : "") + read.report.problems[i];
         if (read.report.problems.size() > 3)
             reason += "; and " + std::to_string(read.report.problems.size() - 3) + " more";
-        bool signature = std::any_of(read.report.problems.begin() + std::ptrdiff_t(bag_problems),
-                                     read.report.problems.end(),
-                                     [](const std::string& p) { return p.find(".minisig") != std::string::npos; });
+        bool signature =
+            std::any_of(read.report.problems.begin() + std::ptrdiff_t(bag_problems), read.report.problems.end(),
+                        [](const std::string& p) { return p.find(".minisig") != std::string::npos; });
         return refuse(a, bag_problems > 0 ? "corrupt" : signature ? "signature" : "checksum", reason, read.sha256);
     }
     const auto& info = read.report.info;
@@ -311,6 +311,7 @@ std::vector<fs::path> write_receipts(Hub& hub, const StoreLock& lock, const std:
             ids.push_back(s.id);
     make_dir(dir, 0700, "receipt.dir");
     std::vector<fs::path> out;
+    out.reserve(ids.size());
     for (const auto& id : ids)
         out.push_back(write_receipt(hub, make_receipt(hub, id), dir));
     return out;

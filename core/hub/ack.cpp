@@ -1,4 +1,4 @@
-#include "export/receipt_ack.hpp"
+#include "hub/ack.hpp"
 
 #include "package/trust.hpp"
 #include "util/error.hpp"
