@@ -53,6 +53,7 @@ TEST_CASE_METHOD(Staged, "lake: records go to their kind's folder, one file per 
          "\n");
     auto files = finish();
     std::vector<std::string> finals;
+    finals.reserve(files.size());
     for (const auto& f : files)
         finals.push_back(f.final);
     std::sort(finals.begin(), finals.end());
