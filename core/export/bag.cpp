@@ -8,6 +8,7 @@
 #include <cctype>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <exception>
 #include <mutex>
@@ -229,6 +230,18 @@ void check_entry_name(const std::string& name, bool directory, BagReport& r, std
     if (!known) throw VerifyError("entry " + quote(name) + " is not a file edgectl writes in a bag");
 }
 
+// Newlines in data: memchr from one to the next, which glibc runs on wide vectors; NDJSON lines are
+// long enough that this beats a byte-by-byte count several times over.
+std::uint64_t count_lines(const char* data, std::size_t size) {
+    std::uint64_t n = 0;
+    const char* end = data + size;
+    while (const void* nl = std::memchr(data, '\n', std::size_t(end - data))) {
+        ++n;
+        data = static_cast<const char*>(nl) + 1;
+    }
+    return n;
+}
+
 // Reads every entry, hashing each file and keeping the tag files' text.
 // Hashes entries on a second thread while the caller decompresses the next bytes: SHA-256 of the
 // entries was half of verify's time, decompression a third. Chunks circulate through a fixed pool,
@@ -298,7 +311,7 @@ class EntryHasher {
             try {
                 if (job.kind == Job::bytes) {
                     hash.update(job.chunk.data(), job.size);
-                    lines += std::uint64_t(std::count(job.chunk.data(), job.chunk.data() + job.size, '\n'));
+                    lines += count_lines(job.chunk.data(), job.size);
                 }
             } catch (...) {
                 std::lock_guard lock(mutex_);

@@ -5,8 +5,13 @@
 #include "util/zstd.hpp"
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
 #include <set>
 #include <simdjson.h>
+#include <thread>
 
 namespace edgectl {
 namespace {
@@ -58,9 +63,87 @@ struct LakeStager::Part {
     std::string batch;
 };
 
+// Compresses the lake's parts on a thread of its own: the reading thread decompresses, routes
+// records and stages them, the bag's hasher digests them, and this one recompresses them, so that
+// on two cores receiving costs little more than verifying. Jobs run in the order given; at most
+// max_jobs batches wait, so memory stays bounded. A failure (a full disk) is rethrown to the
+// reading thread at its next call.
+class LakeStager::Compressor {
+  public:
+    Compressor() : thread_([this] { run(); }) {}
+    ~Compressor() {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        changed_.notify_all();
+        thread_.join();
+    }
+    Compressor(const Compressor&) = delete;
+    Compressor& operator=(const Compressor&) = delete;
+
+    /// Compresses bytes into part (finish: then ends its frame, syncs and closes its file).
+    void submit(Part* part, std::string bytes, bool finish) {
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [&] { return jobs_.size() < max_jobs || error_; });
+        rethrow();
+        jobs_.push_back({part, std::move(bytes), finish});
+        changed_.notify_all();
+    }
+    /// Waits until every job given so far is done.
+    void drain() {
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [&] { return (jobs_.empty() && !busy_) || error_; });
+        rethrow();
+    }
+
+  private:
+    static constexpr std::size_t max_jobs = 8;
+    struct Job {
+        Part* part = nullptr;
+        std::string bytes;
+        bool finish = false;
+    };
+    void rethrow() {
+        if (error_) std::rethrow_exception(error_);
+    }
+    void run() {
+        for (;;) {
+            Job job;
+            {
+                std::unique_lock lock(mutex_);
+                changed_.wait(lock, [&] { return !jobs_.empty() || stopping_; });
+                if (jobs_.empty()) return;
+                job = std::move(jobs_.front());
+                jobs_.pop_front();
+                busy_ = true;
+            }
+            try {
+                if (!error_) {
+                    if (!job.bytes.empty()) job.part->writer.write(job.bytes);
+                    if (job.finish) job.part->writer.finish("receive.stage");
+                }
+            } catch (...) {
+                std::lock_guard lock(mutex_);
+                error_ = std::current_exception();
+            }
+            std::lock_guard lock(mutex_);
+            busy_ = false;
+            changed_.notify_all();
+        }
+    }
+
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::deque<Job> jobs_;
+    std::exception_ptr error_;
+    bool busy_ = false, stopping_ = false;
+    std::thread thread_;  // last: it uses the members above
+};
+
 LakeStager::LakeStager(fs::path hub_root, std::string staging_rel, std::string site, std::string name, int level)
     : root_(std::move(hub_root)), staging_rel_(std::move(staging_rel)), site_(std::move(site)), name_(std::move(name)),
-      level_(level), parser_(std::make_unique<Parser>()) {
+      level_(level), parser_(std::make_unique<Parser>()), compressor_(std::make_unique<Compressor>()) {
     std::string final_rel = "evidence/" + site_ + "/" + name_ + ".tar.zst";
     evidence_ = std::make_unique<File>(File::create_new(stage_path(final_rel), 0600));
     files_.push_back({staging_rel_ + "/" + final_rel, final_rel});
@@ -138,8 +221,9 @@ void LakeStager::line(std::string_view text) {
     part.batch.append(text);
     part.batch.push_back('\n');
     if (part.batch.size() >= batch_bytes) {
-        part.writer.write(part.batch);
-        part.batch.clear();
+        compressor_->submit(&part, std::move(part.batch), false);
+        part.batch = std::string();
+        part.batch.reserve(batch_bytes + text.size());
     }
     ++counts_[kind_];
 }
@@ -152,6 +236,7 @@ LakeStager::Part& LakeStager::part_for(const std::string& date) {
     }
     if (open_.size() == max_open_parts) {
         close_part(*open_.front());
+        retired_.push_back(std::move(open_.front()));  // until the compressor has finished it
         open_.erase(open_.begin());
     }
     int n = ++parts_[date];
@@ -165,11 +250,7 @@ LakeStager::Part& LakeStager::part_for(const std::string& date) {
     return *open_.back();
 }
 
-void LakeStager::close_part(Part& part) {
-    if (!part.batch.empty()) part.writer.write(part.batch);
-    part.batch.clear();
-    part.writer.finish("receive.stage");
-}
+void LakeStager::close_part(Part& part) { compressor_->submit(&part, std::move(part.batch), true); }
 
 void LakeStager::end_file() {
     if (image_) {
@@ -181,7 +262,9 @@ void LakeStager::end_file() {
     if (!carry_.empty()) throw VerifyError("data/" + kind_ + " does not end with a newline");
     for (auto& part : open_)
         close_part(*part);
+    compressor_->drain();
     open_.clear();
+    retired_.clear();
 }
 
 std::vector<LandedFile> LakeStager::finish(const fs::path& archive) {

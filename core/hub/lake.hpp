@@ -73,10 +73,13 @@ class LakeStager final : public BagSink {
     std::string kind_, date_field_, carry_;
     std::uint64_t line_no_ = 0;
     std::unique_ptr<File> image_;
-    std::vector<std::unique_ptr<Part>> open_;  ///< this kind's open parts, most recent last
-    std::map<std::string, int> parts_;         ///< parts made per date, this kind
+    std::vector<std::unique_ptr<Part>> open_;     ///< this kind's open parts, most recent last
+    std::vector<std::unique_ptr<Part>> retired_;  ///< closed, until the compressor is done with them
+    std::map<std::string, int> parts_;            ///< parts made per date, this kind
     struct Parser;
     std::unique_ptr<Parser> parser_;
+    class Compressor;
+    std::unique_ptr<Compressor> compressor_;  // last: destroyed first, while the parts it writes live
 };
 
 }  // namespace edgectl
