@@ -147,8 +147,8 @@ ReceivedArchive Receiver::receive_one(const fs::path& path) {
     }
 
     std::string staging_rel = "staging/land-" + a.name;
-    remove_durably(hub_.root() / staging_rel, "receive.sweep");
-    make_dir(hub_.root() / staging_rel, 0700, "receive.stage");
+    if (fs::exists(hub_.root() / staging_rel)) remove_durably(hub_.root() / staging_rel, "receive.sweep");
+    fs::create_directory(hub_.root() / staging_rel);  // made durable with what is staged in it
     struct Cleanup {
         fs::path dir;
         bool keep = false;

@@ -11,7 +11,8 @@ points in the order a command passed them and enforces
       a staged directory published whole (import.version) was fsynced after its last entry; the
       database a new store renames into place (init.db) was committed (SQLite, synchronous=FULL)
       first. Moving a file edgectl only read (ingest.move) publishes nothing it wrote. A file a hub
-      lands (receive.lake) was fsynced at its staged path, ROOT/staging/land-*/REL for ROOT/REL.
+      lands (receive.lake) was staged under ROOT/staging/land-*/ and made durable by a syncfs
+      (receive.stage:syncfs) before the landing row that names it was committed (receive.landing).
   R2  a rename, unlink or mkdir changes its directory; that directory is fsynced (an ':fsync-dir'
       point) before the next commit, and before a process that finishes ends.
   R3  a rename between two directories (ingest.move, import.version) fsyncs both: the two points
@@ -59,6 +60,7 @@ def check(histories):
     """histories: list of (name, lines). Returns the violations."""
     problems = []
     synced_files = set()      # files fsynced by any process of the history so far
+    landing = {"staged_synced": False, "ok": False}  # receive: a syncfs since the last landing commit
     for trace_name, lines in histories:
         points = []
         exit_code = None
@@ -85,6 +87,8 @@ def check(histories):
                 dirty.pop(path, None)
                 staged[path] = True
             elif op == "syncfs":
+                if step == "receive.stage":
+                    landing["staged_synced"] = True
                 dirty.clear()
                 staged = {d: True for d in staged}
                 unsynced.clear()
@@ -92,13 +96,18 @@ def check(histories):
                 if op == "rename" and step in SYNCED_LATER:
                     unsynced.append((SYNCED_LATER[step], where(i)))
                     continue  # its directory too waits for the syncfs
-                if op == "rename":
+                if op == "rename" and step in STAGED_FILES:
+                    if not landing["ok"]:
+                        problems.append(f"{where(i)}: lands a file no syncfs made durable before its landing row")
+                elif op == "rename":
                     problems += check_publish(i, points, synced_files, staged, where)
                     problems += check_cross_dir(i, points, where)
                 d = parent(path)
                 dirty[d] = where(i)
                 staged[d] = False
             elif op == "commit":
+                if step == "receive.landing":
+                    landing["ok"], landing["staged_synced"] = landing["staged_synced"], False
                 for d, what in dirty.items():
                     problems.append(f"{where(i)}: commit while directory '{d}' is not fsynced after {what}")
                 dirty.clear()
@@ -131,12 +140,6 @@ def check_publish(i, points, synced_files, staged, where):
         if not staged.get(d):
             return [f"{where(i)}: publishes '{d}' before it was fsynced after its last entry"]
         return []
-    if step in STAGED_FILES:
-        for f in synced_files:
-            root, sep, rest = f.partition("/staging/land-")
-            if sep and "/" in rest and os.path.join(root, rest.split("/", 1)[1]) == target:
-                return []
-        return [f"{where(i)}: lands a file whose staged copy was not fsynced first"]
     base, d = os.path.basename(target), parent(target)
     temp_prefix, partial = os.path.join(d, "." + base + ".tmp-"), os.path.join(d, "." + base + ".partial")
     if any(f.startswith(temp_prefix) or f == partial for f in synced_files):
@@ -181,11 +184,11 @@ def self_test():
         "staged dir not synced": (["import.stage:fsync\t/s/st/i/.m.tmp-1", "import.stage:rename\t/s/st/i/m",
                                    "import.version:rename\t/s/models/n/1", "import.version:fsync-dir\t/s/models/n",
                                    "import.version:fsync-dir\t/s/st", "#exit 0"], 2),
-        "landed file staged and synced": (["receive.stage:fsync\t/h/staging/land-s-1/lake/k/f",
+        "landed file staged and synced": (["receive.stage:syncfs\t/h/staging/land-s-1", "receive.landing:commit\t",
                                            "receive.lake:rename\t/h/lake/k/f", "receive.lake:fsync-dir\t/h/lake/k",
-                                           "#exit 0"], 0),
-        "landed file never synced": (["receive.lake:rename\t/h/lake/k/f", "receive.lake:fsync-dir\t/h/lake/k",
-                                      "#exit 0"], 1),
+                                           "receive.landed:commit\t", "#exit 0"], 0),
+        "landed file never synced": (["receive.landing:commit\t", "receive.lake:rename\t/h/lake/k/f",
+                                      "receive.lake:fsync-dir\t/h/lake/k", "#exit 0"], 1),
         "db renamed before commit": (["init.db:rename\t/s/edgectl.db", "init.db:fsync-dir\t/s", "#exit 0"], 1),
         "frames made durable by syncfs": (["ingest.image-dir:mkdir\t/s/images/ab", "ingest.image-dir:fsync-dir\t/s/images",
                                            "ingest.image:rename\t/s/images/ab/abc", "ingest.frames:syncfs\t/s/images",
