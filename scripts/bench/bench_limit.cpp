@@ -2,6 +2,7 @@
 // pipeline run alone by edgectl_core's own code, and the product's defaults the scripts need.
 //
 //   bench-limit defaults                  prints export_level=L score_batch=B score_commit=C score_threads=T
+//                                         receive_level=R (the lake's zstd level)
 //   bench-limit batch STORE               prints batch=B: the items per batch score uses for the store's
 //                                         active model at the default --batch (fewer for an image model)
 //   bench-limit forward STORE N THREADS   the forward stage alone: N items of the store's active
@@ -32,6 +33,7 @@
 #include "export/export.hpp"
 #include "export/ledger.hpp"
 #include "export/records.hpp"
+#include "hub/receive.hpp"
 #include "model/model.hpp"
 #include "model/spec.hpp"
 #include "package/registry.hpp"
@@ -56,8 +58,9 @@ using Clock = std::chrono::steady_clock;
 double since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 int defaults() {
-    std::printf("export_level=%d score_batch=%zu score_commit=%zu score_threads=%d\n", ExportOptions{}.level,
-                ScoreOptions{}.batch, ScoreOptions{}.commit_rows, ScoreOptions{}.threads);
+    std::printf("export_level=%d score_batch=%zu score_commit=%zu score_threads=%d receive_level=%d\n",
+                ExportOptions{}.level, ScoreOptions{}.batch, ScoreOptions{}.commit_rows, ScoreOptions{}.threads,
+                ReceiveOptions{}.level);
     return 0;
 }
 
