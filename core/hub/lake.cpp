@@ -144,16 +144,17 @@ LakeStager::LakeStager(fs::path hub_root, std::string staging_rel, std::string s
     : root_(std::move(hub_root)), staging_rel_(std::move(staging_rel)), site_(std::move(site)), name_(std::move(name)),
       level_(level), parser_(std::make_unique<Parser>()), compressor_(std::make_unique<Compressor>()) {
     std::string final_rel = "evidence/" + site_ + "/" + name_ + ".tar.zst";
-    evidence_ = std::make_unique<File>(File::create_new(stage_path(final_rel), 0600));
-    files_.push_back({staging_rel_ + "/" + final_rel, final_rel});
+    evidence_ = std::make_unique<File>(File::create_new(stage(final_rel), 0600));
 }
 
 LakeStager::~LakeStager() = default;
 
-fs::path LakeStager::stage_path(const std::string& final_rel) {
-    fs::path p = root_ / staging_rel_ / final_rel;
-    fs::create_directories(p.parent_path());  // made durable by finish()'s syncfs
-    return p;
+fs::path LakeStager::stage(const std::string& final_rel) {
+    // Flat, in staging/ itself: a folder made and removed per archive cost as much as the rest of
+    // landing a small archive (ext4 passes over freshly freed inodes when it allocates).
+    std::string staged = staging_rel_ + "." + std::to_string(files_.size());
+    files_.push_back({staged, final_rel});
+    return root_ / staged;
 }
 
 void LakeStager::archive_bytes(const char* data, std::size_t size) {
@@ -164,8 +165,7 @@ void LakeStager::begin_file(const std::string& rel, std::uint64_t /*size*/) {
     std::string digest;
     if (is_bag_image_path(rel, &digest)) {
         std::string final_rel = "lake/images/" + digest.substr(0, 2) + "/" + rel.substr(rel.rfind('/') + 1);
-        image_ = std::make_unique<File>(File::create_new(stage_path(final_rel), 0600));
-        files_.push_back({staging_rel_ + "/" + final_rel, final_rel});
+        image_ = std::make_unique<File>(File::create_new(stage(final_rel), 0600));
         ++counts_["images"];
         return;
     }
@@ -241,8 +241,7 @@ LakeStager::Part& LakeStager::part_for(const std::string& date) {
     int n = ++parts_[date];
     std::string final_rel = "lake/" + kind_ + "/site=" + site_ + "/date=" + date + "/" + name_ +
                             (n > 1 ? "-" + std::to_string(n) : std::string()) + ".ndjson.zst";
-    File out = File::create_new(stage_path(final_rel), 0600);
-    files_.push_back({staging_rel_ + "/" + final_rel, final_rel});
+    File out = File::create_new(stage(final_rel), 0600);
     auto part = std::make_unique<Part>(Part{date, ZstdWriter(std::move(out), level_), {}});
     part->writer.limit_window(lake_window_log);
     open_.push_back(std::move(part));
@@ -270,15 +269,14 @@ std::vector<LandedFile> LakeStager::finish(const fs::path& archive) {
     evidence_.reset();
     for (const char* sidecar : {".sha256", ".minisig"}) {
         std::string final_rel = "evidence/" + site_ + "/" + name_ + ".tar.zst" + sidecar;
-        File out = File::create_new(stage_path(final_rel), 0600);
+        File out = File::create_new(stage(final_rel), 0600);
         out.write_all(read_file(archive.string() + sidecar, 8192));
         out.close();
-        files_.push_back({staging_rel_ + "/" + final_rel, final_rel});
     }
-    // One syncfs makes every staged file and folder durable: an archive stages six files or more
-    // in as many folders, and a fleet's disks bring thousands of small archives, where an fsync of
-    // each file and folder was most of receive's time.
-    sync_filesystem(root_ / staging_rel_, "receive.stage");
+    // One syncfs makes every staged file and staging/ durable: an archive stages six files or more,
+    // and a fleet's disks bring thousands of small archives, where an fsync of each file was most
+    // of receive's time.
+    sync_filesystem(root_ / "staging", "receive.stage");
     return files_;
 }
 

@@ -38,7 +38,8 @@ struct LandedFile {
 
 class LakeStager final : public BagSink {
   public:
-    /// Stages under hub_root/staging_rel the lake files of archive `name` ('<site>-<seq>') of site.
+    /// Stages the lake files of archive `name` ('<site>-<seq>') of site as hub_root/staging_rel.N
+    /// (staging_rel: 'staging/land-<name>').
     LakeStager(fs::path hub_root, std::string staging_rel, std::string site, std::string name, int level);
     ~LakeStager() override;
     LakeStager(const LakeStager&) = delete;
@@ -61,7 +62,8 @@ class LakeStager final : public BagSink {
     void line(std::string_view text);
     Part& part_for(const std::string& date);
     void close_part(Part& part);
-    fs::path stage_path(const std::string& final_rel);
+    /// A new staged file for final_rel: its path, now in files_.
+    fs::path stage(const std::string& final_rel);
 
     fs::path root_;
     std::string staging_rel_, site_, name_;

@@ -84,6 +84,8 @@ class Receiver {
     Receiver(Hub& hub, const ReceiveOptions& o) : hub_(hub), o_(o) {}
 
     ReceivedArchive receive_one(const fs::path& path);
+    /// Marks the archives landed since the last call 'landed', in one transaction.
+    void mark_landed();
     std::set<std::string> touched;
     std::vector<std::pair<std::string, std::string>> completed;  // site, group
 
@@ -94,7 +96,26 @@ class Receiver {
 
     Hub& hub_;
     const ReceiveOptions& o_;
+    std::vector<std::pair<std::string, std::int64_t>> unmarked_;  // in place, their rows still 'landing'
 };
+
+// Archives whose files are all in place are marked 'landed' this many at a time: the mark is a
+// commit, which SQLite makes durable, and a fleet's small archives paid one each. A run killed
+// before the mark leaves them 'landing', which the next run finishes (their files are in place).
+constexpr std::size_t landed_per_commit = 64;
+
+void Receiver::mark_landed() {
+    if (unmarked_.empty()) return;
+    Transaction tx(hub_.db(), "receive.landed");
+    Statement done(hub_.db(), "UPDATE archives SET state = 'landed', landed_at = ? WHERE site = ? AND seq = ?");
+    std::string now = now_utc();
+    for (const auto& [site, seq] : unmarked_) {
+        done.bind(1, now).bind(2, site).bind(3, seq).run();
+        bump_site(hub_, site);
+    }
+    tx.commit();
+    unmarked_.clear();
+}
 
 ReceivedArchive Receiver::refuse(ReceivedArchive a, const std::string& kind, const std::string& reason,
                                  const std::string& sha256) {
@@ -146,17 +167,18 @@ ReceivedArchive Receiver::receive_one(const fs::path& path) {
         }
     }
 
+    // Staged as staging/land-<name>.N; what a refusal or a failure leaves of it is removed here
+    // (what a kill leaves, by the next run's sweep).
     std::string staging_rel = "staging/land-" + a.name;
-    if (fs::exists(hub_.root() / staging_rel)) remove_durably(hub_.root() / staging_rel, "receive.sweep");
-    fs::create_directory(hub_.root() / staging_rel);  // made durable with what is staged in it
     struct Cleanup {
-        fs::path dir;
-        bool keep = false;
+        fs::path staging;
+        std::string prefix;
         ~Cleanup() {
             std::error_code ec;
-            if (!keep) fs::remove_all(dir, ec);
+            for (const auto& e : fs::directory_iterator(staging, ec))
+                if (e.path().filename().string().starts_with(prefix)) fs::remove(e.path(), ec);
         }
-    } cleanup{hub_.root() / staging_rel};
+    } cleanup{hub_.root() / "staging", "land-" + a.name + "."};
 
     LakeStager stager(hub_.root(), staging_rel, a.site, a.name, o_.level);
     ReadBag read = read_bag(file, a.name, &stager);
@@ -207,7 +229,6 @@ ReceivedArchive Receiver::receive_one(const fs::path& path) {
                           read.sha256);
     }
     land(a, read, stager.finish(path), stager.counts());
-    cleanup.keep = false;
     return a;
 }
 
@@ -230,11 +251,8 @@ void Receiver::land(ReceivedArchive& a, const ReadBag& read, const std::vector<L
         tx.commit();
     }
     place(hub_, files, a.name);
-    Transaction tx(hub_.db(), "receive.landed");
-    Statement done(hub_.db(), "UPDATE archives SET state = 'landed', landed_at = ? WHERE site = ? AND seq = ?");
-    done.bind(1, now_utc()).bind(2, a.site).bind(3, a.seq).run();
-    bump_site(hub_, a.site);
-    tx.commit();
+    unmarked_.emplace_back(a.site, a.seq);
+    if (unmarked_.size() >= landed_per_commit) mark_landed();
     a.outcome = Outcome::landed;
     a.records = std::move(records);
     Statement group(hub_.db(), "SELECT count(*) FROM archives WHERE site = ? AND group_id = ?");
@@ -329,6 +347,7 @@ ReceiveResult receive(Hub& hub, const StoreLock& lock, const ReceiveOptions& o) 
         result.archives.push_back(receiver.receive_one(path));
         progress.advance();
     }
+    receiver.mark_landed();
     for (const auto& site : receiver.touched) {
         Receipt r = make_receipt(hub, site);
         SiteReport report{site, write_receipt(hub, r, hub.receipts_dir()), r.serial, r.missing, r.incomplete_groups,

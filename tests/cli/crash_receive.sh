@@ -28,7 +28,7 @@ expect_exit 0 "$EDGECTL" --store "$HUB" receive "$WORK/first"
 crash_save_pre
 
 state_of() { crash_state --hub "$HUB" --names "$RUN/back"; }
-CRASH_EXPECT=4 CRASH_NESTED="receive.landed:commit#2" \
+CRASH_EXPECT=4 CRASH_NESTED="receive.landed:commit#1" \
     crash_enumerate "receive (2 archives, 1 corrupt)" "$EDGECTL" --store "$HUB" receive "$RUN/disk" --receipts "$RUN/back"
 grep -q "^  test-site|3|test-site-000003|landed|" "$WORK/ref.state" || fail "archive 3 did not land in the reference run"
 grep -q "^  test-site|4|test-site-000004.tar.zst|" "$WORK/ref.state" || fail "archive 4 was not refused in the reference run"

@@ -30,16 +30,27 @@ std::string insight(int id, const std::string& day) {
     return R"({"site":"s","insight_id":)" + std::to_string(id) + R"(,"scored_at":")" + day + "T10:00:00Z\"}\n";
 }
 
-struct Staged : test::TempDirFixture {
-    Staged() {
+// A hub's folder with staging/ and an archive's sidecars, made before the stager.
+struct HubDir : test::TempDirFixture {
+    HubDir() {
         make_dir(dir / "staging", 0700, "test");
-        make_dir(dir / "staging" / "land-s-000001", 0700, "test");
         write_file_atomic(dir / "a.tar.zst.sha256", "sum\n", 0600, "test");
         write_file_atomic(dir / "a.tar.zst.minisig", "sig\n", 0600, "test");
     }
+};
+
+struct Staged : HubDir {
     LakeStager stager{dir, "staging/land-s-000001", "s", "s-000001", 3};
-    std::vector<LandedFile> finish() { return stager.finish(dir / "a.tar.zst"); }
-    std::string staged(const std::string& final) { return unzstd(dir / "staging/land-s-000001" / final); }
+    std::vector<LandedFile> files;
+    std::vector<LandedFile> finish() { return files = stager.finish(dir / "a.tar.zst"); }
+    /// Where the file bound for final_rel was staged.
+    fs::path staged_path(const std::string& final_rel) {
+        for (const auto& f : files)
+            if (f.final == final_rel) return dir / f.staged;
+        FAIL("nothing staged for " << final_rel);
+        return {};
+    }
+    std::string staged(const std::string& final_rel) { return unzstd(staged_path(final_rel)); }
 };
 
 }  // namespace
@@ -51,7 +62,7 @@ TEST_CASE_METHOD(Staged, "lake: records go to their kind's folder, one file per 
     feed(stager, "data/items.ndjson",
          R"({"item_id":1,"ingested_at":"2026-11-29T00:00:00Z","payload":{"a":1}})"
          "\n");
-    auto files = finish();
+    finish();
     std::vector<std::string> finals;
     finals.reserve(files.size());
     for (const auto& f : files)
@@ -64,8 +75,10 @@ TEST_CASE_METHOD(Staged, "lake: records go to their kind's folder, one file per 
                                              "lake/items/site=s/date=2026-11-29/s-000001.ndjson.zst"});
     CHECK(staged("lake/insights/site=s/date=2026-11-30/s-000001.ndjson.zst") ==
           insight(1, "2026-11-30") + insight(3, "2026-11-30"));
-    CHECK(read_file(dir / "staging/land-s-000001/evidence/s/s-000001.tar.zst") == "ARCHIVE");
-    CHECK(read_file(dir / "staging/land-s-000001/evidence/s/s-000001.tar.zst.sha256") == "sum\n");
+    CHECK(read_file(staged_path("evidence/s/s-000001.tar.zst")) == "ARCHIVE");
+    CHECK(read_file(staged_path("evidence/s/s-000001.tar.zst.sha256")) == "sum\n");
+    for (const auto& f : files)
+        CHECK(f.staged.starts_with("staging/land-s-000001."));
     CHECK(stager.counts() == Json{{"insights", 3}, {"items", 1}});
 }
 
@@ -75,7 +88,7 @@ TEST_CASE_METHOD(Staged, "lake: records of more dates than stay open go to furth
     for (int i = 0; i < 60; ++i)
         text += insight(i, "2026-11-0" + std::to_string(1 + i % 6));
     feed(stager, "data/insights.ndjson", text, 1000);
-    auto files = finish();
+    finish();
     std::size_t records = 0, parts = 0;
     for (const auto& f : files) {
         if (!f.final.starts_with("lake/")) continue;
@@ -95,7 +108,7 @@ TEST_CASE_METHOD(Staged, "lake: records of more dates than stay open go to furth
 TEST_CASE_METHOD(Staged, "lake: frames are content-addressed", "[hub]") {
     std::string digest(64, 'a');
     feed(stager, "data/images/" + digest + ".jpg", "JPEGBYTES");
-    auto files = finish();
+    finish();
     CHECK(std::any_of(files.begin(), files.end(),
                       [&](const auto& f) { return f.final == "lake/images/aa/" + digest + ".jpg"; }));
     CHECK(stager.counts() == Json{{"images", 1}});
