@@ -122,7 +122,7 @@ Json to_json(const ReceiptAck& r) {
     for (const auto& m : r.missing)
         missing.push_back({{"seq", m.seq}, {"here", m.state}});
     for (const auto& g : r.incomplete_groups)
-        groups.push_back({{"group", g.group}, {"volumes", g.volumes}, {"landed", g.landed}});
+        groups.push_back(to_json(g));
     for (const auto& f : r.refused)
         refused.push_back({{"name", f.name},
                            {"seq", f.seq ? Json(*f.seq) : Json()},

@@ -82,23 +82,18 @@ Hub Hub::init(const fs::path& root, std::string_view id) {
         have_secret ? minisign::read_secret_key(root / "hub.key", std::nullopt) : minisign::generate();
     minisign::write_key_pair(root / "hub.key", root / "hub.pub", key, "init.hub-key", have_secret);
 
-    // The database is built under a temporary name and renamed last: its presence is what makes a
-    // directory a hub, so an init killed midway is simply run again.
-    fs::path temp_db = root / ".hub.db.init";
-    fs::remove(temp_db);
-    {
-        Db db = Db::open(temp_db, true);
-        migrate(db, root);
-        Transaction tx(db, "init.hub-meta");
-        Statement put(db, "INSERT INTO meta (key, value) VALUES (?, ?)");
-        put.bind(1, "hub").bind(2, id).run();
-        put.bind(1, "created_at").bind(2, now_utc()).run();
-        tx.commit();
-        db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-    }
-    fs::remove(fs::path(temp_db.string() + "-wal"));
-    fs::remove(fs::path(temp_db.string() + "-shm"));
-    rename_durably(temp_db, root / "hub.db", "init.hub-db");
+    // The ledger goes in last: its presence is what makes a directory a hub.
+    build_database(
+        root / "hub.db",
+        [&](Db& db) {
+            migrate(db, root);
+            Transaction tx(db, "init.hub-meta");
+            Statement put(db, "INSERT INTO meta (key, value) VALUES (?, ?)");
+            put.bind(1, "hub").bind(2, id).run();
+            put.bind(1, "created_at").bind(2, now_utc()).run();
+            tx.commit();
+        },
+        "init.hub-db");
     return open(root);
 }
 

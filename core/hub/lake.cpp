@@ -46,11 +46,6 @@ bool is_date(std::string_view s) {
 
 }  // namespace
 
-std::string lake_kind(std::string_view bag_path) {
-    auto it = kinds().find(bag_path);
-    return it == kinds().end() ? std::string() : it->second.first;
-}
-
 struct LakeStager::Parser {
     simdjson::ondemand::parser parser;
     std::string buffer;

@@ -26,10 +26,6 @@
 
 namespace edgectl {
 
-/// The lake's folder for a bag's payload file ('data/insights.ndjson' -> "insights"), or "" for
-/// one that is not a record file.
-std::string lake_kind(std::string_view bag_path);
-
 /// A file of a landing, both paths relative to the hub's root.
 struct LandedFile {
     std::string staged;

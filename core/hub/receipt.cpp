@@ -50,13 +50,6 @@ const std::string* Receipt::tagmanifest(std::int64_t seq) const {
     return nullptr;
 }
 
-std::int64_t Receipt::landed_count() const {
-    std::int64_t n = 0;
-    for (const auto& l : landed)
-        n += l.last - l.first + 1;
-    return n;
-}
-
 Receipt make_receipt(Hub& hub, std::string_view site_id) {
     auto site = find_site(hub, site_id);
     if (!site) throw Error("site " + quote(site_id) + " is not registered at this hub (see 'edgectl sites list')");
@@ -130,9 +123,9 @@ Json to_json(const Receipt& r) {
     for (const auto& l : r.landed)
         landed.push_back({{"first", l.first}, {"last", l.last}, {"tagmanifests", l.tagmanifests}});
     for (const auto& m : r.missing)
-        missing.push_back({{"first", m.first}, {"last", m.last}});
+        missing.push_back(to_json(m));
     for (const auto& g : r.incomplete_groups)
-        groups.push_back({{"group", g.group}, {"volumes", g.volumes}, {"landed", g.landed}});
+        groups.push_back(to_json(g));
     for (const auto& f : r.refused)
         refused.push_back({{"name", f.name},
                            {"seq", f.seq ? Json(*f.seq) : Json()},
@@ -145,6 +138,10 @@ Json to_json(const Receipt& r) {
             {"landed", landed},         {"missing", missing}, {"incomplete_groups", groups},
             {"refused", refused}};
 }
+
+Json to_json(const Receipt::Range& r) { return {{"first", r.first}, {"last", r.last}}; }
+
+Json to_json(const Receipt::Group& g) { return {{"group", g.group}, {"volumes", g.volumes}, {"landed", g.landed}}; }
 
 std::string format_receipt(const Receipt& r) { return to_json(r).dump() + "\n"; }
 

@@ -49,8 +49,6 @@ struct Receipt {
 
     /// The tag-manifest digest the receipt gives for seq, if it lists seq as landed.
     const std::string* tagmanifest(std::int64_t seq) const;
-    /// How many sequences it lists as landed.
-    std::int64_t landed_count() const;
 };
 
 /// The receipt of one site as the hub's ledger stands (the same ledger gives the same document).
@@ -66,5 +64,7 @@ Receipt parse_receipt(std::string_view text, std::string_view where);
 fs::path write_receipt(Hub& hub, const Receipt& r, const fs::path& dir);
 
 Json to_json(const Receipt& r);
+Json to_json(const Receipt::Range& r);
+Json to_json(const Receipt::Group& g);
 
 }  // namespace edgectl

@@ -72,6 +72,20 @@ void place(Hub& hub, const std::vector<LandedFile>& files, const std::string& na
         fsync_dir(d, "receive.lake");
 }
 
+// Marks these archives, whose files are all in place, 'landed', and grows each one's site's receipt
+// serial, in one transaction.
+void record_landed(Hub& hub, const std::vector<std::pair<std::string, std::int64_t>>& archives) {
+    if (archives.empty()) return;
+    Transaction tx(hub.db(), "receive.landed");
+    Statement done(hub.db(), "UPDATE archives SET state = 'landed', landed_at = ? WHERE site = ? AND seq = ?");
+    std::string now = now_utc();
+    for (const auto& [site, seq] : archives) {
+        done.bind(1, now).bind(2, site).bind(3, seq).run();
+        bump_site(hub, site);
+    }
+    tx.commit();
+}
+
 Json files_json(const std::vector<LandedFile>& files) {
     Json out = Json::array();
     for (const auto& f : files)
@@ -105,15 +119,7 @@ class Receiver {
 constexpr std::size_t landed_per_commit = 64;
 
 void Receiver::mark_landed() {
-    if (unmarked_.empty()) return;
-    Transaction tx(hub_.db(), "receive.landed");
-    Statement done(hub_.db(), "UPDATE archives SET state = 'landed', landed_at = ? WHERE site = ? AND seq = ?");
-    std::string now = now_utc();
-    for (const auto& [site, seq] : unmarked_) {
-        done.bind(1, now).bind(2, site).bind(3, seq).run();
-        bump_site(hub_, site);
-    }
-    tx.commit();
+    record_landed(hub_, unmarked_);
     unmarked_.clear();
 }
 
@@ -303,18 +309,16 @@ std::size_t recover_landings(Hub& hub, const StoreLock& lock) {
         while (s.step())
             pending.emplace_back(s.column_text(0), s.column_int(1), s.column_text(2), s.column_text(3));
     }
+    std::vector<std::pair<std::string, std::int64_t>> placed;
     for (const auto& [site, seq, name, files_text] : pending) {
         std::vector<LandedFile> files;
         for (const auto& f : Json::parse(files_text))
             files.push_back({f.at(0).get<std::string>(), f.at(1).get<std::string>()});
         place(hub, files, name);
-        Transaction tx(hub.db(), "receive.landed");
-        Statement done(hub.db(), "UPDATE archives SET state = 'landed', landed_at = ? WHERE site = ? AND seq = ?");
-        done.bind(1, now_utc()).bind(2, site).bind(3, seq).run();
-        bump_site(hub, site);
-        tx.commit();
+        placed.emplace_back(site, seq);
         log::debug("finished landing " + name + ", which a killed run left");
     }
+    record_landed(hub, placed);
     for (const auto& entry : fs::directory_iterator(hub.staging_dir()))
         remove_durably(entry.path(), "receive.sweep");
     return pending.size();
@@ -383,9 +387,9 @@ Json to_json(const ReceiveResult& r) {
     for (const auto& s : r.sites) {
         Json missing = Json::array(), groups = Json::array();
         for (const auto& m : s.missing)
-            missing.push_back({{"first", m.first}, {"last", m.last}});
+            missing.push_back(to_json(m));
         for (const auto& g : s.incomplete_groups)
-            groups.push_back({{"group", g.group}, {"volumes", g.volumes}, {"landed", g.landed}});
+            groups.push_back(to_json(g));
         sites.push_back({{"site", s.site},
                          {"receipt", s.receipt.string()},
                          {"serial", s.serial},

@@ -167,24 +167,32 @@ Store Store::init(const fs::path& root, std::string_view site) {
     minisign::SecretKey site_key = minisign::generate();
     minisign::write_key_pair(root / "site.key", root / "site.pub", site_key, "init.site-key");
 
-    // The database is built under a temporary name and renamed last: its presence is what makes a
-    // directory a store, so an init killed midway is simply run again.
-    fs::path temp_db = root / ".edgectl.db.init";
-    fs::remove(temp_db);
+    // The database goes in last: its presence is what makes a directory a store.
+    build_database(
+        root / "edgectl.db",
+        [&](Db& db) {
+            migrate(db, root);
+            Transaction tx(db, "init.meta");
+            Statement put(db, "INSERT INTO meta (key, value) VALUES (?, ?)");
+            put.bind(1, "site").bind(2, site).run();
+            put.bind(1, "created_at").bind(2, now_utc()).run();
+            tx.commit();
+        },
+        "init.db");
+    return open(root);
+}
+
+void build_database(const fs::path& final, const std::function<void(Db&)>& fill, std::string_view rename_point) {
+    fs::path temp = final.parent_path() / ("." + final.filename().string() + ".init");
+    fs::remove(temp);
     {
-        Db db = Db::open(temp_db, true);
-        migrate(db, root);
-        Transaction tx(db, "init.meta");
-        Statement put(db, "INSERT INTO meta (key, value) VALUES (?, ?)");
-        put.bind(1, "site").bind(2, site).run();
-        put.bind(1, "created_at").bind(2, now_utc()).run();
-        tx.commit();
+        Db db = Db::open(temp, true);
+        fill(db);
         db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     }
-    fs::remove(fs::path(temp_db.string() + "-wal"));
-    fs::remove(fs::path(temp_db.string() + "-shm"));
-    rename_durably(temp_db, root / "edgectl.db", "init.db");
-    return open(root);
+    fs::remove(fs::path(temp.string() + "-wal"));
+    fs::remove(fs::path(temp.string() + "-shm"));
+    rename_durably(temp, final, rename_point);
 }
 
 void Store::clear_staging(std::string_view prefix) const {

@@ -6,6 +6,7 @@
 #include "store/db.hpp"
 #include "util/fs.hpp"
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -49,6 +50,12 @@ std::int64_t next_row_id(Db& db, RowTable table);
 /// Raises every table's floor to its largest id; purge calls it, in its transaction, before it
 /// deletes, so that no deleted id is ever given again.
 void raise_id_floors(Db& db);
+
+/// Makes a new database at `final` whole or not at all: it is built under a temporary name beside
+/// it ('.<name>.init', removed first if a killed run left one), filled by `fill` (whose commits are
+/// its own durability points), checkpointed, and renamed into place last ('<rename_point>:rename',
+/// ':fsync-dir'). Its presence then says it is complete, so an init killed midway is run again.
+void build_database(const fs::path& final, const std::function<void(Db&)>& fill, std::string_view rename_point);
 
 class Store {
   public:

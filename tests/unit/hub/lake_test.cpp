@@ -136,9 +136,3 @@ TEST_CASE_METHOD(Staged, "lake: a record without its date, or a file cut mid-lin
         CHECK_THROWS_AS(stager.begin_file("data/other.ndjson", 0), VerifyError);
     }
 }
-
-TEST_CASE("lake: each payload file has its folder", "[hub]") {
-    CHECK(lake_kind("data/summary.ndjson") == "summaries");
-    CHECK(lake_kind("data/anomalies.ndjson") == "anomalies");
-    CHECK(lake_kind("bag-info.txt").empty());
-}

@@ -35,7 +35,6 @@ template <typename Edit> std::string edited(Edit edit) {
 TEST_CASE("receipt: what the hub writes, the site reads back", "[hub]") {
     Receipt back = parse_receipt(format_receipt(sample()), "r");
     CHECK(format_receipt(back) == format_receipt(sample()));
-    CHECK(back.landed_count() == 4);
     CHECK(*back.tagmanifest(2) == std::string(64, 'b'));
     CHECK(*back.tagmanifest(5) == std::string(64, 'e'));
     CHECK(back.tagmanifest(4) == nullptr);
