@@ -37,6 +37,9 @@ void add_receive(CLI::App& app, Globals& g, Commands& commands) {
     cmd->add_option("--level", o->receive.level,
                     "zstd level of the lake's files (default 1: the fastest, and on NDJSON about as small as 3)")
         ->check(CLI::Range(1, 19));
+    cmd->add_option("--batch", o->receive.batch,
+                    "archives made durable together, with one flush of the disk (default 64)")
+        ->check(CLI::Range(1, 4096));
     commands.add(cmd, [&g, o] {
         Hub hub = open_hub(g);
         auto lock = hub.lock("receive");

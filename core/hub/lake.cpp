@@ -268,10 +268,6 @@ std::vector<LandedFile> LakeStager::finish(const fs::path& archive) {
         out.write_all(read_file(archive.string() + sidecar, 8192));
         out.close();
     }
-    // One syncfs makes every staged file and staging/ durable: an archive stages six files or more,
-    // and a fleet's disks bring thousands of small archives, where an fsync of each file was most
-    // of receive's time.
-    sync_filesystem(root_ / "staging", "receive.stage");
     return files_;
 }
 

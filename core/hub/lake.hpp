@@ -46,8 +46,8 @@ class LakeStager final : public BagSink {
     void file_bytes(const char* data, std::size_t size) override;
     void end_file() override;
 
-    /// After a read that verified: copies the archive's sidecars beside its evidence copy and makes
-    /// every staged file and folder durable. Returns what goes where.
+    /// After a read that verified: copies the archive's sidecars beside its evidence copy. Returns
+    /// what goes where. Nothing staged is synced: the receiver makes a batch durable at once.
     std::vector<LandedFile> finish(const fs::path& archive);
 
     /// Records landed per kind, and frames.

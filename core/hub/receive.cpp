@@ -16,7 +16,8 @@ using Outcome = ReceivedArchive::Outcome;
 
 // An archive's landed row, as far as the chain checks need it.
 struct LandedRow {
-    std::string sha256, tagmanifest, previous, landed_at;
+    std::string sha256, tagmanifest, previous, landed_at;  ///< landed_at: empty if landing in this run
+    std::string when() const { return landed_at.empty() ? "earlier in this run" : "on " + landed_at; }
 };
 
 std::optional<LandedRow> landed_row(Hub& hub, const std::string& site, std::int64_t seq) {
@@ -45,35 +46,33 @@ void bump_site(Hub& hub, const std::string& site) {
     s.bind(1, now_utc()).bind(2, site).run();
 }
 
-// Creates dir and every missing folder above it, each durably.
+// Creates dir and every missing folder above it, for the syncfs that follows the renames.
 void make_dirs(const fs::path& dir) {
     if (fs::is_directory(dir)) return;
     make_dirs(dir.parent_path());
-    make_dir(dir, 0700, "receive.lake");
+    make_dir_unsynced(dir, 0700, "receive.lake");
 }
 
 // Gives every staged file of a landing its final name. A file already moved (by a run killed
 // midway) is where it belongs; a staged file is renamed over whatever is under its final name,
-// which can only be the same bytes (names are fixed by site, sequence and content).
+// which can only be the same bytes (names are fixed by site, sequence and content). Nothing is
+// synced: the caller makes all its landings' renames durable with one syncfs before marking them
+// landed.
 void place(Hub& hub, const std::vector<LandedFile>& files, const std::string& name) {
-    std::set<fs::path> dirs;
     for (const auto& f : files) {
         fs::path staged = hub.root() / f.staged, final = hub.root() / f.final;
         if (fs::exists(staged)) {
             make_dirs(final.parent_path());
             rename_unsynced(staged, final, "receive.lake");
-            dirs.insert(final.parent_path());
         } else if (!fs::exists(final)) {
             throw Error("the landing of " + name + " lost " + quote(f.final) +
                         ": it is neither staged nor in place; the hub is damaged (restore it from a backup)");
         }
     }
-    for (const auto& d : dirs)
-        fsync_dir(d, "receive.lake");
 }
 
-// Marks these archives, whose files are all in place, 'landed', and grows each one's site's receipt
-// serial, in one transaction.
+// Marks these archives, whose files are all in place and durable, 'landed', and grows each one's
+// site's receipt serial, in one transaction.
 void record_landed(Hub& hub, const std::vector<std::pair<std::string, std::int64_t>>& archives) {
     if (archives.empty()) return;
     Transaction tx(hub.db(), "receive.landed");
@@ -93,34 +92,58 @@ Json files_json(const std::vector<LandedFile>& files) {
     return out;
 }
 
+// An archive verified and staged, waiting for its batch to land: its ledger row.
+struct Landing {
+    std::string site, name, sha256, tagmanifest, previous, group, bagging_date, source;
+    std::int64_t seq = 0, bytes = 0;
+    int volume = 1, volumes = 1;
+    Json records;
+    std::vector<LandedFile> files;
+};
+
+// Archives land in batches. Each archive is verified and staged on its own, but a batch is made
+// durable together: one syncfs of what it staged, one commit of its 'landing' rows, its files
+// renamed into place, one syncfs of the renames, one commit marking it 'landed'. A fleet's disks
+// bring thousands of small archives, and a flush of the disk per archive was most of receive's
+// time. A run killed within a batch leaves its staged files unnamed (swept by the next run) or
+// its rows 'landing' (finished by the next run). ReceiveOptions::batch archives at most, and:
+constexpr std::int64_t batch_bytes = std::int64_t(256) << 20;  // of archives: what one batch may stage
+
 class Receiver {
   public:
     Receiver(Hub& hub, const ReceiveOptions& o) : hub_(hub), o_(o) {}
+    Receiver(const Receiver&) = delete;
+    Receiver& operator=(const Receiver&) = delete;
+    // A batch whose rows were never committed is forgotten: its staged files go.
+    ~Receiver() {
+        std::error_code ec;
+        for (const auto& l : batch_)
+            for (const auto& f : l.files)
+                fs::remove(hub_.root() / f.staged, ec);
+    }
 
     ReceivedArchive receive_one(const fs::path& path);
-    /// Marks the archives landed since the last call 'landed', in one transaction.
-    void mark_landed();
+    /// Lands the archives staged since the last call.
+    void land_batch();
     std::set<std::string> touched;
     std::vector<std::pair<std::string, std::string>> completed;  // site, group
 
   private:
     ReceivedArchive refuse(ReceivedArchive a, const std::string& kind, const std::string& reason,
                            const std::string& sha256);
-    void land(ReceivedArchive& a, const ReadBag& read, const std::vector<LandedFile>& files, Json records);
+    /// The archive (site, seq) as landed, or staged in this batch.
+    std::optional<LandedRow> row(const std::string& site, std::int64_t seq);
 
     Hub& hub_;
     const ReceiveOptions& o_;
-    std::vector<std::pair<std::string, std::int64_t>> unmarked_;  // in place, their rows still 'landing'
+    std::vector<Landing> batch_;
+    std::int64_t batch_size_ = 0;
 };
 
-// Archives whose files are all in place are marked 'landed' this many at a time: the mark is a
-// commit, which SQLite makes durable, and a fleet's small archives paid one each. A run killed
-// before the mark leaves them 'landing', which the next run finishes (their files are in place).
-constexpr std::size_t landed_per_commit = 64;
-
-void Receiver::mark_landed() {
-    record_landed(hub_, unmarked_);
-    unmarked_.clear();
+std::optional<LandedRow> Receiver::row(const std::string& site, std::int64_t seq) {
+    for (const auto& l : batch_)
+        if (l.site == site && l.seq == seq) return LandedRow{l.sha256, l.tagmanifest, l.previous, ""};
+    return landed_row(hub_, site, seq);
 }
 
 ReceivedArchive Receiver::refuse(ReceivedArchive a, const std::string& kind, const std::string& reason,
@@ -162,31 +185,34 @@ ReceivedArchive Receiver::receive_one(const fs::path& path) {
                           " SITE.pub'",
                       sha256_file(path));
     touched.insert(a.site);
-    auto existing = landed_row(hub_, a.site, a.seq);
+    auto existing = row(a.site, a.seq);
     File file = File::open_regular(path);
     if (existing) {
         // The very archive landed already: proven by its digest, without reading it twice.
         if (sha256_file(path) == existing->sha256) {
             a.outcome = Outcome::duplicate;
-            a.reason = "landed already, on " + existing->landed_at;
+            a.reason = "landed already, " + existing->when();
             return a;
         }
     }
 
-    // Staged as staging/land-<name>.N; what a refusal or a failure leaves of it is removed here
-    // (what a kill leaves, by the next run's sweep).
-    std::string staging_rel = "staging/land-" + a.name;
+    // Staged as staging/land-<name>.N until its batch lands; what a refusal or a failure leaves of
+    // it is removed here (what a kill leaves, by the next run's sweep). Another archive of the same
+    // name in this batch, which can only be refused, stages beside it.
+    std::string prefix = "land-" + a.name + (existing && existing->landed_at.empty() ? "-again" : "");
     struct Cleanup {
         fs::path staging;
         std::string prefix;
+        bool keep = false;
         ~Cleanup() {
             std::error_code ec;
+            if (keep) return;
             for (const auto& e : fs::directory_iterator(staging, ec))
                 if (e.path().filename().string().starts_with(prefix)) fs::remove(e.path(), ec);
         }
-    } cleanup{hub_.root() / "staging", "land-" + a.name + "."};
+    } cleanup{hub_.staging_dir(), prefix + "."};
 
-    LakeStager stager(hub_.root(), staging_rel, a.site, a.name, o_.level);
+    LakeStager stager(hub_.root(), "staging/" + prefix, a.site, a.name, o_.level);
     ReadBag read = read_bag(file, a.name, &stager);
     std::size_t bag_problems = read.report.problems.size();
     check_bag_sidecars(path, read, &site->key, true, true);
@@ -207,7 +233,7 @@ ReceivedArchive Receiver::receive_one(const fs::path& path) {
     if (existing) {
         if (existing->tagmanifest == tagmanifest) {
             a.outcome = Outcome::duplicate;
-            a.reason = "the same bag (resent) landed already, on " + existing->landed_at;
+            a.reason = "the same bag (resent) landed already, " + existing->when();
             return a;
         }
         return refuse(a, "fork",
@@ -215,14 +241,14 @@ ReceivedArchive Receiver::receive_one(const fs::path& path) {
                           " landed already with other content: a possible forgery or fork, never landed",
                       read.sha256);
     }
-    if (auto before = landed_row(hub_, a.site, a.seq - 1); before && before->tagmanifest != previous)
+    if (auto before = row(a.site, a.seq - 1); before && before->tagmanifest != previous)
         return refuse(a, "chain",
                       "it links to " +
                           (previous == "none" ? std::string("no earlier export") : previous.substr(0, 16)) +
                           ", but sequence " + std::to_string(a.seq - 1) + " landed as " +
                           before->tagmanifest.substr(0, 16) + ": a possible forgery or fork",
                       read.sha256);
-    if (auto after = landed_row(hub_, a.site, a.seq + 1)) {
+    if (auto after = row(a.site, a.seq + 1)) {
         if (after->previous == "none")
             return refuse(a, "abandoned",
                           "the site abandoned sequence " + std::to_string(a.seq) + " (sequence " +
@@ -234,37 +260,70 @@ ReceivedArchive Receiver::receive_one(const fs::path& path) {
                               after->previous.substr(0, 16) + ", not to this bag: a possible forgery or fork",
                           read.sha256);
     }
-    land(a, read, stager.finish(path), stager.counts());
+
+    Landing l;
+    l.site = a.site;
+    l.seq = a.seq;
+    l.name = a.name;
+    l.sha256 = read.sha256;
+    l.tagmanifest = tagmanifest;
+    l.previous = previous;
+    l.group = info.at("Bag-Group-Identifier");
+    const std::string& count = info.at("Bag-Count");
+    l.volume = std::stoi(count.substr(0, count.find(' ')));
+    l.volumes = std::stoi(count.substr(count.rfind(' ') + 1));
+    l.bagging_date = info.at("Bagging-Date");
+    l.bytes = std::int64_t(read.size);
+    l.source = fs::absolute(a.path).string();
+    l.records = stager.counts();
+    l.files = stager.finish(path);
+    a.outcome = Outcome::landed;
+    a.records = l.records;
+    batch_size_ += l.bytes;
+    batch_.push_back(std::move(l));
+    cleanup.keep = true;  // the batch owns its staged files now
+    if (batch_.size() >= o_.batch || batch_size_ >= batch_bytes) land_batch();
     return a;
 }
 
-void Receiver::land(ReceivedArchive& a, const ReadBag& read, const std::vector<LandedFile>& files, Json records) {
-    const auto& info = read.report.info;
-    const std::string& count = info.at("Bag-Count");
-    int volume = std::stoi(count.substr(0, count.find(' ')));
-    int volumes = std::stoi(count.substr(count.rfind(' ') + 1));
+void Receiver::land_batch() {
+    if (batch_.empty()) return;
+    // What the batch staged is durable before any row names it.
+    sync_filesystem(hub_.staging_dir(), "receive.stage");
     {
         Transaction tx(hub_.db(), "receive.landing");
         Statement put(hub_.db(),
                       "INSERT INTO archives (site, seq, name, state, sha256, tagmanifest, previous, group_id, volume, "
                       "volumes, bagging_date, bytes, records, files, source, received_at) "
                       "VALUES (?, ?, ?, 'landing', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-        put.bind(1, a.site).bind(2, a.seq).bind(3, a.name).bind(4, read.sha256);
-        put.bind(5, read.report.tagmanifest_sha256).bind(6, info.at("Edgectl-Previous-Tagmanifest-SHA256"));
-        put.bind(7, info.at("Bag-Group-Identifier")).bind(8, volume).bind(9, volumes);
-        put.bind(10, info.at("Bagging-Date")).bind(11, std::int64_t(read.size)).bind(12, records.dump());
-        put.bind(13, files_json(files).dump()).bind(14, fs::absolute(a.path).string()).bind(15, now_utc()).run();
+        std::string now = now_utc();
+        for (const auto& l : batch_) {
+            put.bind(1, l.site).bind(2, l.seq).bind(3, l.name).bind(4, l.sha256).bind(5, l.tagmanifest);
+            put.bind(6, l.previous).bind(7, l.group).bind(8, l.volume).bind(9, l.volumes).bind(10, l.bagging_date);
+            put.bind(11, l.bytes).bind(12, l.records.dump()).bind(13, files_json(l.files).dump());
+            put.bind(14, l.source).bind(15, now).run();
+        }
         tx.commit();
     }
-    place(hub_, files, a.name);
-    unmarked_.emplace_back(a.site, a.seq);
-    if (unmarked_.size() >= landed_per_commit) mark_landed();
-    a.outcome = Outcome::landed;
-    a.records = std::move(records);
+    // The rows are committed: from here the files are the next run's to finish, never to sweep.
+    std::vector<Landing> batch = std::move(batch_);
+    batch_.clear();
+    batch_size_ = 0;
+    std::vector<std::pair<std::string, std::int64_t>> landed;
+    for (const auto& l : batch) {
+        place(hub_, l.files, l.name);
+        landed.emplace_back(l.site, l.seq);
+    }
+    sync_filesystem(hub_.root(), "receive.lake");
+    record_landed(hub_, landed);
     Statement group(hub_.db(), "SELECT count(*) FROM archives WHERE site = ? AND group_id = ?");
-    group.bind(1, a.site).bind(2, info.at("Bag-Group-Identifier"));
-    group.step();
-    if (volumes > 1 && group.column_int(0) == volumes) completed.emplace_back(a.site, info.at("Bag-Group-Identifier"));
+    for (const auto& l : batch) {
+        if (l.volumes <= 1) continue;
+        group.bind(1, l.site).bind(2, l.group);
+        group.step();
+        if (group.column_int(0) == l.volumes) completed.emplace_back(l.site, l.group);
+        group.reset();
+    }
 }
 
 // The archives under the given paths: files as given, folders walked for '*.tar.zst' (hidden
@@ -318,6 +377,7 @@ std::size_t recover_landings(Hub& hub, const StoreLock& lock) {
         placed.emplace_back(site, seq);
         log::debug("finished landing " + name + ", which a killed run left");
     }
+    if (!placed.empty()) sync_filesystem(hub.root(), "receive.lake");
     record_landed(hub, placed);
     for (const auto& entry : fs::directory_iterator(hub.staging_dir()))
         remove_durably(entry.path(), "receive.sweep");
@@ -351,7 +411,7 @@ ReceiveResult receive(Hub& hub, const StoreLock& lock, const ReceiveOptions& o) 
         result.archives.push_back(receiver.receive_one(path));
         progress.advance();
     }
-    receiver.mark_landed();
+    receiver.land_batch();
     for (const auto& site : receiver.touched) {
         Receipt r = make_receipt(hub, site);
         SiteReport report{site, write_receipt(hub, r, hub.receipts_dir()), r.serial, r.missing, r.incomplete_groups,

@@ -19,6 +19,10 @@ struct ReceiveOptions {
     std::vector<fs::path> paths;          ///< archives, or folders walked for '*.tar.zst'
     std::optional<fs::path> receipts_to;  ///< also write the receipts here (the disk going back)
     int level = 1;  ///< zstd level of the lake's files: the fastest, and on NDJSON about as small as 3
+    /// Archives made durable together: their staged files with one syncfs, their ledger rows with
+    /// one commit, their names in the lake with one more syncfs. A batch also ends at 256 MiB of
+    /// archives. A failure loses the batch's work (never data): the next run receives it again.
+    std::size_t batch = 64;
 };
 
 /// What became of one archive.

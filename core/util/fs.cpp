@@ -282,18 +282,24 @@ void write_file_atomic(const fs::path& path, std::string_view content, mode_t mo
     file.commit();
 }
 
-void make_dir(const fs::path& dir, mode_t mode, std::string_view point) {
+namespace {
+// mkdir(2) at a durability point; false if dir was there already.
+bool create_dir(const fs::path& dir, mode_t mode, std::string_view point) {
     std::error_code ec;
-    if (fs::is_directory(dir, ec)) return;
+    if (fs::is_directory(dir, ec)) return false;
     crash::point(std::string(point) + ":mkdir", dir);
-    if (::mkdir(dir.c_str(), mode) == 0) {
-        fsync_dir(parent_of(dir), point);
-        return;
-    }
+    if (::mkdir(dir.c_str(), mode) == 0) return true;
     int err = errno;
-    if (err == EEXIST && fs::is_directory(dir, ec)) return;
+    if (err == EEXIST && fs::is_directory(dir, ec)) return false;
     fail_io("create directory", dir, err);
 }
+}  // namespace
+
+void make_dir(const fs::path& dir, mode_t mode, std::string_view point) {
+    if (create_dir(dir, mode, point)) fsync_dir(parent_of(dir), point);
+}
+
+void make_dir_unsynced(const fs::path& dir, mode_t mode, std::string_view point) { create_dir(dir, mode, point); }
 
 TempDir::TempDir(const fs::path& parent, std::string_view prefix) {
     std::string pattern = (parent / (std::string(prefix) + "XXXXXX")).string();

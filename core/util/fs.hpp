@@ -153,6 +153,9 @@ void write_file_atomic(const fs::path& path, std::string_view content, mode_t mo
 /// Creates a directory with mode and fsyncs its parent (points '<point>:mkdir', ':fsync-dir'); an
 /// existing directory is fine.
 void make_dir(const fs::path& dir, mode_t mode, std::string_view point);
+/// Creates a directory with mode and syncs nothing (point '<point>:mkdir'): for a folder that a
+/// later sync_filesystem() makes durable before anything refers to it. An existing one is fine.
+void make_dir_unsynced(const fs::path& dir, mode_t mode, std::string_view point);
 
 /// A uniquely named directory under parent, removed with its contents on destruction unless
 /// release() was called.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # kill -9 before every durability point of 'receive' landing a disk at a hub (three archives, one of
-# them with camera frames, and a corrupt fourth), and of 'receipts': rerun, and every archive is
+# them with camera frames, and a corrupt fourth; landed in one batch, then one by one), and of
+# 'receipts': rerun, and every archive is
 # landed exactly once (its lake files and evidence complete, its ledger row 'landed'), the corrupt
 # one is refused once, staging is empty and every receipt verifies: the state of one uninterrupted run.
 source "$(dirname "$0")/lib.sh"
@@ -33,6 +34,9 @@ CRASH_EXPECT=4 CRASH_NESTED="receive.landed:commit#1" \
 grep -q "^  test-site|3|test-site-000003|landed|" "$WORK/ref.state" || fail "archive 3 did not land in the reference run"
 grep -q "^  test-site|4|test-site-000004.tar.zst|" "$WORK/ref.state" || fail "archive 4 was not refused in the reference run"
 grep -q "images/" "$WORK/ref.state" || fail "no frames landed in the reference run"
+# The same with every archive a batch of its own: a kill between batches leaves one landed.
+CRASH_EXPECT=4 CRASH_NESTED="receive.landed:commit#2" \
+    crash_enumerate "receive --batch 1" "$EDGECTL" --store "$HUB" receive "$RUN/disk" --receipts "$RUN/back" --batch 1
 
 crash_reset
 crash_save_pre

@@ -82,6 +82,21 @@ receive 4 "$WORK/f2"  # the same refusal again is not a new one
 assert_eq "$(receipt "d['serial']")" "$((serial + 1))" "serial after the same refusal"
 assert_eq "$(hub_sql 'SELECT count(*) FROM refusals')" 1 "refusals recorded"
 
+# The same checks within one run, whose archives land together: a second hub is given the real 1
+# and 2, the fork's 2 and 3, and the real 2 again, in one run. The fork's 2 is refused against the
+# real 2 landing beside it, the fork's 3 for its link, and the real 2 again is a no-op.
+first_hub=$HUB HUB="$WORK/hub2"
+new_hub
+hub_add_site "$STORE" test-site
+receive 4 "$WORK/disk1" "$WORK/disk2" "$WORK/f2" "$WORK/f3" "$WORK/disk2"
+assert_contains "$OUT" "landed test-site-000002"
+assert_contains "$OUT" "skipped test-site-000002: landed already, earlier in this run"
+assert_contains "$ERR" "refused $WORK/f2/test-site-000002.tar.zst: sequence 2 landed already with other content"
+assert_contains "$ERR" "refused $WORK/f3/test-site-000003.tar.zst: it links to "
+assert_eq "$(hub_sql "SELECT group_concat(seq || state) FROM archives")" "1landed,2landed" "second hub's ledger"
+assert_eq "$(ls -A "$HUB/staging")" "" "staging left behind by the second hub"
+HUB=$first_hub
+
 # A link that contradicts what landed: the hub drops 4 (as if never received), then the fork's 4,
 # which links to the fork's 3, not to the 3 that landed, is refused; the real 4 lands again.
 receive 4 "$WORK/f4"
