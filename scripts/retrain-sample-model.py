@@ -11,8 +11,10 @@ What it writes, in OUT (created):
 
   model.pt        TorchScript MLP 13 -> 16 -> ReLU -> 3, the same contract as 1.0.0: standardised
                   float32 features in, raw logits out.
-  model.json      1.0.0's manifest with version 1.1.0 and the new training set's mean/std; the same
-                  fields, labels, softmax and anomaly rule.
+  model.json      1.0.0's manifest with version 1.1.0, the new training set's mean/std and drift
+                  reference (its bins and 1.1.0's predicted label shares, computed as the training
+                  script does, with the same window and thresholds); the same fields, labels,
+                  softmax and anomaly rule.
   golden.ndjson   the 16 held-out wines 1.0.0's golden vectors use, with 1.1.0's logits.
 
 Deterministic like the training script (fixed seed, one thread, records sorted by site and
@@ -40,8 +42,8 @@ CREATED_AT = "2026-11-29T00:00:00Z"  # fixed, so reruns write identical files
 
 
 def training_script():
-    """scripts/train-sample-model.py as a module: its split, network, training and spec check,
-    so that 1.1.0 differs from 1.0.0 only by the data it learns from."""
+    """scripts/train-sample-model.py as a module: its split, network, training, drift reference and
+    spec check, so that 1.1.0 differs from 1.0.0 only by the data it learns from."""
     spec = importlib.util.spec_from_file_location("train_sample_model",
                                                   os.path.join(HERE, "train-sample-model.py"))
     module = importlib.util.module_from_spec(spec)
@@ -117,13 +119,16 @@ def main():
     scripted = torch.jit.script(model.eval())
     scripted.save(os.path.join(out, "model.pt"))
 
-    # 3. model.json: 1.0.0's, with the new version and statistics
+    # 3. model.json: 1.0.0's, with the new version and statistics, and the drift reference of the
+    # new training set (raw features, the labels 1.1.0 predicts for them)
     with open(os.path.join(tsm.MODEL_DIR, "model.json"), encoding="utf-8") as f:
         spec = json.load(f)
     old_mean, old_std = np.array(spec["input"]["mean"]), np.array(spec["input"]["std"])
     spec.update(version=VERSION, torch_version=torch.__version__, created_at=CREATED_AT)
     spec["description"] += " Version 1.1.0 also learnt from the sites' records (scripts/retrain-sample-model.py)."
     spec["input"].update(mean=[float(v) for v in mean], std=[float(v) for v in std])
+    spec["reference"] = tsm.reference(x_train, fields, tsm.logits_of(scripted, x_train, mean, std).argmax(1),
+                                      spec["output"]["labels"])
     with open(tsm.SCHEMA, encoding="utf-8") as f:
         tsm.check_spec(spec, json.load(f))
     with open(os.path.join(out, "model.json"), "w", encoding="utf-8", newline="\n") as f:

@@ -7,7 +7,7 @@ What it makes (all under scripts/sample-site/):
                         features, shape [N, 13], and returns raw logits, shape [N, 3] (no softmax).
   model/model.json      the package manifest (validates against schemas/model.schema.json): input
                         fields with the train split's mean/std, labels, softmax, anomaly rule
-                        "confidence_below" with a threshold chosen here, golden tolerances.
+                        "confidence_below" with a threshold chosen here, golden tolerances, drift reference.
   model/golden.ndjson   16 acceptance vectors from held-out samples: RAW feature values in, raw
                         logits out.
   inbox/lab-north-2026-11-20.csv     RFC 4180 CSV records (with planted defects)
@@ -145,6 +145,69 @@ def train(x_train_std, y_train):
 
 
 # ---------------------------------------------------------------------------------------------
+# Drift reference
+
+# model.json's "reference": the statistics of the training split against which edgectl score
+# measures drift, a window of items at a time: per feature, the shares of its raw values in quantile
+# bins (a population stability index compares a window's shares with them); the shares of the
+# labels the model predicts (a Jensen-Shannon distance compares). Window, bins and thresholds come
+# from scripts/drift-false-alarms.py, which draws windows of records like the sites' (all 178 wines
+# resampled, this script's sensor noise), scores them and counts the flagged ones: without drift
+# about 0.8% of windows of 100 (quintiles would need PSI 0.3 for under 1%, and then miss more
+# proline shifts); with alcohol +8% and colour intensity x1.3 every window, with proline -25% 99.8%.
+REFERENCE_WINDOW = 100
+REFERENCE_BINS = 4  # quartiles: up to 3 edges
+REFERENCE_THRESHOLDS = {"psi": 0.25, "js": 0.15}
+
+
+def bin_edges(values, decimals, bins=REFERENCE_BINS):
+    """Edges of up to bins quantile bins of values (raw, on the instrument's grid of 10**-decimals).
+
+    Each quantile (numpy's linear one) is moved to the half step of the grid just below the first
+    grid value at or above it: every value on the grid falls in the same bin as with the quantile
+    itself, but no value can sit on an edge, so a scorer that reads "12.37" as a float32 (or rounds
+    it in any other way) bins it as a double would. Ties (integer magnesium, say) can make
+    quantiles meet: the edges are deduplicated, so there may be fewer bins."""
+    step = 10.0 ** -decimals
+    edges = []
+    for q in np.quantile(np.asarray(values, dtype=np.float64), np.arange(1, bins) / bins):
+        k = q / step
+        k = round(k) if abs(k - round(k)) < 1e-6 else math.ceil(k)  # the first grid value >= q
+        edge = round((k - 0.5) * step, decimals + 1)
+        if not edges or edge > edges[-1]:
+            edges.append(edge)
+    return edges
+
+
+def bin_of(edges, values):
+    """Bin per value: 0 below edges[0], i for edges[i-1] <= v < edges[i], len(edges) from the last
+    edge up."""
+    return np.searchsorted(np.asarray(edges, dtype=np.float64), values, side="right")
+
+
+def shares(counts):
+    """Counts as shares rounded to 6 decimals, the largest fixed up so that they sum to 1."""
+    counts = np.asarray(counts, dtype=np.float64)
+    out = [round(float(c), 6) for c in counts / counts.sum()]
+    big = int(np.argmax(counts))
+    out[big] = round(1.0 - sum(v for i, v in enumerate(out) if i != big), 6)
+    return out
+
+
+def reference(x_raw, fields, predicted, labels):
+    """model.json's "reference" for a classifier: x_raw the RAW training rows (columns in the order
+    of fields), predicted the model's label index for each row (argmax, not the true labels)."""
+    features = {}
+    for j, name in enumerate(fields):
+        edges = bin_edges(x_raw[:, j], DECIMALS[name])
+        counts = np.bincount(bin_of(edges, x_raw[:, j]), minlength=len(edges) + 1)
+        features[name] = {"edges": edges, "fractions": shares(counts), "missing": 0.0}
+    predicted_shares = shares(np.bincount(predicted, minlength=len(labels)))
+    return {"window": REFERENCE_WINDOW, "thresholds": dict(REFERENCE_THRESHOLDS), "features": features,
+            "predictions": {"labels": dict(zip(labels, predicted_shares))}}
+
+
+# ---------------------------------------------------------------------------------------------
 # model.json check (a hand-written subset of schemas/model.schema.json; no jsonschema package)
 
 def check_spec(spec, schema):
@@ -207,6 +270,54 @@ def check_spec(spec, schema):
     for k in ("atol", "rtol"):
         if not 0 <= spec["golden"][k] <= 1:
             fail(f"golden.{k}")
+
+    if "reference" in spec:
+        check_reference(spec["reference"], spec, schema, fail, keys_ok)
+
+
+def check_reference(ref, spec, schema, fail, keys_ok):
+    rsch = schema["properties"]["reference"]
+    rprops, bsch = rsch["properties"], schema["definitions"]["bins"]
+    keys_ok(ref, rsch, "reference")
+
+    def number(v):
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+    def share_list(values, where, n):
+        if len(values) != n or not all(number(v) and 0 <= v <= 1 for v in values):
+            fail(f"{where} must be {n} numbers in [0, 1]")
+        if abs(sum(values) - 1) > 1e-9:
+            fail(f"{where} must sum to 1 (they sum to {sum(values)!r})")
+
+    w = ref["window"]
+    if not isinstance(w, int) or isinstance(w, bool) or not rprops["window"]["minimum"] <= w <= rprops["window"]["maximum"]:
+        fail("reference.window")
+    keys_ok(ref["thresholds"], rprops["thresholds"], "reference.thresholds")
+    for k, v in ref["thresholds"].items():
+        if not number(v) or v <= 0 or (k == "js" and v > 1):
+            fail(f"reference.thresholds.{k}")
+
+    features = ref["features"]
+    if not isinstance(features, dict) or set(features) != set(spec["input"]["fields"]):
+        fail("reference.features must have one entry per input field")
+    for name, bins in features.items():
+        where = f"reference.features[{name!r}]"
+        keys_ok(bins, bsch, where)
+        edges = bins["edges"]
+        if not 1 <= len(edges) <= bsch["properties"]["edges"]["maxItems"] or not all(number(v) for v in edges):
+            fail(f"{where}.edges must be 1 to 100 numbers")
+        if any(b <= a for a, b in zip(edges, edges[1:])):
+            fail(f"{where}.edges must be strictly increasing")
+        share_list(bins["fractions"], f"{where}.fractions", len(edges) + 1)
+        if "missing" in bins and not (number(bins["missing"]) and 0 <= bins["missing"] <= 1):
+            fail(f"{where}.missing")
+
+    pred = ref["predictions"]
+    keys_ok(pred, rprops["predictions"], "reference.predictions")
+    if spec["output"]["kind"] == "classification":
+        if set(pred) != {"labels"} or set(pred["labels"]) != set(spec["output"]["labels"]):
+            fail("reference.predictions.labels must have one share per output label")
+        share_list(list(pred["labels"].values()), "reference.predictions.labels", len(spec["output"]["labels"]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -423,7 +534,9 @@ def main():
     _, conf = softmax_confidence(logits_of(model, x_valid, mean, std))
     threshold, share = choose_threshold(conf)
 
-    # 4. model.json
+    # 4. model.json, with the drift reference: the training split's raw features and the labels
+    # the model predicts for them
+    drift_reference = reference(x_train, fields, logits_of(model, x_train, mean, std).argmax(1), LABELS)
     spec = {
         "schema_version": 1,
         "name": "wine-cultivar",
@@ -439,6 +552,7 @@ def main():
                   "mean": [float(v) for v in mean], "std": [float(v) for v in std]},
         "output": {"kind": "classification", "labels": LABELS, "activation": "softmax"},
         "anomaly": [{"rule": "confidence_below", "threshold": threshold}],
+        "reference": drift_reference,
         "golden": {"atol": 1e-4, "rtol": 1e-4},
     }
     with open(SCHEMA, encoding="utf-8") as f:
@@ -482,6 +596,9 @@ def main():
           f"{os.path.basename(south_ndjson)}: {len(xs)} valid + {bad_s} defective")
     print(f"anomaly rule: confidence_below {threshold}: {n_flag} of {len(conf)} valid records "
           f"flagged ({share:.1%}); min confidence {conf.min():.4f}, median {np.median(conf):.4f}")
+    n_bins = [len(b["edges"]) + 1 for b in drift_reference["features"].values()]
+    print(f"drift reference: windows of {REFERENCE_WINDOW}, {min(n_bins)}-{max(n_bins)} bins per feature, "
+          f"thresholds {REFERENCE_THRESHOLDS}; predicted label shares {drift_reference['predictions']['labels']}")
     print(f"round 2: {len(north2)} + {len(south2)} records; wine-truth.csv: "
           f"{len(north) + len(south) + len(north2) + len(south2)} sample ids")
     return 0

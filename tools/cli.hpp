@@ -66,6 +66,7 @@ void add_import_model(CLI::App& app, Globals& g, Commands& commands);
 void add_models(CLI::App& app, Globals& g, Commands& commands);
 void add_pack_model(CLI::App& app, Globals& g, Commands& commands);
 void add_status(CLI::App& app, Globals& g, Commands& commands);
+void add_drift(CLI::App& app, Globals& g, Commands& commands);
 void add_keygen(CLI::App& app, Globals& g, Commands& commands);
 void add_trust(CLI::App& app, Globals& g, Commands& commands);
 void add_exports(CLI::App& app, Globals& g, Commands& commands);

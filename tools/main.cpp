@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
     cli::add_models(app, g, commands);
     cli::add_pack_model(app, g, commands);
     cli::add_status(app, g, commands);
+    cli::add_drift(app, g, commands);
     cli::add_keygen(app, g, commands);
     cli::add_trust(app, g, commands);
     cli::add_exports(app, g, commands);

@@ -1,5 +1,6 @@
 #include "score/score.hpp"
 #include "cli.hpp"
+#include "util/log.hpp"
 
 namespace edgectl::cli {
 
@@ -20,9 +21,15 @@ void add_score(CLI::App& app, Globals& g, Commands& commands) {
             print_json(to_json(r));
         } else {
             for (const auto& m : r.models)
-                say(g, m.name + "@" + m.version + ": scored " + std::to_string(m.scored) + " items, " +
-                           std::to_string(m.anomalies) + " anomalies, " + std::to_string(m.quarantined) +
-                           " quarantined");
+                say(g,
+                    m.name + "@" + m.version + ": scored " + std::to_string(m.scored) + " items, " +
+                        std::to_string(m.anomalies) + " anomalies, " + std::to_string(m.quarantined) + " quarantined" +
+                        (m.drift_windows > 0 ? ", " + std::to_string(m.drift_windows) + " drift windows closed" : ""));
+            for (const auto& m : r.models)
+                if (m.drift_flagged > 0)
+                    log::warning(m.name + "@" + m.version + ": drift from its training data in " +
+                                 std::to_string(m.drift_flagged) + " of the " + std::to_string(m.drift_windows) +
+                                 " windows closed (see 'edgectl drift')");
             if (r.out_of_time) say(g, "stopped at the time budget; the next run goes on from here");
         }
         return r.partial() ? Exit::partial : Exit::ok;

@@ -26,6 +26,16 @@ void add_status(CLI::App& app, Globals& g, Commands& commands) {
         for (const auto& m : r.models)
             say(g, "model " + m.name + "@" + m.version + ": " + n(m.scored) + " scored, " + n(m.pending) +
                        " not yet scored, " + n(m.quarantined) + " quarantined, " + n(m.anomalies) + " anomalies");
+        for (const auto& m : r.models) {
+            if (!m.drift_last_flagged) continue;
+            std::string last =
+                *m.drift_last_flagged ? "DRIFT in the last window (" : "the last window within its thresholds";
+            for (std::size_t i = 0; i < m.drift_last_flags.size(); ++i)
+                last += (i ? "; " : "") + m.drift_last_flags[i];
+            if (*m.drift_last_flagged) last += ")";
+            say(g, "drift " + m.name + "@" + m.version + ": " + n(m.drift_flagged) + " of " + n(m.drift_windows) +
+                       " windows flagged, " + last + " (see 'edgectl drift')");
+        }
         return Exit::ok;
     });
 }

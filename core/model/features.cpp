@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -15,9 +16,10 @@ struct FeatureExtractor::Impl {
     const ModelSpec& spec;
     std::unordered_map<std::string, std::size_t> index;  ///< field name -> column
     simdjson::ondemand::parser parser;
-    std::string buffer;      ///< the payload, copied with simdjson's required padding
-    std::vector<char> seen;  ///< which columns this payload filled
-    std::string key;         ///< the current key, unescaped
+    std::string buffer;                 ///< the payload, copied with simdjson's required padding
+    std::vector<char> seen;             ///< which columns this payload filled
+    std::string key;                    ///< the current key, unescaped
+    std::optional<std::size_t> failed;  ///< the field that made the last payload unscorable
 
     explicit Impl(const ModelSpec& s) : spec(s) {
         for (std::size_t i = 0; i < s.fields.size(); ++i)
@@ -68,8 +70,11 @@ struct FeatureExtractor::Impl {
 FeatureExtractor::FeatureExtractor(const ModelSpec& spec) : impl_(std::make_unique<Impl>(spec)) {}
 FeatureExtractor::~FeatureExtractor() = default;
 
+std::optional<std::size_t> FeatureExtractor::failed_field() const { return impl_->failed; }
+
 Result<> FeatureExtractor::extract(std::string_view payload, float* out) {
     Impl& m = *impl_;
+    m.failed.reset();
     m.buffer.assign(payload);
     m.buffer.resize(payload.size() + simdjson::SIMDJSON_PADDING);
     m.seen.assign(m.spec.fields.size(), 0);
@@ -83,11 +88,18 @@ Result<> FeatureExtractor::extract(std::string_view payload, float* out) {
         m.key.assign(k);
         auto it = m.index.find(m.key);
         if (it == m.index.end()) continue;  // a field the model does not use: not even parsed
-        if (auto done = m.put(it->second, field.value(), m.key, out); !done) return done;
+        if (auto done = m.put(it->second, field.value(), m.key, out); !done) {
+            m.failed = it->second;
+            return done;
+        }
         m.seen[it->second] = 1;
     }
-    for (std::size_t i = 0; i < m.seen.size(); ++i)
-        if (!m.seen[i]) return fail("missing field '" + m.spec.fields[i] + "'");
+    for (std::size_t i = 0; i < m.seen.size(); ++i) {
+        if (!m.seen[i]) {
+            m.failed = i;
+            return fail("missing field '" + m.spec.fields[i] + "'");
+        }
+    }
     return {};
 }
 
@@ -108,14 +120,22 @@ FeatureExtractor::Layout FeatureExtractor::layout(std::string_view columns) cons
         l.field_of.push_back(int(it->second));
         found[it->second] = 1;
     }
-    for (std::size_t i = 0; i < found.size() && l.problem.empty(); ++i)
-        if (!found[i]) l.problem = "missing field '" + impl_->spec.fields[i] + "'";
+    for (std::size_t i = 0; i < found.size() && l.problem.empty(); ++i) {
+        if (!found[i]) {
+            l.problem = "missing field '" + impl_->spec.fields[i] + "'";
+            l.missing_field = int(i);
+        }
+    }
     return l;
 }
 
 Result<> FeatureExtractor::extract(std::string_view payload, const Layout& layout, float* out) {
-    if (!layout.problem.empty()) return fail(layout.problem);
     Impl& m = *impl_;
+    m.failed.reset();
+    if (!layout.problem.empty()) {
+        if (layout.missing_field >= 0) m.failed = std::size_t(layout.missing_field);
+        return fail(layout.problem);
+    }
     m.buffer.assign(payload);
     m.buffer.resize(payload.size() + simdjson::SIMDJSON_PADDING);
     simdjson::ondemand::document doc;
@@ -131,7 +151,10 @@ Result<> FeatureExtractor::extract(std::string_view payload, const Layout& layou
         int field = layout.field_of[position++];
         if (field < 0) continue;  // a column the model does not use: not even parsed
         auto i = std::size_t(field);
-        if (auto done = m.put(i, v, m.spec.fields[i], out); !done) return done;
+        if (auto done = m.put(i, v, m.spec.fields[i], out); !done) {
+            m.failed = i;
+            return done;
+        }
     }
     if (position != layout.field_of.size()) return fail("stored payload has fewer values than its source has columns");
     return {};

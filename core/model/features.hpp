@@ -6,6 +6,7 @@
 #include "model/spec.hpp"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,10 +28,13 @@ class FeatureExtractor {
     struct Layout {
         std::vector<int> field_of;  ///< per payload position: the model field it fills, or -1
         std::string problem;        ///< why no payload with these columns can be scored, or ""
+        int missing_field = -1;     ///< the field the columns lack, if that is the problem
     };
     Layout layout(std::string_view columns) const;
     /// The same for an array payload laid out as `layout` says.
     Result<> extract(std::string_view payload, const Layout& layout, float* out);
+    /// After a failed extract: the field whose value was missing or not a number, if one was.
+    std::optional<std::size_t> failed_field() const;
 
   private:
     struct Impl;

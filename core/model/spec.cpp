@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cmath>
 #include <map>
+#include <numeric>
 #include <sstream>
 
 namespace edgectl {
@@ -56,6 +57,67 @@ std::string consistency_problem(const ModelSpec& s) {
                 return "anomaly rule names label '" + label + "', which is not among output.labels";
     }
     return {};
+}
+
+Bins parse_bins(const Json& j) {
+    return Bins{j["edges"].get<std::vector<double>>(), j["fractions"].get<std::vector<double>>(),
+                j.value("missing", 0.0)};
+}
+
+// Bins that are no distribution: edges out of order, a share per bin missing, shares not adding up.
+std::string bins_problem(const Bins& b, const std::string& what) {
+    if (b.fractions.size() != b.edges.size() + 1)
+        return what + " needs one fraction per bin: " + std::to_string(b.edges.size() + 1) + " for " +
+               std::to_string(b.edges.size()) + " edges";
+    for (std::size_t i = 1; i < b.edges.size(); ++i)
+        if (!(b.edges[i - 1] < b.edges[i])) return what + "'s edges must be strictly increasing";
+    double sum = std::accumulate(b.fractions.begin(), b.fractions.end(), 0.0);
+    if (std::fabs(sum - 1) > 1e-3) return what + "'s fractions add up to " + std::to_string(sum) + ", not 1";
+    return {};
+}
+
+// model.json's reference, which the schema has checked, made one entry per field, in field order;
+// or why it does not fit the model.
+Result<DriftReference> parse_reference(const ModelSpec& s, const Json& j) {
+    if (s.input_kind != InputKind::features) return fail("reference: drift is measured for feature models only");
+    DriftReference r;
+    r.window = j["window"];
+    r.psi_threshold = j["thresholds"]["psi"];
+    r.js_threshold = j["thresholds"].value("js", 0.0);
+    const Json& features = j["features"];
+    for (const auto& field : s.fields) {
+        auto it = features.find(field);
+        if (it == features.end()) return fail("reference.features has no entry for input field '" + field + "'");
+        r.features.push_back(parse_bins(*it));
+        if (auto problem = bins_problem(r.features.back(), "reference.features['" + field + "']"); !problem.empty())
+            return fail(problem);
+    }
+    if (features.size() != s.fields.size()) return fail("reference.features names a field the input does not have");
+    const Json& predictions = j["predictions"];
+    if (s.output_kind == OutputKind::classification) {
+        if (!predictions.contains("labels") || predictions.contains("edges"))
+            return fail("reference.predictions of a classification needs 'labels' (each label's share), not bins");
+        for (const auto& label : s.labels) {
+            auto it = predictions["labels"].find(label);
+            if (it == predictions["labels"].end())
+                return fail("reference.predictions.labels has no share for label '" + label + "'");
+            r.labels.push_back(it->get<double>());
+        }
+        if (predictions["labels"].size() != s.labels.size())
+            return fail("reference.predictions.labels names a label the output does not have");
+        double sum = std::accumulate(r.labels.begin(), r.labels.end(), 0.0);
+        if (std::fabs(sum - 1) > 1e-3)
+            return fail("reference.predictions.labels add up to " + std::to_string(sum) + ", not 1");
+        if (r.js_threshold <= 0) return fail("reference.thresholds needs 'js' for a classification");
+    } else {
+        if (!predictions.contains("edges") || !predictions.contains("fractions") || predictions.contains("labels"))
+            return fail("reference.predictions of a " + std::string(to_string(s.output_kind)) +
+                        " needs the bins of its scores ('edges', 'fractions')");
+        r.scores = Bins{predictions["edges"].get<std::vector<double>>(),
+                        predictions["fractions"].get<std::vector<double>>(), 0};
+        if (auto problem = bins_problem(*r.scores, "reference.predictions"); !problem.empty()) return fail(problem);
+    }
+    return r;
 }
 
 bool rule_matches(const AnomalyRule& rule, const Prediction& p) {
@@ -114,6 +176,10 @@ void parse_image_input(const Json& j, ModelSpec& s) {
 }
 
 }  // namespace
+
+std::size_t Bins::bin(double value) const {
+    return std::size_t(std::upper_bound(edges.begin(), edges.end(), value) - edges.begin());
+}
 
 std::vector<std::int64_t> ModelSpec::input_shape() const {
     if (input_kind == InputKind::features) return {std::int64_t(fields.size())};
@@ -174,6 +240,8 @@ ModelSpec parse_model_spec(std::string_view text, std::string_view where) {
     s.document = std::move(*doc);
     if (std::string problem = consistency_problem(s); !problem.empty())
         throw VerifyError(with_context(quote(where), problem));
+    if (s.document.contains("reference"))
+        s.reference = parse_reference(s, s.document["reference"]).or_throw(quote(where), Exit::verify_failed);
     return s;
 }
 

@@ -31,6 +31,27 @@ std::string_view to_string(OutputKind kind);
 /// The kind a spelling names, or why it names none.
 Result<OutputKind> parse_output_kind(std::string_view text);
 
+/// A distribution as quantile bins (model.json's reference): bin 0 below edges[0], bin i from
+/// edges[i-1] (included) to edges[i], the last from the last edge up.
+struct Bins {
+    std::vector<double> edges;      ///< strictly increasing
+    std::vector<double> fractions;  ///< edges.size() + 1 shares, summing to 1
+    double missing = 0;             ///< share of items whose value was missing or not a number
+    /// The bin a value falls in.
+    std::size_t bin(double value) const;
+};
+
+/// Statistics of a feature model's training data (model.json's reference), against which score
+/// measures drift a window of items at a time.
+struct DriftReference {
+    std::int64_t window = 0;     ///< items per window
+    double psi_threshold = 0;    ///< flag a window when a PSI exceeds this
+    double js_threshold = 0;     ///< ... or the labels' Jensen-Shannon distance this (0: not checked)
+    std::vector<Bins> features;  ///< one per input field, in field order
+    std::vector<double> labels;  ///< classification: each label's share of the predictions, in label order
+    std::optional<Bins> scores;  ///< regression and score: the bins of the predictions
+};
+
 /// What a model takes: features read from records, or camera frames.
 enum class InputKind { features, image };
 
@@ -49,8 +70,9 @@ struct ModelSpec {
     std::vector<std::string> labels;  ///< classification only
     bool softmax = true;              ///< classification: apply softmax to the raw outputs
     std::vector<AnomalyRule> anomaly;
-    double atol = 0, rtol = 0;  ///< golden tolerance
-    Json document;              ///< the model.json as parsed
+    std::optional<DriftReference> reference;  ///< features only: the training data's statistics
+    double atol = 0, rtol = 0;                ///< golden tolerance
+    Json document;                            ///< the model.json as parsed
 
     /// Number of values the model must output per item.
     std::size_t output_width() const { return output_kind == OutputKind::classification ? labels.size() : 1; }

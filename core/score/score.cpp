@@ -1,5 +1,7 @@
 #include "score/score.hpp"
 
+#include "score/drift.hpp"
+
 #include "model/features.hpp"
 #include "model/model.hpp"
 #include "package/registry.hpp"
@@ -73,6 +75,7 @@ struct FeatureBatch {
     Matrix input;
     std::vector<std::int64_t> ids;                               ///< item of each input row
     std::vector<std::pair<std::int64_t, std::string>> rejected;  ///< item, why
+    std::vector<std::pair<std::int64_t, std::size_t>> missing;   ///< item, the field it was set aside for
     std::int64_t last_id = 0;                                    ///< the cursor after this batch
     std::size_t consumed = 0;                                    ///< items read (scored, rejected or not this model's)
 };
@@ -82,6 +85,7 @@ struct ScoredBatch {
     FeatureBatch features;
     std::vector<Prediction> predictions;     ///< one per features.ids
     std::vector<std::string> probabilities;  ///< JSON text, or "" for none
+    std::vector<std::size_t> rows;           ///< per prediction: its row of features.input
 };
 
 class ItemReader {
@@ -110,6 +114,7 @@ class ItemReader {
         b.input.values.resize(std::size_t(wanted) * width);
         b.ids.clear();
         b.rejected.clear();
+        b.missing.clear();
         b.consumed = 0;
         // The newest item first, then the items up to it: ingest gives ids (next_row_id) inside its
         // write transaction, which SQLite serialises, so every item at or below the newest visible
@@ -132,6 +137,8 @@ class ItemReader {
                                  : record_input(next_.column_int(1), next_.column_view(2), row);
             if (!extracted) {
                 b.rejected.emplace_back(id, extracted.error());
+                if (spec_.input_kind == InputKind::features)
+                    if (auto field = features_.failed_field()) b.missing.emplace_back(id, *field);
                 continue;
             }
             ++b.input.rows;
@@ -196,7 +203,8 @@ class ModelScorer {
                    "?, ?, ?, ? FROM items it JOIN ingests g ON g.id = it.ingest_id "
                    "JOIN sources f ON f.id = it.source_id WHERE it.id = ? ON CONFLICT DO NOTHING"),
           progress_(db_, "INSERT INTO score_progress (model, model_version, last_item_id) VALUES (?, ?, ?) "
-                         "ON CONFLICT (model, model_version) DO UPDATE SET last_item_id = excluded.last_item_id") {
+                         "ON CONFLICT (model, model_version) DO UPDATE SET last_item_id = excluded.last_item_id"),
+          drift_(db_, m.spec, m.name, m.version) {
         result_.name = m.name;
         result_.version = m.version;
         Statement cursor(db_, "SELECT last_item_id FROM score_progress WHERE model = ? AND model_version = ?");
@@ -263,6 +271,7 @@ class ModelScorer {
         std::swap(b.features, *f);
         b.predictions.clear();
         b.probabilities.clear();
+        b.rows.clear();
         if (b.features.input.rows == 0) return true;
         Matrix output = model_->forward(b.features.input);
         if (output.cols != m_.spec.output_width())
@@ -279,6 +288,7 @@ class ModelScorer {
                 continue;
             }
             b.features.ids[kept++] = b.features.ids[r];
+            b.rows.push_back(r);
             b.probabilities.push_back(p.probabilities.empty() ? std::string() : Json(p.probabilities).dump());
             b.predictions.push_back(std::move(p));
         }
@@ -299,7 +309,27 @@ class ModelScorer {
                            std::to_string(b.features.ids[r]),
                        [&] { add_insight(b, r, now); });
         }
+        count_drift(b, now);
         progress_.bind(1, m_.name).bind(2, m_.version).bind(3, b.features.last_id).run();
+    }
+
+    // The batch's items, in item order, into the drift window: scored ones with their input and
+    // prediction, and those set aside for a field's value.
+    void count_drift(const ScoredBatch& b, const std::string& now) {
+        const auto& ids = b.features.ids;
+        const auto& missing = b.features.missing;
+        for (std::size_t r = 0, k = 0; r < ids.size() || k < missing.size();) {
+            if (k == missing.size() || (r < ids.size() && ids[r] < missing[k].first)) {
+                drift_.scored(ids[r], b.features.input.row(b.rows[r]), b.predictions[r], now);
+                ++r;
+            } else {
+                drift_.missing(missing[k].first, missing[k].second, now);
+                ++k;
+            }
+        }
+        drift_.save();
+        result_.drift_windows = drift_.closed();
+        result_.drift_flagged = drift_.flagged();
     }
 
     void add_insight(const ScoredBatch& b, std::size_t r, const std::string& now) {
@@ -327,6 +357,7 @@ class ModelScorer {
     const Clock& clock_;
     std::unique_ptr<Model> model_;
     Statement add_insight_, add_quarantine_, progress_;
+    DriftMonitor drift_;
     std::int64_t cursor_ = 0;
     std::int64_t next_insight_ = 0, next_quarantine_ = 0;
     bool has_work_ = false;
@@ -377,7 +408,9 @@ Json to_json(const ScoreResult& r) {
                           {"version", m.version},
                           {"scored", m.scored},
                           {"anomalies", m.anomalies},
-                          {"quarantined", m.quarantined}});
+                          {"quarantined", m.quarantined},
+                          {"drift_windows", m.drift_windows},
+                          {"drift_flagged", m.drift_flagged}});
     return {{"models", models}, {"out_of_time", r.out_of_time}};
 }
 

@@ -41,6 +41,8 @@ struct ModelScoreResult {
     std::int64_t scored = 0;
     std::int64_t anomalies = 0;
     std::int64_t quarantined = 0;
+    std::int64_t drift_windows = 0;  ///< drift windows this run closed (docs/drift.md)
+    std::int64_t drift_flagged = 0;  ///< ... of them flagged
 };
 
 struct ScoreResult {

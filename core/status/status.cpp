@@ -41,7 +41,9 @@ StatusReport status(Store& store) {
         r.last_export_at = last.column_text(1);
     }
     for (const ActiveModel& active : active_models(store)) {
-        ModelStatus m{active.name, active.version};
+        ModelStatus m;
+        m.name = active.name;
+        m.version = active.version;
         m.scored = count_for(db, "SELECT count(*) FROM insights WHERE model = ? AND model_version = ?", m);
         m.anomalies =
             count_for(db, "SELECT count(*) FROM insights WHERE model = ? AND model_version = ? AND anomaly = 1", m);
@@ -54,6 +56,20 @@ StatusReport status(Store& store) {
                                   " AND id > coalesce((SELECT last_item_id FROM score_progress WHERE model = ?1 AND "
                                   "model_version = ?2), 0)",
                               m);
+        m.drift_windows = count_for(
+            db, "SELECT count(*) FROM drift_windows WHERE model = ? AND model_version = ? AND closed_at IS NOT NULL",
+            m);
+        m.drift_flagged = count_for(
+            db, "SELECT count(*) FROM drift_windows WHERE model = ? AND model_version = ? AND flagged = 1", m);
+        Statement window(db, "SELECT flagged, indices FROM drift_windows WHERE model = ? AND model_version = ? AND "
+                             "closed_at IS NOT NULL ORDER BY id DESC LIMIT 1");
+        window.bind(1, m.name).bind(2, m.version);
+        if (window.step()) {
+            m.drift_last_flagged = window.column_int(0) == 1;
+            if (auto indices = parse_json(window.column_view(1)); indices && (*indices)["flags"].is_array())
+                for (const auto& flag : (*indices)["flags"])
+                    if (flag.is_string()) m.drift_last_flags.push_back(flag.get<std::string>());
+        }
         r.models.push_back(m);
     }
     r.disk_bytes = disk_use(store.root());
@@ -68,7 +84,12 @@ Json to_json(const StatusReport& r) {
                           {"scored", m.scored},
                           {"not_scored", m.pending},
                           {"quarantined", m.quarantined},
-                          {"anomalies", m.anomalies}});
+                          {"anomalies", m.anomalies},
+                          {"drift",
+                           {{"windows", m.drift_windows},
+                            {"flagged", m.drift_flagged},
+                            {"last_flagged", m.drift_last_flagged ? Json(*m.drift_last_flagged) : Json()},
+                            {"last_flags", m.drift_last_flags}}}});
     return {{"site", r.site},
             {"store", r.store.string()},
             {"items", r.items},

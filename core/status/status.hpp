@@ -15,6 +15,9 @@ namespace edgectl {
 struct ModelStatus {
     std::string name, version;
     std::int64_t scored = 0, pending = 0, quarantined = 0, anomalies = 0;
+    std::int64_t drift_windows = 0, drift_flagged = 0;  ///< closed drift windows, and flagged ones
+    std::optional<bool> drift_last_flagged;             ///< the newest closed window's verdict
+    std::vector<std::string> drift_last_flags;          ///< ... and why
 };
 
 struct StatusReport {

@@ -23,6 +23,7 @@ extern const std::string_view store_v4_sql;
 extern const std::string_view store_v5_sql;
 extern const std::string_view store_v6_sql;
 extern const std::string_view store_v7_sql;
+extern const std::string_view store_v8_sql;
 }  // namespace embedded
 
 namespace {
@@ -33,7 +34,7 @@ constexpr std::string_view default_store = "/var/lib/edgectl";
 const std::vector<std::string_view>& migrations() {
     static const std::vector<std::string_view> all = {
         embedded::store_v1_sql, embedded::store_v2_sql, embedded::store_v3_sql, embedded::store_v4_sql,
-        embedded::store_v5_sql, embedded::store_v6_sql, embedded::store_v7_sql};
+        embedded::store_v5_sql, embedded::store_v6_sql, embedded::store_v7_sql, embedded::store_v8_sql};
     return all;
 }
 

@@ -24,6 +24,6 @@ digest=$(printf 'a%.0s' $(seq 64)) other=$(printf 'b%.0s' $(seq 64))
 crash_save_pre
 
 crash_enumerate "migration 1 -> 7 (status)" "$EDGECTL" status
-ref_has "== schema version 7" "  site|old" "  items 3" "  insights 1" "  quarantine 1"
+ref_has "== schema version 8" "  site|old" "  items 3" "  insights 1" "  quarantine 1"
 assert_eq "$(grep -c $'^store.migrate:commit\t' "$WORK/ref.trace")" 6 "migrations of an uninterrupted run"
 crash_finish

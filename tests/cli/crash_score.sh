@@ -2,7 +2,7 @@
 # kill -9 before every commit of 'score' with two active models, each scoring 4,593 items in two
 # transactions (score commits every 4096 items), some of them quarantined: rerun, and every item
 # has exactly one insight or one quarantine row per model version, with the scores, labels and
-# cursors an uninterrupted run gives.
+# cursors an uninterrupted run gives, and the same drift windows, each item counted once.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_crash.sh"
 state_of() { crash_state --store "$RUN/store"; }
@@ -26,4 +26,5 @@ CRASH_EXPECT=3 crash_enumerate "score (two models, two commits each)" "$EDGECTL"
 ref_has "  insights 9180" "  score|wine-cultivar|1.0.0|3" "  score|wine-cultivar-b|1.0.0|3" \
     "  wine-cultivar|1.0.0|4593" "  wine-cultivar-b|1.0.0|4593"
 assert_eq "$(grep -c $'^score.insights:commit\t' "$WORK/ref.trace")" 4 "commits of an uninterrupted score"
+grep -q "^  wine-cultivar-b|1.0.0|4501|4593|93|" "$WORK/ref.state" || fail "no open drift window in the reference run"
 crash_finish

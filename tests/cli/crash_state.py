@@ -184,6 +184,10 @@ def store_state(store):
         if state != "complete" and marked:
             problem(f"export {name} is {state} but {marked} rows are marked with it")
 
+    if rows(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'drift_windows'")[0][0]:
+        # Counted in score's transactions: a rerun after a kill counts every item exactly once.
+        show(db, "drift_windows", "SELECT model, model_version, first_item_id, last_item_id, items, counts, "
+                                  "closed_at IS NOT NULL, flagged, indices FROM drift_windows ORDER BY 1, 2, 3")
     if rows(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'receipts'")[0][0]:
         show(db, "receipts", "SELECT hub_key, hub, serial, sha256 FROM receipts ORDER BY 1")
     show(db, "models", "SELECT name, version, digest, signer, removed_at IS NOT NULL FROM models ORDER BY 1, 2")
