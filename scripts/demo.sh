@@ -64,16 +64,21 @@ run ingest "$sample/inbox" "$sample/camera"
 step "5. Score every new item on this CPU: records by the lab model, frames by the camera model"
 run score
 
-step "6. Export insights, anomalies and the anomalies' frames to the removable disk"
+step "6. A new supplier's batch (planted: more alcohol, deeper colour): score flags the drift from the training data"
+run ingest "$sample/inbox-shifted"
+run score
+run drift
+
+step "7. Export insights, anomalies and the anomalies' frames to the removable disk"
 run export --to "$dir/exports" --include anomalies,insights,items,quarantine,summary,images
 
-step "7. Receiving side: the archive is intact and from this site"
+step "8. Receiving side: the archive is intact and from this site"
 "$edgectl" site-key > "$dir/site.pub"
 run verify --key "$dir/site.pub" "$dir/exports"/*.tar.zst
 echo "\$ minisign -Vm sample-site-000001.tar.zst -p site.pub"
 minisign -Vm "$dir/exports/sample-site-000001.tar.zst" -p "$dir/site.pub"
 
-step "8. Where things stand"
+step "9. Where things stand"
 run status
 db="$dir/store/edgectl.db"
 echo
