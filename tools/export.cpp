@@ -38,15 +38,16 @@ std::set<std::string> split_list(const std::string& list) {
 void add_export(CLI::App& app, Globals& g, Commands& commands) {
     struct Options {
         ExportOptions core;
-        std::string max_bytes, include = "anomalies,insights,summary";
+        std::string max_bytes, include = "anomalies,drift,insights,summary";
     };
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("export", "write the next export archives (BagIt bags in .tar.zst) to DIR");
     cmd->add_option("--to", o->core.to, "target directory, e.g. a mounted Data Box disk")->required()->type_name("DIR");
     cmd->add_option("--max-bytes", o->max_bytes, "largest archive; more data goes into further volumes (e.g. 4G)")
         ->type_name("SIZE");
-    cmd->add_option("--include", o->include,
-                    "what to export: anomalies,insights,items,quarantine,summary, and images (the anomalies' frames)")
+    cmd->add_option(
+           "--include", o->include,
+           "what to export: anomalies,insights,items,quarantine,summary,drift, and images (the anomalies' frames)")
         ->capture_default_str()
         ->type_name("LIST");
     cmd->add_flag("--all-images", o->core.all_images,

@@ -254,6 +254,8 @@ const std::string item_columns = "SELECT it.id, " + item_source +
 const std::string item_scored = " AND EXISTS (SELECT 1 FROM insights s WHERE s.item_id = it.id AND s.id <= ?3)";
 const std::string quarantine_columns = "SELECT id, stage, source, line, source_key, item_id, model, model_version, "
                                        "reason, raw, created_at FROM quarantine ";
+const std::string drift_columns = "SELECT id, model, model_version, first_item_id, last_item_id, items, opened_at, "
+                                  "closed_at, flagged, indices, counts FROM drift_windows ";
 
 }  // namespace
 
@@ -263,6 +265,7 @@ std::string_view to_string(Category category) {
     case Category::insights: return "insights";
     case Category::items: return "items";
     case Category::quarantine: return "quarantine";
+    case Category::drift: return "drift";
     }
     return "unknown";
 }
@@ -274,7 +277,7 @@ Result<Category> parse_category(std::string_view name) {
 }
 
 const CategorySql& category_sql(Category category) {
-    static const std::array<CategorySql, 4> all = {
+    static const std::array<CategorySql, 5> all = {
         insight_sql(1), insight_sql(0),
         CategorySql{
             item_columns + "WHERE it.export_seq IS NULL AND it.id > ?1 AND it.id <= ?2" + item_scored +
@@ -287,7 +290,15 @@ const CategorySql& category_sql(Category category) {
             quarantine_columns + "WHERE export_seq IS NULL AND id > ?1 AND id <= ?2 AND ?3 >= 0 ORDER BY id",
             quarantine_columns + "WHERE export_seq = ?1 ORDER BY id",
             "UPDATE quarantine SET export_seq = ?1 WHERE export_seq IS NULL AND id > ?2 AND id <= ?3 AND ?4 >= 0",
-            "SELECT coalesce(max(id), 0) FROM quarantine"}};
+            "SELECT coalesce(max(id), 0) FROM quarantine"},
+        // Closed drift windows only; a window closes as a new row, so none in a planned range changes.
+        CategorySql{
+            drift_columns + "WHERE export_seq IS NULL AND closed_at IS NOT NULL AND id > ?1 AND id <= ?2 AND ?3 >= 0 "
+                            "ORDER BY id",
+            drift_columns + "WHERE export_seq = ?1 ORDER BY id",
+            "UPDATE drift_windows SET export_seq = ?1 WHERE export_seq IS NULL AND closed_at IS NOT NULL AND id > ?2 "
+            "AND id <= ?3 AND ?4 >= 0",
+            "SELECT coalesce(max(id), 0) FROM drift_windows"}};
     return all[static_cast<std::size_t>(category)];
 }
 
@@ -350,6 +361,25 @@ void serialise_row(Category category, const Statement& s, ExportRecords& records
         records.append_item(next_line(r, "data/items.ndjson"), r.id, s.column_view(1), s.column_view(2),
                             s.column_int(3), s.column_view(4), payload_fields(s, 5, 6));
         if (!s.column_is_null(7)) r.image = s.column_view(7);
+    } else if (category == Category::drift) {
+        auto stored = [&](int col) {
+            auto doc = parse_json(s.column_view(col));
+            if (!doc) throw Error("its stored JSON does not parse");
+            return std::move(*doc);
+        };
+        Json record = {{"site", site},
+                       {"window_id", r.id},
+                       {"model", s.column_text(1)},
+                       {"model_version", s.column_text(2)},
+                       {"first_item_id", s.column_int(3)},
+                       {"last_item_id", s.column_int(4)},
+                       {"items", s.column_int(5)},
+                       {"opened_at", s.column_text(6)},
+                       {"closed_at", s.column_text(7)},
+                       {"flagged", s.column_int(8) == 1},
+                       {"indices", stored(9)},
+                       {"counts", stored(10)}};
+        next_line(r, "data/drift.ndjson") = record.dump();
     } else {
         Json record = {{"site", site},
                        {"quarantine_id", r.id},

@@ -31,7 +31,8 @@ const std::map<std::string, std::pair<std::string, std::string>, std::less<>>& k
     static const std::map<std::string, std::pair<std::string, std::string>, std::less<>> all = {
         {"data/insights.ndjson", {"insights", "scored_at"}}, {"data/anomalies.ndjson", {"anomalies", "scored_at"}},
         {"data/items.ndjson", {"items", "ingested_at"}},     {"data/quarantine.ndjson", {"quarantine", "created_at"}},
-        {"data/models.ndjson", {"models", "imported_at"}},   {"data/summary.ndjson", {"summaries", "hour"}}};
+        {"data/models.ndjson", {"models", "imported_at"}},   {"data/summary.ndjson", {"summaries", "hour"}},
+        {"data/drift.ndjson", {"drift", "closed_at"}}};
     return all;
 }
 

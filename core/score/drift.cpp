@@ -210,21 +210,28 @@ void DriftMonitor::save() {
     dirty_ = false;
 }
 
+// A closed window is a new row, the open one deleted: closed windows' ids follow the order they
+// close in, above every id an export may have planned meanwhile.
 void DriftMonitor::close(const std::string& now) {
-    save();
     DriftIndices d = drift_indices(spec_, *open_);
-    Statement put(db_, "UPDATE drift_windows SET closed_at = ?, psi_max = ?, labels_js = ?, scores_psi = ?, "
-                       "flagged = ?, indices = ? WHERE id = ?");
-    put.bind(1, now).bind(2, d.psi_max);
+    Statement put(db_, "INSERT INTO drift_windows (model, model_version, first_item_id, last_item_id, items, counts, "
+                       "opened_at, closed_at, psi_max, labels_js, scores_psi, flagged, indices) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    put.bind(1, model_).bind(2, version_).bind(3, first_).bind(4, last_).bind(5, open_->items);
+    put.bind(6, open_->to_json().dump()).bind(7, opened_at_).bind(8, now).bind(9, d.psi_max);
     if (d.labels_js)
-        put.bind(3, *d.labels_js);
+        put.bind(10, *d.labels_js);
     else
-        put.bind(3, std::nullopt);
+        put.bind(10, std::nullopt);
     if (d.scores_psi)
-        put.bind(4, *d.scores_psi);
+        put.bind(11, *d.scores_psi);
     else
-        put.bind(4, std::nullopt);
-    put.bind(5, d.flagged() ? 1 : 0).bind(6, d.to_json(spec_).dump()).bind(7, id_).run();
+        put.bind(11, std::nullopt);
+    put.bind(12, d.flagged() ? 1 : 0).bind(13, d.to_json(spec_).dump()).run();
+    if (id_ != 0) {
+        Statement drop(db_, "DELETE FROM drift_windows WHERE id = ?");
+        drop.bind(1, id_).run();
+    }
     ++closed_;
     flagged_ += d.flagged();
     open_.reset();

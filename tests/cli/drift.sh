@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Drift, measured at score against the sample model's reference (windows of 100 items): records
 # drawn from the training distribution are not flagged, a planted shifted batch is, with the
-# features that moved; 'drift', 'status' and 'score' report it, in text and JSON; a model without
+# features that moved; 'drift', 'status' and 'score' report it, in text and JSON; the closed windows
+# are exported once; a model without
 # a reference measures nothing; and a package whose reference does not fit its model is refused.
 source "$(dirname "$0")/lib.sh"
 new_store
@@ -31,6 +32,15 @@ assert_eq "$(json_get "$OUT" "[w['flagged'] for w in d['windows']]")" "[True, Tr
 assert_eq "$(json_get "$OUT" "sorted(d['windows'][0]['indices']['flags'])[0].split(':')[0]")" alcohol "first flag"
 expect_exit 0 "$EDGECTL" --json status
 assert_eq "$(json_get "$OUT" "d['active_models'][0]['drift']['flagged']")" 2 "flagged windows in status"
+
+# The closed windows go out once, in the export's data/drift.ndjson (included by default).
+mkdir "$WORK/out"
+expect_exit 0 "$EDGECTL" export --to "$WORK/out"
+lines=$(tar --zstd -xOf "$WORK/out/test-site-000001.tar.zst" test-site-000001/data/drift.ndjson)
+assert_eq "$(wc -l <<<"$lines")" 5 "windows exported"
+assert_eq "$(python3 -c 'import json,sys; print(sum(json.loads(l)["flagged"] for l in sys.stdin))' <<<"$lines")" 2 "flagged windows exported"
+assert_eq "$(sql 'SELECT count(*) FROM drift_windows WHERE export_seq = 1')" 5 "windows marked"
+expect_exit 0 "$EDGECTL" verify --key <("$EDGECTL" site-key) "$WORK/out/test-site-000001.tar.zst"
 
 # Missing values count in the window of the feature they lack: 20 records without magnesium.
 records --count 20 --seed 8 --start-id 2001 -o "$WORK/gaps.csv"

@@ -104,6 +104,7 @@ TEST_CASE_METHOD(test::TempDirFixture, "package: every tampering is refused befo
     Files wrong_shape;
     Json spec = Json::parse(wrong_shape.spec);
     spec["output"]["labels"].push_back("cultivar_4");
+    spec["reference"]["predictions"]["labels"]["cultivar_4"] = 0;  // the reference fits the spec
     wrong_shape.spec = spec.dump();
     refused(wrong_shape.entries(), "contract needs 4");
 }
