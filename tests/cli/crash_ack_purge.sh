@@ -35,5 +35,5 @@ expect_exit 1 "$EDGECTL" export --to "$RUN/disk"
 assert_contains "$ERR" "export test-site-000002 is unfinished"
 crash_save_pre
 crash_enumerate "exports abandon" "$EDGECTL" exports abandon 2
-ref_has "  2|test-site-000002|abandoned|0|{\"anomalies\":11,\"insights\":39}|$RUN/disk|1|0|1"
+ref_has "  2|test-site-000002|abandoned|0|{\"anomalies\":11,\"drift\":1,\"insights\":39}|$RUN/disk|1|0|1"
 crash_finish

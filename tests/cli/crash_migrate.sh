@@ -25,5 +25,5 @@ crash_save_pre
 
 crash_enumerate "migration 1 -> 7 (status)" "$EDGECTL" status
 ref_has "== schema version 8" "  site|old" "  items 3" "  insights 1" "  quarantine 1"
-assert_eq "$(grep -c $'^store.migrate:commit\t' "$WORK/ref.trace")" 6 "migrations of an uninterrupted run"
+assert_eq "$(grep -c $'^store.migrate:commit\t' "$WORK/ref.trace")" 7 "migrations of an uninterrupted run"
 crash_finish

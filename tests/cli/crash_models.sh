@@ -28,5 +28,5 @@ ref_has "  wine-cultivar|1.0.0|1.1.0"
 
 # Removing the previous version also forgets it as the rollback target.
 crash_enumerate "models remove" "$EDGECTL" models remove wine-cultivar@1.0.0
-ref_has "  wine-cultivar|1.1.0|NULL" "  wine-cultivar|1.0.0|053db7c2d9cb38a4f03339078fb8076a596ee7118f8d09df8ca5b82a7d402565|vendor ($(sed -n 's/.*key \([0-9A-F]*\)$/\1/p' "$WORK/keys/vendor.pub"))|1"
+ref_has "  wine-cultivar|1.1.0|NULL" "  wine-cultivar|1.0.0|74eea27934ca377476065aaf328100244adfc0d1e0863c5edefeb914821b64f9|vendor ($(sed -n 's/.*key \([0-9A-F]*\)$/\1/p' "$WORK/keys/vendor.pub"))|1"
 crash_finish

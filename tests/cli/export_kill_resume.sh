@@ -58,7 +58,9 @@ assert_eq "$(sql "SELECT count(*) FROM exports WHERE state = 'complete'")" "$arc
 assert_eq "$(sql "SELECT count(*) FROM exports WHERE state <> 'complete'")" 0 "unfinished ledger rows ($log)"
 assert_eq "$(sql "SELECT group_concat(name || '.tar.zst', ' ') FROM (SELECT name FROM exports ORDER BY seq)")" \
     "$(cd "$disk" && ls *.tar.zst | tr '\n' ' ' | sed 's/ $//')" "ledger names vs archives ($log)"
-assert_eq "$(sql 'SELECT sum(rows) FROM exports')" "$total" "rows in the ledger ($log)"
+# The ledger's rows: the insights, and the drift windows score closed, each exported once.
+windows=$(sql 'SELECT count(*) FROM drift_windows WHERE closed_at IS NOT NULL')
+assert_eq "$(sql 'SELECT sum(rows) FROM exports')" "$((total + windows))" "rows in the ledger ($log)"
 assert_eq "$(sql 'PRAGMA integrity_check')" ok "integrity ($log)"
 assert_eq "$(ls -A "$STORE/staging")" "" "staging after the last export"
 litter=$(cd "$disk" && ls -A | grep -v -E '\.tar\.zst(\.sha256)?$' || true)

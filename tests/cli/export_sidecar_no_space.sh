@@ -6,10 +6,10 @@ sample_site
 expect_exit 3 "$EDGECTL" score
 total=$(sql 'SELECT count(*) FROM insights')
 
-# An 8 KiB tmpfs holds the ~5.5 KiB archive (2 pages) but then has no page left for the sidecar.
+# A 12 KiB tmpfs holds the ~8 KiB archive (3 pages) but then has no page left for the sidecar.
 full="$WORK/full-disk"
 mkdir "$full"
-if ! mount -t tmpfs -o size=8k tmpfs "$full" 2>/dev/null; then
+if ! mount -t tmpfs -o size=12k tmpfs "$full" 2>/dev/null; then
     echo "SKIP: cannot mount a tmpfs here; this test needs one" >&2
     exit 0
 fi
@@ -35,8 +35,8 @@ for archive in "$WORK"/shipped/*.tar.zst "$WORK"/disk2/*.tar.zst; do
     insight_ids "$WORK/x"/*/data/insights.ndjson >>"$WORK/ids"
 done
 size=$(stat -c %s "$WORK"/disk2/*.tar.zst | head -1)
-[ "$size" -gt 4096 ] && [ "$size" -le 8192 ] ||
-    fail "premise: the archive ($size bytes) should need exactly the 2 pages of the 8 KiB target"
+[ "$size" -gt 8192 ] && [ "$size" -le 12288 ] ||
+    fail "premise: the archive ($size bytes) should need exactly the 3 pages of the 12 KiB target"
 
 # Refused up front (free space is planned for) or when the write hits the full disk: either way exit 1.
 [[ "$first_err" == *"No space left on device"* || "$first_err" == *"not enough for any archive"* ]] ||
