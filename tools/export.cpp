@@ -192,12 +192,16 @@ void add_purge(CLI::App& app, Globals& g, Commands& commands) {
         auto lock = store.lock("export");
         PurgeResult r = purge(store, lock, o->days, o->force);
         if (g.json)
-            print_json(
-                {{"insights", r.insights}, {"items", r.items}, {"quarantine", r.quarantine}, {"images", r.images}});
+            print_json({{"insights", r.insights},
+                        {"items", r.items},
+                        {"quarantine", r.quarantine},
+                        {"images", r.images},
+                        {"drift_windows", r.drift_windows}});
         else
             say(g, "purged " + std::to_string(r.insights) + " insights, " + std::to_string(r.items) + " items, " +
                        std::to_string(r.quarantine) + " quarantine rows" +
-                       (r.images ? ", " + std::to_string(r.images) + " images" : std::string()));
+                       (r.images ? ", " + std::to_string(r.images) + " images" : std::string()) +
+                       (r.drift_windows ? ", " + std::to_string(r.drift_windows) + " drift windows" : std::string()));
         return Exit::ok;
     });
 }

@@ -98,9 +98,10 @@ class Store;
 /// The kinds of rows an export can carry. Their names key a plan's ranges and a volume's counts.
 enum class Category { anomalies, insights, items, quarantine, drift };
 
-/// Every category, in the order volumes are filled.
-inline constexpr std::array<Category, 5> export_categories = {Category::anomalies, Category::insights, Category::items,
-                                                              Category::quarantine, Category::drift};
+/// Every category, in the order volumes are filled: drift windows, small and decisive, right after
+/// the anomalies.
+inline constexpr std::array<Category, 5> export_categories = {Category::anomalies, Category::drift, Category::insights,
+                                                              Category::items, Category::quarantine};
 
 std::string_view to_string(Category category);
 Result<Category> parse_category(std::string_view name);

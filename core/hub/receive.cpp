@@ -317,8 +317,9 @@ void Receiver::land_batch() {
     sync_filesystem(hub_.root(), "receive.lake");
     record_landed(hub_, landed);
     Statement group(hub_.db(), "SELECT count(*) FROM archives WHERE site = ? AND group_id = ?");
+    std::set<std::pair<std::string, std::string>> seen;
     for (const auto& l : batch) {
-        if (l.volumes <= 1) continue;
+        if (l.volumes <= 1 || !seen.insert({l.site, l.group}).second) continue;
         group.bind(1, l.site).bind(2, l.group);
         group.step();
         if (group.column_int(0) == l.volumes) completed.emplace_back(l.site, l.group);
@@ -408,7 +409,18 @@ ReceiveResult receive(Hub& hub, const StoreLock& lock, const ReceiveOptions& o) 
     Receiver receiver(hub, o);
     log::Progress progress("receive", "archives", archives.size());
     for (const auto& path : archives) {
-        result.archives.push_back(receiver.receive_one(path));
+        try {
+            result.archives.push_back(receiver.receive_one(path));
+        } catch (...) {
+            // What the batch verified before the failure still lands, if the disk lets it; the
+            // run then stops with the failure.
+            try {
+                receiver.land_batch();
+            } catch (const std::exception& e) {
+                log::debug(std::string("the batch before the failure did not land either: ") + e.what());
+            }
+            throw;
+        }
         progress.advance();
     }
     receiver.land_batch();

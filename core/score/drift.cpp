@@ -241,7 +241,7 @@ void DriftMonitor::close(const std::string& now) {
 std::vector<DriftWindow> drift_windows(Db& db, const std::string& model, std::size_t limit) {
     Statement s(db, "SELECT model, model_version, first_item_id, last_item_id, items, opened_at, "
                     "coalesce(closed_at, ''), coalesce(flagged, 0), indices FROM drift_windows "
-                    "WHERE ? = '' OR model = ? ORDER BY id DESC LIMIT ?");
+                    "WHERE ? = '' OR model = ? ORDER BY closed_at IS NOT NULL, id DESC LIMIT ?");
     s.bind(1, model).bind(2, model).bind(3, limit == 0 ? INT64_MAX : std::int64_t(limit));
     std::vector<DriftWindow> out;
     while (s.step()) {

@@ -29,6 +29,8 @@ PurgeResult purge(Store& store, const StoreLock& lock, double days, bool force, 
     };
     r.insights = run("DELETE FROM insights WHERE scored_at <= ?1 AND " + acked);
     r.quarantine = run("DELETE FROM quarantine WHERE created_at <= ?1 AND " + acked);
+    // Closed drift windows only (an open one has no closed_at).
+    r.drift_windows = run("DELETE FROM drift_windows WHERE closed_at <= ?1 AND " + acked);
     // An item goes only when nothing refers to it any more.
     r.items = run("DELETE FROM items WHERE ingest_id IN (SELECT id FROM ingests WHERE ingested_at <= ?1) AND " + acked +
                   " AND NOT EXISTS (SELECT 1 FROM insights s WHERE s.item_id = items.id)"

@@ -41,6 +41,8 @@ assert_eq "$(wc -l <<<"$lines")" 5 "windows exported"
 assert_eq "$(python3 -c 'import json,sys; print(sum(json.loads(l)["flagged"] for l in sys.stdin))' <<<"$lines")" 2 "flagged windows exported"
 assert_eq "$(sql 'SELECT count(*) FROM drift_windows WHERE export_seq = 1')" 5 "windows marked"
 expect_exit 0 "$EDGECTL" verify --key <("$EDGECTL" site-key) "$WORK/out/test-site-000001.tar.zst"
+expect_exit 0 "$EDGECTL" purge --older-than 0  # not acknowledged: nothing goes
+assert_eq "$(sql 'SELECT count(*) FROM drift_windows')" 5 "windows before the export is acknowledged"
 
 # Missing values count in the window of the feature they lack: 20 records without magnesium.
 records --count 20 --seed 8 --start-id 2001 -o "$WORK/gaps.csv"
@@ -56,6 +58,12 @@ expect_exit 0 "$EDGECTL" ingest "$WORK/gaps.csv"
 expect_exit 3 "$EDGECTL" score
 assert_eq "$(sql "SELECT json_extract(counts, '\$.missing[4]'), items FROM drift_windows WHERE closed_at IS NULL")" \
     "20|20" "missing magnesium in the open window"
+
+# Acknowledged and purged, the exported windows go; the open one stays.
+expect_exit 0 "$EDGECTL" ack 1
+expect_exit 0 "$EDGECTL" purge --older-than 0
+assert_contains "$OUT" "5 drift windows"
+assert_eq "$(sql 'SELECT count(*), sum(closed_at IS NULL) FROM drift_windows')" "1|1" "windows after purge"
 
 # A model without a reference counts nothing.
 python3 - "$SAMPLE/model/model.json" "$WORK/plain.json" <<'PY'

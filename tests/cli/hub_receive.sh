@@ -120,6 +120,7 @@ assert_contains "$ERR" "export group test-site-000005 of site 'test-site': 1 of 
 assert_eq "$(receipt "d['incomplete_groups']")" "[{'group': 'test-site-000005', 'landed': [1], 'volumes': $n}]" "group in the receipt"
 receive 0 "$WORK/vols"
 assert_contains "$OUT" "export group test-site-000005 of site 'test-site' is complete"
+assert_eq "$(grep -c "is complete" <<<"$OUT")" 1 "completions reported"
 assert_eq "$(receipt "d['incomplete_groups']")" "[]" "groups once complete"
 assert_eq "$(lake_rows insights)" "$(sql 'SELECT count(*) FROM insights WHERE export_seq IS NOT NULL')" "insights after volumes"
 assert_eq "$(hub_sql 'PRAGMA integrity_check')" ok "integrity_check"
