@@ -194,17 +194,23 @@ void DriftMonitor::missing(std::int64_t item, std::size_t field, const std::stri
     if (open_->items >= spec_.reference->window) close(now);
 }
 
+Statement& DriftMonitor::prepared(std::optional<Statement>& statement, const char* sql) {
+    if (!statement) statement.emplace(db_, sql);
+    return *statement;
+}
+
 void DriftMonitor::save() {
     if (!open_ || !dirty_) return;
     std::string counts = open_->to_json().dump();
     if (id_ == 0) {
-        Statement put(db_, "INSERT INTO drift_windows (model, model_version, first_item_id, last_item_id, items, "
-                           "counts, opened_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+        Statement& put = prepared(open_insert_, "INSERT INTO drift_windows (model, model_version, first_item_id, "
+                                                "last_item_id, items, counts, opened_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
         put.bind(1, model_).bind(2, version_).bind(3, first_).bind(4, last_).bind(5, open_->items);
         put.bind(6, counts).bind(7, opened_at_).run();
         id_ = db_.last_insert_rowid();
     } else {
-        Statement put(db_, "UPDATE drift_windows SET last_item_id = ?, items = ?, counts = ? WHERE id = ?");
+        Statement& put =
+            prepared(open_update_, "UPDATE drift_windows SET last_item_id = ?, items = ?, counts = ? WHERE id = ?");
         put.bind(1, last_).bind(2, open_->items).bind(3, counts).bind(4, id_).run();
     }
     dirty_ = false;
@@ -214,9 +220,10 @@ void DriftMonitor::save() {
 // close in, above every id an export may have planned meanwhile.
 void DriftMonitor::close(const std::string& now) {
     DriftIndices d = drift_indices(spec_, *open_);
-    Statement put(db_, "INSERT INTO drift_windows (model, model_version, first_item_id, last_item_id, items, counts, "
-                       "opened_at, closed_at, psi_max, labels_js, scores_psi, flagged, indices) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    Statement& put =
+        prepared(closed_insert_, "INSERT INTO drift_windows (model, model_version, first_item_id, last_item_id, items, "
+                                 "counts, opened_at, closed_at, psi_max, labels_js, scores_psi, flagged, indices) "
+                                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     put.bind(1, model_).bind(2, version_).bind(3, first_).bind(4, last_).bind(5, open_->items);
     put.bind(6, open_->to_json().dump()).bind(7, opened_at_).bind(8, now).bind(9, d.psi_max);
     if (d.labels_js)
@@ -228,10 +235,7 @@ void DriftMonitor::close(const std::string& now) {
     else
         put.bind(11, std::nullopt);
     put.bind(12, d.flagged() ? 1 : 0).bind(13, d.to_json(spec_).dump()).run();
-    if (id_ != 0) {
-        Statement drop(db_, "DELETE FROM drift_windows WHERE id = ?");
-        drop.bind(1, id_).run();
-    }
+    if (id_ != 0) { prepared(open_delete_, "DELETE FROM drift_windows WHERE id = ?").bind(1, id_).run(); }
     ++closed_;
     flagged_ += d.flagged();
     open_.reset();

@@ -75,6 +75,7 @@ class DriftMonitor {
   private:
     void count(std::int64_t item, const std::string& now);
     void close(const std::string& now);
+    Statement& prepared(std::optional<Statement>& statement, const char* sql);
 
     Db& db_;
     const ModelSpec& spec_;
@@ -85,6 +86,8 @@ class DriftMonitor {
     std::string opened_at_;
     bool dirty_ = false;
     std::int64_t closed_ = 0, flagged_ = 0;
+    // Prepared on first use and kept: score closes a window every `window` items.
+    std::optional<Statement> open_insert_, open_update_, closed_insert_, open_delete_;
 };
 
 /// A window as the store holds it.
