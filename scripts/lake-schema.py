@@ -4,7 +4,7 @@
 usage: scripts/lake-schema.py ENGINE [KIND...] [--lake PATH]
 
 ENGINE: duckdb, spark, trino or clickhouse. KIND: insights, anomalies, items, quarantine, models,
-summaries, drift (default: all). PATH: where the lake is, as the engine names it (default 'lake').
+summaries, drift, shadow (default: all). PATH: where the lake is, as the engine names it (default 'lake').
 
 Every record kind of the lake (docs/hub.md) is the NDJSON export record of its payload file, whose
 JSON Schema is schemas/export-<record>.schema.json. Types map as follows: string -> text,
@@ -19,7 +19,7 @@ import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KINDS = {"insights": "insight", "anomalies": "anomaly", "items": "item", "quarantine": "quarantine",
-         "models": "model", "summaries": "summary", "drift": "drift"}
+         "models": "model", "summaries": "summary", "drift": "drift", "shadow": "shadow"}
 TYPES = {  # JSON Schema type -> per engine
     "string": {"duckdb": "VARCHAR", "spark": "STRING", "trino": "varchar", "clickhouse": "String"},
     "integer": {"duckdb": "BIGINT", "spark": "BIGINT", "trino": "bigint", "clickhouse": "Int64"},

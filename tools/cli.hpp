@@ -52,6 +52,8 @@ void print_json(const Json& doc);
 void say(const Globals& g, const std::string& line);
 /// The message for a command line CLI11 refused, naming an unknown command when that is the cause.
 std::string usage_message(const CLI::App& app, const CLI::ParseError& e, int argc, char** argv);
+/// A number with `decimals` digits after the point (e.g. "0.742").
+std::string fixed(double value, int decimals = 3);
 /// Human-readable byte count (e.g. "1.4 MiB").
 std::string human_bytes(std::uint64_t bytes);
 /// Parses a size such as 4096, 500K, 64M, 4G, 1T (powers of 1024); throws a usage Error.

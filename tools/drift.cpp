@@ -2,17 +2,9 @@
 #include "cli.hpp"
 
 #include <algorithm>
-#include <iomanip>
-#include <sstream>
 
 namespace edgectl::cli {
 namespace {
-
-std::string fixed(double value) {
-    std::ostringstream out;
-    out << std::fixed << std::setprecision(3) << value;
-    return out.str();
-}
 
 // "alcohol 0.742, color_intensity 0.341, ...": a window's features by PSI, the largest first.
 std::string largest(const Json& psi, std::size_t shown) {

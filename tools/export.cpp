@@ -38,16 +38,16 @@ std::set<std::string> split_list(const std::string& list) {
 void add_export(CLI::App& app, Globals& g, Commands& commands) {
     struct Options {
         ExportOptions core;
-        std::string max_bytes, include = "anomalies,drift,insights,summary";
+        std::string max_bytes, include = "anomalies,drift,insights,shadow,summary";
     };
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("export", "write the next export archives (BagIt bags in .tar.zst) to DIR");
     cmd->add_option("--to", o->core.to, "target directory, e.g. a mounted Data Box disk")->required()->type_name("DIR");
     cmd->add_option("--max-bytes", o->max_bytes, "largest archive; more data goes into further volumes (e.g. 4G)")
         ->type_name("SIZE");
-    cmd->add_option(
-           "--include", o->include,
-           "what to export: anomalies,insights,items,quarantine,summary,drift, and images (the anomalies' frames)")
+    cmd->add_option("--include", o->include,
+                    "what to export: anomalies,insights,items,quarantine,summary,drift,shadow, and images (the "
+                    "anomalies' frames)")
         ->capture_default_str()
         ->type_name("LIST");
     cmd->add_flag("--all-images", o->core.all_images,
@@ -196,12 +196,15 @@ void add_purge(CLI::App& app, Globals& g, Commands& commands) {
                         {"items", r.items},
                         {"quarantine", r.quarantine},
                         {"images", r.images},
-                        {"drift_windows", r.drift_windows}});
+                        {"drift_windows", r.drift_windows},
+                        {"shadow_insights", r.shadow_insights}});
         else
-            say(g, "purged " + std::to_string(r.insights) + " insights, " + std::to_string(r.items) + " items, " +
-                       std::to_string(r.quarantine) + " quarantine rows" +
-                       (r.images ? ", " + std::to_string(r.images) + " images" : std::string()) +
-                       (r.drift_windows ? ", " + std::to_string(r.drift_windows) + " drift windows" : std::string()));
+            say(g,
+                "purged " + std::to_string(r.insights) + " insights, " + std::to_string(r.items) + " items, " +
+                    std::to_string(r.quarantine) + " quarantine rows" +
+                    (r.images ? ", " + std::to_string(r.images) + " images" : std::string()) +
+                    (r.drift_windows ? ", " + std::to_string(r.drift_windows) + " drift windows" : std::string()) +
+                    (r.shadow_insights ? ", " + std::to_string(r.shadow_insights) + " shadow answers" : std::string()));
         return Exit::ok;
     });
 }

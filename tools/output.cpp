@@ -37,6 +37,12 @@ std::string usage_message(const CLI::App& app, const CLI::ParseError& e, int arg
     return std::string(e.what()) + hint;
 }
 
+std::string fixed(double value, int decimals) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, value);
+    return buf;
+}
+
 std::string human_bytes(std::uint64_t bytes) {
     const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
     double value = double(bytes);

@@ -24,7 +24,11 @@ void add_score(CLI::App& app, Globals& g, Commands& commands) {
                 say(g,
                     m.name + "@" + m.version + ": scored " + std::to_string(m.scored) + " items, " +
                         std::to_string(m.anomalies) + " anomalies, " + std::to_string(m.quarantined) + " quarantined" +
-                        (m.drift_windows > 0 ? ", " + std::to_string(m.drift_windows) + " drift windows closed" : ""));
+                        (m.drift_windows > 0 ? ", " + std::to_string(m.drift_windows) + " drift windows closed" : "") +
+                        (m.shadow_version.empty() ? ""
+                                                  : "; shadow " + m.shadow_version + " answered " +
+                                                        std::to_string(m.shadow_scored - m.shadow_failed) + " of " +
+                                                        std::to_string(m.shadow_scored)));
             for (const auto& m : r.models)
                 if (m.drift_flagged > 0)
                     log::warning(m.name + "@" + m.version + ": drift from its training data in " +

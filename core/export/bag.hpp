@@ -31,7 +31,7 @@ struct BagFile {
 /// The payload files an export bag may hold ('data/...').
 inline const std::set<std::string> bag_payload_files = {
     "data/insights.ndjson", "data/anomalies.ndjson", "data/items.ndjson", "data/quarantine.ndjson",
-    "data/models.ndjson",   "data/summary.ndjson",   "data/drift.ndjson"};
+    "data/models.ndjson",   "data/summary.ndjson",   "data/drift.ndjson", "data/shadow.ndjson"};
 
 /// The most frames one bag carries: its manifest stays well within what verify reads of a tag
 /// file. An export with more goes on in further volumes.

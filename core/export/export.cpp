@@ -209,7 +209,8 @@ ExportResult export_next(Store& store, const StoreLock& lock, const ExportOption
     lock.require("export");
     for (const auto& i : o.include)
         require(export_includes.count(i) > 0,
-                "--include: unknown '" + i + "' (use anomalies, drift, images, insights, items, quarantine, summary)",
+                "--include: unknown '" + i +
+                    "' (use anomalies, drift, images, insights, items, quarantine, shadow, summary)",
                 Exit::usage);
     require(o.max_bytes == 0 || o.max_bytes >= min_volume_bytes, "--max-bytes must be at least 64K", Exit::usage);
     require(!o.all_images || o.include.count("images"), "--all-images needs --include images", Exit::usage);

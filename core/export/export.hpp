@@ -30,7 +30,7 @@ namespace edgectl {
 
 /// What --include accepts: the categories, the per-volume summary, and the frames of image items.
 inline const std::set<std::string> export_includes = {"anomalies", "drift",      "images", "insights",
-                                                      "items",     "quarantine", "summary"};
+                                                      "items",     "quarantine", "shadow", "summary"};
 
 /// Which camera frames go into a bag as payload files (data/images/DIGEST.jpg|png): none; the
 /// anomalies' ("images" included); or every exported item's, for a retraining subset (--all-images).
@@ -41,7 +41,7 @@ struct ExportOptions {
     bool dry_run = false;         ///< say what would be written and how big; write nothing
     int level = 3;                ///< zstd level
     std::uint64_t max_bytes = 0;  ///< largest archive (volume); 0: no limit but the disk's free space
-    std::set<std::string> include = {"anomalies", "drift", "insights", "summary"};
+    std::set<std::string> include = {"anomalies", "drift", "insights", "shadow", "summary"};
     std::int64_t resend = 0;  ///< rebuild the archive of this complete export sequence instead
     bool all_images = false;  ///< with "images" included: every exported item's frame, not only anomalies'
 

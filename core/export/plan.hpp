@@ -177,8 +177,8 @@ struct Volume {
         if (range.is_null()) range = {previous, row.id};
         range[1] = row.id;
         ++counts[std::string(to_string(category))];
-        if (!row.model.empty()) {
-            models.insert({row.model, row.version});
+        if (!row.model.empty()) models.insert({row.model, row.version});
+        if (row.summarised) {
             auto& s = summary[{row.model, row.version, row.label, row.hour}];
             ++s.first;
             s.second += row.anomaly;

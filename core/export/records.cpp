@@ -256,6 +256,11 @@ const std::string quarantine_columns = "SELECT id, stage, source, line, source_k
                                        "reason, raw, created_at FROM quarantine ";
 const std::string drift_columns = "SELECT id, model, model_version, first_item_id, last_item_id, items, opened_at, "
                                   "closed_at, flagged, indices, counts FROM drift_windows ";
+const std::string shadow_columns = "SELECT s.id, s.item_id, " + item_source +
+                                   ", s.model, s.model_version, s.active_version, s.label, s.score, s.probabilities, "
+                                   "s.anomaly, s.error, s.scored_at, s.model_digest FROM shadow_insights s "
+                                   "JOIN items it ON it.id = s.item_id " +
+                                   item_joins;
 
 }  // namespace
 
@@ -266,6 +271,7 @@ std::string_view to_string(Category category) {
     case Category::items: return "items";
     case Category::quarantine: return "quarantine";
     case Category::drift: return "drift";
+    case Category::shadow: return "shadow";
     }
     return "unknown";
 }
@@ -277,7 +283,7 @@ Result<Category> parse_category(std::string_view name) {
 }
 
 const CategorySql& category_sql(Category category) {
-    static const std::array<CategorySql, 5> all = {
+    static const std::array<CategorySql, 6> all = {
         insight_sql(1), insight_sql(0),
         CategorySql{
             item_columns + "WHERE it.export_seq IS NULL AND it.id > ?1 AND it.id <= ?2" + item_scored +
@@ -298,7 +304,12 @@ const CategorySql& category_sql(Category category) {
             drift_columns + "WHERE export_seq = ?1 ORDER BY id",
             "UPDATE drift_windows SET export_seq = ?1 WHERE export_seq IS NULL AND closed_at IS NOT NULL AND id > ?2 "
             "AND id <= ?3 AND ?4 >= 0",
-            "SELECT coalesce(max(id), 0) FROM drift_windows"}};
+            "SELECT coalesce(max(id), 0) FROM drift_windows"},
+        CategorySql{
+            shadow_columns + "WHERE s.export_seq IS NULL AND s.id > ?1 AND s.id <= ?2 AND ?3 >= 0 ORDER BY s.id",
+            shadow_columns + "WHERE s.export_seq = ?1 ORDER BY s.id",
+            "UPDATE shadow_insights SET export_seq = ?1 WHERE export_seq IS NULL AND id > ?2 AND id <= ?3 AND ?4 >= 0",
+            "SELECT coalesce(max(id), 0) FROM shadow_insights"}};
     return all[static_cast<std::size_t>(category)];
 }
 
@@ -331,6 +342,7 @@ void serialise_row(Category category, const Statement& s, ExportRecords& records
                    RowLines& r) {
     r.id = s.column_int(0);
     r.model.clear();
+    r.summarised = false;
     r.image.clear();
     if (category == Category::anomalies || category == Category::insights) {
         InsightFields f;
@@ -351,6 +363,7 @@ void serialise_row(Category category, const Statement& s, ExportRecords& records
         records.append_insight(next_line(r, "data/insights.ndjson"), f);
         r.model = f.model;
         r.version = f.model_version;
+        r.summarised = true;
         r.label = f.label.value_or("");
         r.hour.assign(f.scored_at.substr(0, 13)).append(":00:00Z");
         r.anomaly = f.anomaly;
@@ -380,6 +393,32 @@ void serialise_row(Category category, const Statement& s, ExportRecords& records
                        {"indices", stored(9)},
                        {"counts", stored(10)}};
         next_line(r, "data/drift.ndjson") = record.dump();
+    } else if (category == Category::shadow) {
+        Json probabilities;
+        if (!s.column_is_null(9)) {
+            auto doc = parse_json(s.column_view(9));
+            if (!doc) throw Error("its stored probabilities do not parse");
+            probabilities = std::move(*doc);
+        }
+        Json record = {{"site", site},
+                       {"shadow_id", r.id},
+                       {"item_id", s.column_int(1)},
+                       {"source", s.column_text(2)},
+                       {"source_key", s.column_text(3)},
+                       {"model", s.column_text(4)},
+                       {"model_version", s.column_text(5)},
+                       {"active_version", s.column_text(6)},
+                       {"label", optional_text(s, 7)},
+                       {"score", s.column_is_null(8) ? Json() : Json(s.column_double(8))},
+                       {"probabilities", probabilities},
+                       {"anomaly", s.column_is_null(10) ? Json() : Json(s.column_int(10) == 1)},
+                       {"error", optional_text(s, 11)},
+                       {"scored_at", s.column_text(12)},
+                       {"model_digest", s.column_text(13)}};
+        next_line(r, "data/shadow.ndjson") = record.dump();
+        // Its version's lineage goes into models.ndjson; the summary counts insights only.
+        r.model = s.column_text(4);
+        r.version = s.column_text(5);
     } else {
         Json record = {{"site", site},
                        {"quarantine_id", r.id},

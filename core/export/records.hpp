@@ -96,12 +96,12 @@ class ExportRecords {
 class Store;
 
 /// The kinds of rows an export can carry. Their names key a plan's ranges and a volume's counts.
-enum class Category { anomalies, insights, items, quarantine, drift };
+enum class Category { anomalies, insights, items, quarantine, drift, shadow };
 
 /// Every category, in the order volumes are filled: drift windows, small and decisive, right after
-/// the anomalies.
-inline constexpr std::array<Category, 5> export_categories = {Category::anomalies, Category::drift, Category::insights,
-                                                              Category::items, Category::quarantine};
+/// the anomalies; a shadow's answers after the insights they are compared with.
+inline constexpr std::array<Category, 6> export_categories = {
+    Category::anomalies, Category::drift, Category::insights, Category::shadow, Category::items, Category::quarantine};
 
 std::string_view to_string(Category category);
 Result<Category> parse_category(std::string_view name);
@@ -126,7 +126,8 @@ extern const std::string mark_anomalies_and_insights;
 struct RowLines {
     std::int64_t id = 0;
     std::vector<std::pair<std::string, std::string>> lines;  ///< file, line
-    std::string model, version, label, hour;                 ///< for the summary (insights only)
+    std::string model, version, label, hour;  ///< the model version (models.ndjson); the rest for the summary
+    bool summarised = false;                  ///< counted in the summary (insights only)
     bool anomaly = false;
     std::string image;  ///< the digest of the item's frame; "" for a record (or a quarantine row)
 };

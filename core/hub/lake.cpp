@@ -32,7 +32,7 @@ const std::map<std::string, std::pair<std::string, std::string>, std::less<>>& k
         {"data/insights.ndjson", {"insights", "scored_at"}}, {"data/anomalies.ndjson", {"anomalies", "scored_at"}},
         {"data/items.ndjson", {"items", "ingested_at"}},     {"data/quarantine.ndjson", {"quarantine", "created_at"}},
         {"data/models.ndjson", {"models", "imported_at"}},   {"data/summary.ndjson", {"summaries", "hour"}},
-        {"data/drift.ndjson", {"drift", "closed_at"}}};
+        {"data/drift.ndjson", {"drift", "closed_at"}},       {"data/shadow.ndjson", {"shadow", "scored_at"}}};
     return all;
 }
 

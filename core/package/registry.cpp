@@ -7,22 +7,48 @@
 namespace edgectl {
 
 std::vector<ModelVersion> list_models(Db& db) {
-    Statement stmt(db, "SELECT m.name, m.version, m.digest, m.imported_at, m.signer, a.version IS NOT NULL "
-                       "FROM models m LEFT JOIN active_models a ON a.name = m.name AND a.version = m.version "
+    Statement stmt(db, "SELECT m.name, m.version, m.digest, m.imported_at, m.signer, a.version IS NOT NULL, "
+                       "s.version IS NOT NULL FROM models m "
+                       "LEFT JOIN active_models a ON a.name = m.name AND a.version = m.version "
+                       "LEFT JOIN shadow_models s ON s.name = m.name AND s.version = m.version "
                        "WHERE m.removed_at IS NULL ORDER BY m.name, m.imported_at, m.version");
     std::vector<ModelVersion> out;
     while (stmt.step())
         out.push_back({stmt.column_text(0), stmt.column_text(1), stmt.column_text(2), stmt.column_text(3),
-                       stmt.column_optional_text(4), stmt.column_int(5) != 0});
+                       stmt.column_optional_text(4), stmt.column_int(5) != 0, stmt.column_int(6) != 0});
     return out;
 }
 
-void activate_model(Db& db, const StoreLock& lock, const std::string& name, const std::string& version) {
-    lock.require("import-model");
-    Transaction tx(db, "models.activate");
+namespace {
+
+void require_installed(Db& db, const std::string& name, const std::string& version) {
     Statement exists(db, "SELECT 1 FROM models WHERE name = ? AND version = ? AND removed_at IS NULL");
     exists.bind(1, name).bind(2, version);
     if (!exists.step()) throw Error("model " + name + "@" + version + " is not installed (see 'edgectl models list')");
+}
+
+// A version made active is no longer anyone's shadow.
+void forget_shadow(Db& db, const std::string& name, const std::string& version) {
+    Statement forget(db, "DELETE FROM shadow_models WHERE name = ? AND version = ?");
+    forget.bind(1, name).bind(2, version).run();
+}
+
+ModelSpec spec_of(Db& db, const std::string& name, const std::string& version) {
+    Statement spec(db, "SELECT spec FROM models WHERE name = ? AND version = ?");
+    spec.bind(1, name).bind(2, version);
+    if (!spec.step()) throw Error("model " + name + "@" + version + " is not installed");
+    return parse_model_spec(spec.column_view(0), name + "@" + version + " model.json");
+}
+
+}  // namespace
+
+void activate_model(Db& db, const StoreLock& lock, const std::string& name, const std::string& version,
+                    const std::function<void()>& check) {
+    lock.require("import-model");
+    Transaction tx(db, "models.activate");
+    require_installed(db, name, version);
+    if (check) check();
+    forget_shadow(db, name, version);
     Statement upsert(db,
                      "INSERT INTO active_models (name, version, previous_version, activated_at) VALUES (?, ?, NULL, ?) "
                      "ON CONFLICT (name) DO UPDATE SET previous_version = active_models.version, "
@@ -52,8 +78,56 @@ std::string rollback_model(Db& db, const StoreLock& lock, const std::string& nam
     prev.reset();
     Statement swap(db, "UPDATE active_models SET version = ?, previous_version = ?, activated_at = ? WHERE name = ?");
     swap.bind(1, previous).bind(2, current).bind(3, now_utc()).bind(4, name).run();
+    forget_shadow(db, name, previous);
     tx.commit();
     return previous;
+}
+
+Result<> shadow_compatible(const ModelSpec& active, const ModelSpec& shadow) {
+    if (shadow.input_kind != active.input_kind)
+        return fail("it takes " + std::string(shadow.input_kind == InputKind::image ? "frames" : "records") +
+                    " and the active version does not");
+    if (shadow.input_kind == InputKind::features && shadow.fields != active.fields)
+        return fail("its input fields are not the active version's, in the same order");
+    if (shadow.input_kind == InputKind::image &&
+        shadow.document.value("input", Json()) != active.document.value("input", Json()))
+        return fail("its image input (size, channels, resize, scale, mean, std, decoding) is not the active version's");
+    if (shadow.output_kind != active.output_kind)
+        return fail("its output is " + std::string(to_string(shadow.output_kind)) + ", the active version's " +
+                    std::string(to_string(active.output_kind)));
+    return {};
+}
+
+void shadow_model(Db& db, const StoreLock& lock, const std::string& name, const std::string& version) {
+    lock.require("import-model");
+    Transaction tx(db, "models.shadow");
+    require_installed(db, name, version);
+    auto active = active_version(db, name);
+    if (!active) throw Error("model " + quote(name) + " has no active version for " + version + " to score beside");
+    if (*active == version) throw Error("model " + name + "@" + version + " is the active version");
+    if (auto ok = shadow_compatible(spec_of(db, name, *active), spec_of(db, name, version)); !ok)
+        throw Error("model " + name + "@" + version + " cannot shadow " + name + "@" + *active + ": " + ok.error());
+    Statement set(db, "INSERT INTO shadow_models (name, version, started_at) VALUES (?, ?, ?) ON CONFLICT (name) "
+                      "DO UPDATE SET version = excluded.version, started_at = excluded.started_at "
+                      "WHERE shadow_models.version <> excluded.version");
+    set.bind(1, name).bind(2, version).bind(3, now_utc()).run();
+    tx.commit();
+}
+
+std::optional<std::string> unshadow_model(Db& db, const StoreLock& lock, const std::string& name) {
+    lock.require("import-model");
+    Transaction tx(db, "models.unshadow");
+    auto version = shadow_version(db, name);
+    if (version) forget_shadow(db, name, *version);
+    tx.commit();
+    return version;
+}
+
+std::optional<std::string> shadow_version(Db& db, const std::string& name) {
+    Statement stmt(db, "SELECT version FROM shadow_models WHERE name = ?");
+    stmt.bind(1, name);
+    if (!stmt.step()) return std::nullopt;
+    return stmt.column_text(0);
 }
 
 void remove_model(Store& store, const StoreLock& lock, const std::string& name, const std::string& version) {
@@ -80,6 +154,7 @@ void remove_model(Store& store, const StoreLock& lock, const std::string& name, 
             Statement forget(db, "UPDATE active_models SET previous_version = NULL WHERE name = ?");
             forget.bind(1, name).run();
         }
+        forget_shadow(db, name, version);
         tx.commit();
     }
     // The row is marked first: a crash here leaves only the files of a removed version, which the
@@ -153,6 +228,18 @@ std::vector<ActiveModel> active_models(Store& store, const std::string& name) {
     return out;
 }
 
+std::optional<ActiveModel> shadow_of(Store& store, const ActiveModel& active) {
+    Statement stmt(store.db(), "SELECT s.version, m.digest, m.spec FROM shadow_models s "
+                               "JOIN models m ON m.name = s.name AND m.version = s.version "
+                               "WHERE s.name = ? AND m.removed_at IS NULL");
+    stmt.bind(1, active.name);
+    if (!stmt.step()) return std::nullopt;
+    ActiveModel m{active.name, stmt.column_text(0), stmt.column_text(1), {}, {}};
+    m.spec = parse_model_spec(stmt.column_view(2), m.name + "@" + m.version + " model.json");
+    m.dir = store.models_dir() / m.name / m.version;
+    return m;
+}
+
 std::pair<std::string, std::string> parse_model_ref(const std::string& ref) {
     auto at = ref.find('@');
     if (at == std::string::npos || at == 0 || at + 1 == ref.size())
@@ -166,6 +253,7 @@ Json to_json(const std::vector<ModelVersion>& models) {
         out.push_back({{"name", m.name},
                        {"version", m.version},
                        {"active", m.active},
+                       {"shadow", m.shadow},
                        {"digest", m.digest},
                        {"signer", m.signer ? Json(*m.signer) : Json()},
                        {"imported_at", m.imported_at}});

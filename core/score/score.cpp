@@ -80,12 +80,58 @@ struct FeatureBatch {
     std::size_t consumed = 0;                                    ///< items read (scored, rejected or not this model's)
 };
 
+// A shadow version's answer for one item: a prediction, or why it has none.
+struct ShadowAnswer {
+    std::int64_t item = 0;
+    Prediction prediction;
+    std::string probabilities;  ///< JSON text, or "" for none
+    std::string error;          ///< "" when it answered
+};
+
 // Stage 2 (a second thread): the forward pass and its interpretation.
 struct ScoredBatch {
     FeatureBatch features;
     std::vector<Prediction> predictions;     ///< one per features.ids
     std::vector<std::string> probabilities;  ///< JSON text, or "" for none
     std::vector<std::size_t> rows;           ///< per prediction: its row of features.input
+    std::vector<ShadowAnswer> shadow;        ///< one per row of features.input, when there is a shadow
+};
+
+// A shadow version takes the active version's input as it is, but for its own standardisation:
+// each column's value goes back to the record's value and into the shadow's (value - mean) / std,
+// as one multiply and add.
+class Restandardise {
+  public:
+    Restandardise(const ModelSpec& active, const ModelSpec& shadow) {
+        if (active.input_kind != InputKind::features) return;
+        for (std::size_t i = 0; i < active.fields.size(); ++i) {
+            double sa = active.std.empty() ? 1 : active.std[i], ma = active.mean.empty() ? 0 : active.mean[i];
+            double ss = shadow.std.empty() ? 1 : shadow.std[i], ms = shadow.mean.empty() ? 0 : shadow.mean[i];
+            scale_.push_back(sa / ss);
+            offset_.push_back((ma - ms) / ss);
+            same_ = same_ && scale_.back() == 1 && offset_.back() == 0;
+        }
+    }
+
+    /// The shadow's input for `input`: `input` itself when nothing changes, else `buffer` filled.
+    const Matrix& operator()(const Matrix& input, Matrix& buffer) const {
+        if (same_) return input;
+        buffer.rows = input.rows;
+        buffer.cols = input.cols;
+        buffer.shape = input.shape;
+        buffer.values.resize(input.values.size());
+        for (std::size_t r = 0; r < input.rows; ++r) {
+            const float* in = input.row(r);
+            float* out = buffer.values.data() + r * input.cols;
+            for (std::size_t c = 0; c < input.cols; ++c)
+                out[c] = static_cast<float>(double(in[c]) * scale_[c] + offset_[c]);
+        }
+        return buffer;
+    }
+
+  private:
+    std::vector<double> scale_, offset_;
+    bool same_ = true;
 };
 
 class ItemReader {
@@ -187,13 +233,15 @@ class ItemReader {
     std::map<std::int64_t, std::optional<Layout>> layouts_;
 };
 
-// Scores one model version: stage 1 reads, stage 2 runs the model, and this thread, alone on the
-// store's write connection, writes insights, quarantine rows and the cursor in the same
-// transactions, so a killed run resumes exactly after its last commit.
+// Scores one model version: stage 1 reads, stage 2 runs the model (and its shadow, on the same
+// input), and this thread, alone on the store's write connection, writes insights, shadow answers,
+// quarantine rows and the cursor in the same transactions, so a killed run resumes exactly after
+// its last commit.
 class ModelScorer {
   public:
-    ModelScorer(Store& store, const ActiveModel& m, const ScoreOptions& o, const Clock& clock)
-        : store_(store), db_(store.db()), m_(m), o_(o), clock_(clock),
+    ModelScorer(Store& store, const ActiveModel& m, std::optional<ActiveModel> shadow, const ScoreOptions& o,
+                const Clock& clock)
+        : store_(store), db_(store.db()), m_(m), shadow_(std::move(shadow)), o_(o), clock_(clock),
           add_insight_(
               db_, "INSERT INTO insights (id, item_id, model, model_version, label, score, probabilities, "
                    "anomaly, scored_at, model_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
@@ -204,9 +252,23 @@ class ModelScorer {
                    "JOIN sources f ON f.id = it.source_id WHERE it.id = ? ON CONFLICT DO NOTHING"),
           progress_(db_, "INSERT INTO score_progress (model, model_version, last_item_id) VALUES (?, ?, ?) "
                          "ON CONFLICT (model, model_version) DO UPDATE SET last_item_id = excluded.last_item_id"),
+          add_shadow_(db_,
+                      "INSERT INTO shadow_insights (id, item_id, model, model_version, active_version, label, score, "
+                      "probabilities, anomaly, error, scored_at, model_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                      "?, ?) ON CONFLICT DO NOTHING"),
           drift_(db_, m.spec, m.name, m.version) {
         result_.name = m.name;
         result_.version = m.version;
+        if (shadow_) {
+            if (auto ok = shadow_compatible(m.spec, shadow_->spec); !ok) {
+                log::warning("shadow " + m.name + "@" + shadow_->version + " does not score beside " + m.name + "@" +
+                             m.version + ": " + ok.error() + " (see 'edgectl models shadow')");
+                shadow_.reset();
+            } else {
+                result_.shadow_version = shadow_->version;
+                restandardise_.emplace(m.spec, shadow_->spec);
+            }
+        }
         Statement cursor(db_, "SELECT last_item_id FROM score_progress WHERE model = ? AND model_version = ?");
         cursor.bind(1, m.name).bind(2, m.version);
         cursor_ = cursor.step() ? cursor.column_int(0) : 0;
@@ -220,6 +282,7 @@ class ModelScorer {
     ModelScoreResult run(std::chrono::steady_clock::time_point deadline, bool& out_of_time) {
         if (!has_work()) return result_;  // a cron run with nothing new never loads the model
         model_ = o_.load_model ? o_.load_model(m_) : load_installed(m_);
+        if (shadow_) shadow_model_ = o_.load_model ? o_.load_model(*shadow_) : load_installed(*shadow_);
         std::atomic<bool> late = false;
         ItemReader reader(store_, m_, cursor_, o_.limit, o_.batch, clock_, deadline, late);
         // A batch of frames is megabytes: fewer of them circulate.
@@ -254,6 +317,7 @@ class ModelScorer {
         tx.emplace(db_, "score.insights");
         next_insight_ = next_row_id(db_, RowTable::insights);
         next_quarantine_ = next_row_id(db_, RowTable::quarantine);
+        if (shadow_) next_shadow_ = next_row_id(db_, RowTable::shadow_insights);
     }
 
     // Items after the cursor (within --limit), for the progress line only: counting costs a scan.
@@ -272,12 +336,10 @@ class ModelScorer {
         b.predictions.clear();
         b.probabilities.clear();
         b.rows.clear();
+        b.shadow.clear();
         if (b.features.input.rows == 0) return true;
-        Matrix output = model_->forward(b.features.input);
-        if (output.cols != m_.spec.output_width())
-            throw VerifyError("model " + m_.name + "@" + m_.version + " returns " + std::to_string(output.cols) +
-                              " values per item; its " + std::string(to_string(m_.spec.output_kind)) +
-                              " contract needs " + std::to_string(m_.spec.output_width()));
+        Matrix output = forward(*model_, m_, b.features.input);
+        if (shadow_) run_shadow(b);
         // An item the model answers with NaN or infinity has no score to store: it is set aside for
         // this version with the reason, like an item it cannot read.
         std::size_t kept = 0;
@@ -296,6 +358,55 @@ class ModelScorer {
         return true;
     }
 
+    static Matrix forward(Model& model, const ActiveModel& m, const Matrix& input) {
+        Matrix output = model.forward(input);
+        if (output.cols != m.spec.output_width())
+            throw VerifyError("model " + m.name + "@" + m.version + " returns " + std::to_string(output.cols) +
+                              " values per item; its " + std::string(to_string(m.spec.output_kind)) +
+                              " contract needs " + std::to_string(m.spec.output_width()));
+        return output;
+    }
+
+    // The shadow's answers for every row the active version was given (before its own NaN answers
+    // are set aside): the same items, the same decoded input.
+    void run_shadow(ScoredBatch& b) {
+        const Matrix& input = (*restandardise_)(b.features.input, shadow_input_);
+        Matrix output = forward(*shadow_model_, *shadow_, input);
+        b.shadow.resize(b.features.ids.size());
+        for (std::size_t r = 0; r < b.features.ids.size(); ++r) {
+            ShadowAnswer& a = b.shadow[r];
+            a.item = b.features.ids[r];
+            a.prediction = interpret(shadow_->spec, output.row(r));
+            a.error.clear();
+            a.probabilities.clear();
+            if (auto storable = check_storable(a.prediction); !storable)
+                a.error = storable.error();
+            else if (!a.prediction.probabilities.empty())
+                a.probabilities = Json(a.prediction.probabilities).dump();
+        }
+    }
+
+    void add_shadow(const ShadowAnswer& a, const std::string& now) {
+        add_shadow_.bind(1, next_shadow_++).bind(2, a.item).bind_static(3, m_.name).bind_static(4, shadow_->version);
+        add_shadow_.bind_static(5, m_.version);
+        const bool answered = a.error.empty();
+        if (answered && a.prediction.label)
+            add_shadow_.bind_static(6, *a.prediction.label);
+        else
+            add_shadow_.bind(6, std::nullopt);
+        if (answered)
+            add_shadow_.bind(7, a.prediction.score).bind(9, a.prediction.anomaly ? 1 : 0).bind(10, std::nullopt);
+        else
+            add_shadow_.bind(7, std::nullopt).bind(9, std::nullopt).bind_static(10, a.error);
+        if (a.probabilities.empty())
+            add_shadow_.bind(8, std::nullopt);
+        else
+            add_shadow_.bind_static(8, a.probabilities);
+        add_shadow_.bind_static(11, now).bind_static(12, shadow_->digest).run();
+        ++result_.shadow_scored;
+        result_.shadow_failed += !answered;
+    }
+
     void write(const ScoredBatch& b) {
         std::string now = format_utc(clock_.wall());
         for (const auto& [id, why] : b.features.rejected) {
@@ -309,6 +420,10 @@ class ModelScorer {
                            std::to_string(b.features.ids[r]),
                        [&] { add_insight(b, r, now); });
         }
+        for (const ShadowAnswer& a : b.shadow)
+            in_context("cannot store the answer of shadow " + m_.name + "@" + shadow_->version + " for item " +
+                           std::to_string(a.item),
+                       [&] { add_shadow(a, now); });
         count_drift(b, now);
         progress_.bind(1, m_.name).bind(2, m_.version).bind(3, b.features.last_id).run();
     }
@@ -353,13 +468,16 @@ class ModelScorer {
     Store& store_;
     Db& db_;
     const ActiveModel& m_;
+    std::optional<ActiveModel> shadow_;
     const ScoreOptions& o_;
     const Clock& clock_;
-    std::unique_ptr<Model> model_;
-    Statement add_insight_, add_quarantine_, progress_;
+    std::unique_ptr<Model> model_, shadow_model_;
+    std::optional<Restandardise> restandardise_;
+    Matrix shadow_input_;  // the forward stage's: the shadow's input when its standardisation differs
+    Statement add_insight_, add_quarantine_, progress_, add_shadow_;
     DriftMonitor drift_;
     std::int64_t cursor_ = 0;
-    std::int64_t next_insight_ = 0, next_quarantine_ = 0;
+    std::int64_t next_insight_ = 0, next_quarantine_ = 0, next_shadow_ = 0;
     bool has_work_ = false;
     ModelScoreResult result_;
 };
@@ -389,7 +507,7 @@ ScoreResult score(Store& store, const StoreLock& lock, const ScoreOptions& o) {
     std::vector<std::unique_ptr<ModelScorer>> scorers;
     scorers.reserve(models.size());
     for (const auto& m : models)
-        scorers.push_back(std::make_unique<ModelScorer>(store, m, o, clock));
+        scorers.push_back(std::make_unique<ModelScorer>(store, m, shadow_of(store, m), o, clock));
     // LibTorch loads (~0.4 s) on another thread while the model files are read and checked.
     bool torch = !o.load_model;
     if (torch && std::any_of(scorers.begin(), scorers.end(), [](auto& s) { return s->has_work(); })) preload_torch();
@@ -410,7 +528,10 @@ Json to_json(const ScoreResult& r) {
                           {"anomalies", m.anomalies},
                           {"quarantined", m.quarantined},
                           {"drift_windows", m.drift_windows},
-                          {"drift_flagged", m.drift_flagged}});
+                          {"drift_flagged", m.drift_flagged},
+                          {"shadow", m.shadow_version.empty() ? Json() : Json(m.shadow_version)},
+                          {"shadow_scored", m.shadow_scored},
+                          {"shadow_failed", m.shadow_failed}});
     return {{"models", models}, {"out_of_time", r.out_of_time}};
 }
 

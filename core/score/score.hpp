@@ -43,6 +43,9 @@ struct ModelScoreResult {
     std::int64_t quarantined = 0;
     std::int64_t drift_windows = 0;  ///< drift windows this run closed (docs/drift.md)
     std::int64_t drift_flagged = 0;  ///< ... of them flagged
+    std::string shadow_version;      ///< the shadow that scored beside it (docs/shadow.md); "" for none
+    std::int64_t shadow_scored = 0;  ///< items the shadow answered or failed to
+    std::int64_t shadow_failed = 0;  ///< ... of them with NaN or infinity
 };
 
 struct ScoreResult {

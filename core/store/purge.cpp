@@ -28,12 +28,14 @@ PurgeResult purge(Store& store, const StoreLock& lock, double days, bool force, 
         return std::int64_t(db.changes());
     };
     r.insights = run("DELETE FROM insights WHERE scored_at <= ?1 AND " + acked);
+    r.shadow_insights = run("DELETE FROM shadow_insights WHERE scored_at <= ?1 AND " + acked);
     r.quarantine = run("DELETE FROM quarantine WHERE created_at <= ?1 AND " + acked);
     // Closed drift windows only (an open one has no closed_at).
     r.drift_windows = run("DELETE FROM drift_windows WHERE closed_at <= ?1 AND " + acked);
     // An item goes only when nothing refers to it any more.
     r.items = run("DELETE FROM items WHERE ingest_id IN (SELECT id FROM ingests WHERE ingested_at <= ?1) AND " + acked +
                   " AND NOT EXISTS (SELECT 1 FROM insights s WHERE s.item_id = items.id)"
+                  " AND NOT EXISTS (SELECT 1 FROM shadow_insights s WHERE s.item_id = items.id)"
                   " AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.item_id = items.id)");
     // A frame's file goes with the last item that names it: its row now, its file at the next ingest
     // (which alone writes image files, so that none is removed on its way to a new row).

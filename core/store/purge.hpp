@@ -9,7 +9,7 @@
 namespace edgectl {
 
 struct PurgeResult {
-    std::int64_t insights = 0, items = 0, quarantine = 0, images = 0, drift_windows = 0;
+    std::int64_t insights = 0, items = 0, quarantine = 0, images = 0, drift_windows = 0, shadow_insights = 0;
 };
 
 /// Deletes insights, quarantine rows and items older than `days` whose export was acknowledged;

@@ -24,6 +24,7 @@ extern const std::string_view store_v5_sql;
 extern const std::string_view store_v6_sql;
 extern const std::string_view store_v7_sql;
 extern const std::string_view store_v8_sql;
+extern const std::string_view store_v9_sql;
 }  // namespace embedded
 
 namespace {
@@ -33,8 +34,9 @@ constexpr std::string_view default_store = "/var/lib/edgectl";
 /// Forward migrations: entry i takes a store from user_version i to i + 1.
 const std::vector<std::string_view>& migrations() {
     static const std::vector<std::string_view> all = {
-        embedded::store_v1_sql, embedded::store_v2_sql, embedded::store_v3_sql, embedded::store_v4_sql,
-        embedded::store_v5_sql, embedded::store_v6_sql, embedded::store_v7_sql, embedded::store_v8_sql};
+        embedded::store_v1_sql, embedded::store_v2_sql, embedded::store_v3_sql,
+        embedded::store_v4_sql, embedded::store_v5_sql, embedded::store_v6_sql,
+        embedded::store_v7_sql, embedded::store_v8_sql, embedded::store_v9_sql};
     return all;
 }
 
@@ -74,6 +76,7 @@ std::string_view table_name(RowTable table) {
     case RowTable::items: return "items";
     case RowTable::insights: return "insights";
     case RowTable::quarantine: return "quarantine";
+    case RowTable::shadow_insights: return "shadow_insights";
     }
     return {};
 }
@@ -92,7 +95,7 @@ std::int64_t next_row_id(Db& db, RowTable table) {
 }
 
 void raise_id_floors(Db& db) {
-    for (RowTable table : {RowTable::items, RowTable::insights, RowTable::quarantine}) {
+    for (RowTable table : {RowTable::items, RowTable::insights, RowTable::quarantine, RowTable::shadow_insights}) {
         std::string name(table_name(table));
         Statement raise(db, "INSERT INTO id_floors (name, floor) VALUES (?1, coalesce((SELECT max(id) FROM " + name +
                                 "), 0)) ON CONFLICT (name) DO UPDATE SET floor = max(floor, excluded.floor)");

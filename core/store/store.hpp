@@ -13,7 +13,7 @@
 namespace edgectl {
 
 /// The schema version this build writes; older stores are migrated forward on open.
-inline constexpr int store_schema_version = 8;
+inline constexpr int store_schema_version = 9;
 
 /// --store DIR, else $EDGECTL_STORE, else /var/lib/edgectl.
 fs::path resolve_store_root(const std::string& flag);
@@ -39,7 +39,7 @@ class StoreLock {
 
 /// The tables whose row ids must only grow: exports name their rows by id ranges, score cursors
 /// are item ids, and the receiving side keys what it lands on them.
-enum class RowTable { items, insights, quarantine };
+enum class RowTable { items, insights, quarantine, shadow_insights };
 
 /// The id for the next row of table: above every id it ever held, including rows purge deleted
 /// (their floor). Call inside the write transaction that inserts, and count up from it. Because
