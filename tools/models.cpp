@@ -77,9 +77,10 @@ void add_models(CLI::App& app, Globals& g, Commands& commands) {
         if (a->min_agreement) {
             ShadowComparison c = promote_shadow(store.db(), lock, name, version, *a->min_agreement, a->window);
             out["comparison"] = to_json(c);
-            say(g, name + "@" + version + " agrees with " + name + "@" + c.active + " on " + fixed(*c.agreement()) +
-                       " of its last " + std::to_string(c.items) + " items (at least " + fixed(*a->min_agreement) +
-                       " asked)");
+            if (!g.json)
+                say(g, name + "@" + version + " agrees with " + name + "@" + c.active + " on " + fixed(*c.agreement()) +
+                           " of its last " + std::to_string(c.items) + " items (at least " + fixed(*a->min_agreement) +
+                           " asked)");
         } else {
             activate_model(store.db(), lock, name, version);
         }

@@ -160,6 +160,19 @@ def store_state(store):
                                   "JOIN items it ON it.id = i.item_id JOIN sources s ON s.id = it.source_id "
                                   "ORDER BY 1, 2, 3")]
     say(f"== insights {len(insights)} {digest_rows(insights)}")
+    if rows(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'shadow_insights'")[0][0]:
+        # Written in score's transactions beside the insights: one answer per item and shadow version.
+        shadow = [(r[0], r[1], r[2], r[3], r[4], rounded(r[5]),
+                   None if r[6] is None else [rounded(p) for p in json.loads(r[6])], r[7], r[8], r[9], r[10])
+                  for r in rows(db, "SELECT s.digest || ':' || it.ordinal, a.model, a.model_version, a.active_version, "
+                                    "a.label, a.score, a.probabilities, a.anomaly, a.error, a.model_digest, a.export_seq "
+                                    "FROM shadow_insights a JOIN items it ON it.id = a.item_id "
+                                    "JOIN sources s ON s.id = it.source_id ORDER BY 1, 2, 3")]
+        say(f"== shadow answers {len(shadow)} {digest_rows(shadow)}")
+        doubles = rows(db, "SELECT item_id, model, model_version FROM shadow_insights GROUP BY 1, 2, 3 HAVING count(*) > 1")
+        if doubles:
+            problem(f"{len(doubles)} shadow answers stored twice, e.g. {doubles[0]}")
+        show(db, "shadow_models", "SELECT name, version FROM shadow_models ORDER BY 1")
     quarantine = rows(db, "SELECT q.stage, q.source, q.line, q.source_key, q.model, q.model_version, q.reason, q.raw, "
                           "s.digest || ':' || it.ordinal, q.export_seq FROM quarantine q LEFT JOIN items it ON it.id = q.item_id "
                           "LEFT JOIN sources s ON s.id = it.source_id ORDER BY q.source_key, q.model, q.model_version")
@@ -178,7 +191,8 @@ def store_state(store):
     purged = rows(db, "SELECT count(*) FROM id_floors WHERE floor > 0")[0][0] > 0
     for seq, name, state, row_count in rows(db, "SELECT seq, name, state, rows FROM exports"):
         marked = sum(rows(db, f"SELECT count(*) FROM {t} WHERE export_seq = ?", seq)[0][0]
-                     for t in ("insights", "items", "quarantine"))
+                     for t in ("insights", "items", "quarantine", "drift_windows", "shadow_insights")
+                     if rows(db, "SELECT count(*) FROM sqlite_schema WHERE name = ?", t)[0][0])
         if state == "complete" and (marked > row_count or (marked < row_count and not purged)):
             problem(f"export {name} is complete with {row_count} rows in the ledger but {marked} rows marked")
         if state != "complete" and marked:

@@ -70,6 +70,27 @@ signed_sample_package() {
         --golden "$SAMPLE/model/golden.ndjson" --sign "$WORK/keys/vendor.key" -o "$1"
 }
 
+# sample_variant VERSION OUT [PYTHON]: the sample model as another version, signed by the vendor key,
+# packed to OUT; PYTHON, when given, first edits `spec` (model.json) and `golden` (its vectors, a
+# list of dicts) in place. The model itself is the same network.
+sample_variant() {
+    vendor_key
+    local dir="$WORK/variant-$1"
+    mkdir -p "$dir"
+    python3 - "$SAMPLE/model" "$dir" "$1" "${3:-}" <<'PY'
+import json, sys
+src, dst, version, edit = sys.argv[1:]
+spec = json.load(open(f"{src}/model.json"))
+golden = [json.loads(line) for line in open(f"{src}/golden.ndjson")]
+spec["version"] = version
+exec(edit)
+json.dump(spec, open(f"{dst}/model.json", "w"), indent=1)
+open(f"{dst}/golden.ndjson", "w").writelines(json.dumps(g) + "\n" for g in golden)
+PY
+    expect_exit 0 "$EDGECTL" pack-model --model "$SAMPLE/model/model.pt" --spec "$dir/model.json" \
+        --golden "$dir/golden.ndjson" --sign "$WORK/keys/vendor.key" -o "$2"
+}
+
 # sign_sums DIR: (re)signs DIR/SHA256SUMS with the vendor key using the minisign tool, not edgectl.
 sign_sums() {
     command -v minisign >/dev/null || fail "the minisign tool is needed (Debian package 'minisign')"
