@@ -1,4 +1,5 @@
 #include "score/score.hpp"
+#include "score/shadow.hpp"
 
 #include "fixture.hpp"
 #include "ingest/ingest.hpp"
@@ -12,6 +13,7 @@
 #include <chrono>
 #include <limits>
 #include <map>
+#include <optional>
 #include <sstream>
 
 using namespace edgectl;
@@ -235,6 +237,67 @@ TEST_CASE_METHOD(test::TempDirFixture, "score: an item the model answers with Na
     CHECK(why.column_text(0) == "missing field 'a'");
     REQUIRE(why.step());
     CHECK(why.column_text(0) == "the model's output for this item is not a finite number (NaN or infinity)");
+}
+
+TEST_CASE_METHOD(test::TempDirFixture, "score: a shadow answers the same items from its own standardisation") {
+    Store store = fake_store(dir, 0);
+    // The shadow standardises a as (a - 1) / 2: the echo of its input is that value. Raw 199 becomes
+    // 99, which it answers with NaN; raw 99 is the active version's NaN, not the shadow's.
+    std::string spec = fake_spec;
+    spec.replace(spec.find("\"1.0.0\""), 7, "\"1.1.0\"");
+    spec.replace(spec.find("\"fields\": [\"a\", \"b\"]"), 20,
+                 "\"fields\": [\"a\", \"b\"], \"mean\": [1, 0], \"std\": [2, 1]");
+    {
+        Transaction tx(store.db(), "test.register");
+        Statement add(store.db(), "INSERT INTO models (name, version, digest, signer, spec, imported_at) "
+                                  "VALUES ('fake', '1.1.0', 'digest-b', NULL, ?, '2026-01-01T00:00:00Z')");
+        add.bind(1, spec).run();
+        tx.commit();
+    }
+    shadow_model(store.db(), store.lock("import-model"), "fake", "1.1.0");
+    test::write_file(dir / "items.ndjson", "{\"a\": 3, \"b\": 1}\n{\"a\": 0.5, \"b\": 1}\n{\"a\": 99, \"b\": 1}\n"
+                                           "{\"a\": 199, \"b\": 1}\n{\"b\": 1}\n");
+    ingest(store, store.lock("ingest"), test::paths({dir / "items.ndjson"}));
+    std::vector<std::size_t> batches;
+    ScoreOptions o = with_echo(batches);
+    ScoreResult r = score(store, store.lock("score"), o);
+    REQUIRE(r.models.size() == 1);
+    CHECK(r.models[0].scored == 3);       // 3, 0.5, 199
+    CHECK(r.models[0].quarantined == 2);  // 99 (NaN), no a
+    CHECK(r.models[0].shadow_version == "1.1.0");
+    CHECK(r.models[0].shadow_scored == 4);  // every item given to the active version
+    CHECK(r.models[0].shadow_failed == 1);
+    CHECK(batches.size() == 2);  // one forward of each version: the same batch
+    Statement answers(store.db(),
+                      "SELECT json_extract(it.payload, '$.a'), s.score, s.anomaly, s.error, s.active_version "
+                      "FROM shadow_insights s JOIN items it ON it.id = s.item_id ORDER BY it.id");
+    std::map<double, std::pair<std::optional<double>, std::string>> got;
+    while (answers.step()) {
+        CHECK(answers.column_text(4) == "1.0.0");
+        got[answers.column_double(0)] = {answers.column_is_null(1) ? std::nullopt
+                                                                   : std::optional<double>(answers.column_double(1)),
+                                         answers.column_is_null(3) ? "" : answers.column_text(3)};
+        if (!answers.column_is_null(1)) CHECK(answers.column_int(2) == (answers.column_double(1) > 0.5));
+    }
+    REQUIRE(got.size() == 4);
+    CHECK(got[3].first == Approx(1.0));
+    CHECK(got[0.5].first == Approx(-0.25));
+    CHECK(got[99].first == Approx(49.0));
+    CHECK(!got[199].first);
+    CHECK(got[199].second == "the model's output for this item is not a finite number (NaN or infinity)");
+    CHECK(query_int(store.db(), "SELECT count(*) FROM insights WHERE model_version = '1.1.0'") == 0);
+
+    // Compared: 4 answers, the active version's NaN and the shadow's counted against agreement.
+    ShadowComparison c = compare_shadow(store.db(), "fake", std::nullopt, 100);
+    CHECK(c.items == 4);
+    CHECK(c.active_unanswered == 1);
+    CHECK(c.shadow_failed == 1);
+    CHECK(c.differences.size() == 2);  // 3 -> 1 and 0.5 -> -0.25
+    CHECK(*c.difference_quantile(0) == Approx(-2.0));
+    CHECK(*c.difference_quantile(1) == Approx(-0.75));
+    CHECK(*c.difference_quantile(0.5) == Approx(-1.375));
+    CHECK(c.agreeing == 2);  // the same anomaly verdicts: 3 and 1 above 0.5, 0.5 and -0.25 not
+    CHECK(*c.agreement() == Approx(0.5));
 }
 
 TEST_CASE_METHOD(test::TempDirFixture, "score: the time budget stops at the first batch boundary past it") {
