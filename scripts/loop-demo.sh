@@ -3,9 +3,10 @@
 # wine-cultivar 1.0.0 and ship insights, anomalies and the scrubbed records on a disk each; the hub
 # verifies both disks and lands them in its lake; the cloud retrains on the lake's records,
 # labelled by a reviewer (scripts/sample-site/wine-truth.csv), and ships 1.1.0 signed; both sites
-# take it through its golden check and score the next week's records; the hub lands the second
-# round and its signed receipts go back, so that the sites can purge what it confirmed. DuckDB
-# then reads both versions' insights with their lineage from the lake, whose anomalies must be
+# take it through its golden check, run it as a shadow of 1.0.0 on the next week's records, promote
+# it only above 80% agreement, and score again; the hub lands the second round and its signed
+# receipts go back, so that the sites can purge what it confirmed. DuckDB then reads both versions'
+# insights with their lineage, and the shadow's answers, from the lake, whose anomalies must be
 # exactly the sites' own.
 #
 # usage: scripts/loop-demo.sh [DIR]   (default ./loop-demo; everything it makes is in DIR)
@@ -69,7 +70,7 @@ at() { sqlite3 -readonly "$1/edgectl.db" "$2"; }
 rows() { echo "items $(at "$1" 'SELECT count(*) FROM items'), insights $(at "$1" 'SELECT count(*) FROM insights')"; }
 # lake KIND: the DuckDB table of the lake's records of that kind, all sites and dates.
 lake() { echo "read_ndjson('hub/lake/$1/*/*/*.ndjson.zst', hive_partitioning = true)"; }
-export_what=anomalies,insights,items,quarantine,summary
+export_what=anomalies,insights,items,quarantine,summary,drift,shadow
 
 # The labs' operators are personal data: hashed (still joinable), masked, redacted in free text.
 cat > lab-policy.json <<'JSON'
@@ -120,11 +121,17 @@ m=cloud/wine-cultivar-1.1.0
 run pack-model --model "$m/model.pt" --spec "$m/model.json" --golden "$m/golden.ndjson" \
   --sign cloud/vendor.key -o cloud/wine-cultivar-1.1.0.tar.zst
 
-step "6. Round 2 at the sites: 1.1.0 through its golden check, the next week's records, score, export"
-# Scoring covers every item 1.1.0 has not scored: the new week's and those still kept from round 1.
+step "6. Round 2 at the sites: 1.1.0 through its golden check, proven as a shadow on the next week's records, promoted, export"
+# 1.1.0 first answers beside 1.0.0 on the new week's records, its answers kept apart; it becomes
+# active only if it agrees with 1.0.0 on at least 80% of them. Then scoring covers every item 1.1.0
+# has not scored: the new week's and those still kept from round 1.
 for s in "${sites[@]}"; do
-  run --store "$s" import-model cloud/wine-cultivar-1.1.0.tar.zst --activate
+  run --store "$s" import-model cloud/wine-cultivar-1.1.0.tar.zst
+  run --store "$s" models shadow wine-cultivar@1.1.0
   run --store "$s" ingest --policy lab-policy.json "sample-site/${round2[$s]}"
+  run --store "$s" score
+  run --store "$s" models compare wine-cultivar
+  run --store "$s" models activate wine-cultivar@1.1.0 --min-agreement 0.8
   run --store "$s" score
   run --store "$s" export --to "disks/$s-2" --include "$export_what"
 done
@@ -175,6 +182,14 @@ duckdb "SELECT i.site, i.model, i.model_version, left(i.model_digest, 16) AS mod
   JOIN $(lake items) it ON it.site = i.site AND it.item_id = i.item_id
   JOIN read_csv('sample-site/wine-truth.csv') t ON t.sample_id = it.payload.sample_id
   GROUP BY ALL ORDER BY i.site, i.model_version"
+echo
+echo "1.1.0's answers as a shadow, in the lake beside 1.0.0's insights for the same records:"
+duckdb "SELECT s.site, s.model_version AS shadow, s.active_version AS active, count(*) AS answers,
+    round(100 * avg((s.label = i.label)::int), 1) AS agreement_pct,
+    count(*) FILTER (WHERE s.anomaly) AS shadow_would_flag, count(*) FILTER (WHERE i.anomaly) AS active_flagged
+  FROM $(lake shadow) s
+  JOIN $(lake insights) i ON i.site = s.site AND i.item_id = s.item_id AND i.model_version = s.active_version
+  GROUP BY ALL ORDER BY s.site"
 echo
 # The lineage leads back to the cloud's packages: model_digest is the SHA-256 of their SHA256SUMS.
 for v in 1.0.0 1.1.0; do
