@@ -2,17 +2,22 @@
 # An analyst reads the hub's lake with DuckDB exactly as docs/hub.md says, through the explicit
 # schemas scripts/lake-schema.py makes from schemas/: every kind loads, the schemas name every
 # field the records carry, partitions come from the folders, and the anomalies per site per day
-# and the drift windows are the sites' own. The statements docs/hub.md shows are the generator's.
+# and the drift windows and shadow answers are the sites' own. The statements docs/hub.md shows are
+# the generator's.
 source "$(dirname "$0")/lib.sh"
 command -v node >/dev/null && command -v npm >/dev/null || fail "node and npm are needed (scripts/setup.sh installs them)"
 # Site one: the sample site, every kind of row. Site two: rows scored over five days.
 camera_site
+# A shadow beside the lab model: its answers are a kind of their own.
+sample_variant 1.1.0 "$WORK/m-1.1.0.tar.zst" 'spec["anomaly"][0]["threshold"] = 0.95'
+expect_exit 0 "$EDGECTL" import-model "$WORK/m-1.1.0.tar.zst"
+expect_exit 0 "$EDGECTL" models shadow wine-cultivar@1.1.0
 expect_exit 3 "$EDGECTL" score
 # The planted shifted batch: two drift windows closed, flagged.
 expect_exit 0 "$EDGECTL" ingest "$SAMPLE/inbox-shifted"
 expect_exit 0 "$EDGECTL" score
 mkdir "$WORK/d1" "$WORK/d2"
-expect_exit 0 "$EDGECTL" export --to "$WORK/d1" --include anomalies,insights,items,quarantine,summary,images,drift
+expect_exit 0 "$EDGECTL" export --to "$WORK/d1" --include anomalies,insights,items,quarantine,summary,images,drift,shadow
 two="$WORK/two"
 scored_store "$two" two 500
 sqlite3 "$two/edgectl.db" "UPDATE insights SET scored_at = printf('2026-11-%02dT%02d:00:00Z', 20 + id / 7 % 5, id % 24)"
@@ -41,7 +46,7 @@ want=$( { sqlite3 "$STORE/edgectl.db" "SELECT 'test-site', substr(scored_at, 1, 
 assert_eq "$(rows <<<"$out")" "$want" "anomalies per site per day"
 
 # Every kind loads through its schema, and the schema names every field the records carry.
-for kind in insights anomalies items quarantine models summaries drift; do
+for kind in insights anomalies items quarantine models summaries drift shadow; do
     declared=$(python3 "$EDGECTL_SOURCE/scripts/lake-schema.py" duckdb "$kind" | grep -o "[a-z_]*: '" | tr -d ":' " | sort)
     seen=$( (cd "$HUB" && node "$EDGECTL_SOURCE/scripts/duckdb-query.mjs" "$cache" \
         "SELECT DISTINCT unnest(json_keys(json)) k FROM read_ndjson_objects('lake/$kind/*/*/*.ndjson.zst')") | rows | sort)
@@ -57,6 +62,9 @@ assert_eq "$(duckdb "SELECT count(*) FROM anomalies a JOIN models m USING (site,
 assert_eq "$(duckdb "SELECT site, model, count(*), sum(flagged::INT) FROM drift GROUP BY ALL" | last)" \
     "test-site wine-cultivar $(sql 'SELECT count(*), sum(flagged) FROM drift_windows WHERE closed_at IS NOT NULL' | tr '|' ' ')" \
     "drift windows and flags in the lake"
+assert_eq "$(duckdb "SELECT count(*), count(*) FILTER (WHERE s.label = i.label) FROM shadow s JOIN insights i
+    ON i.site = s.site AND i.item_id = s.item_id AND i.model = s.model AND i.model_version = s.active_version" | last)" \
+    "$(sql 'SELECT count(*), count(*) FROM shadow_insights' | tr '|' ' ')" "shadow answers beside their insights in the lake"
 frames=$(duckdb "SELECT count(*) FROM anomalies a JOIN glob('lake/images/*/*') f ON parse_filename(f.file, true) = a.image" | last)
 [ "$frames" -gt 0 ] || fail "no anomaly joined to its frame"
 
