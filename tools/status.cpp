@@ -26,6 +26,10 @@ void add_status(CLI::App& app, Globals& g, Commands& commands) {
         for (const auto& m : r.models)
             say(g, "model " + m.name + "@" + m.version + ": " + n(m.scored) + " scored, " + n(m.pending) +
                        " not yet scored, " + n(m.quarantined) + " quarantined, " + n(m.anomalies) + " anomalies");
+        for (const auto& m : r.models)
+            if (m.shadow)
+                say(g, "shadow " + m.name + "@" + *m.shadow + ": " + n(m.shadow_answers) + " answers beside " +
+                           m.version + " (see 'edgectl models compare " + m.name + "')");
         for (const auto& m : r.models) {
             if (!m.drift_last_flagged) continue;
             std::string last =

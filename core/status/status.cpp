@@ -70,6 +70,13 @@ StatusReport status(Store& store) {
                 for (const auto& flag : (*indices)["flags"])
                     if (flag.is_string()) m.drift_last_flags.push_back(flag.get<std::string>());
         }
+        m.shadow = shadow_version(db, m.name);
+        if (m.shadow) {
+            Statement answers(db, "SELECT count(*) FROM shadow_insights WHERE model = ? AND model_version = ? AND "
+                                  "active_version = ?");
+            answers.bind(1, m.name).bind(2, *m.shadow).bind(3, m.version).step();
+            m.shadow_answers = answers.column_int(0);
+        }
         r.models.push_back(m);
     }
     r.disk_bytes = disk_use(store.root());
@@ -89,7 +96,8 @@ Json to_json(const StatusReport& r) {
                            {{"windows", m.drift_windows},
                             {"flagged", m.drift_flagged},
                             {"last_flagged", m.drift_last_flagged ? Json(*m.drift_last_flagged) : Json()},
-                            {"last_flags", m.drift_last_flags}}}});
+                            {"last_flags", m.drift_last_flags}}},
+                          {"shadow", m.shadow ? Json{{"version", *m.shadow}, {"answers", m.shadow_answers}} : Json()}});
     return {{"site", r.site},
             {"store", r.store.string()},
             {"items", r.items},

@@ -18,6 +18,8 @@ struct ModelStatus {
     std::int64_t drift_windows = 0, drift_flagged = 0;  ///< closed drift windows, and flagged ones
     std::optional<bool> drift_last_flagged;             ///< the newest closed window's verdict
     std::vector<std::string> drift_last_flags;          ///< ... and why
+    std::optional<std::string> shadow;                  ///< the shadow version scoring beside it
+    std::int64_t shadow_answers = 0;                    ///< ... its answers beside this version
 };
 
 struct StatusReport {

@@ -62,6 +62,10 @@ shadow_anomalies=$(sql "SELECT sum(anomaly) FROM shadow_insights")
 expect_exit 0 "$EDGECTL" score  # nothing new: the shadow answers nothing twice
 assert_eq "$(sql "SELECT count(*) FROM shadow_insights")" 70 "shadow answers after a second run"
 
+expect_exit 0 "$EDGECTL" status
+assert_contains "$OUT" "shadow wine-cultivar@1.1.0: 70 answers beside 1.0.0 (see 'edgectl models compare wine-cultivar')"
+expect_exit 0 "$EDGECTL" --json status
+assert_eq "$(json_get "$OUT" "sorted(d['active_models'][0]['shadow'].items())")" "[('answers', 70), ('version', '1.1.0')]" "shadow in status"
 expect_exit 0 "$EDGECTL" models compare wine-cultivar
 assert_contains "$OUT" "wine-cultivar@1.1.0 (shadow) beside wine-cultivar@1.0.0 (active), its last 70 items"
 assert_contains "$OUT" "agreement 1.000 (70 of 70, same label)"
