@@ -11,6 +11,11 @@ CREATE TABLE shadow_models (
 
 -- One answer of a shadow version for one item, beside the active version's insight for it. An item
 -- the shadow answered with NaN or infinity has no label and no score, and the reason in `error`.
+-- Score writes a batch's answers in the transaction that moves the active version's cursor past
+-- its items, so each item gets one answer per shadow and active version. The table has one index,
+-- on the item (purge asks whether an item is still named): every further index costs each answer
+-- a B-tree insert, and score's writer is its bottleneck. Export selects by id range, models
+-- compare reads the newest rows backwards.
 CREATE TABLE shadow_insights (
   id             INTEGER PRIMARY KEY,
   item_id        INTEGER NOT NULL REFERENCES items(id),
@@ -24,12 +29,9 @@ CREATE TABLE shadow_insights (
   error          TEXT,
   scored_at      TEXT NOT NULL,
   model_digest   TEXT NOT NULL,
-  export_seq     INTEGER,
-  UNIQUE (item_id, model, model_version)
+  export_seq     INTEGER
 ) STRICT;
-CREATE INDEX shadow_insights_unexported ON shadow_insights (id) WHERE export_seq IS NULL;
--- models compare reads a version's latest answers.
-CREATE INDEX shadow_insights_by_version ON shadow_insights (model, model_version, id);
+CREATE INDEX shadow_insights_by_item ON shadow_insights (item_id);
 
 -- Shadow answers get ids that never come back, like insights (purge raises the floor first).
 CREATE TABLE id_floors_v9 (

@@ -255,7 +255,7 @@ class ModelScorer {
           add_shadow_(db_,
                       "INSERT INTO shadow_insights (id, item_id, model, model_version, active_version, label, score, "
                       "probabilities, anomaly, error, scored_at, model_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                      "?, ?) ON CONFLICT DO NOTHING"),
+                      "?, ?)"),
           drift_(db_, m.spec, m.name, m.version) {
         result_.name = m.name;
         result_.version = m.version;

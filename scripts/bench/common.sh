@@ -4,7 +4,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BENCH="$ROOT/scripts/bench"
 PY=/usr/bin/python3
 POLICY="$BENCH/policy.json"   # the PII policy a site would ingest the lab records with
-BUILD="$ROOT/build-bench"
+BUILD="${BENCH_BUILD:-$ROOT/build-bench}"  # BENCH_BUILD: another build directory, not to share build-bench
 REPS=${BENCH_REPS:-5}
 
 log() { printf '%s: [%4ds] %s\n' "$NAME" "$SECONDS" "$*" >&2; }

@@ -169,7 +169,8 @@ def store_state(store):
                                     "FROM shadow_insights a JOIN items it ON it.id = a.item_id "
                                     "JOIN sources s ON s.id = it.source_id ORDER BY 1, 2, 3")]
         say(f"== shadow answers {len(shadow)} {digest_rows(shadow)}")
-        doubles = rows(db, "SELECT item_id, model, model_version FROM shadow_insights GROUP BY 1, 2, 3 HAVING count(*) > 1")
+        doubles = rows(db, "SELECT item_id, model, model_version, active_version FROM shadow_insights "
+                           "GROUP BY 1, 2, 3, 4 HAVING count(*) > 1")
         if doubles:
             problem(f"{len(doubles)} shadow answers stored twice, e.g. {doubles[0]}")
         show(db, "shadow_models", "SELECT name, version FROM shadow_models ORDER BY 1")
