@@ -4,54 +4,183 @@
 #include "util/ndjson.hpp"
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <cmath>
-#include <iomanip>
 #include <numeric>
-#include <sstream>
+
+// Score counts every item and closes a window every `window` items (100 for the sample model) on
+// its writer thread, the one that limits it. So a window's counts and indices go to the store as
+// JSON text written straight into reused buffers, not through nlohmann trees, and the open
+// window's counts stay allocated from one window to the next. The text is the one nlohmann would
+// dump (export, status, the lake and SQL readers parse it; the unit tests compare the two), but
+// for a number's digits: the shortest that read back as the same double, where nlohmann's Grisu2
+// now and then writes 17.
 
 namespace edgectl {
 namespace {
 
 constexpr double share_floor = 1e-4;
 
-std::vector<double> shares(const std::vector<std::int64_t>& counts) {
-    double total = double(std::accumulate(counts.begin(), counts.end(), std::int64_t(0)));
-    std::vector<double> out(counts.size(), 0.0);
-    if (total > 0)
-        for (std::size_t i = 0; i < counts.size(); ++i)
-            out[i] = double(counts[i]) / total;
-    return out;
-}
-
-std::string fixed(double value) {
-    std::ostringstream out;
-    out << std::fixed << std::setprecision(3) << value;
-    return out.str();
-}
-
-double rounded(double value) { return std::round(value * 1e6) / 1e6; }
-
-}  // namespace
-
-double population_stability_index(const std::vector<double>& expected, const std::vector<std::int64_t>& observed) {
-    if (std::accumulate(observed.begin(), observed.end(), std::int64_t(0)) == 0) return 0;
-    std::vector<double> a = shares(observed);
-    double psi = 0;
-    for (std::size_t i = 0; i < a.size() && i < expected.size(); ++i) {
-        double o = std::max(a[i], share_floor), e = std::max(expected[i], share_floor);
+// Population stability index over n bins: expected(k) is bin k's expected share, observed(k) its
+// count; `total` the sum of the observed counts (its shares' denominator).
+template <class Expected, class Observed>
+double psi_over(std::size_t n, std::int64_t total, Expected expected, Observed observed) {
+    if (total == 0) return 0;
+    double all = double(total), psi = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+        double o = std::max(double(observed(k)) / all, share_floor), e = std::max(expected(k), share_floor);
         psi += (o - e) * std::log(o / e);
     }
     return psi;
 }
 
+std::int64_t sum(const std::vector<std::int64_t>& counts) {
+    return std::accumulate(counts.begin(), counts.end(), std::int64_t(0));
+}
+
+double rounded(double value) { return std::round(value * 1e6) / 1e6; }
+
+void append_int(std::string& out, std::int64_t value) {
+    char buf[24];
+    out.append(buf, std::to_chars(buf, buf + sizeof buf, value).ptr);
+}
+
+// "0.819": as std::fixed with std::setprecision(3) writes it (both round the exact binary value,
+// ties to even).
+void append_fixed(std::string& out, double value) {
+    char buf[400];
+    out.append(buf, std::to_chars(buf, buf + sizeof buf, value, std::chars_format::fixed, 3).ptr);
+}
+
+// The shortest decimal digits that read back as a positive finite value, and where the decimal
+// point goes among them: "25" and 0 for 0.25, "15" and 17 for 1.5e16.
+struct Decimal {
+    std::array<char, 32> digits{};
+    int count = 0, point = 0;
+};
+
+Decimal shortest(double value) {
+    Decimal d;
+    // Indices are rounded to 6 decimals. Below 2^29 two numbers of 6 decimals are further apart
+    // than an ulp, so such a value's shortest digits are those of the integer value * 1e6, without
+    // its trailing zeros: std::to_chars's answer, found without its general algorithm.
+    const double scaled = std::round(value * 1e6);
+    if (value < 0x1p29 && scaled / 1e6 == value) {
+        auto* end = std::to_chars(d.digits.data(), d.digits.data() + d.digits.size(), std::int64_t(scaled)).ptr;
+        d.count = int(end - d.digits.data());
+        d.point = d.count - 6;
+        while (d.digits[std::size_t(d.count - 1)] == '0')
+            --d.count;
+        return d;
+    }
+    std::array<char, 32> sci{};  // d[.ddd]e±XX
+    const char* end = std::to_chars(sci.data(), sci.data() + sci.size(), value, std::chars_format::scientific).ptr;
+    const char* e = std::find(static_cast<const char*>(sci.data()), end, 'e');
+    for (const char* p = sci.data(); p < e; ++p)
+        if (*p != '.') d.digits[std::size_t(d.count++)] = *p;
+    int exponent = 0;
+    std::from_chars(e + (e[1] == '+' ? 2 : 1), end, exponent);
+    d.point = exponent + 1;
+    return d;
+}
+
+// A double laid out as nlohmann::json dumps it (its dtoa_impl::format_buffer): "0.0", "2.0",
+// "0.25", "0.0001", "1e-05", "1.5e+16", null when not finite. Its digits are the shortest that
+// read back as the value, where nlohmann's Grisu2 writes 17 now and then (0.38601799999999997
+// for 0.386018): the same double either way.
+void append_double(std::string& out, double value) {
+    if (!std::isfinite(value)) {
+        out += "null";
+        return;
+    }
+    if (std::signbit(value)) {
+        out += '-';
+        value = -value;
+    }
+    if (value == 0) {
+        out += "0.0";
+        return;
+    }
+    const Decimal d = shortest(value);
+    const char* digits = d.digits.data();
+    const int k = d.count, n = d.point;
+    constexpr int max_exp = 15, min_exp = -4;
+    if (k <= n && n <= max_exp) {  // digits[000].0
+        out.append(digits, std::size_t(k)).append(std::size_t(n - k), '0').append(".0");
+    } else if (0 < n && n <= max_exp) {  // dig.its
+        out.append(digits, std::size_t(n)).append(1, '.').append(digits + n, std::size_t(k - n));
+    } else if (min_exp < n && n <= 0) {  // 0.[000]digits
+        out.append("0.").append(std::size_t(-n), '0').append(digits, std::size_t(k));
+    } else {  // d[.igits]e±XX, at least two digits in the exponent
+        out += digits[0];
+        if (k > 1) out.append(1, '.').append(digits + 1, std::size_t(k - 1));
+        int x = n - 1;
+        out.append(x < 0 ? "e-" : "e+");
+        x = std::abs(x);
+        if (x < 10) out += '0';
+        append_int(out, x);
+    }
+}
+
+// A JSON string as nlohmann::json dumps it: quotes, backslashes and control characters escaped,
+// the rest (UTF-8 included) as is.
+void append_string(std::string& out, std::string_view text) {
+    out += '"';
+    for (char ch : text) {
+        switch (ch) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if (static_cast<unsigned char>(ch) < 0x20) {
+                constexpr char hex[] = "0123456789abcdef";
+                out.append("\\u00").append(1, hex[(ch >> 4) & 0xf]).append(1, hex[ch & 0xf]);
+            } else {
+                out += ch;
+            }
+        }
+    }
+    out += '"';
+}
+
+void append_array(std::string& out, const std::vector<std::int64_t>& values) {
+    out += '[';
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (i) out += ',';
+        append_int(out, values[i]);
+    }
+    out += ']';
+}
+
+// The next flag's text, in a string a previous window left (its capacity reused).
+std::string& next_flag(DriftIndices& d, std::size_t& flags) {
+    if (flags == d.flags.size()) d.flags.emplace_back();
+    std::string& flag = d.flags[flags++];
+    flag.clear();
+    return flag;
+}
+
+}  // namespace
+
+double population_stability_index(const std::vector<double>& expected, const std::vector<std::int64_t>& observed) {
+    return psi_over(
+        std::min(observed.size(), expected.size()), sum(observed), [&](std::size_t k) { return expected[k]; },
+        [&](std::size_t k) { return observed[k]; });
+}
+
 double jensen_shannon_distance(const std::vector<double>& expected, const std::vector<std::int64_t>& observed) {
-    if (std::accumulate(observed.begin(), observed.end(), std::int64_t(0)) == 0) return 0;
-    std::vector<double> q = shares(observed);
+    std::int64_t total = sum(observed);
+    if (total == 0) return 0;
     double divergence = 0;
-    for (std::size_t i = 0; i < q.size() && i < expected.size(); ++i) {
-        double p = expected[i], m = (p + q[i]) / 2;
+    for (std::size_t i = 0; i < observed.size() && i < expected.size(); ++i) {
+        double p = expected[i], q = double(observed[i]) / double(total), m = (p + q) / 2;
         if (p > 0) divergence += 0.5 * p * std::log2(p / m);
-        if (q[i] > 0) divergence += 0.5 * q[i] * std::log2(q[i] / m);
+        if (q > 0) divergence += 0.5 * q * std::log2(q / m);
     }
     return std::sqrt(std::max(divergence, 0.0));
 }
@@ -88,35 +217,57 @@ DriftCounts DriftCounts::from_json(const Json& j, const DriftReference& ref) {
 }
 
 DriftIndices drift_indices(const ModelSpec& spec, const DriftCounts& counts) {
-    const DriftReference& ref = *spec.reference;
     DriftIndices d;
+    drift_indices(spec, counts, d);
+    return d;
+}
+
+void drift_indices(const ModelSpec& spec, const DriftCounts& counts, DriftIndices& d) {
+    const DriftReference& ref = *spec.reference;
+    d.feature_psi.clear();
+    d.missing.clear();
+    d.psi_max = 0;
+    std::size_t flags = 0;
     for (std::size_t i = 0; i < ref.features.size(); ++i) {
         const Bins& bins = ref.features[i];
-        // Missing values are a bin of their own, so that a surge of them moves the index too.
-        std::vector<double> expected;
-        for (double f : bins.fractions)
-            expected.push_back(f * (1 - bins.missing));
-        expected.push_back(bins.missing);
-        std::vector<std::int64_t> observed = counts.features[i];
-        observed.push_back(counts.missing[i]);
-        double psi = population_stability_index(expected, observed);
+        const auto& observed = counts.features[i];
+        const std::int64_t missing = counts.missing[i];
+        // Missing values are a bin of their own (bin n), so that a surge of them moves the index too.
+        const std::size_t n = std::min(bins.fractions.size(), observed.size());
+        double psi = psi_over(
+            n + 1, sum(observed) + missing,
+            [&](std::size_t k) { return k < n ? bins.fractions[k] * (1 - bins.missing) : bins.missing; },
+            [&](std::size_t k) { return k < n ? observed[k] : missing; });
         d.feature_psi.push_back(psi);
         d.missing.push_back(counts.items > 0 ? double(counts.missing[i]) / double(counts.items) : 0.0);
         d.psi_max = std::max(d.psi_max, psi);
-        if (psi > ref.psi_threshold)
-            d.flags.push_back(spec.fields[i] + ": PSI " + fixed(psi) + " > " + fixed(ref.psi_threshold));
+        if (psi > ref.psi_threshold) {
+            std::string& flag = next_flag(d, flags).append(spec.fields[i]).append(": PSI ");
+            append_fixed(flag, psi);
+            flag.append(" > ");
+            append_fixed(flag, ref.psi_threshold);
+        }
     }
+    d.labels_js.reset();
+    d.scores_psi.reset();
     if (ref.scores) {
         d.scores_psi = population_stability_index(ref.scores->fractions, counts.predictions);
-        if (*d.scores_psi > ref.psi_threshold)
-            d.flags.push_back("scores: PSI " + fixed(*d.scores_psi) + " > " + fixed(ref.psi_threshold));
+        if (*d.scores_psi > ref.psi_threshold) {
+            std::string& flag = next_flag(d, flags).append("scores: PSI ");
+            append_fixed(flag, *d.scores_psi);
+            flag.append(" > ");
+            append_fixed(flag, ref.psi_threshold);
+        }
     } else {
         d.labels_js = jensen_shannon_distance(ref.labels, counts.predictions);
-        if (*d.labels_js > ref.js_threshold)
-            d.flags.push_back("labels: Jensen-Shannon distance " + fixed(*d.labels_js) + " > " +
-                              fixed(ref.js_threshold));
+        if (*d.labels_js > ref.js_threshold) {
+            std::string& flag = next_flag(d, flags).append("labels: Jensen-Shannon distance ");
+            append_fixed(flag, *d.labels_js);
+            flag.append(" > ");
+            append_fixed(flag, ref.js_threshold);
+        }
     }
-    return d;
+    d.flags.resize(flags);
 }
 
 Json DriftIndices::to_json(const ModelSpec& spec) const {
@@ -131,19 +282,90 @@ Json DriftIndices::to_json(const ModelSpec& spec) const {
     return j;
 }
 
+// nlohmann::json keeps an object's keys sorted (std::map): the fields are written in that order,
+// a name given twice once, with its last field's value.
+DriftJsonWriter::DriftJsonWriter(const ModelSpec& spec) {
+    std::vector<std::size_t> order(spec.fields.size());
+    std::iota(order.begin(), order.end(), std::size_t(0));
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return spec.fields[a] < spec.fields[b]; });
+    for (std::size_t k = 0; k < order.size(); ++k) {
+        if (k + 1 < order.size() && spec.fields[order[k]] == spec.fields[order[k + 1]]) continue;
+        std::string key;
+        append_string(key, spec.fields[order[k]]);
+        keys_.emplace_back(order[k], key + ":");
+    }
+}
+
+void DriftJsonWriter::counts(const DriftCounts& c, std::string& out) const {
+    out.assign(R"({"features":[)");
+    for (std::size_t i = 0; i < c.features.size(); ++i) {
+        if (i) out += ',';
+        append_array(out, c.features[i]);
+    }
+    out.append(R"(],"items":)");
+    append_int(out, c.items);
+    out.append(R"(,"missing":)");
+    append_array(out, c.missing);
+    out.append(R"(,"predictions":)");
+    append_array(out, c.predictions);
+    out += '}';
+}
+
+void DriftJsonWriter::indices(const DriftIndices& d, std::string& out) const {
+    // Per field, in key order: {"name":value,...}; the fields the indices have.
+    auto per_field = [&](const std::vector<double>& values) {
+        out += '{';
+        bool first = true;
+        for (const auto& [i, key] : keys_) {
+            if (i >= values.size()) continue;
+            if (!first) out += ',';
+            first = false;
+            out.append(key);
+            append_double(out, rounded(values[i]));
+        }
+        out += '}';
+    };
+    out.assign(R"({"flags":[)");
+    for (std::size_t i = 0; i < d.flags.size(); ++i) {
+        if (i) out += ',';
+        append_string(out, d.flags[i]);
+    }
+    out += ']';
+    if (d.labels_js) {
+        out.append(R"(,"labels_js":)");
+        append_double(out, rounded(*d.labels_js));
+    }
+    out.append(R"(,"missing":)");
+    per_field(d.missing);
+    out.append(R"(,"psi":)");
+    per_field(d.feature_psi);
+    out.append(R"(,"psi_max":)");
+    append_double(out, rounded(d.psi_max));
+    if (d.scores_psi) {
+        out.append(R"(,"scores_psi":)");
+        append_double(out, rounded(*d.scores_psi));
+    }
+    out += '}';
+}
+
 DriftMonitor::DriftMonitor(Db& db, const ModelSpec& spec, std::string model, std::string version)
-    : db_(db), spec_(spec), model_(std::move(model)), version_(std::move(version)) {
+    : db_(db), spec_(spec), model_(std::move(model)), version_(std::move(version)), json_(spec) {
     if (!spec.reference) return;
-    for (std::size_t i = 0; i < spec.reference->features.size(); ++i) {
-        std::vector<float> edges;
-        for (double e : spec.reference->features[i].edges) {
+    const auto& features = spec.reference->features;
+    for (const auto& bins : features)
+        width_ = std::max(width_, bins.edges.size());
+    for (std::size_t i = 0; i < features.size(); ++i) {
+        edges_.insert(edges_.end(), width_ - features[i].edges.size(), -INFINITY);
+        for (double e : features[i].edges) {
             // The edge as the model's input would hold it: standardised, then float32, so that a value
             // on an edge falls in the bin above it, as in the reference.
             auto input = standardise(spec, i, e);
-            edges.push_back(input ? *input : (e > 0 ? INFINITY : -INFINITY));
+            edges_.push_back(input ? *input : (e > 0 ? INFINITY : -INFINITY));
         }
-        edges_.push_back(std::move(edges));
     }
+    feature_counts_.assign(features.size() * (width_ + 1), 0);
+    open_ = DriftCounts::empty(*spec.reference);
     Statement open(db_, "SELECT id, first_item_id, last_item_id, counts, opened_at FROM drift_windows "
                         "WHERE model = ? AND model_version = ? AND closed_at IS NULL");
     open.bind(1, model_).bind(2, version_);
@@ -154,44 +376,68 @@ DriftMonitor::DriftMonitor(Db& db, const ModelSpec& spec, std::string model, std
         auto counts = parse_json(open.column_view(3));
         if (!counts) throw Error("the open drift window of " + model_ + "@" + version_ + " is damaged");
         open_ = DriftCounts::from_json(*counts, *spec.reference);
+        for (std::size_t i = 0; i < open_.features.size(); ++i) {
+            const auto& bins = open_.features[i];
+            std::copy(bins.begin(), bins.end(),
+                      feature_counts_.begin() + std::ptrdiff_t((i + 1) * (width_ + 1) - bins.size()));
+        }
+        is_open_ = true;
         opened_at_ = open.column_text(4);
     }
 }
 
 void DriftMonitor::count(std::int64_t item, const std::string& now) {
-    if (!open_) {
-        open_ = DriftCounts::empty(*spec_.reference);
+    if (!is_open_) {
+        is_open_ = true;
         id_ = 0;
         first_ = item;
         opened_at_ = now;
     }
     last_ = item;
-    ++open_->items;
+    ++open_.items;
     dirty_ = true;
 }
 
 void DriftMonitor::scored(std::int64_t item, const float* input, const Prediction& p, const std::string& now) {
     if (!spec_.reference) return;
     count(item, now);
-    for (std::size_t i = 0; i < edges_.size(); ++i) {
-        const auto& edges = edges_[i];
-        ++open_->features[i][std::size_t(std::upper_bound(edges.begin(), edges.end(), input[i]) - edges.begin())];
+    // A value's bin: the number of its field's edges at or below it, std::upper_bound's answer
+    // without its branches (NaN, which compares false with every edge, falls in the last bin with
+    // either).
+    // (Sizes in locals: a count written could otherwise be the member, to be read again.)
+    const std::size_t fields = open_.missing.size(), width = width_;
+    const float* edges = edges_.data();
+    std::int64_t* counts = feature_counts_.data();
+    for (std::size_t i = 0; i < fields; ++i, edges += width, counts += width + 1) {
+        std::size_t bin = 0;
+        for (std::size_t e = 0; e < width; ++e)
+            bin += !(input[i] < edges[e]);
+        ++counts[bin];
     }
     const DriftReference& ref = *spec_.reference;
     if (ref.scores) {
-        ++open_->predictions[ref.scores->bin(p.score)];
+        ++open_.predictions[ref.scores->bin(p.score)];
     } else if (p.label) {
         auto at = std::find(spec_.labels.begin(), spec_.labels.end(), *p.label);
-        if (at != spec_.labels.end()) ++open_->predictions[std::size_t(at - spec_.labels.begin())];
+        if (at != spec_.labels.end()) ++open_.predictions[std::size_t(at - spec_.labels.begin())];
     }
-    if (open_->items >= ref.window) close(now);
+    if (open_.items >= ref.window) close(now);
 }
 
 void DriftMonitor::missing(std::int64_t item, std::size_t field, const std::string& now) {
-    if (!spec_.reference || field >= edges_.size()) return;
+    if (!spec_.reference || field >= open_.missing.size()) return;
     count(item, now);
-    ++open_->missing[field];
-    if (open_->items >= spec_.reference->window) close(now);
+    ++open_.missing[field];
+    if (open_.items >= spec_.reference->window) close(now);
+}
+
+// The open window's feature counts into open_.features, for its indices and its JSON.
+void DriftMonitor::write_features() {
+    auto counts = feature_counts_.begin();
+    for (auto& bins : open_.features) {
+        counts += std::ptrdiff_t(width_ + 1);
+        std::copy(counts - std::ptrdiff_t(bins.size()), counts, bins.begin());
+    }
 }
 
 Statement& DriftMonitor::prepared(std::optional<Statement>& statement, const char* sql) {
@@ -199,19 +445,21 @@ Statement& DriftMonitor::prepared(std::optional<Statement>& statement, const cha
     return *statement;
 }
 
+// Texts are bound without a copy: each statement's run() resets it before they change.
 void DriftMonitor::save() {
-    if (!open_ || !dirty_) return;
-    std::string counts = open_->to_json().dump();
+    if (!is_open_ || !dirty_) return;
+    write_features();
+    json_.counts(open_, counts_text_);
     if (id_ == 0) {
         Statement& put = prepared(open_insert_, "INSERT INTO drift_windows (model, model_version, first_item_id, "
                                                 "last_item_id, items, counts, opened_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
-        put.bind(1, model_).bind(2, version_).bind(3, first_).bind(4, last_).bind(5, open_->items);
-        put.bind(6, counts).bind(7, opened_at_).run();
+        put.bind_static(1, model_).bind_static(2, version_).bind(3, first_).bind(4, last_).bind(5, open_.items);
+        put.bind_static(6, counts_text_).bind_static(7, opened_at_).run();
         id_ = db_.last_insert_rowid();
     } else {
         Statement& put =
             prepared(open_update_, "UPDATE drift_windows SET last_item_id = ?, items = ?, counts = ? WHERE id = ?");
-        put.bind(1, last_).bind(2, open_->items).bind(3, counts).bind(4, id_).run();
+        put.bind(1, last_).bind(2, open_.items).bind_static(3, counts_text_).bind(4, id_).run();
     }
     dirty_ = false;
 }
@@ -219,13 +467,17 @@ void DriftMonitor::save() {
 // A closed window is a new row, the open one deleted: closed windows' ids follow the order they
 // close in, above every id an export may have planned meanwhile.
 void DriftMonitor::close(const std::string& now) {
-    DriftIndices d = drift_indices(spec_, *open_);
+    write_features();
+    drift_indices(spec_, open_, indices_);
+    const DriftIndices& d = indices_;
+    json_.counts(open_, counts_text_);
+    json_.indices(d, indices_text_);
     Statement& put =
         prepared(closed_insert_, "INSERT INTO drift_windows (model, model_version, first_item_id, last_item_id, items, "
                                  "counts, opened_at, closed_at, psi_max, labels_js, scores_psi, flagged, indices) "
                                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    put.bind(1, model_).bind(2, version_).bind(3, first_).bind(4, last_).bind(5, open_->items);
-    put.bind(6, open_->to_json().dump()).bind(7, opened_at_).bind(8, now).bind(9, d.psi_max);
+    put.bind_static(1, model_).bind_static(2, version_).bind(3, first_).bind(4, last_).bind(5, open_.items);
+    put.bind_static(6, counts_text_).bind_static(7, opened_at_).bind_static(8, now).bind(9, d.psi_max);
     if (d.labels_js)
         put.bind(10, *d.labels_js);
     else
@@ -234,11 +486,17 @@ void DriftMonitor::close(const std::string& now) {
         put.bind(11, *d.scores_psi);
     else
         put.bind(11, std::nullopt);
-    put.bind(12, d.flagged() ? 1 : 0).bind(13, d.to_json(spec_).dump()).run();
+    put.bind(12, d.flagged() ? 1 : 0).bind_static(13, indices_text_).run();
     if (id_ != 0) { prepared(open_delete_, "DELETE FROM drift_windows WHERE id = ?").bind(1, id_).run(); }
     ++closed_;
     flagged_ += d.flagged();
-    open_.reset();
+    // The next window counts into the same vectors.
+    open_.items = 0;
+    std::fill(feature_counts_.begin(), feature_counts_.end(), 0);
+    std::fill(open_.missing.begin(), open_.missing.end(), 0);
+    std::fill(open_.predictions.begin(), open_.predictions.end(), 0);
+    is_open_ = false;
+    dirty_ = false;
     id_ = 0;
 }
 

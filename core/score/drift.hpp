@@ -54,6 +54,24 @@ double population_stability_index(const std::vector<double>& expected, const std
 double jensen_shannon_distance(const std::vector<double>& expected, const std::vector<std::int64_t>& observed);
 
 DriftIndices drift_indices(const ModelSpec& spec, const DriftCounts& counts);
+/// The same, into `out`, whose vectors and flags' strings keep their capacity from window to window.
+void drift_indices(const ModelSpec& spec, const DriftCounts& counts, DriftIndices& out);
+
+/// The JSON text a window stores, written into a reused buffer without building a tree: what
+/// DriftCounts::to_json().dump() and DriftIndices::to_json(spec).dump() write, the same keys in the
+/// same (sorted) order and the same layout, each number in the shortest digits that read back as
+/// the same double (where nlohmann's Grisu2 now and then writes 17).
+class DriftJsonWriter {
+  public:
+    explicit DriftJsonWriter(const ModelSpec& spec);
+    /// Replaces `out` with the counts' JSON.
+    void counts(const DriftCounts& c, std::string& out) const;
+    /// Replaces `out` with the indices' JSON.
+    void indices(const DriftIndices& d, std::string& out) const;
+
+  private:
+    std::vector<std::pair<std::size_t, std::string>> keys_;  ///< per field in key order: its index, "\"name\":"
+};
 
 /// Counts a model version's scored items into its open window (store table drift_windows), in the
 /// caller's transaction, and closes the window when it is full. A model without a reference counts
@@ -76,17 +94,28 @@ class DriftMonitor {
     void count(std::int64_t item, const std::string& now);
     void close(const std::string& now);
     Statement& prepared(std::optional<Statement>& statement, const char* sql);
+    void write_features();
 
     Db& db_;
     const ModelSpec& spec_;
     std::string model_, version_;
-    std::vector<std::vector<float>> edges_;  ///< per field: the reference's edges, standardised as inputs are
-    std::optional<DriftCounts> open_;
+    // Per field, `width_` edges (the most a field has): its reference's, standardised as inputs
+    // are, after as many -infinity as it has fewer; and width_ + 1 counts, its bins the last ones.
+    // A value's bin is then the number of edges at or below it, whatever the field.
+    std::size_t width_ = 0;
+    std::vector<float> edges_;
+    std::vector<std::int64_t> feature_counts_;
+    DriftCounts open_;  ///< the open window (all 0 while none is open); features from feature_counts_ when written
+    bool is_open_ = false;
     std::int64_t id_ = 0, first_ = 0, last_ = 0;
     std::string opened_at_;
     bool dirty_ = false;
     std::int64_t closed_ = 0, flagged_ = 0;
-    // Prepared on first use and kept: score closes a window every `window` items.
+    // Kept from window to window (score closes one every `window` items): buffers, and statements
+    // prepared on first use.
+    DriftJsonWriter json_;
+    DriftIndices indices_;
+    std::string counts_text_, indices_text_;
     std::optional<Statement> open_insert_, open_update_, closed_insert_, open_delete_;
 };
 
