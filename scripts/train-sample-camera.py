@@ -10,7 +10,9 @@ What it makes (all under scripts/sample-site/):
   camera-model/model.json     the package manifest: image input (32x32 RGB, stretch, area
                               resize, 1/255 scale, the training inputs' per-channel mean/std),
                               labels digit_0..digit_9, softmax, anomaly rule "confidence_below"
-                              with a threshold chosen here, the golden tolerance measured here.
+                              with a threshold chosen here, the golden tolerance measured here,
+                              and the drift reference: the training frames' statistics (each
+                              channel's mean and deviation, brightness) and predicted labels.
   camera-model/golden.ndjson  8 acceptance vectors: a frame's path in, raw logits out.
   camera-model/golden/        those 8 frames (held-out digits): 4 PNG, 4 JPEG, 128x128.
   camera/                     the camera's share: 60 frames of held-out digits, cam-0001..cam-0060 (57 JPEG,
@@ -22,6 +24,8 @@ What it makes (all under scripts/sample-site/):
                                 cam-gps.jpg        a JPEG whose EXIF carries a GPS position, a Make
                                                    and a BodySerialNumber (personal data to scrub)
                               All but cam-trunc.jpg are real digit frames that can be scored.
+  camera-shifted/             86 more held-out digits, taken at dusk: every sample times 0.6 (JPEG),
+                              a planted shift that drift must flag.
   camera-truth.csv            file,label,reference_label for every frame in camera/ that can be
                               scored: its true digit, and the label this script's reference
                               pipeline (Pillow decode, area resize, the model) gives it; kept out
@@ -43,6 +47,8 @@ project root with Debian's interpreter (python3-torch, python3-sklearn, python3-
 pyenv/venv one:
 
     /usr/bin/python3 scripts/train-sample-camera.py
+    /usr/bin/python3 scripts/train-sample-camera.py --reference   # only the drift reference and
+                                                                  # camera-shifted/, for the model there
 
 Preprocessing contract the files assume (what edgectl's scorer does, and what the reference
 pipeline here does; golden outputs, accuracy and the threshold all come from it):
@@ -83,6 +89,7 @@ SITE = os.path.join(HERE, "sample-site")
 MODEL_DIR = os.path.join(SITE, "camera-model")
 GOLDEN_DIR = os.path.join(MODEL_DIR, "golden")
 INBOX_DIR = os.path.join(SITE, "camera")
+SHIFTED_DIR = os.path.join(SITE, "camera-shifted")
 TRUTH_CSV = os.path.join(SITE, "camera-truth.csv")
 SCHEMA = os.path.join(ROOT, "schemas", "model.schema.json")
 
@@ -134,6 +141,88 @@ class DigitCNN(nn.Module):
         h = torch.max_pool2d(torch.relu(nn.functional.conv2d(x, self.w1, self.b1, padding=1)), 2)
         h = torch.max_pool2d(torch.relu(nn.functional.conv2d(h, self.w2, self.b2, padding=1)), 2)
         return nn.functional.linear(torch.flatten(h, 1), self.w3, self.b3)
+
+
+# ---------------------------------------------------------------------------------------------
+# Drift reference
+#
+# model.json's "reference" for an image model. Per frame, edgectl score computes from the model's
+# input, before it is normalised (each sample times the scale, here 0..1): each channel's mean and
+# standard deviation over the frame's pixels, and its brightness, the mean of the channel means.
+# The reference holds the quartile bins of each over the training frames, and the shares of the
+# labels the model predicts on them. The thresholds are the smallest (in steps of 0.05) that flag
+# at most 0.5% each of REFERENCE_WINDOWS windows of held-out frames drawn as the camera's are; the
+# same windows darkened as at dusk (DUSK) measure detection.
+REFERENCE_WINDOW = 50
+REFERENCE_QUANTILES = (0.25, 0.5, 0.75)
+REFERENCE_WINDOWS = 2000
+STATISTICS = ["mean_r", "mean_g", "mean_b", "std_r", "std_g", "std_b", "brightness"]
+DUSK = 0.6  # every sample times this: the light the shifted batch was taken in
+N_SHIFTED = 86  # frames in camera-shifted/: with the camera/ share's 64 scoreable frames, three full windows
+
+
+def frame_statistics(u8):
+    """(N, 32, 32, 3) uint8 model inputs -> (N, 7): the STATISTICS of each, as edgectl computes them."""
+    x = u8.astype(np.float64) * SCALE
+    means, stds = x.mean(axis=(1, 2)), x.std(axis=(1, 2))
+    return np.concatenate([means, stds, means.mean(axis=1, keepdims=True)], axis=1)
+
+
+def reference_bins(values, shares):
+    edges = []
+    for q in np.quantile(values, REFERENCE_QUANTILES):
+        edge = round(float(q), 6)
+        if not edges or edge > edges[-1]:
+            edges.append(edge)
+    counts = np.bincount(np.searchsorted(np.asarray(edges), values, side="right"), minlength=len(edges) + 1)
+    return {"edges": edges, "fractions": shares(counts)}
+
+
+def drift_reference(model, train_u8, held_u8, mean, std):
+    """model.json's "reference", and the false-alarm and detection rates of its thresholds."""
+    drift = load_script("drift_false_alarms", "drift-false-alarms.py")
+    shares = load_script("train_sample_model", "train-sample-model.py").shares  # as the records' reference
+    stats = frame_statistics(train_u8)
+    predicted = logits_of(model, train_u8, mean, std).argmax(1)
+    features = {name: reference_bins(stats[:, j], shares) for j, name in enumerate(STATISTICS)}
+    labels = dict(zip(LABELS, shares(np.bincount(predicted, minlength=len(LABELS)))))
+    ref = {"window": REFERENCE_WINDOW, "thresholds": {}, "features": features, "predictions": {"labels": labels}}
+
+    def indices(u8, picks):
+        s, p = frame_statistics(u8), logits_of(model, u8, mean, std).argmax(1)
+        out = []
+        for pick in picks:
+            psi, js = drift.window_indices(ref, STATISTICS, LABELS, s[pick], p[pick])
+            out.append((max(psi), js))
+        return np.array(out)
+
+    rng = np.random.RandomState(SEED + 6)
+    picks = [rng.randint(0, len(held_u8), REFERENCE_WINDOW) for _ in range(REFERENCE_WINDOWS)]
+    fresh = indices(held_u8, picks)
+    dusk = indices(np.round(held_u8.astype(np.float64) * DUSK).astype(np.uint8), picks)
+    grid = np.round(np.arange(0.05, 2.0, 0.05), 2)
+    psi_t = float(next(t for t in grid if np.mean(fresh[:, 0] > t) <= 0.005))
+    js_t = float(next(t for t in grid if np.mean(fresh[:, 1] > t) <= 0.005))
+    ref["thresholds"] = {"psi": psi_t, "js": js_t}
+    flagged = lambda w: float(np.mean((w[:, 0] > psi_t) | (w[:, 1] > js_t)))
+    return ref, flagged(fresh), flagged(dusk)
+
+
+def load_script(name, file):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, file))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def shifted_frames(rng, digits):
+    """camera-shifted/: held-out digits rendered as the camera's frames, darkened by DUSK, JPEG."""
+    out = []
+    for n, digit in enumerate(digits):
+        rgb = np.round(render(rng, digit).astype(np.float64) * DUSK).astype(np.uint8)
+        out.append((f"cam-dusk-{n + 1:04d}.jpg", jpeg_bytes(rgb)))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -476,7 +565,47 @@ def write(path, data):
         f.write(data)
 
 
+def write_reference(spec, model, train_u8, held_u8, x_held):
+    """Adds the drift reference to spec, writes model.json, and the shifted batch camera-shifted/."""
+    mean, std = spec["input"]["mean"], spec["input"]["std"]
+    spec["reference"], false_alarms, detected = drift_reference(model, train_u8, held_u8, mean, std)
+    with open(SCHEMA, encoding="utf-8") as f:
+        check_spec(spec, json.load(f))
+    with open(os.path.join(MODEL_DIR, "model.json"), "w", encoding="utf-8", newline="\n") as f:
+        f.write(json.dumps(spec, indent=2, ensure_ascii=False) + "\n")
+    os.makedirs(SHIFTED_DIR, exist_ok=True)
+    for name in sorted(os.listdir(SHIFTED_DIR)):
+        os.remove(os.path.join(SHIFTED_DIR, name))
+    for name, data in shifted_frames(np.random.RandomState(SEED + 5), x_held[-N_SHIFTED:]):
+        write(os.path.join(SHIFTED_DIR, name), data)
+    t = spec["reference"]["thresholds"]
+    print(f"drift reference: windows of {REFERENCE_WINDOW} frames, PSI {t['psi']}, JS {t['js']}: "
+          f"{false_alarms:.2%} of {REFERENCE_WINDOWS} windows of held-out frames flagged, "
+          f"{detected:.2%} of the same at dusk (x{DUSK})")
+
+
+def reference_only():
+    """--reference: the drift reference and camera-shifted/ for the model.pt and model.json there,
+    without training again."""
+    torch.set_num_threads(1)
+    digits = load_digits()
+    x_all, y_all = digits.images.astype(np.float64), digits.target
+    x_train, x_held, y_train, y_held = train_test_split(
+        x_all, y_all, test_size=0.25, stratify=y_all, random_state=SEED % (2**31))
+    perm = np.random.RandomState(SEED).permutation(len(x_held))
+    x_held = x_held[perm]
+    train_u8, _ = training_inputs(np.random.RandomState(SEED + 1), x_train, y_train)
+    rng = np.random.RandomState(SEED + 2)
+    held_u8 = np.stack([reference_input(jpeg_bytes(render(rng, d))) for d in x_held])
+    with open(os.path.join(MODEL_DIR, "model.json"), encoding="utf-8") as f:
+        spec = json.load(f)
+    write_reference(spec, torch.jit.load(os.path.join(MODEL_DIR, "model.pt")), train_u8, held_u8, x_held)
+    return 0
+
+
 def main():
+    if sys.argv[1:] == ["--reference"]:
+        return reference_only()
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     for d in (MODEL_DIR, GOLDEN_DIR, INBOX_DIR):
@@ -648,10 +777,7 @@ def main():
         "anomaly": [{"rule": "confidence_below", "threshold": threshold}],
         "golden": {"atol": atol, "rtol": 0},
     }
-    with open(SCHEMA, encoding="utf-8") as f:
-        check_spec(spec, json.load(f))
-    with open(os.path.join(MODEL_DIR, "model.json"), "w", encoding="utf-8", newline="\n") as f:
-        f.write(json.dumps(spec, indent=2, ensure_ascii=False) + "\n")
+    write_reference(spec, scripted, train_u8, held_u8, x_held)
     with open(os.path.join(MODEL_DIR, "golden.ndjson"), "w", encoding="utf-8", newline="\n") as f:
         for (name, _), out in zip(golden, gold_ref):
             f.write(json.dumps({"image": f"golden/{name}", "output": [float(v) for v in out]}) + "\n")

@@ -76,23 +76,28 @@ std::string bins_problem(const Bins& b, const std::string& what) {
     return {};
 }
 
-// model.json's reference, which the schema has checked, made one entry per field, in field order;
-// or why it does not fit the model.
+// model.json's reference, which the schema has checked, made one entry per measured value (input
+// field, or frame statistic), in their order; or why it does not fit the model.
 Result<DriftReference> parse_reference(const ModelSpec& s, const Json& j) {
-    if (s.input_kind != InputKind::features) return fail("reference: drift is measured for feature models only");
+    const bool image = s.input_kind == InputKind::image;
     DriftReference r;
     r.window = j["window"];
     r.psi_threshold = j["thresholds"]["psi"];
     r.js_threshold = j["thresholds"].value("js", 0.0);
+    r.names = image ? frame_statistic_names(s.image) : s.fields;
+    const std::string what = image ? "frame statistic" : "input field";
     const Json& features = j["features"];
-    for (const auto& field : s.fields) {
-        auto it = features.find(field);
-        if (it == features.end()) return fail("reference.features has no entry for input field '" + field + "'");
+    for (const auto& name : r.names) {
+        auto it = features.find(name);
+        if (it == features.end()) return fail("reference.features has no entry for " + what + " '" + name + "'");
         r.features.push_back(parse_bins(*it));
-        if (auto problem = bins_problem(r.features.back(), "reference.features['" + field + "']"); !problem.empty())
+        if (auto problem = bins_problem(r.features.back(), "reference.features['" + name + "']"); !problem.empty())
             return fail(problem);
     }
-    if (features.size() != s.fields.size()) return fail("reference.features names a field the input does not have");
+    if (features.size() != r.names.size())
+        return fail("reference.features names a" + std::string(image ? " frame statistic" : "n input field") +
+                    " the model does not have" +
+                    (image ? " (an image model's are each channel's mean_ and std_, and brightness)" : ""));
     const Json& predictions = j["predictions"];
     if (s.output_kind == OutputKind::classification) {
         if (!predictions.contains("labels") || predictions.contains("edges"))
@@ -176,6 +181,46 @@ void parse_image_input(const Json& j, ModelSpec& s) {
 }
 
 }  // namespace
+
+std::vector<std::string> frame_statistic_names(const ImageInput& in) {
+    std::vector<std::string> channels = in.colour == ImageInput::Colour::gray ? std::vector<std::string>{"gray"}
+                                        : in.colour == ImageInput::Colour::bgr
+                                            ? std::vector<std::string>{"b", "g", "r"}
+                                            : std::vector<std::string>{"r", "g", "b"};
+    std::vector<std::string> names;
+    names.reserve(2 * channels.size() + 1);
+    for (const auto& c : channels)
+        names.push_back("mean_" + c);
+    for (const auto& c : channels)
+        names.push_back("std_" + c);
+    names.emplace_back("brightness");
+    return names;
+}
+
+void frame_statistics(const ImageInput& in, const float* row, double* out) {
+    const auto channels = std::size_t(in.channels());
+    const std::size_t pixels = std::size_t(in.width) * in.height;
+    double brightness = 0;
+    for (std::size_t c = 0; c < channels; ++c) {
+        // The sample before normalisation: x * std + mean, which is linear, so the sums of the
+        // normalised values give both moments.
+        const double sd = in.std.empty() ? 1.0 : in.std[c], mean = in.mean.empty() ? 0.0 : in.mean[c];
+        double sum = 0, squares = 0;
+        const std::size_t first = in.layout == ImageInput::Layout::nchw ? c * pixels : c;
+        const std::size_t step = in.layout == ImageInput::Layout::nchw ? 1 : channels;
+        for (std::size_t p = 0, at = first; p < pixels; ++p, at += step) {
+            const double x = row[at];
+            sum += x;
+            squares += x * x;
+        }
+        const double m = sum / double(pixels);
+        const double variance = std::max(squares / double(pixels) - m * m, 0.0);
+        out[c] = m * sd + mean;
+        out[channels + c] = std::sqrt(variance) * sd;
+        brightness += out[c];
+    }
+    out[2 * channels] = brightness / double(channels);
+}
 
 std::size_t Bins::bin(double value) const {
     return std::size_t(std::upper_bound(edges.begin(), edges.end(), value) - edges.begin());

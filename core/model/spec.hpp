@@ -41,16 +41,27 @@ struct Bins {
     std::size_t bin(double value) const;
 };
 
-/// Statistics of a feature model's training data (model.json's reference), against which score
-/// measures drift a window of items at a time.
+/// Statistics of a model's training data (model.json's reference), against which score measures
+/// drift a window of items at a time: of each input field of a feature model, or of each frame
+/// statistic of an image model (frame_statistic_names).
 struct DriftReference {
-    std::int64_t window = 0;     ///< items per window
-    double psi_threshold = 0;    ///< flag a window when a PSI exceeds this
-    double js_threshold = 0;     ///< ... or the labels' Jensen-Shannon distance this (0: not checked)
-    std::vector<Bins> features;  ///< one per input field, in field order
-    std::vector<double> labels;  ///< classification: each label's share of the predictions, in label order
-    std::optional<Bins> scores;  ///< regression and score: the bins of the predictions
+    std::int64_t window = 0;         ///< items per window
+    double psi_threshold = 0;        ///< flag a window when a PSI exceeds this
+    double js_threshold = 0;         ///< ... or the labels' Jensen-Shannon distance this (0: not checked)
+    std::vector<std::string> names;  ///< what is measured: the input fields, or the frame statistics
+    std::vector<Bins> features;      ///< one per name, in that order
+    std::vector<double> labels;      ///< classification: each label's share of the predictions, in label order
+    std::optional<Bins> scores;      ///< regression and score: the bins of the predictions
 };
+
+/// The statistics drift measures of each frame an image model scores, computed from its input
+/// before normalisation (each sample times the scale: 0..1 for 8-bit samples at 1/255): each
+/// channel's mean over the frame's pixels, named mean_r, mean_g, mean_b in the model's channel
+/// order (mean_gray for one channel), then each channel's standard deviation (std_r, ...), then
+/// the brightness, the mean of the channel means.
+std::vector<std::string> frame_statistic_names(const ImageInput& in);
+/// Computes them from one preprocessed input row (in.values() floats) into out[0..names.size()).
+void frame_statistics(const ImageInput& in, const float* row, double* out);
 
 /// What a model takes: features read from records, or camera frames.
 enum class InputKind { features, image };
@@ -70,7 +81,7 @@ struct ModelSpec {
     std::vector<std::string> labels;  ///< classification only
     bool softmax = true;              ///< classification: apply softmax to the raw outputs
     std::vector<AnomalyRule> anomaly;
-    std::optional<DriftReference> reference;  ///< features only: the training data's statistics
+    std::optional<DriftReference> reference;  ///< the training data's statistics (drift)
     double atol = 0, rtol = 0;                ///< golden tolerance
     Json document;                            ///< the model.json as parsed
 

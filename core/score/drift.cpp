@@ -20,6 +20,11 @@
 namespace edgectl {
 namespace {
 
+// What a model's drift measures, by name: its reference's (input fields, or frame statistics).
+const std::vector<std::string>& measured_names(const ModelSpec& spec) {
+    return spec.reference ? spec.reference->names : spec.fields;
+}
+
 constexpr double share_floor = 1e-4;
 
 // Population stability index over n bins: expected(k) is bin k's expected share, observed(k) its
@@ -123,31 +128,6 @@ void append_double(std::string& out, double value) {
     }
 }
 
-// A JSON string as nlohmann::json dumps it: quotes, backslashes and control characters escaped,
-// the rest (UTF-8 included) as is.
-void append_string(std::string& out, std::string_view text) {
-    out += '"';
-    for (char ch : text) {
-        switch (ch) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (static_cast<unsigned char>(ch) < 0x20) {
-                constexpr char hex[] = "0123456789abcdef";
-                out.append("\\u00").append(1, hex[(ch >> 4) & 0xf]).append(1, hex[ch & 0xf]);
-            } else {
-                out += ch;
-            }
-        }
-    }
-    out += '"';
-}
-
 void append_array(std::string& out, const std::vector<std::int64_t>& values) {
     out += '[';
     for (std::size_t i = 0; i < values.size(); ++i) {
@@ -242,7 +222,7 @@ void drift_indices(const ModelSpec& spec, const DriftCounts& counts, DriftIndice
         d.missing.push_back(counts.items > 0 ? double(counts.missing[i]) / double(counts.items) : 0.0);
         d.psi_max = std::max(d.psi_max, psi);
         if (psi > ref.psi_threshold) {
-            std::string& flag = next_flag(d, flags).append(spec.fields[i]).append(": PSI ");
+            std::string& flag = next_flag(d, flags).append(ref.names[i]).append(": PSI ");
             append_fixed(flag, psi);
             flag.append(" > ");
             append_fixed(flag, ref.psi_threshold);
@@ -272,9 +252,10 @@ void drift_indices(const ModelSpec& spec, const DriftCounts& counts, DriftIndice
 
 Json DriftIndices::to_json(const ModelSpec& spec) const {
     Json features = Json::object(), missing_shares = Json::object();
+    const auto& names = measured_names(spec);
     for (std::size_t i = 0; i < feature_psi.size(); ++i) {
-        features[spec.fields[i]] = rounded(feature_psi[i]);
-        missing_shares[spec.fields[i]] = rounded(missing[i]);
+        features[names[i]] = rounded(feature_psi[i]);
+        missing_shares[names[i]] = rounded(missing[i]);
     }
     Json j = {{"psi", features}, {"missing", missing_shares}, {"psi_max", rounded(psi_max)}, {"flags", flags}};
     if (labels_js) j["labels_js"] = rounded(*labels_js);
@@ -285,14 +266,14 @@ Json DriftIndices::to_json(const ModelSpec& spec) const {
 // nlohmann::json keeps an object's keys sorted (std::map): the fields are written in that order,
 // a name given twice once, with its last field's value.
 DriftJsonWriter::DriftJsonWriter(const ModelSpec& spec) {
-    std::vector<std::size_t> order(spec.fields.size());
+    const auto& names = measured_names(spec);
+    std::vector<std::size_t> order(names.size());
     std::iota(order.begin(), order.end(), std::size_t(0));
-    std::stable_sort(order.begin(), order.end(),
-                     [&](std::size_t a, std::size_t b) { return spec.fields[a] < spec.fields[b]; });
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return names[a] < names[b]; });
     for (std::size_t k = 0; k < order.size(); ++k) {
-        if (k + 1 < order.size() && spec.fields[order[k]] == spec.fields[order[k + 1]]) continue;
+        if (k + 1 < order.size() && names[order[k]] == names[order[k + 1]]) continue;
         std::string key;
-        append_string(key, spec.fields[order[k]]);
+        append_json_string(key, names[order[k]]);
         keys_.emplace_back(order[k], key + ":");
     }
 }
@@ -329,7 +310,7 @@ void DriftJsonWriter::indices(const DriftIndices& d, std::string& out) const {
     out.assign(R"({"flags":[)");
     for (std::size_t i = 0; i < d.flags.size(); ++i) {
         if (i) out += ',';
-        append_string(out, d.flags[i]);
+        append_json_string(out, d.flags[i]);
     }
     out += ']';
     if (d.labels_js) {
@@ -352,19 +333,29 @@ void DriftJsonWriter::indices(const DriftIndices& d, std::string& out) const {
 DriftMonitor::DriftMonitor(Db& db, const ModelSpec& spec, std::string model, std::string version)
     : db_(db), spec_(spec), model_(std::move(model)), version_(std::move(version)), json_(spec) {
     if (!spec.reference) return;
+    image_ = spec.input_kind == InputKind::image;
     const auto& features = spec.reference->features;
     for (const auto& bins : features)
         width_ = std::max(width_, bins.edges.size());
     for (std::size_t i = 0; i < features.size(); ++i) {
         edges_.insert(edges_.end(), width_ - features[i].edges.size(), -INFINITY);
         for (double e : features[i].edges) {
-            // The edge as the model's input would hold it: standardised, then float32, so that a value
-            // on an edge falls in the bin above it, as in the reference.
+            // A feature's edge as the model's input would hold it: standardised, then float32, so
+            // that a value on an edge falls in the bin above it, as in the reference. A frame
+            // statistic is computed before normalisation: its edges are as they are.
+            if (image_) {
+                edges_.push_back(static_cast<float>(e));
+                continue;
+            }
             auto input = standardise(spec, i, e);
             edges_.push_back(input ? *input : (e > 0 ? INFINITY : -INFINITY));
         }
     }
     feature_counts_.assign(features.size() * (width_ + 1), 0);
+    if (image_) {
+        statistics_.resize(features.size());
+        values_.resize(features.size());
+    }
     open_ = DriftCounts::empty(*spec.reference);
     Statement open(db_, "SELECT id, first_item_id, last_item_id, counts, opened_at FROM drift_windows "
                         "WHERE model = ? AND model_version = ? AND closed_at IS NULL");
@@ -406,6 +397,13 @@ void DriftMonitor::scored(std::int64_t item, const float* input, const Predictio
     // either).
     // (Sizes in locals: a count written could otherwise be the member, to be read again.)
     const std::size_t fields = open_.missing.size(), width = width_;
+    if (image_) {
+        // An image model's measured values are its frame's statistics.
+        frame_statistics(spec_.image, input, statistics_.data());
+        std::transform(statistics_.begin(), statistics_.end(), values_.begin(),
+                       [](double v) { return static_cast<float>(v); });
+        input = values_.data();
+    }
     const float* edges = edges_.data();
     std::int64_t* counts = feature_counts_.data();
     for (std::size_t i = 0; i < fields; ++i, edges += width, counts += width + 1) {

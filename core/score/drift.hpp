@@ -104,6 +104,9 @@ class DriftMonitor {
     // A value's bin is then the number of edges at or below it, whatever the field.
     std::size_t width_ = 0;
     std::vector<float> edges_;
+    bool image_ = false;              ///< an image model: its frame statistics are measured
+    std::vector<double> statistics_;  ///< image: the frame statistics of the item being counted
+    std::vector<float> values_;       ///< ... as float, binned like an input row
     std::vector<std::int64_t> feature_counts_;
     DriftCounts open_;  ///< the open window (all 0 while none is open); features from feature_counts_ when written
     bool is_open_ = false;

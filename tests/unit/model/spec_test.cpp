@@ -270,3 +270,36 @@ TEST_CASE("golden images: names are confined to golden/") {
                              "{\"image\": \"golden/b.png\", \"output\": [2]}\n") ==
           std::vector<std::string>{"golden/b.png", "golden/a.jpg"});
 }
+
+TEST_CASE("frame statistics: each channel's mean and deviation before normalisation, and brightness") {
+    ImageInput in;
+    in.width = 2;
+    in.height = 1;
+    in.mean = {0.5f, 0.25f, 0.0f};
+    in.std = {0.5f, 0.25f, 1.0f};
+    CHECK(frame_statistic_names(in) ==
+          std::vector<std::string>{"mean_r", "mean_g", "mean_b", "std_r", "std_g", "std_b", "brightness"});
+    // Samples before normalisation: r {0, 1}, g {0.25, 0.25}, b {0.2, 0.6}; as the model takes them,
+    // (x - mean) / std.
+    const float nchw[] = {-1.0f, 1.0f, 0.0f, 0.0f, 0.2f, 0.6f};
+    double out[7];
+    frame_statistics(in, nchw, out);
+    CHECK(out[0] == Approx(0.5));
+    CHECK(out[1] == Approx(0.25));
+    CHECK(out[2] == Approx(0.4));
+    CHECK(out[3] == Approx(0.5));
+    CHECK(out[4] == Approx(0.0).margin(1e-9));
+    CHECK(out[5] == Approx(0.2));
+    CHECK(out[6] == Approx((0.5 + 0.25 + 0.4) / 3));
+    // The same pixels channels-last give the same statistics.
+    in.layout = ImageInput::Layout::nhwc;
+    const float nhwc[] = {-1.0f, 0.0f, 0.2f, 1.0f, 0.0f, 0.6f};
+    double again[7];
+    frame_statistics(in, nhwc, again);
+    for (int i = 0; i < 7; ++i)
+        CHECK(again[i] == Approx(out[i]).margin(1e-9));
+    in.colour = ImageInput::Colour::bgr;
+    CHECK(frame_statistic_names(in).front() == "mean_b");
+    in.colour = ImageInput::Colour::gray;
+    CHECK(frame_statistic_names(in) == std::vector<std::string>{"mean_gray", "std_gray", "brightness"});
+}

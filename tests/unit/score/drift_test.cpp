@@ -104,7 +104,7 @@ TEST_CASE("drift: a reference must fit its model") {
     refused(j, "reference.features has no entry for input field 'b'");
     j = spec_with_reference();
     j["reference"]["features"]["c"] = j["reference"]["features"]["b"];
-    refused(j, "names a field the input does not have");
+    refused(j, "names an input field the model does not have");
     j = spec_with_reference();
     j["reference"]["features"]["a"]["edges"] = {0, 2, 1};
     refused(j, "edges must be strictly increasing");

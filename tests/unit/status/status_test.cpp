@@ -148,8 +148,8 @@ TEST_CASE_METHOD(test::TempDirFixture, "status: counts follow the sample site th
     CHECK(j["last_export_at"] == *r.last_export_at);
     REQUIRE(j["active_models"].size() == 1);
     const Json& model = j["active_models"][0];
-    CHECK(keys_of(model) ==
-          std::set<std::string>{"model", "version", "scored", "not_scored", "quarantined", "anomalies", "drift"});
+    CHECK(keys_of(model) == std::set<std::string>{"model", "version", "scored", "not_scored", "quarantined",
+                                                  "anomalies", "drift", "shadow"});
     CHECK(model["model"] == "wine-cultivar");
     CHECK(model["scored"] == 72);
     CHECK(model["not_scored"] == 0);
