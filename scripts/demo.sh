@@ -2,8 +2,10 @@
 # The main job, end to end, on the bundled sample site: two models built on the "cloud side" (a
 # classifier of lab records and a CNN that reads a camera's frames) are packed with their golden
 # checks, verified and imported; the site's inbox and its camera's share are ingested and scored;
-# the insights, anomalies and the anomalies' frames are exported as a verified BagIt archive to a
-# stand-in for a Data Box disk.
+# a shifted batch is flagged as drift; a retrained version answers as a shadow beside the active
+# one and is promoted only above an agreement; the insights, anomalies, drift windows, shadow
+# answers and the anomalies' frames are exported as a verified BagIt archive to a stand-in for a
+# Data Box disk.
 #
 # usage: scripts/demo.sh [DIR]   (default ./demo; store in DIR/store, exports in DIR/exports)
 set -euo pipefail
@@ -64,21 +66,35 @@ run ingest "$sample/inbox" "$sample/camera"
 step "5. Score every new item on this CPU: records by the lab model, frames by the camera model"
 run score
 
-step "6. A new supplier's batch (planted: more alcohol, deeper colour): score flags the drift from the training data"
-run ingest "$sample/inbox-shifted"
+step "6. A new supplier's batch (planted: more alcohol, deeper colour) and frames taken at dusk: score flags the drift from the training data"
+run ingest "$sample/inbox-shifted" "$sample/camera-shifted"
 run score
 run drift
 
-step "7. Export insights, anomalies and the anomalies' frames to the removable disk"
-run export --to "$dir/exports" --include anomalies,insights,items,quarantine,summary,images
+step "7. A retrained version arrives: it answers beside 1.0.0 on the next week's records before it may take over"
+# scripts/sample-site/model-1.1.0: retrained in the cloud on the sites' labelled records
+# (scripts/loop-demo.sh makes it). As a shadow it scores every record 1.0.0 scores, from the same
+# input; its answers raise nothing. It is promoted only if it agrees with 1.0.0 often enough.
+run pack-model --model "$sample/model-1.1.0/model.pt" --spec "$sample/model-1.1.0/model.json" \
+  --golden "$sample/model-1.1.0/golden.ndjson" --sign "$dir/cloud/model-signing.key" -o "$dir/wine-cultivar-1.1.0.tar.zst"
+run import-model "$dir/wine-cultivar-1.1.0.tar.zst"
+run models shadow wine-cultivar@1.1.0
+run ingest "$sample/inbox-round2"
+run score
+run models compare wine-cultivar
+run models activate wine-cultivar@1.1.0 --min-agreement 0.9
+run models list
 
-step "8. Receiving side: the archive is intact and from this site"
+step "8. Export insights, anomalies, drift windows, the shadow's answers and the anomalies' frames to the removable disk"
+run export --to "$dir/exports" --include anomalies,insights,items,quarantine,summary,drift,shadow,images
+
+step "9. Receiving side: the archive is intact and from this site"
 "$edgectl" site-key > "$dir/site.pub"
 run verify --key "$dir/site.pub" "$dir/exports"/*.tar.zst
 echo "\$ minisign -Vm sample-site-000001.tar.zst -p site.pub"
 minisign -Vm "$dir/exports/sample-site-000001.tar.zst" -p "$dir/site.pub"
 
-step "9. Where things stand"
+step "10. Where things stand"
 run status
 db="$dir/store/edgectl.db"
 echo
@@ -87,14 +103,15 @@ sqlite3 -readonly -column -header "$db" \
   "SELECT model, label, count(*) AS items, sum(anomaly) AS anomalies, round(avg(score), 3) AS mean_confidence
    FROM insights GROUP BY model, label ORDER BY model, label"
 echo
-echo "camera frames read correctly (against scripts/sample-site/camera-truth.csv):"
+echo "camera frames of the share read correctly (against scripts/sample-site/camera-truth.csv):"
 python3 - "$db" "$sample/camera-truth.csv" <<'PY'
 import csv, os, sqlite3, sys
 truth = {row["file"]: row["label"] for row in csv.DictReader(open(sys.argv[2]))}
 db = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
 read = db.execute("SELECT g.name, i.label FROM insights i JOIN items it ON it.id = i.item_id "
                   "JOIN ingests g ON g.id = it.ingest_id WHERE i.model = 'digit-camera'").fetchall()
-right = sum(truth.get(os.path.basename(name)) == label for name, label in read)
+read = [(os.path.basename(name), label) for name, label in read if os.path.basename(name) in truth]
+right = sum(truth[name] == label for name, label in read)
 print(f"  {right} of {len(read)} ({100 * right / max(len(read), 1):.1f} %)")
 PY
 echo
