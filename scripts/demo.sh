@@ -84,6 +84,8 @@ run score
 run models compare wine-cultivar
 run models activate wine-cultivar@1.1.0 --min-agreement 0.9
 run models list
+# Active now, 1.1.0 scores every record it has not: all of them, kept in the store.
+run score
 
 step "8. Export insights, anomalies, drift windows, the shadow's answers and the anomalies' frames to the removable disk"
 run export --to "$dir/exports" --include anomalies,insights,items,quarantine,summary,drift,shadow,images
