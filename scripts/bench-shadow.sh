@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Measures what a shadow version costs `edgectl score`: score with a shadow side by side with score
-# without one and with the shadow's forward stage alone, in the same run, and prints the tables
-# (docs/benchmarks-shadow.md says what each figure means). About 5 minutes on 2 cores.
+# without one and with the shadow's forward stage alone, in the same run, for two models, and prints
+# the tables (docs/benchmarks-shadow.md says what each figure means). About 10 minutes on 2 cores.
 #
-#   score   for each size in BENCH_SHADOW_ITEMS, one store ingests that many lab records (bench.sh's
-#           wine CSV, with its policy) and imports two versions of the sample model
-#           (scripts/sample-site/model): 1.0.0 as committed, active, and 1.1.0, the same files but for
-#           its version and its anomaly threshold (0.95 for 0.85). Each repetition times, each on a
-#           fresh copy of that store, the three contenders in an order rotating from one repetition
-#           to the next:
+#   cases   sample  the sample model (13->16->3, scripts/sample-site/model) on bench.sh's wine lab
+#                   records (ingested with its policy), at 100k and 1M items: score is bound by its
+#                   writer thread
+#           big     bench.sh's compute-bound MLP (256->1024->1024->10, scripts/bench/make_big_model.py,
+#                   cached with its data) on its wide records, at 100k items: score is bound by the
+#                   forward pass
+#   score   for each case and size, one store ingests that many records and imports two versions of
+#           the model: its own (1.0.0), active, and 1.1.0, the same model.pt but for its version and
+#           its anomaly threshold (sample 0.95 for 0.85, big 0.2 for 0.17). Each repetition times,
+#           each on a fresh copy of that store, the three contenders in an order rotating from one
+#           repetition to the next:
 #           - shadow   `edgectl score` (the whole process, bench.sh's arguments) with 1.1.0 the
 #                      shadow of 1.0.0 (`edgectl models shadow`); checked: every item has an insight
 #                      and a shadow answer of 1.1.0 beside 1.0.0, each answered
@@ -17,80 +22,101 @@
 #                      where 1.1.0 is active): what the shadow adds to score at the least
 #           Beside them, score with and without the shadow on a one-item store (the start-up), left
 #           out of the second ratio.
-#   memory  peak RSS of score with a shadow at BENCH_SMALL_ITEMS and at the largest size
+#   memory  peak RSS of score with a shadow at BENCH_SMALL_ITEMS and at each case's largest size
 # Every ratio is a median over BENCH_REPS repetitions, the contenders interleaved in each.
 #
-# Knobs: BENCH_REPS (5), BENCH_SHADOW_ITEMS ("100000 1000000"), BENCH_SMALL_ITEMS (10000),
-# BENCH_THREADS (score's default), BENCH_BUILD (build-bench), BENCH_KEEP (0).
+# Knobs: BENCH_REPS (5), BENCH_SHADOW_ITEMS (sample sizes, "100000 1000000"), BENCH_SHADOW_BIG_ITEMS
+# (big sizes, "100000"; "" leaves the case out), BENCH_SMALL_ITEMS (10000), BENCH_THREADS (score's
+# default), BENCH_BUILD (build-bench), BENCH_KEEP (0).
 set -euo pipefail
 NAME=bench-shadow
 # shellcheck source=bench/common.sh
 source "$(dirname "$0")/bench/common.sh"
-read -r -a SIZES <<<"${BENCH_SHADOW_ITEMS:-100000 1000000}"
+read -r -a SAMPLE_SIZES <<<"${BENCH_SHADOW_ITEMS:-100000 1000000}"
+read -r -a BIG_SIZES <<<"${BENCH_SHADOW_BIG_ITEMS-100000}"
 N_SMALL=${BENCH_SMALL_ITEMS:-10000}
-N_BIG=$(printf '%s\n' "${SIZES[@]}" | sort -n | tail -1)
+CASES=(sample)
+[ ${#BIG_SIZES[@]} = 0 ] || CASES+=(big)
 
 need=()
 [ -x /usr/bin/time ] || need+=(time)
 command -v sqlite3 >/dev/null || need+=(sqlite3)
 "$PY" -c 'import numpy' 2>/dev/null || need+=(python3-numpy)
+[ ${#BIG_SIZES[@]} = 0 ] || "$PY" -c 'import torch' 2>/dev/null || need+=(python3-torch)
 install_missing "${need[@]}"
 build
 eval "$("$H" defaults)"
 THREADS=${BENCH_THREADS:-$score_threads}
 SCORE=(score --threads "$THREADS")  # as bench.sh scores: the default batch and commit size
-
-# --- the two versions: the sample model as committed, and as 1.1.0 with a higher anomaly threshold --
-M="$ROOT/scripts/sample-site/model"
-MODEL=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["name"])' "$M/model.json")
-ACTIVE=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["version"])' "$M/model.json")
 SHADOW=1.1.0
-mkdir -p "$WORK/spec"
-"$PY" -c 'import json, sys
+
+# --- each case's model: as it comes, and as 1.1.0 with a higher anomaly threshold ------------------
+if [ ${#BIG_SIZES[@]} -gt 0 ] && [ ! -s "$DATA/big-model/model.pt" ]; then  # as bench.sh makes it
+  log "making the 256-1024-1024-10 model"
+  nice "$PY" "$BENCH/make_big_model.py" "$DATA/big-model.tmp" >/dev/null && mv "$DATA/big-model.tmp" "$DATA/big-model"
+fi
+declare -A MODEL ACTIVE T_ACTIVE T_SHADOW ANOMALIES
+# Packs DIR's model as it is ($WORK/CASE-active.tar.zst) and as SHADOW with its confidence_below
+# threshold set to THRESHOLD ($WORK/CASE-shadow.tar.zst).
+versions() { # case dir threshold
+  local c=$1 m=$2
+  read -r "MODEL[$c]" "ACTIVE[$c]" "T_ACTIVE[$c]" < <("$PY" -c 'import json, sys
+spec = json.load(open(sys.argv[1]))
+print(spec["name"], spec["version"], *(r["threshold"] for r in spec["anomaly"] if r["rule"] == "confidence_below"))' \
+    "$m/model.json")
+  T_SHADOW[$c]=$3
+  mkdir -p "$WORK/spec-$c"
+  "$PY" -c 'import json, sys
 spec = json.load(open(sys.argv[1]))
 spec["version"] = sys.argv[3]
 for rule in spec["anomaly"]:
     if rule["rule"] == "confidence_below":
-        rule["threshold"] = 0.95
-json.dump(spec, open(sys.argv[2], "w"), indent=2)' "$M/model.json" "$WORK/spec/model.json" "$SHADOW"
-THRESHOLDS=$("$PY" -c 'import json, sys
-print(*(str([r["threshold"] for r in json.load(open(f))["anomaly"]][0]) for f in sys.argv[1:]))' \
-  "$M/model.json" "$WORK/spec/model.json")
-"$E" -q pack-model --model "$M/model.pt" --spec "$M/model.json" --golden "$M/golden.ndjson" -o "$WORK/active.tar.zst"
-"$E" -q pack-model --model "$M/model.pt" --spec "$WORK/spec/model.json" --golden "$M/golden.ndjson" \
-  -o "$WORK/shadow.tar.zst"
+        rule["threshold"] = float(sys.argv[4])
+json.dump(spec, open(sys.argv[2], "w"), indent=2)' "$m/model.json" "$WORK/spec-$c/model.json" "$SHADOW" "$3"
+  "$E" -q pack-model --model "$m/model.pt" --spec "$m/model.json" --golden "$m/golden.ndjson" -o "$WORK/$c-active.tar.zst"
+  "$E" -q pack-model --model "$m/model.pt" --spec "$WORK/spec-$c/model.json" --golden "$m/golden.ndjson" \
+    -o "$WORK/$c-shadow.tar.zst"
+}
+versions sample "$ROOT/scripts/sample-site/model" 0.95
+[ ${#BIG_SIZES[@]} = 0 ] || versions big "$DATA/big-model" 0.2
 
 checkpoint() { sqlite3 "$1/edgectl.db" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null; }
-# A store holding CSV's items (ingested with the policy), no model yet, its log checkpointed.
+# A store holding CSV's items (lab records ingested with the policy, wide ones as they are), no
+# model yet, its log checkpointed.
 ingested() { # dir csv
   "$E" -q init --site bench --store "$1"
-  "$E" -q --store "$1" ingest --policy "$POLICY" "$2"
+  case $2 in
+    *wine*) "$E" -q --store "$1" ingest --policy "$POLICY" "$2" ;;
+    *) "$E" -q --store "$1" ingest "$2" ;;
+  esac
   checkpoint "$1"
 }
-# A copy of BASE with both versions imported, ACTIVE active, then as MODE says: shadow (SHADOW
-# scores beside it), plain (nothing more) or forward (SHADOW active instead); its log checkpointed.
-with_models() { # base dir mode
-  cp -a "$1" "$2"
-  "$E" -q --store "$2" import-model "$WORK/active.tar.zst" --activate --allow-unsigned 2>/dev/null
-  "$E" -q --store "$2" import-model "$WORK/shadow.tar.zst" --allow-unsigned 2>/dev/null
-  case $3 in
-    shadow) "$E" -q --store "$2" models shadow "$MODEL@$SHADOW" ;;
-    forward) "$E" -q --store "$2" models activate "$MODEL@$SHADOW" ;;
+# A copy of BASE with both versions of CASE's model imported, its own active, then as MODE says:
+# shadow (SHADOW scores beside it), plain (nothing more) or forward (SHADOW active instead); its log
+# checkpointed.
+with_models() { # case base dir mode
+  cp -a "$2" "$3"
+  "$E" -q --store "$3" import-model "$WORK/$1-active.tar.zst" --activate --allow-unsigned 2>/dev/null
+  "$E" -q --store "$3" import-model "$WORK/$1-shadow.tar.zst" --allow-unsigned 2>/dev/null
+  case $4 in
+    shadow) "$E" -q --store "$3" models shadow "${MODEL[$1]}@$SHADOW" ;;
+    forward) "$E" -q --store "$3" models activate "${MODEL[$1]}@$SHADOW" ;;
   esac
-  checkpoint "$2"
+  checkpoint "$3"
 }
 copy() { rm -rf "$2" && cp -a "$1" "$2" && sync; } # written out before anything is timed
 q() { sqlite3 "$1/edgectl.db" "$2"; }
 
-# Checks what a score run of N items left in STORE: every item scored by ACTIVE, and with a shadow
-# (SHADOWED=1) every one of them answered by SHADOW beside ACTIVE; without one, no shadow answer.
-check() { # store n shadowed
-  local s=$1 n=$2 got
-  got=$(q "$s" "SELECT count(*) FROM insights WHERE model = '$MODEL' AND model_version = '$ACTIVE'")
+# Checks what a score run of N items of CASE left in STORE: every item scored by the active version,
+# and with a shadow (SHADOWED=1) every one of them answered by SHADOW beside it; without one, no
+# shadow answer.
+check() { # case store n shadowed
+  local m=${MODEL[$1]} a=${ACTIVE[$1]} s=$2 n=$3 got
+  got=$(q "$s" "SELECT count(*) FROM insights WHERE model = '$m' AND model_version = '$a'")
   [ "$got" = "$n" ] || die "score wrote $got insights of $n"
-  if [ "$3" = 1 ]; then
+  if [ "$4" = 1 ]; then
     got=$(q "$s" "SELECT count(*) FROM shadow_insights s JOIN insights i ON i.item_id = s.item_id
-      WHERE s.model = '$MODEL' AND s.model_version = '$SHADOW' AND s.active_version = '$ACTIVE'
+      WHERE s.model = '$m' AND s.model_version = '$SHADOW' AND s.active_version = '$a'
       AND s.error IS NULL AND s.score IS NOT NULL")
     [ "$got" = "$n" ] || die "the shadow answered $got of $n items scored"
     got=$(q "$s" 'SELECT count(*) FROM shadow_insights')
@@ -102,20 +128,20 @@ check() { # store n shadowed
 }
 
 # --- score with a shadow, without, and the shadow's forward alone, the contenders rotating ---------
-ANOMALIES=""
-for n in "${SIZES[@]}"; do
-  c=$(count "$n")
-  csv=$(gen wine "$n")
+measure() { # case kind n
+  local c=$1 kind=$2 n=$3 csv x k rep order
+  x=$(count "$n")
+  csv=$(gen "$kind" "$n")
   [ -s "${csv%.csv}-one.csv" ] || head -2 "$csv" >"${csv%.csv}-one.csv"
-  log "stores of $c items (with a shadow, without, $SHADOW active) and of one item"
+  log "[$c] stores of $x items (with a shadow, without, $SHADOW active) and of one item"
   ingested "$WORK/base" "$csv"
-  for k in shadow plain forward; do with_models "$WORK/base" "$WORK/$k" "$k"; done
+  for k in shadow plain forward; do with_models "$c" "$WORK/base" "$WORK/$k" "$k"; done
   rm -rf "$WORK/base"
   ingested "$WORK/base" "${csv%.csv}-one.csv"
-  for k in shadow plain; do with_models "$WORK/base" "$WORK/one-$k" "$k"; done
+  for k in shadow plain; do with_models "$c" "$WORK/base" "$WORK/one-$k" "$k"; done
   rm -rf "$WORK/base"
   for rep in $(seq "$REPS"); do
-    log "score of $c items, repetition $rep/$REPS"
+    log "[$c] score of $x items, repetition $rep/$REPS"
     case $((rep % 3)) in
       1) order=(plain shadow forward) ;;
       2) order=(shadow forward plain) ;;
@@ -124,52 +150,66 @@ for n in "${SIZES[@]}"; do
     for k in "${order[@]}"; do
       copy "$WORK/$k" "$WORK/e"
       if [ "$k" = forward ]; then
-        timed "forward.$c" "$rep" "$H" forward "$WORK/e" "$n" "$THREADS"
+        timed "$c.forward.$x" "$rep" "$H" forward "$WORK/e" "$n" "$THREADS"
         grep -q "items=$n\$" "$WORK/.stdout" || die "bench-limit forward kept $(cat "$WORK/.stdout") of $n items"
         continue
       fi
-      timed "score.$k.$c" "$rep" "$E" -q --store "$WORK/e" "${SCORE[@]}"
-      check "$WORK/e" "$n" "$([ "$k" = shadow ] && echo 1 || echo 0)"
-      [ "$k" != shadow ] || [ "$rep" != 1 ] || ANOMALIES="${ANOMALIES:+$ANOMALIES; }$(q "$WORK/e" \
+      timed "$c.score.$k.$x" "$rep" "$E" -q --store "$WORK/e" "${SCORE[@]}"
+      check "$c" "$WORK/e" "$n" "$([ "$k" = shadow ] && echo 1 || echo 0)"
+      [ "$k" != shadow ] || [ "$rep" != 1 ] || ANOMALIES[$c]="${ANOMALIES[$c]:+${ANOMALIES[$c]}; }$(q "$WORK/e" \
         "SELECT (SELECT sum(anomaly) FROM insights) || ' (active) and ' || (SELECT sum(anomaly) FROM shadow_insights)
-         || ' (shadow)'") of $c"
+         || ' (shadow)'") of $x"
     done
     for k in shadow plain; do
       copy "$WORK/one-$k" "$WORK/o"
-      timed "startup.$k.$c" "$rep" "$E" -q --store "$WORK/o" "${SCORE[@]}"
-      check "$WORK/o" 1 "$([ "$k" = shadow ] && echo 1 || echo 0)"
+      timed "$c.startup.$k.$x" "$rep" "$E" -q --store "$WORK/o" "${SCORE[@]}"
+      check "$c" "$WORK/o" 1 "$([ "$k" = shadow ] && echo 1 || echo 0)"
     done
   done
   rm -rf "$WORK/shadow" "$WORK/plain" "$WORK/forward" "$WORK/one-shadow" "$WORK/one-plain" "$WORK/e" "$WORK/o"
-done
+}
 
 # --- peak memory with a shadow at a small backlog (the large one: the runs above) ------------------
-log "memory at $(count "$N_SMALL") items"
-ingested "$WORK/base" "$(gen wine "$N_SMALL")"
-with_models "$WORK/base" "$WORK/m" shadow
-sync
-timed "small.score.shadow" 0 "$E" -q --store "$WORK/m" "${SCORE[@]}"
-check "$WORK/m" "$N_SMALL" 1
-rm -rf "$WORK/base" "$WORK/m"
+memory() { # case kind
+  log "[$1] memory at $(count "$N_SMALL") items"
+  ingested "$WORK/base" "$(gen "$2" "$N_SMALL")"
+  with_models "$1" "$WORK/base" "$WORK/m" shadow
+  sync
+  timed "$1.small.score.shadow" 0 "$E" -q --store "$WORK/m" "${SCORE[@]}"
+  check "$1" "$WORK/m" "$N_SMALL" 1
+  rm -rf "$WORK/base" "$WORK/m"
+}
+
+for n in "${SAMPLE_SIZES[@]}"; do measure sample wine "$n"; done
+memory sample wine
+for n in "${BIG_SIZES[@]}"; do measure big wide "$n"; done
+[ ${#BIG_SIZES[@]} = 0 ] || memory big wide
 
 # --- the tables -------------------------------------------------------------------------------------
-read -r T_ACTIVE T_SHADOW <<<"$THRESHOLDS"
 # shellcheck disable=SC2154 # score_batch and score_commit: set by the eval of bench-limit defaults
-echo "The sample model (13->16->3) on bench.sh's wine records: $MODEL@$SHADOW (anomaly below $T_SHADOW) shadowing" \
-  "$MODEL@$ACTIVE (below $T_ACTIVE), the same model.pt; score --threads $THREADS (batch $score_batch," \
-  "$score_commit items a transaction)."
-echo "Anomalies flagged (first repetition): $ANOMALIES."
-B=$(count "$N_BIG") S=$(count "$N_SMALL")
+echo "score --threads $THREADS (batch $score_batch, $score_commit items a transaction); in each case $SHADOW shadows" \
+  "the active version, the same model.pt with a higher anomaly threshold."
+echo "sample: the sample model (13->16->3) on bench.sh's wine records: ${MODEL[sample]}@$SHADOW (anomaly below" \
+  "${T_SHADOW[sample]}) shadowing ${MODEL[sample]}@${ACTIVE[sample]} (below ${T_ACTIVE[sample]}); anomalies flagged" \
+  "(first repetition): ${ANOMALIES[sample]}."
+[ ${#BIG_SIZES[@]} = 0 ] || echo "big: the compute-bound MLP (256->1024->1024->10) on bench.sh's wide records:" \
+  "${MODEL[big]}@$SHADOW (anomaly below ${T_SHADOW[big]}) shadowing ${MODEL[big]}@${ACTIVE[big]} (below" \
+  "${T_ACTIVE[big]}); anomalies flagged (first repetition): ${ANOMALIES[big]}."
+S=$(count "$N_SMALL")
 rows=()
-for n in "${SIZES[@]}"; do
-  c=$(count "$n")
-  rows+=("score with a shadow vs score + the shadow's bare forward (speed), $c items	score.plain.$c.wall+forward.$c.wall	score.shadow.$c.wall	>=0.9	-"
-    "the same, start-ups left out, $c items	score.plain.$c.wall-startup.plain.$c.wall+forward.$c.wall	score.shadow.$c.wall-startup.shadow.$c.wall	-	-"
-    "one score with a shadow vs two score runs (speed), $c items	score.plain.$c.wall+score.plain.$c.wall	score.shadow.$c.wall	-	-"
-    "score speed with a shadow ÷ without, $c items	score.plain.$c.wall	score.shadow.$c.wall	-	-")
+for c in "${CASES[@]}"; do
+  if [ "$c" = sample ]; then sizes=("${SAMPLE_SIZES[@]}"); else sizes=("${BIG_SIZES[@]}"); fi
+  for n in "${sizes[@]}"; do
+    x=$(count "$n")
+    rows+=("score with a shadow vs score + the shadow's bare forward (speed), $c $x items	$c.score.plain.$x.wall+$c.forward.$x.wall	$c.score.shadow.$x.wall	>=0.9	-"
+      "the same, start-ups left out, $c $x items	$c.score.plain.$x.wall-$c.startup.plain.$x.wall+$c.forward.$x.wall	$c.score.shadow.$x.wall-$c.startup.shadow.$x.wall	-	-"
+      "one score with a shadow vs two score runs (speed), $c $x items	$c.score.plain.$x.wall+$c.score.plain.$x.wall	$c.score.shadow.$x.wall	-	-"
+      "score speed with a shadow ÷ without, $c $x items	$c.score.plain.$x.wall	$c.score.shadow.$x.wall	-	-")
+  done
+  B=$(count "$(printf '%s\n' "${sizes[@]}" | sort -n | tail -1)")
+  rows+=("peak RSS of score with a shadow, $c $B ÷ $S items	$c.score.shadow.$B.rss	$c.small.score.shadow.rss	<=1.25	-"
+    "peak RSS of score, with a shadow ÷ without, $c $B items	$c.score.shadow.$B.rss	$c.score.plain.$B.rss	-	-")
 done
-rows+=("peak RSS of score with a shadow, $B ÷ $S items	score.shadow.$B.rss	small.score.shadow.rss	<=1.25	-"
-  "peak RSS of score, with a shadow ÷ without, $B items	score.shadow.$B.rss	score.plain.$B.rss	-	-")
 echo
 printf '%s\n' "${rows[@]}" | "$PY" "$BENCH/table.py" "$RES" || status=$?
 echo "score is a whole edgectl process; forward is bench-limit's timed part (no start-up); a start-up is a run on a" \
