@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# kill -9 before every durability point of 'models activate', 'models rollback' and 'models
-# remove', then the same command again: the active and previous versions are as after an
-# uninterrupted run, and a removed version's directory is gone with its row marked removed (never
-# a version on disk that the registry no longer lists, nor a listed one without its files).
+# kill -9 before every durability point of 'models activate', 'models rollback', 'models
+# remove', 'models shadow' and 'models unshadow', then the same command again: the active,
+# previous and shadow versions are as after an uninterrupted run, and a removed version's directory
+# is gone with its row marked removed (never a version on disk that the registry no longer lists,
+# nor a listed one without its files).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_crash.sh"
 state_of() { crash_state --store "$RUN/store"; }
@@ -29,4 +30,10 @@ ref_has "  wine-cultivar|1.0.0|1.1.0"
 # Removing the previous version also forgets it as the rollback target.
 crash_enumerate "models remove" "$EDGECTL" models remove wine-cultivar@1.0.0
 ref_has "  wine-cultivar|1.1.0|NULL" "  wine-cultivar|1.0.0|74eea27934ca377476065aaf328100244adfc0d1e0863c5edefeb914821b64f9|vendor ($(sed -n 's/.*key \([0-9A-F]*\)$/\1/p' "$WORK/keys/vendor.pub"))|1"
+
+# A shadow set, then stopped.
+crash_enumerate "models shadow" "$EDGECTL" models shadow wine-cultivar@1.2.0
+grep -A1 "^== shadow_models" "$WORK/ref.state" | grep -qx "  wine-cultivar|1.2.0" || fail "no shadow after models shadow"
+crash_enumerate "models unshadow" "$EDGECTL" models unshadow wine-cultivar
+grep -A1 "^== shadow_models" "$WORK/ref.state" | grep -q "^  wine-cultivar" && fail "a shadow left after unshadow"
 crash_finish
