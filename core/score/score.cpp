@@ -294,12 +294,11 @@ class ModelScorer {
             write(*b);
             shown.advance(b->features.consumed);
             if ((in_tx += b->features.consumed) >= o_.commit_rows) {
-                tx->commit();
-                tx.reset();
+                commit(tx);
                 in_tx = 0;
             }
         }
-        if (tx) tx->commit();
+        if (tx) commit(tx);
         out_of_time = out_of_time || late;
         return result_;
     }
@@ -315,6 +314,13 @@ class ModelScorer {
         next_insight_ = next_row_id(db_, RowTable::insights);
         next_quarantine_ = next_row_id(db_, RowTable::quarantine);
         if (shadow_) next_shadow_ = next_row_id(db_, RowTable::shadow_insights);
+    }
+
+    // The open drift window's counts go with the cursor: written once a transaction, not a batch.
+    void commit(std::optional<Transaction>& tx) {
+        drift_.save();
+        tx->commit();
+        tx.reset();
     }
 
     // Items after the cursor (within --limit), for the progress line only: counting costs a scan.
@@ -465,7 +471,6 @@ class ModelScorer {
                 ++k;
             }
         }
-        drift_.save();
         result_.drift_windows = drift_.closed();
         result_.drift_flagged = drift_.flagged();
     }
