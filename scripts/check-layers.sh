@@ -21,6 +21,7 @@ declare -A allowed=(
     [status]="store package"
     [verify]="store model package export"
     [hub]="store package export"
+    [run]="store ingest score model package image"
 )
 
 problems=0

@@ -62,6 +62,7 @@ std::uint64_t parse_size(const std::string& text);
 void add_init(CLI::App& app, Globals& g, Commands& commands);
 void add_ingest(CLI::App& app, Globals& g, Commands& commands);
 void add_score(CLI::App& app, Globals& g, Commands& commands);
+void add_run(CLI::App& app, Globals& g, Commands& commands);
 void add_export(CLI::App& app, Globals& g, Commands& commands);
 void add_verify(CLI::App& app, Globals& g, Commands& commands);
 void add_import_model(CLI::App& app, Globals& g, Commands& commands);

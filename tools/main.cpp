@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
     cli::add_init(app, g, commands);
     cli::add_ingest(app, g, commands);
     cli::add_score(app, g, commands);
+    cli::add_run(app, g, commands);
     cli::add_export(app, g, commands);
     cli::add_verify(app, g, commands);
     cli::add_import_model(app, g, commands);

@@ -412,6 +412,10 @@ IngestResult ingest(Store& store, const StoreLock& lock, const IngestOptions& op
         }
     });
     walk(options.paths, options.move_to, [&](const fs::path& path) {
+        if (options.stop && options.stop->load()) {
+            result.stopped = true;
+            return;
+        }
         IngestFileResult file = ingest_file(store, path, options, policy ? &*policy : nullptr, frames, reports);
         if (file.status == FileOutcome::rejected) ++result.rejected_files;
         log::debug(quote(path) + ": " + std::string(to_string(file.status)) + ", " + std::to_string(file.added) +

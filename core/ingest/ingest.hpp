@@ -11,6 +11,7 @@
 #include "store/store.hpp"
 #include "util/ndjson.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -53,6 +54,9 @@ struct IngestOptions {
     /// of the inbox): a share of any size is then reported in constant memory. Empty: the outcomes
     /// are kept in IngestResult::files.
     std::function<void(const IngestFileResult&)> on_file;
+    /// Once true (a signal handler sets it), no further file is started: those ingested so far
+    /// commit, the rest wait for the next run. nullptr: never.
+    const std::atomic<bool>* stop = nullptr;
 };
 
 struct IngestResult {
@@ -60,6 +64,7 @@ struct IngestResult {
     std::int64_t added = 0;
     std::int64_t quarantined = 0;
     std::int64_t rejected_files = 0;
+    bool stopped = false;  ///< IngestOptions::stop left files for the next run
     /// True when anything was quarantined or rejected (exit code 3).
     bool partial() const { return quarantined > 0 || rejected_files > 0; }
 };

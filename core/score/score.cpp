@@ -49,8 +49,6 @@ Result<> stored_frame_input(const Store& store, const ModelSpec& spec, std::stri
     return extract_image(spec, bytes, orientation, out);
 }
 
-namespace {
-
 // Loads an installed model, re-checking it against the registry: the package's digest recorded at
 // import is the SHA-256 of its SHA256SUMS, which in turn names model.pt's. Files under models/ are
 // immutable, so a difference means they were tampered with or damaged; a SHA256SUMS rewritten to
@@ -68,6 +66,8 @@ std::unique_ptr<Model> load_installed(const ActiveModel& m) {
         throw VerifyError(with_context(where, quote(m.dir / "model.pt") + " no longer matches its SHA256SUMS"));
     return load_torchscript(bytes, m.name + "@" + m.version);
 }
+
+namespace {
 
 // Stage 1 (a thread with its own read-only connection): the next items after the cursor, as rows
 // of the model's input; items that cannot be scored are set aside with the reason.
@@ -137,10 +137,11 @@ class Restandardise {
 class ItemReader {
   public:
     ItemReader(const Store& store, const ActiveModel& m, std::int64_t cursor, std::int64_t limit, std::size_t batch,
-               const Clock& clock, std::chrono::steady_clock::time_point deadline, std::atomic<bool>& out_of_time)
+               const Clock& clock, std::chrono::steady_clock::time_point deadline, std::atomic<bool>& out_of_time,
+               const std::atomic<bool>* stop)
         : store_(store), db_(Db::open_reader(store.root() / "edgectl.db")), spec_(m.spec), features_(m.spec),
           cursor_(cursor), budget_(limit > 0 ? limit : INT64_MAX), batch_(score_batch_items(m.spec, batch)),
-          clock_(clock), deadline_(deadline), out_of_time_(out_of_time),
+          clock_(clock), deadline_(deadline), out_of_time_(out_of_time), stop_(stop),
           next_(db_, "SELECT it.id, it.ingest_id, it.payload, it.image, " +
                          std::string(m.spec.sources.empty() ? "''" : "g.name") + " FROM items it " +
                          (m.spec.sources.empty() ? "" : "JOIN ingests g ON g.id = it.ingest_id ") +
@@ -150,7 +151,7 @@ class ItemReader {
 
     bool fill(FeatureBatch& b) {
         if (budget_ <= 0) return false;
-        if (clock_.steady() >= deadline_) {
+        if (clock_.steady() >= deadline_ || (stop_ && stop_->load())) {
             out_of_time_ = true;
             return false;
         }
@@ -229,6 +230,7 @@ class ItemReader {
     const Clock& clock_;
     std::chrono::steady_clock::time_point deadline_;
     std::atomic<bool>& out_of_time_;
+    const std::atomic<bool>* stop_;
     Statement next_, columns_, last_;
     std::map<std::int64_t, std::optional<Layout>> layouts_;
 };
@@ -281,7 +283,7 @@ class ModelScorer {
         model_ = o_.load_model ? o_.load_model(m_) : load_installed(m_);
         if (shadow_) shadow_model_ = o_.load_model ? o_.load_model(*shadow_) : load_installed(*shadow_);
         std::atomic<bool> late = false;
-        ItemReader reader(store_, m_, cursor_, o_.limit, o_.batch, clock_, deadline, late);
+        ItemReader reader(store_, m_, cursor_, o_.limit, o_.batch, clock_, deadline, late, o_.stop);
         // A batch of frames is megabytes: fewer of them circulate.
         const std::size_t depth = m_.spec.input_kind == InputKind::image ? 2 : 8;
         Pipeline<FeatureBatch> read([&reader](FeatureBatch& b) { return reader.fill(b); }, depth);
@@ -542,6 +544,10 @@ ScoreResult score(Store& store, const StoreLock& lock, const ScoreOptions& o) {
     if (torch && std::any_of(scorers.begin(), scorers.end(), [](auto& s) { return s->has_work(); })) preload_torch();
     for (std::size_t i = 0; i < models.size(); ++i) {
         const auto& m = models[i];
+        if (o.stop && o.stop->load()) {  // asked to stop: the next models are not even loaded
+            result.out_of_time = result.out_of_time || scorers[i]->has_work();
+            continue;
+        }
         result.models.push_back(scorers[i]->run(deadline, result.out_of_time));
         log::debug("scored with " + m.name + "@" + m.version);
     }

@@ -10,6 +10,7 @@
 #include "util/ndjson.hpp"
 #include "util/result.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -34,6 +35,9 @@ struct ScoreOptions {
     double time_budget = 0;          ///< seconds; stop at the first batch boundary past it (0: none)
     ModelLoader load_model;          ///< empty: the installed model, through LibTorch
     const Clock* clock = nullptr;    ///< the time budget's and scored_at's clock; nullptr: the system's
+    /// Once true (a signal handler sets it), score stops at the next batch boundary, as at the time
+    /// budget: what is scored so far commits. nullptr: never.
+    const std::atomic<bool>* stop = nullptr;
 };
 
 struct ModelScoreResult {
@@ -50,11 +54,14 @@ struct ModelScoreResult {
 
 struct ScoreResult {
     std::vector<ModelScoreResult> models;
-    bool out_of_time = false;  ///< stopped by --time-budget with items left
+    bool out_of_time = false;  ///< stopped by --time-budget (or ScoreOptions::stop) with items left
     bool partial() const;
 };
 
 ScoreResult score(Store& store, const StoreLock& lock, const ScoreOptions& options);
+/// The default ModelLoader: an installed version's TorchScript, checked first against the registry
+/// (SHA256SUMS against the digest recorded at import, model.pt against SHA256SUMS).
+std::unique_ptr<Model> load_installed(const ActiveModel& m);
 
 /// Items one batch of score reads for this model: `batch` (--batch), and for an image model at
 /// most what fits in 4 Mi input values (16 MiB), so that a batch of frames stays bounded by the
