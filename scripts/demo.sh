@@ -8,14 +8,18 @@
 # Data Box disk.
 #
 # usage: scripts/demo.sh [DIR]   (default ./demo; store in DIR/store, exports in DIR/exports)
+# The .deb installs it as /usr/share/edgectl/demo.sh, which runs the installed edgectl instead.
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/.." && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
 dir=$(realpath -m "${1:-demo}")
-sample="$repo/scripts/sample-site"
-
-"$repo/scripts/setup.sh"
-"$repo/scripts/build.sh"
-edgectl="$repo/build/edgectl"
+sample="$here/sample-site"
+if [ -x "$here/setup.sh" ]; then  # in a checkout: set up and build first
+  "$here/setup.sh"
+  "$here/build.sh"
+  edgectl="$here/../build/edgectl"
+else  # installed
+  edgectl=$(command -v edgectl) || { echo "demo: edgectl is not installed" >&2; exit 1; }
+fi
 
 # A previous demo run in DIR is replaced; anything else in DIR is never touched.
 if [ -e "$dir" ] && [ -n "$(ls -A "$dir")" ]; then
@@ -93,20 +97,24 @@ run export --to "$dir/exports" --include anomalies,insights,items,quarantine,sum
 step "9. Receiving side: the archive is intact and from this site"
 "$edgectl" site-key > "$dir/site.pub"
 run verify --key "$dir/site.pub" "$dir/exports"/*.tar.zst
-echo "\$ minisign -Vm sample-site-000001.tar.zst -p site.pub"
-minisign -Vm "$dir/exports/sample-site-000001.tar.zst" -p "$dir/site.pub"
+if command -v minisign >/dev/null; then  # any minisign checks it too
+  echo "\$ minisign -Vm sample-site-000001.tar.zst -p site.pub"
+  minisign -Vm "$dir/exports/sample-site-000001.tar.zst" -p "$dir/site.pub"
+fi
 
 step "10. Where things stand"
 run status
 db="$dir/store/edgectl.db"
-echo
-echo "predictions by label:"
-sqlite3 -readonly -column -header "$db" \
-  "SELECT model, label, count(*) AS items, sum(anomaly) AS anomalies, round(avg(score), 3) AS mean_confidence
+# The reports below read the store with sqlite3 and python3, which a site's minimal install may lack.
+if command -v sqlite3 >/dev/null && command -v python3 >/dev/null; then
+  echo
+  echo "predictions by label:"
+  sqlite3 -readonly -column -header "$db" \
+    "SELECT model, label, count(*) AS items, sum(anomaly) AS anomalies, round(avg(score), 3) AS mean_confidence
    FROM insights GROUP BY model, label ORDER BY model, label"
-echo
-echo "camera frames of the share read correctly (against scripts/sample-site/camera-truth.csv):"
-python3 - "$db" "$sample/camera-truth.csv" <<'PY'
+  echo
+  echo "camera frames of the share read correctly (against scripts/sample-site/camera-truth.csv):"
+  python3 - "$db" "$sample/camera-truth.csv" <<'PY'
 import csv, os, sqlite3, sys
 truth = {row["file"]: row["label"] for row in csv.DictReader(open(sys.argv[2]))}
 db = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
@@ -116,13 +124,16 @@ read = [(os.path.basename(name), label) for name, label in read if os.path.basen
 right = sum(truth[name] == label for name, label in read)
 print(f"  {right} of {len(read)} ({100 * right / max(len(read), 1):.1f} %)")
 PY
+fi
 echo
 echo "personal data in the GPS-tagged frame: in the share, and anywhere under the store"
 echo "  share: $(grep -c -a 'SN-5541-GPS-TEST' "$sample/camera/cam-gps.jpg") match(es) of its camera serial"
 echo "  store: $(grep -r -l -a 'SN-5541-GPS-TEST' "$dir/store" | wc -l) file(s) holding it"
-echo
-echo "quarantined (file, line, reason):"
-sqlite3 -readonly -column "$db" "SELECT source, line, reason FROM quarantine ORDER BY stage, source, line"
+if command -v sqlite3 >/dev/null; then
+  echo
+  echo "quarantined (file, line, reason):"
+  sqlite3 -readonly -column "$db" "SELECT source, line, reason FROM quarantine ORDER BY stage, source, line"
+fi
 echo
 echo "export written: $(ls "$dir/exports" | tr "\n" " ")"
 echo "unpack it with: tar --zstd -xf $dir/exports/sample-site-000001.tar.zst"
