@@ -38,9 +38,14 @@ state_of() { crash_state --store "$RUN/store" --target "$RUN/disk" --target "$RU
 # recorded before the kill) and forgets volume 3.
 CRASH_NESTED="export.archive:rename#2" CRASH_NESTED_UNTIL=export.plan:commit \
     crash_enumerate "export (3 volumes)" "$EDGECTL" export --to "$RUN/disk" --max-bytes 64K --include "$include"
-ref_has "  2|test-site-000002|complete|558|{\"anomalies\":108,\"insights\":372,\"items\":78}|$RUN/disk|1|0|0" \
-        "  3|test-site-000003|complete|216|{\"items\":216}|$RUN/disk|1|0|0" \
-        "  4|test-site-000004|complete|188|{\"items\":186,\"quarantine\":2}|$RUN/disk|1|0|0"
+# Where a volume ends depends on how well zstd compresses its rows, which moves with the library's
+# build: the uninterrupted export has three complete volumes, the anomalies and insights in the
+# first, the 480 items spread over all three, and the two quarantine rows in the last.
+volumes=$(sed -n '/^== exports$/,/^==/p' "$WORK/ref.state" | grep -E '^  [234]\|test-site-00000[234]\|complete\|')
+assert_eq "$(wc -l <<<"$volumes")" 3 "complete volumes of the uninterrupted export"
+assert_contains "$volumes" '{"anomalies":108,"insights":372,"items":' "the second export's first rows"
+assert_eq "$(grep -oE '"items":[0-9]+' <<<"$volumes" | awk -F: '{ n += $2 } END { print n }')" 480 "items over the three volumes"
+assert_contains "$(grep '^  4|' <<<"$volumes")" '"quarantine":2}' "the quarantine rows of the last volume"
 assert_eq "$(grep -c $'^export.mark:commit\t' "$WORK/ref.trace")" 3 "volumes of the uninterrupted export"
 
 # --resend of the middle volume to another disk (its archive was lost): no ledger change, an
