@@ -160,7 +160,8 @@ Planned plan_volumes(Store& store, const ExportOptions& o, const fs::path& targe
     }
     // What is left for later: the rest of the query that ran out of room, and the queries after it.
     for (std::size_t q = out_of_space.value_or(queries.size()); q < queries.size(); ++q) {
-        Statement left(db, "SELECT count(*) FROM (" + queries[q].sql + ")");
+        Statement left(db, "SELECT coalesce(" + category_sql(queries[q].category).records + ", 0) FROM (" +
+                               queries[q].sql + ")");
         left.bind(1, last[q]).bind(2, queries[q].binds[1]).bind(3, p.max_insight_id);
         p.left_pending += left.step() ? left.column_int(0) : 0;
     }

@@ -176,7 +176,7 @@ struct Volume {
         auto& range = ranges[std::string(to_string(category))];
         if (range.is_null()) range = {previous, row.id};
         range[1] = row.id;
-        ++counts[std::string(to_string(category))];
+        counts[std::string(to_string(category))] += row.records;
         if (!row.model.empty()) models.insert({row.model, row.version});
         if (row.summarised) {
             auto& s = summary[{row.model, row.version, row.label, row.hour}];

@@ -256,11 +256,15 @@ const std::string quarantine_columns = "SELECT id, stage, source, line, source_k
                                        "reason, raw, created_at FROM quarantine ";
 const std::string drift_columns = "SELECT id, model, model_version, first_item_id, last_item_id, items, opened_at, "
                                   "closed_at, flagged, indices, counts FROM drift_windows ";
-const std::string shadow_columns = "SELECT s.id, s.item_id, " + item_source +
-                                   ", s.model, s.model_version, s.active_version, s.label, s.score, s.probabilities, "
-                                   "s.anomaly, s.error, s.scored_at, s.model_digest FROM shadow_insights s "
-                                   "JOIN items it ON it.id = s.item_id " +
-                                   item_joins;
+// A row of shadow answers is one export row: its answers' lines are never split between volumes,
+// so that a row is marked exported whole. Its answers' sources come as a JSON array of [position,
+// source, source key].
+const std::string shadow_columns = "SELECT s.id, s.model, s.model_version, s.active_version, s.scored_at, "
+                                   "s.model_digest, s.body, (SELECT json_group_array(json_array(a.key, " +
+                                   item_source +
+                                   ")) FROM json_each(s.body) a JOIN items it ON it.id = "
+                                   "json_extract(a.value, '$[0]') " +
+                                   item_joins + "), s.answers FROM shadow_answers s ";
 
 }  // namespace
 
@@ -308,8 +312,8 @@ const CategorySql& category_sql(Category category) {
         CategorySql{
             shadow_columns + "WHERE s.export_seq IS NULL AND s.id > ?1 AND s.id <= ?2 AND ?3 >= 0 ORDER BY s.id",
             shadow_columns + "WHERE s.export_seq = ?1 ORDER BY s.id",
-            "UPDATE shadow_insights SET export_seq = ?1 WHERE export_seq IS NULL AND id > ?2 AND id <= ?3 AND ?4 >= 0",
-            "SELECT coalesce(max(id), 0) FROM shadow_insights"}};
+            "UPDATE shadow_answers SET export_seq = ?1 WHERE export_seq IS NULL AND id > ?2 AND id <= ?3 AND ?4 >= 0",
+            "SELECT coalesce(max(id), 0) FROM shadow_answers", "sum(answers)"}};
     return all[static_cast<std::size_t>(category)];
 }
 
@@ -338,9 +342,54 @@ std::string& next_line(RowLines& r, const char* file) {
     return line;
 }
 
+// A row of shadow answers (schemas/store-v10.sql): a line for each answer, the answer's id its
+// row's id plus its position.
+void serialise_shadow(const Statement& s, const std::string& site, RowLines& r) {
+    auto stored = [&](int col, const char* what) {
+        auto doc = parse_json(s.column_view(col));
+        if (!doc || !doc->is_array()) throw Error(std::string("its stored ") + what + " do not parse");
+        return std::move(*doc);
+    };
+    const Json answers = stored(6, "answers"), found = stored(7, "answers' sources");
+    std::vector<const Json*> sources(answers.size(), nullptr);
+    for (const Json& f : found)
+        if (f.size() == 3 && f[0].is_number_unsigned() && f[0].get<std::size_t>() < sources.size())
+            sources[f[0].get<std::size_t>()] = &f;
+    const Json model = s.column_text(1), version = s.column_text(2), active = s.column_text(3),
+               scored_at = s.column_text(4), digest = s.column_text(5);
+    for (std::size_t k = 0; k < answers.size(); ++k) {
+        const Json& a = answers[k];
+        if (!a.is_array() || a.size() < 5 || !a[0].is_number_integer())
+            throw Error("its answer " + std::to_string(k) + " is not [item, label, score, anomaly, probabilities]");
+        if (!sources[k]) throw Error("the item of its answer " + std::to_string(k) + " is not in the store");
+        const bool answered = a.size() == 5;
+        Json record = {{"site", site},
+                       {"shadow_id", r.id + std::int64_t(k)},
+                       {"item_id", a[0]},
+                       {"source", (*sources[k])[1]},
+                       {"source_key", (*sources[k])[2]},
+                       {"model", model},
+                       {"model_version", version},
+                       {"active_version", active},
+                       {"label", a[1]},
+                       {"score", a[2].is_number() ? Json(a[2].get<double>()) : Json()},
+                       {"probabilities", a[4]},
+                       {"anomaly", a[3].is_number() ? Json(a[3].get<int>() == 1) : Json()},
+                       {"error", answered ? Json() : a[5]},
+                       {"scored_at", scored_at},
+                       {"model_digest", digest}};
+        next_line(r, "data/shadow.ndjson") = record.dump();
+    }
+    r.records = std::int64_t(answers.size());
+    // Its version's lineage goes into models.ndjson; the summary counts insights only.
+    r.model = s.column_text(1);
+    r.version = s.column_text(2);
+}
+
 void serialise_row(Category category, const Statement& s, ExportRecords& records, const std::string& site,
                    RowLines& r) {
     r.id = s.column_int(0);
+    r.records = 1;
     r.model.clear();
     r.summarised = false;
     r.image.clear();
@@ -394,31 +443,7 @@ void serialise_row(Category category, const Statement& s, ExportRecords& records
                        {"counts", stored(10)}};
         next_line(r, "data/drift.ndjson") = record.dump();
     } else if (category == Category::shadow) {
-        Json probabilities;
-        if (!s.column_is_null(9)) {
-            auto doc = parse_json(s.column_view(9));
-            if (!doc) throw Error("its stored probabilities do not parse");
-            probabilities = std::move(*doc);
-        }
-        Json record = {{"site", site},
-                       {"shadow_id", r.id},
-                       {"item_id", s.column_int(1)},
-                       {"source", s.column_text(2)},
-                       {"source_key", s.column_text(3)},
-                       {"model", s.column_text(4)},
-                       {"model_version", s.column_text(5)},
-                       {"active_version", s.column_text(6)},
-                       {"label", optional_text(s, 7)},
-                       {"score", s.column_is_null(8) ? Json() : Json(s.column_double(8))},
-                       {"probabilities", probabilities},
-                       {"anomaly", s.column_is_null(10) ? Json() : Json(s.column_int(10) == 1)},
-                       {"error", optional_text(s, 11)},
-                       {"scored_at", s.column_text(12)},
-                       {"model_digest", s.column_text(13)}};
-        next_line(r, "data/shadow.ndjson") = record.dump();
-        // Its version's lineage goes into models.ndjson; the summary counts insights only.
-        r.model = s.column_text(4);
-        r.version = s.column_text(5);
+        serialise_shadow(s, site, r);
     } else {
         Json record = {{"site", site},
                        {"quarantine_id", r.id},

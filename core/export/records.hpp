@@ -111,8 +111,9 @@ Result<Category> parse_category(std::string_view name);
 struct CategorySql {
     std::string select;  ///< fresh: ?1 lo, ?2 hi, ?3 max insight id; resend: ?1 seq
     std::string resend;
-    std::string mark;    ///< ?1 seq, ?2 lo, ?3 hi, ?4 max insight id
-    std::string max_id;  ///< the upper end of a fresh plan
+    std::string mark;                  ///< ?1 seq, ?2 lo, ?3 hi, ?4 max insight id
+    std::string max_id;                ///< the upper end of a fresh plan
+    std::string records = "count(*)";  ///< the records the rows of `select` hold, over them
 };
 
 const CategorySql& category_sql(Category category);
@@ -125,6 +126,7 @@ extern const std::string mark_anomalies_and_insights;
 /// One row serialised: the lines it adds to which payload files.
 struct RowLines {
     std::int64_t id = 0;
+    std::int64_t records = 1;  ///< the records it holds: a row of shadow answers holds many
     std::vector<std::pair<std::string, std::string>> lines;  ///< file, line
     std::string model, version, label, hour;  ///< the model version (models.ndjson); the rest for the summary
     bool summarised = false;                  ///< counted in the summary (insights only)

@@ -7,11 +7,13 @@
 #include "package/registry.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
+#include "util/ndjson.hpp"
 #include "util/pipe.hpp"
 #include "util/sha256.hpp"
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -80,12 +82,13 @@ struct FeatureBatch {
     std::size_t consumed = 0;                                    ///< items read (scored, rejected or not this model's)
 };
 
-// A shadow version's answer for one item: a prediction, or why it has none.
-struct ShadowAnswer {
-    std::int64_t item = 0;
-    Prediction prediction;
-    std::string probabilities;  ///< JSON text, or "" for none
-    std::string error;          ///< "" when it answered
+// A shadow version's answers for a run of consecutive items of a batch, as the row of
+// shadow_answers that stores them (schemas/store-v10.sql): built on the forward thread, so that the
+// writer, score's bottleneck, has one row to insert.
+struct ShadowRow {
+    std::int64_t first_item = 0, last_item = 0;
+    std::int64_t answers = 0, failed = 0;  ///< failed: answered with NaN or infinity
+    std::string body;                      ///< the JSON array of its answers
 };
 
 // Stage 2 (a second thread): the forward pass and its interpretation.
@@ -94,7 +97,7 @@ struct ScoredBatch {
     std::vector<Prediction> predictions;     ///< one per features.ids
     std::vector<std::string> probabilities;  ///< JSON text, or "" for none
     std::vector<std::size_t> rows;           ///< per prediction: its row of features.input
-    std::vector<ShadowAnswer> shadow;        ///< one per row of features.input, when there is a shadow
+    std::vector<ShadowRow> shadow;           ///< the rows of features.input, when there is a shadow
 };
 
 // A shadow version takes the active version's input as it is, but for its own standardisation:
@@ -254,7 +257,9 @@ class ModelScorer {
                    "JOIN sources f ON f.id = it.source_id WHERE it.id = ? ON CONFLICT DO NOTHING"),
           progress_(db_, "INSERT INTO score_progress (model, model_version, last_item_id) VALUES (?, ?, ?) "
                          "ON CONFLICT (model, model_version) DO UPDATE SET last_item_id = excluded.last_item_id"),
-          add_shadow_(db_, shadow_insert(1)), add_shadows_(db_, shadow_insert(shadow_rows_per_insert)),
+          add_shadow_(db_, "INSERT INTO shadow_answers (id, answers, first_item_id, last_item_id, model, "
+                           "model_version, active_version, scored_at, model_digest, body) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
           drift_(db_, m.spec, m.name, m.version) {
         result_.name = m.name;
         result_.version = m.version;
@@ -373,68 +378,68 @@ class ModelScorer {
     }
 
     // The shadow's answers for every row the active version was given (before its own NaN answers
-    // are set aside): the same items, the same decoded input.
+    // are set aside): the same items, the same decoded input. They are written out here, on this
+    // thread, as the JSON the store keeps them in, shadow_answers_per_row to a row.
     void run_shadow(ScoredBatch& b) {
         const Matrix& input = (*restandardise_)(b.features.input, shadow_input_);
         Matrix output = forward(*shadow_model_, *shadow_, input);
-        b.shadow.resize(b.features.ids.size());
-        for (std::size_t r = 0; r < b.features.ids.size(); ++r) {
-            ShadowAnswer& a = b.shadow[r];
-            a.item = b.features.ids[r];
-            a.prediction = interpret(shadow_->spec, output.row(r));
-            a.error.clear();
-            a.probabilities.clear();
-            if (auto storable = check_storable(a.prediction); !storable)
-                a.error = storable.error();
-            else if (!a.prediction.probabilities.empty())
-                a.probabilities = Json(a.prediction.probabilities).dump();
+        const auto& ids = b.features.ids;
+        for (std::size_t r = 0; r < ids.size(); ++r) {
+            if (r % shadow_answers_per_row == 0) {
+                ShadowRow& row = b.shadow.emplace_back();
+                row.first_item = ids[r];
+                row.body = "[";
+            }
+            ShadowRow& row = b.shadow.back();
+            row.body += row.answers ? ",[" : "[";
+            append_number(row.body, ids[r]);
+            Prediction p = interpret(shadow_->spec, output.row(r));
+            if (auto storable = check_storable(p); !storable) {
+                row.body += ",null,null,null,null,";
+                append_text(row.body, storable.error());
+                ++row.failed;
+            } else {
+                row.body += ',';
+                if (p.label)
+                    append_text(row.body, *p.label);
+                else
+                    row.body += "null";
+                row.body += ',';
+                append_number(row.body, p.score);
+                row.body += p.anomaly ? ",1," : ",0,";
+                row.body += p.probabilities.empty() ? "null" : Json(p.probabilities).dump();
+            }
+            row.body += ']';
+            row.last_item = ids[r];
+            ++row.answers;
         }
+        for (ShadowRow& row : b.shadow)
+            row.body += ']';
     }
 
-    // The INSERT of `rows` shadow answers: writing a batch's answers shadow_rows_per_insert at a
-    // time takes the writer, score's bottleneck, less time per answer than one statement each.
-    static std::string shadow_insert(std::size_t rows) {
-        std::string sql = "INSERT INTO shadow_insights (id, item_id, model, model_version, active_version, label, "
-                          "score, probabilities, anomaly, error, scored_at, model_digest) VALUES ";
-        for (std::size_t r = 0; r < rows; ++r)
-            sql += r ? ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-        return sql;
+    static void append_text(std::string& out, std::string_view text) {
+        if (!append_json_string(out, text)) out += Json(text).dump(-1, ' ', false, Json::error_handler_t::replace);
     }
 
-    // Binds one answer as the row of `insert` whose parameters start after `at`.
-    void bind_shadow(Statement& insert, int at, const ShadowAnswer& a, const std::string& now) {
-        insert.bind(at + 1, next_shadow_++).bind(at + 2, a.item).bind_static(at + 3, m_.name);
-        insert.bind_static(at + 4, shadow_->version).bind_static(at + 5, m_.version);
-        const bool answered = a.error.empty();
-        if (answered && a.prediction.label)
-            insert.bind_static(at + 6, *a.prediction.label);
-        else
-            insert.bind(at + 6, std::nullopt);
-        if (answered)
-            insert.bind(at + 7, a.prediction.score)
-                .bind(at + 9, a.prediction.anomaly ? 1 : 0)
-                .bind(at + 10, std::nullopt);
-        else
-            insert.bind(at + 7, std::nullopt).bind(at + 9, std::nullopt).bind_static(at + 10, a.error);
-        if (a.probabilities.empty())
-            insert.bind(at + 8, std::nullopt);
-        else
-            insert.bind_static(at + 8, a.probabilities);
-        insert.bind_static(at + 11, now).bind_static(at + 12, shadow_->digest);
-        ++result_.shadow_scored;
-        result_.shadow_failed += !answered;
+    // A number as the shortest text that reads back the same; a double always with a fraction or an
+    // exponent, so that the store reads it back as a REAL.
+    template <typename Number> static void append_number(std::string& out, Number n) {
+        char text[32];
+        auto [end, ec] = std::to_chars(text, text + sizeof text, n);
+        (void)ec;
+        out.append(text, end);
+        if constexpr (std::is_floating_point_v<Number>)
+            if (std::find_if(text, end, [](char c) { return c == '.' || c == 'e'; }) == end) out += ".0";
     }
 
-    void add_shadows(const std::vector<ShadowAnswer>& answers, const std::string& now) {
-        std::size_t r = 0;
-        for (; r + shadow_rows_per_insert <= answers.size(); r += shadow_rows_per_insert) {
-            for (std::size_t k = 0; k < shadow_rows_per_insert; ++k)
-                bind_shadow(add_shadows_, int(k * shadow_columns), answers[r + k], now);
-            add_shadows_.run();
-        }
-        for (; r < answers.size(); ++r) {
-            bind_shadow(add_shadow_, 0, answers[r], now);
-            add_shadow_.run();
+    void add_shadows(const std::vector<ShadowRow>& rows, const std::string& now) {
+        for (const ShadowRow& row : rows) {
+            add_shadow_.bind(1, next_shadow_).bind(2, row.answers).bind(3, row.first_item).bind(4, row.last_item);
+            add_shadow_.bind_static(5, m_.name).bind_static(6, shadow_->version).bind_static(7, m_.version);
+            add_shadow_.bind_static(8, now).bind_static(9, shadow_->digest).bind_static(10, row.body).run();
+            next_shadow_ += row.answers;
+            result_.shadow_scored += row.answers;
+            result_.shadow_failed += row.failed;
         }
     }
 
@@ -453,7 +458,8 @@ class ModelScorer {
         }
         if (!b.shadow.empty())
             in_context("cannot store the answers of shadow " + m_.name + "@" + shadow_->version + " for items " +
-                           std::to_string(b.shadow.front().item) + " to " + std::to_string(b.shadow.back().item),
+                           std::to_string(b.shadow.front().first_item) + " to " +
+                           std::to_string(b.shadow.back().last_item),
                        [&] { add_shadows(b.shadow, now); });
         count_drift(b, now);
         progress_.bind(1, m_.name).bind(2, m_.version).bind(3, b.features.last_id).run();
@@ -504,8 +510,10 @@ class ModelScorer {
     std::unique_ptr<Model> model_, shadow_model_;
     std::optional<Restandardise> restandardise_;
     Matrix shadow_input_;  // the forward stage's: the shadow's input when its standardisation differs
-    static constexpr std::size_t shadow_rows_per_insert = 32, shadow_columns = 12;
-    Statement add_insight_, add_quarantine_, progress_, add_shadow_, add_shadows_;
+    // 64 answers of the sample model make a row of about 6 KB: one page of the store, and one
+    // export row well within the smallest volume.
+    static constexpr std::size_t shadow_answers_per_row = 64;
+    Statement add_insight_, add_quarantine_, progress_, add_shadow_;
     DriftMonitor drift_;
     std::int64_t cursor_ = 0;
     std::int64_t next_insight_ = 0, next_quarantine_ = 0, next_shadow_ = 0;

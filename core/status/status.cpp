@@ -72,8 +72,8 @@ StatusReport status(Store& store) {
         }
         m.shadow = shadow_version(db, m.name);
         if (m.shadow) {
-            Statement answers(db, "SELECT count(*) FROM shadow_insights WHERE model = ? AND model_version = ? AND "
-                                  "active_version = ?");
+            Statement answers(db, "SELECT coalesce(sum(answers), 0) FROM shadow_answers WHERE model = ? AND "
+                                  "model_version = ? AND active_version = ?");
             answers.bind(1, m.name).bind(2, *m.shadow).bind(3, m.version).step();
             m.shadow_answers = answers.column_int(0);
         }

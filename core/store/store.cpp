@@ -25,6 +25,7 @@ extern const std::string_view store_v6_sql;
 extern const std::string_view store_v7_sql;
 extern const std::string_view store_v8_sql;
 extern const std::string_view store_v9_sql;
+extern const std::string_view store_v10_sql;
 }  // namespace embedded
 
 namespace {
@@ -34,9 +35,9 @@ constexpr std::string_view default_store = "/var/lib/edgectl";
 /// Forward migrations: entry i takes a store from user_version i to i + 1.
 const std::vector<std::string_view>& migrations() {
     static const std::vector<std::string_view> all = {
-        embedded::store_v1_sql, embedded::store_v2_sql, embedded::store_v3_sql,
-        embedded::store_v4_sql, embedded::store_v5_sql, embedded::store_v6_sql,
-        embedded::store_v7_sql, embedded::store_v8_sql, embedded::store_v9_sql};
+        embedded::store_v1_sql, embedded::store_v2_sql, embedded::store_v3_sql, embedded::store_v4_sql,
+        embedded::store_v5_sql, embedded::store_v6_sql, embedded::store_v7_sql, embedded::store_v8_sql,
+        embedded::store_v9_sql, embedded::store_v10_sql};
     return all;
 }
 
@@ -81,14 +82,21 @@ std::string_view table_name(RowTable table) {
     return {};
 }
 
+// The largest id the table holds, or NULL. A row of shadow answers holds the ids from its own up to
+// its own + answers - 1; the row with the largest id has the largest.
+std::string max_id_sql(RowTable table) {
+    if (table == RowTable::shadow_insights)
+        return "(SELECT id + answers - 1 FROM shadow_answers ORDER BY id DESC LIMIT 1)";
+    return "(SELECT max(id) FROM " + std::string(table_name(table)) + ")";
+}
+
 }  // namespace
 
 std::int64_t next_row_id(Db& db, RowTable table) {
     // Table names come from the enum above, never from input.
     std::string name(table_name(table));
-    Statement next(db, "SELECT max(coalesce((SELECT max(id) FROM " + name +
-                           "), 0), "
-                           "coalesce((SELECT floor FROM id_floors WHERE name = ?), 0)) + 1");
+    Statement next(db, "SELECT max(coalesce(" + max_id_sql(table) +
+                           ", 0), coalesce((SELECT floor FROM id_floors WHERE name = ?), 0)) + 1");
     next.bind(1, name);
     next.step();
     return next.column_int(0);
@@ -97,8 +105,8 @@ std::int64_t next_row_id(Db& db, RowTable table) {
 void raise_id_floors(Db& db) {
     for (RowTable table : {RowTable::items, RowTable::insights, RowTable::quarantine, RowTable::shadow_insights}) {
         std::string name(table_name(table));
-        Statement raise(db, "INSERT INTO id_floors (name, floor) VALUES (?1, coalesce((SELECT max(id) FROM " + name +
-                                "), 0)) ON CONFLICT (name) DO UPDATE SET floor = max(floor, excluded.floor)");
+        Statement raise(db, "INSERT INTO id_floors (name, floor) VALUES (?1, coalesce(" + max_id_sql(table) +
+                                ", 0)) ON CONFLICT (name) DO UPDATE SET floor = max(floor, excluded.floor)");
         raise.bind(1, name).run();
     }
 }

@@ -13,7 +13,7 @@
 namespace edgectl {
 
 /// The schema version this build writes; older stores are migrated forward on open.
-inline constexpr int store_schema_version = 9;
+inline constexpr int store_schema_version = 10;
 
 /// --store DIR, else $EDGECTL_STORE, else /var/lib/edgectl.
 fs::path resolve_store_root(const std::string& flag);

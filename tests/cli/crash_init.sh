@@ -9,6 +9,6 @@ state_of() { crash_state --store "$RUN/store" --fresh-store; }
 
 crash_save_pre   # nothing: init makes $RUN/store itself
 crash_enumerate "init" "$EDGECTL" init --site north-1
-ref_has "== schema version 9" "  site|north-1" "  site.secret 0o600 64 hex digits" \
+ref_has "== schema version 10" "  site|north-1" "  site.secret 0o600 64 hex digits" \
         "  site.key 0o600 a matching key pair" "  site.pub 0o644 a matching key pair"
 crash_finish

@@ -23,7 +23,7 @@ digest=$(printf 'a%.0s' $(seq 64)) other=$(printf 'b%.0s' $(seq 64))
 } | sqlite3 "$STORE/edgectl.db" >/dev/null
 crash_save_pre
 
-crash_enumerate "migration 1 -> 9 (status)" "$EDGECTL" status
-ref_has "== schema version 9" "  site|old" "  items 3" "  insights 1" "  quarantine 1"
-assert_eq "$(grep -c $'^store.migrate:commit\t' "$WORK/ref.trace")" 8 "migrations of an uninterrupted run"
+crash_enumerate "migration 1 -> 10 (status)" "$EDGECTL" status
+ref_has "== schema version 10" "  site|old" "  items 3" "  insights 1" "  quarantine 1"
+assert_eq "$(grep -c $'^store.migrate:commit\t' "$WORK/ref.trace")" 9 "migrations of an uninterrupted run"
 crash_finish

@@ -15,7 +15,7 @@ for sub in models trust staging; do
     assert_eq "$(stat -c %a "$STORE/$sub")" 700 "$sub/ mode"
 done
 
-assert_eq "$(sql 'PRAGMA user_version')" 9 "schema version"
+assert_eq "$(sql 'PRAGMA user_version')" 10 "schema version"
 assert_eq "$(sql 'PRAGMA journal_mode')" wal "journal mode"
 assert_eq "$(sql 'PRAGMA integrity_check')" ok "integrity"
 assert_eq "$(sql "SELECT value FROM meta WHERE key = 'site'")" north-1 "site id recorded in meta"

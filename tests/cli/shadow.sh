@@ -122,6 +122,9 @@ expect_exit 0 "$EDGECTL" models shadow wine-cultivar@1.3.0
 expect_exit 0 "$EDGECTL" models remove wine-cultivar@1.3.0
 assert_eq "$(sql "SELECT count(*) FROM shadow_models")" 0 "shadow rows after its removal"
 
+# Kept for the volumes and purge below, before anything is exported.
+cp -a "$STORE" "$WORK/kept"
+
 # The answers go out once, in data/shadow.ndjson (included by default), with the shadows' lineage.
 mkdir "$WORK/out"
 expect_exit 0 "$EDGECTL" export --to "$WORK/out"
@@ -152,3 +155,45 @@ expect_exit 0 "$EDGECTL" purge --older-than 0 --force
 assert_contains "$OUT" "270 shadow answers"
 assert_eq "$(sql "SELECT count(*) FROM shadow_insights")|$(sql "SELECT count(*) FROM items")" "0|0" \
     "rows left after the purge"
+
+# The store keeps up to 64 answers to a row, exported whole: in the smallest volumes every answer
+# goes out once, each volume with whole rows.
+STORE="$WORK/kept" EDGECTL_STORE="$WORK/kept"
+rows=$(sql "SELECT count(*) FROM shadow_answers")
+[ "$rows" -gt 1 ] && [ "$rows" -lt 270 ] || fail "270 answers in $rows rows"
+mkdir "$WORK/small"
+expect_exit 0 "$EDGECTL" export --to "$WORK/small" --max-bytes 64K --include shadow
+volumes=("$WORK"/small/test-site-*.tar.zst)
+[ ${#volumes[@]} -gt 1 ] || fail "the answers fitted in ${#volumes[@]} volume of 64K"
+for v in "${volumes[@]}"; do
+    b=$(basename "$v" .tar.zst)
+    expect_exit 0 "$EDGECTL" verify --key <("$EDGECTL" site-key) "$v"
+    tar --zstd -xOf "$v" "$b/data/shadow.ndjson" >"$WORK/$b.ndjson"
+    # Its answers are the stored rows whose first id it holds, each whole.
+    assert_eq "$(python3 -c 'import json, sys; print(len({json.loads(l)["shadow_id"] for l in open(sys.argv[1])}))' \
+        "$WORK/$b.ndjson")" "$(sql "SELECT sum(answers) FROM shadow_answers WHERE export_seq = ${b##*-} + 0")" \
+        "answers in $b"
+done
+assert_eq "$(cat "$WORK"/test-site-*.ndjson | python3 -c 'import json, sys
+print(len({json.loads(l)["shadow_id"] for l in sys.stdin}))')" 270 "answers in all the volumes"
+assert_eq "$(sql "SELECT count(*) FROM shadow_answers WHERE export_seq IS NULL")" 0 "rows left unexported"
+
+# Insights acknowledged and purged while the shadow's answers are not: every item a row of answers
+# spans stays, and the answers still export with their items' sources.
+STORE="$WORK/kept2" EDGECTL_STORE="$WORK/kept2"
+cp -a "$WORK/kept" "$STORE"
+sqlite3 "$STORE/edgectl.db" "UPDATE shadow_answers SET export_seq = NULL; DELETE FROM exports"
+mkdir "$WORK/no-shadow"
+expect_exit 0 "$EDGECTL" export --to "$WORK/no-shadow" --include anomalies,insights,items
+expect_exit 0 "$EDGECTL" ack 1
+expect_exit 0 "$EDGECTL" purge --older-than 0
+assert_eq "$(sql "SELECT count(*) FROM insights")" 0 "insights left after the purge"
+assert_eq "$(sql "SELECT count(*) FROM items i WHERE EXISTS (SELECT 1 FROM shadow_answers s
+    WHERE i.id BETWEEN s.first_item_id AND s.last_item_id)")" "$(sql "SELECT count(*) FROM items")" \
+    "items kept are those the answers span"
+assert_eq "$(sql "SELECT count(DISTINCT item_id) FROM shadow_insights WHERE item_id NOT IN (SELECT id FROM items)")" 0 \
+    "answers whose item was purged"
+mkdir "$WORK/shadow-later"
+expect_exit 0 "$EDGECTL" export --to "$WORK/shadow-later" --include shadow
+tar --zstd -xOf "$WORK/shadow-later/test-site-000002.tar.zst" test-site-000002/data/shadow.ndjson >"$WORK/later.ndjson"
+assert_eq "$(lines "$WORK/later.ndjson")" 270 "answers exported after their items' insights were purged"

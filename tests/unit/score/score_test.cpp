@@ -268,6 +268,9 @@ TEST_CASE_METHOD(test::TempDirFixture, "score: a shadow answers the same items f
     CHECK(r.models[0].shadow_scored == 4);  // every item given to the active version
     CHECK(r.models[0].shadow_failed == 1);
     CHECK(batches.size() == 2);  // one forward of each version: the same batch
+    // Read through the store's view of one answer a row, as an operator's sqlite3 reads it (edgectl's
+    // own connections trust no view's functions).
+    store.db().exec("PRAGMA trusted_schema = ON");
     Statement answers(store.db(),
                       "SELECT json_extract(it.payload, '$.a'), s.score, s.anomaly, s.error, s.active_version "
                       "FROM shadow_insights s JOIN items it ON it.id = s.item_id ORDER BY it.id");

@@ -283,3 +283,55 @@ TEST_CASE_METHOD(test::TempDirFixture, "store: purge finds an item's quarantine 
                        "DELETE FROM items WHERE NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.item_id = items.id)"),
                Catch::Contains("USING COVERING INDEX quarantine_by_item (item_id=?)"));
 }
+
+namespace edgectl::embedded {
+extern const std::string_view store_v5_sql;
+extern const std::string_view store_v6_sql;
+extern const std::string_view store_v7_sql;
+extern const std::string_view store_v8_sql;
+extern const std::string_view store_v9_sql;
+}  // namespace edgectl::embedded
+
+TEST_CASE_METHOD(test::TempDirFixture, "store: a version 9 store's shadow answers keep their ids and values") {
+    fs::create_directories(dir / "s");
+    {
+        Db db = Db::open(dir / "s/edgectl.db", true);
+        for (auto sql : {embedded::store_v1_sql, embedded::store_v2_sql, embedded::store_v3_sql, embedded::store_v4_sql,
+                         embedded::store_v5_sql, embedded::store_v6_sql, embedded::store_v7_sql, embedded::store_v8_sql,
+                         embedded::store_v9_sql})
+            db.exec(sql);
+        db.exec("PRAGMA user_version = 9; INSERT INTO meta VALUES ('site', 'old');"
+                "INSERT INTO sources (digest, name, path, format, ingested_at) VALUES ('d', 'f', 'f', 'csv', 't');"
+                "INSERT INTO ingests (source_id, name, ingested_at) VALUES (1, 'f', 't');"
+                "INSERT INTO items (id, ingest_id, source_id, ordinal, line, payload) VALUES (1, 1, 1, 1, 2, '[1]'),"
+                " (2, 1, 1, 2, 3, '[2]');"
+                "INSERT INTO shadow_insights (id, item_id, model, model_version, active_version, label, score, "
+                "probabilities, anomaly, error, scored_at, model_digest, export_seq) VALUES "
+                "(5, 1, 'm', '2', '1', 'a', 0.75, '{\"a\":0.75,\"b\":0.25}', 1, NULL, 't', 'x', 3),"
+                "(9, 2, 'm', '2', '1', NULL, NULL, NULL, NULL, 'NaN', 't', 'x', NULL)");
+    }
+    test::write_file(dir / "s/site.secret", std::string(64, 'a') + "\n");
+    Store store = Store::open(dir / "s");
+    Db& db = store.db();
+    CHECK(db.user_version() == store_schema_version);
+    CHECK(query_int(db, "SELECT count(*) FROM pragma_foreign_key_check") == 0);
+    CHECK(query_int(db, "SELECT count(*) FROM shadow_answers WHERE answers = 1") == 2);
+    // Read as the rows they were, through the store's view (for sqlite3, which trusts it).
+    db.exec("PRAGMA trusted_schema = ON");
+    Statement rows(db, "SELECT id, item_id, label, score, probabilities, anomaly, error, export_seq, model, "
+                       "model_version, active_version FROM shadow_insights ORDER BY id");
+    std::vector<std::string> got;
+    auto text = [&](int col) { return rows.column_is_null(col) ? std::string("-") : rows.column_text(col); };
+    while (rows.step()) {
+        std::string row;
+        for (int col = 0; col < 11; ++col)
+            row += (col ? " " : "") + text(col);
+        got.push_back(row);
+    }
+    CHECK(got == std::vector<std::string>{"5 1 a 0.75 {\"a\":0.75,\"b\":0.25} 1 - 3 m 2 1", "9 2 - - - - NaN - m 2 1"});
+    // The next answer's id is above them; a row of many answers takes as many ids.
+    CHECK(next_row_id(db, RowTable::shadow_insights) == 10);
+    db.exec("INSERT INTO shadow_answers (id, answers, first_item_id, last_item_id, model, model_version, "
+            "active_version, scored_at, model_digest, body) VALUES (10, 64, 1, 2, 'm', '2', '1', 't', 'x', '[]')");
+    CHECK(next_row_id(db, RowTable::shadow_insights) == 74);
+}
