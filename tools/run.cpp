@@ -122,6 +122,7 @@ void add_run(CLI::App& app, Globals& g, Commands& commands) {
                 std::cout << to_json(r).dump() << std::endl;  // one line a cycle
             } else if (auto line = summary(r); !line.empty()) {
                 say(g, line);
+                std::cout.flush();  // a line a cycle, as it happens (journald reads a pipe)
                 notify::send("STATUS=" + line);
             }
         };
@@ -133,7 +134,10 @@ void add_run(CLI::App& app, Globals& g, Commands& commands) {
             hooks.alive = [] { notify::send("WATCHDOG=1"); };
             hooks.alive_every = every / 2;
         }
-        notify::send("READY=1");
+        std::string inboxes;
+        for (const auto& path : o->ingest.paths)
+            inboxes += (inboxes.empty() ? "" : ", ") + fs::path(path).string();
+        notify::send("READY=1\nSTATUS=watching " + inboxes + " for files");
         watch(store, *o, control, hooks);
         notify::send("STOPPING=1");
         return Exit::ok;

@@ -176,6 +176,7 @@ void FrameWriter::commit() {
     }
     tx.commit();
     db.set_synchronous(Db::Sync::normal);
+    if (o_.on_commit) o_.on_commit();
 }
 
 std::size_t sweep_frames(Store& store, const StoreLock& lock) {

@@ -29,9 +29,10 @@ namespace {
 class FileIngester {
   public:
     FileIngester(Store& store, File file, std::string source, std::string digest, RecordFormat format,
-                 std::size_t batch, const Policy* policy)
+                 const IngestOptions& o, const Policy* policy)
         : db_(store.db()), file_(std::move(file)), path_(file_.path()), source_(std::move(source)),
-          digest_(std::move(digest)), format_(format), batch_(batch), now_(now_utc()), policy_(policy),
+          digest_(std::move(digest)), format_(format), batch_(o.batch), on_commit_(o.on_commit), now_(now_utc()),
+          policy_(policy),
           add_item_(db_,
                     "INSERT INTO items (id, ingest_id, source_id, ordinal, line, payload) VALUES (?, ?, ?, ?, ?, ?)"),
           add_quarantine_(db_, "INSERT INTO quarantine (id, stage, source, line, source_key, reason, raw, created_at) "
@@ -85,6 +86,7 @@ class FileIngester {
     void commit(std::size_t done) {
         progress_.bind(1, std::int64_t(done)).bind(2, source_id_).run();
         tx_->commit();
+        if (on_commit_) on_commit_();
     }
 
     IngestFileResult finish(const RecordReader& reader) {
@@ -155,6 +157,7 @@ class FileIngester {
     std::string source_, digest_;
     RecordFormat format_;
     std::size_t batch_;
+    const std::function<void()>& on_commit_;
     std::string now_;
     const Policy* policy_;
     Statement add_item_, add_quarantine_, progress_;
@@ -359,7 +362,7 @@ IngestFileResult ingest_file(Store& store, const fs::path& path, const IngestOpt
         if (frame)
             result = frames.add(path, frame_bytes, digest, source);
         else
-            result = FileIngester(store, std::move(file), source, digest, *format, o.batch, policy).run();
+            result = FileIngester(store, std::move(file), source, digest, *format, o, policy).run();
         result.path = path.string();
     }
     // Only once its records are committed does a file leave the inbox (a frame's, with its batch),

@@ -57,6 +57,9 @@ struct IngestOptions {
     /// Once true (a signal handler sets it), no further file is started: those ingested so far
     /// commit, the rest wait for the next run. nullptr: never.
     const std::atomic<bool>* stop = nullptr;
+    /// Called after each transaction of items commits: a long-running caller's sign of life while a
+    /// large file is ingested (run --watch pings systemd's watchdog from it).
+    std::function<void()> on_commit;
 };
 
 struct IngestResult {

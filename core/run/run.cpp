@@ -132,10 +132,12 @@ void ModelCache::sweep(Store& store) {
     std::erase_if(models_, [&in_use](const auto& entry) { return !in_use.contains(entry.first); });
 }
 
-CycleResult run_cycle(Store& store, const RunOptions& o, ModelCache& cache, const RunControl& control) {
+CycleResult run_cycle(Store& store, const RunOptions& o, ModelCache& cache, const RunControl& control,
+                      const std::function<void()>& alive) {
     CycleResult r;
     IngestOptions inbox = o.ingest;
     inbox.stop = &control.stop;
+    inbox.on_commit = alive;
     r.ingest_locked =
         !locked_step(store, "ingest", [&](const StoreLock& lock) { r.ingest = ingest(store, lock, inbox); });
     for (const auto& f : r.ingest.files)
@@ -143,6 +145,7 @@ CycleResult run_cycle(Store& store, const RunOptions& o, ModelCache& cache, cons
     if (control.stop) return r;
     ScoreOptions score_options = o.score;
     score_options.stop = &control.stop;
+    score_options.on_commit = alive;
     if (!score_options.load_model) score_options.load_model = cache.loader();
     r.score_locked =
         !locked_step(store, "score", [&](const StoreLock& lock) { r.score = score(store, lock, score_options); });
@@ -160,6 +163,13 @@ void watch(Store& store, const RunOptions& o, RunControl& control, const WatchHo
         last_alive = Steady::now();
         if (hooks.alive) hooks.alive();
     };
+    // Within a cycle, at each commit once a ping is due: a large file or backlog takes as long as
+    // it takes, and the watchdog hears from every step of it.
+    std::function<void()> alive_if_due;
+    if (hooks.alive && hooks.alive_every > 0)
+        alive_if_due = [&] {
+            if (Steady::now() >= last_alive + seconds(hooks.alive_every)) alive();
+        };
     while (!control.stop) {
         if (control.reload.exchange(false)) {
             log::debug("SIGHUP: the models are loaded again");
@@ -169,7 +179,7 @@ void watch(Store& store, const RunOptions& o, RunControl& control, const WatchHo
         if (inbox.fd() >= 0) inbox.drain();
         auto next = Steady::now() + sweep;
         try {
-            CycleResult r = run_cycle(store, o, cache, control);
+            CycleResult r = run_cycle(store, o, cache, control, alive_if_due);
             cache.sweep(store);
             if (hooks.cycle) hooks.cycle(r);
             if (r.more())

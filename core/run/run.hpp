@@ -65,7 +65,10 @@ struct CycleResult {
 };
 
 /// One cycle: ingest, then score, each under its own lock. Scores with `cache`'s models.
-CycleResult run_cycle(Store& store, const RunOptions& options, ModelCache& cache, const RunControl& control);
+/// `alive`, when given, is called after each commit of either step (systemd's watchdog hears
+/// from a long cycle through it).
+CycleResult run_cycle(Store& store, const RunOptions& options, ModelCache& cache, const RunControl& control,
+                      const std::function<void()>& alive = {});
 
 /// Hooks watch() calls: after each cycle, and at least every `alive_every` seconds while waiting
 /// (a service manager's watchdog; 0: only after cycles).

@@ -328,6 +328,7 @@ class ModelScorer {
         drift_.save();
         tx->commit();
         tx.reset();
+        if (o_.on_commit) o_.on_commit();
     }
 
     // Items after the cursor (within --limit), for the progress line only: counting costs a scan.

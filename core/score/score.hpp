@@ -38,6 +38,8 @@ struct ScoreOptions {
     /// Once true (a signal handler sets it), score stops at the next batch boundary, as at the time
     /// budget: what is scored so far commits. nullptr: never.
     const std::atomic<bool>* stop = nullptr;
+    /// Called after each transaction of insights commits: a long-running caller's sign of life.
+    std::function<void()> on_commit;
 };
 
 struct ModelScoreResult {

@@ -24,6 +24,8 @@ std::uint64_t disk_use(const fs::path& root) {
 
 StatusReport status(Store& store) {
     Db& db = store.db();
+    // One snapshot for every figure: counted while score commits, they still add up.
+    ReadSnapshot snapshot(db);
     StatusReport r;
     r.site = store.site();
     r.store = store.root();

@@ -172,6 +172,10 @@ void Transaction::commit() {
     done_ = true;
 }
 
+ReadSnapshot::ReadSnapshot(Db& db) : db_(db) { db_.exec("BEGIN"); }
+
+ReadSnapshot::~ReadSnapshot() { sqlite3_exec(db_.handle(), "COMMIT", nullptr, nullptr, nullptr); }
+
 std::int64_t query_int(Db& db, std::string_view sql) {
     Statement stmt(db, sql);
     return stmt.step() ? stmt.column_int(0) : 0;

@@ -117,6 +117,19 @@ class Transaction {
     bool done_ = false;
 };
 
+/// A read transaction (BEGIN … COMMIT, no lock taken up front): every query made while it is alive
+/// sees the same committed state, however writers commit meanwhile (WAL keeps that snapshot).
+class ReadSnapshot {
+  public:
+    explicit ReadSnapshot(Db& db);
+    ReadSnapshot(const ReadSnapshot&) = delete;
+    ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+    ~ReadSnapshot();
+
+  private:
+    Db& db_;
+};
+
 /// Runs a query that returns one integer (e.g. a COUNT).
 std::int64_t query_int(Db& db, std::string_view sql);
 

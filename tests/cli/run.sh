@@ -164,4 +164,31 @@ stop_watch
 exactly_once 1.1.0
 consistent 1.1.0
 assert_eq "$(sql 'SELECT count(*) FROM items')" 20094 "items: each record of the inbox once"
+
+# --- systemd's notify protocol: READY with a status, and the watchdog fed within a long cycle ----------
+# A listener on the notify socket writes each datagram as a line. With a watchdog of 0.1 s, a cycle
+# of 20,000 records (about a second here) must ping it while it ingests and scores, not only after.
+python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "w") as out:
+    while True:
+        out.write(s.recv(4096).decode().replace("\n", "|") + "\n")
+        out.flush()' "$WORK/notify.sock" "$WORK/notify.log" &
+listener=$!
+at_exit "kill $listener 2>/dev/null"
+for _ in $(seq 50); do [ -S "$WORK/notify.sock" ] && break; sleep 0.1; done
+feature_csv "$WORK/big2.csv" 20000 200000
+touch -d '1 minute ago' "$WORK/big2.csv"
+mv "$WORK/big2.csv" "$WORK/inbox/"
+NOTIFY_SOCKET="$WORK/notify.sock" WATCHDOG_USEC=100000 start_watch "$WORK/watch5" --sweep 3600
+wait_for "the second backlog scored" 60 by_new_are 40091
+stop_watch
+kill "$listener"
+notes=$(cat "$WORK/notify.log")
+assert_contains "$(head -1 <<<"$notes")" "READY=1|STATUS=watching $WORK/inbox for files" "the first notification"
+# The first cycle's own status line comes after its pings.
+pings=$(sed -n '2,/^STATUS=.*ingested 20000 items/p' <<<"$notes" | grep -c '^WATCHDOG=1$' || true)
+[ "$pings" -ge 2 ] || fail "the watchdog heard $pings times during a cycle of 20,000 records: $notes"
+assert_contains "$(tail -1 <<<"$notes")" "STOPPING=1" "the last notification"
 echo ok

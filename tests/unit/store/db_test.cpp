@@ -44,6 +44,20 @@ TEST_CASE_METHOD(test::TempDirFixture, "db: a committed transaction persists acr
     CHECK(query_int(reopened, "SELECT n FROM t WHERE s = 'kept'") == 7);
 }
 
+TEST_CASE_METHOD(test::TempDirFixture, "db: a read snapshot sees one state while another connection commits") {
+    Db reader = table_db(dir);
+    Db writer = Db::open(dir / "t.db", false);
+    writer.exec("INSERT INTO t VALUES (1, 'a')");
+    {
+        ReadSnapshot snapshot(reader);
+        CHECK(query_int(reader, "SELECT count(*) FROM t") == 1);
+        writer.exec("INSERT INTO t VALUES (2, 'b')");  // not blocked by the reader
+        CHECK(query_int(reader, "SELECT count(*) FROM t") == 1);
+        CHECK(query_int(reader, "SELECT sum(n) FROM t") == 1);
+    }
+    CHECK(query_int(reader, "SELECT count(*) FROM t") == 2);
+}
+
 TEST_CASE_METHOD(test::TempDirFixture, "db: a rolled-back transaction after a failed statement keeps earlier commits") {
     Db db = table_db(dir);
     {
