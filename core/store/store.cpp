@@ -1,6 +1,8 @@
 #include "store/store.hpp"
 
 #include "util/error.hpp"
+#include "util/fs.hpp"
+#include "util/log.hpp"
 #include "util/minisign.hpp"
 #include "util/sha256.hpp"
 
@@ -8,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <optional>
 #include <stdexcept>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -31,6 +34,10 @@ extern const std::string_view store_v10_sql;
 namespace {
 
 constexpr std::string_view default_store = "/var/lib/edgectl";
+// In `meta` while the migrations of an upgrade are under way (back_up_before_migrating).
+constexpr std::string_view migrating_key = "upgrade.migrating";
+
+std::string read_meta(Db& db, std::string_view key);
 
 /// Forward migrations: entry i takes a store from user_version i to i + 1.
 const std::vector<std::string_view>& migrations() {
@@ -41,6 +48,37 @@ const std::vector<std::string_view>& migrations() {
     return all;
 }
 
+// Before the first migration of an upgrade changes anything, a copy of the store's database as
+// the older edgectl left it: backups/edgectl-vN.db, N its schema version. The migrations then mark
+// the upgrade begun in `meta` (in their first transaction; the last removes it), so that a command
+// killed between two of them, run again, keeps that copy rather than making one of a half-migrated
+// store. EDGECTL_MIGRATE_BACKUP=0 migrates without one (a store too large to copy).
+std::optional<fs::path> back_up_before_migrating(Db& db, const fs::path& root, int version) {
+    if (version == 0) return std::nullopt;  // a new database, being built
+    if (const char* env = std::getenv("EDGECTL_MIGRATE_BACKUP"); env && std::string_view(env) == "0")
+        return std::nullopt;
+    if (!read_meta(db, migrating_key).empty()) return std::nullopt;
+    const fs::path dir = root / "backups", name = "edgectl-v" + std::to_string(version) + ".db", final = dir / name,
+                   temp = dir / ("." + name.string() + ".partial");
+    try {
+        fs::remove(temp);
+        Statement copy(db, "VACUUM INTO ?");
+        copy.bind(1, temp.string()).run();
+        if (::chmod(temp.c_str(), 0600) != 0) throw Error(std::strerror(errno));
+        File::open_read(temp).sync("store.backup");
+        rename_durably(temp, final, "store.backup");
+    } catch (const std::exception& e) {
+        std::error_code ignored;
+        fs::remove(temp, ignored);
+        throw Error("store '" + root.string() + "' was not migrated from schema version " + std::to_string(version) +
+                    " to " + std::to_string(store_schema_version) + ": cannot back it up first to '" + final.string() +
+                    "': " + e.what() +
+                    " (it needs free space about the size of edgectl.db; EDGECTL_MIGRATE_BACKUP=0 migrates "
+                    "without a backup)");
+    }
+    return final;
+}
+
 void migrate(Db& db, const fs::path& root) {
     int version = db.user_version();
     if (version > store_schema_version)
@@ -48,6 +86,21 @@ void migrate(Db& db, const fs::path& root) {
                     ", newer than this edgectl understands (" + std::to_string(store_schema_version) +
                     "); upgrade edgectl");
     if (version == store_schema_version) return;
+    // One process upgrades a store at a time, the backup included; another waits for none (exit 75).
+    std::optional<StoreLock> lock;
+    if (version > 0) {
+        make_dir(root / "backups", 0700, "store.backup");
+        try {
+            lock.emplace(root / "backups" / ".migrate.lock", "migrate", root);
+        } catch (const Error& e) {
+            if (e.code() != Exit::locked) throw;
+            throw Error("another edgectl is migrating store '" + root.string() + "'; try again later", Exit::locked);
+        }
+        version = db.user_version();
+        if (version == store_schema_version) return;
+    }
+    const int from = version;
+    const std::optional<fs::path> backup = back_up_before_migrating(db, root, version);
     // Migrations may rebuild tables that others refer to: foreign keys are off while they run (the
     // pragma has no effect inside a transaction) and checked before each commits. The version is
     // read again under the write lock: another process may have migrated the store meanwhile.
@@ -57,6 +110,12 @@ void migrate(Db& db, const fs::path& root) {
         version = db.user_version();
         if (version >= store_schema_version) break;
         db.exec(migrations()[std::size_t(version)]);
+        if (from > 0) {
+            Statement mark(db, version + 1 == store_schema_version
+                                   ? "DELETE FROM meta WHERE key = ?"
+                                   : "INSERT INTO meta (key, value) VALUES (?, 'begun') ON CONFLICT DO NOTHING");
+            mark.bind(1, migrating_key).run();
+        }
         if (query_int(db, "SELECT count(*) FROM pragma_foreign_key_check") != 0)
             throw Error("store '" + root.string() + "': migration to schema version " + std::to_string(version + 1) +
                         " would break references between rows; nothing was changed");
@@ -64,6 +123,10 @@ void migrate(Db& db, const fs::path& root) {
         tx.commit();
     }
     db.exec("PRAGMA foreign_keys = ON");
+    if (backup)
+        log::warning("store '" + root.string() + "' migrated from schema version " + std::to_string(from) + " to " +
+                     std::to_string(store_schema_version) + "; its database as it was is kept in '" + backup->string() +
+                     "' (docs/operations.md: going back)");
 }
 
 std::string read_meta(Db& db, std::string_view key) {

@@ -45,6 +45,29 @@ sql() { sqlite3 -readonly "$STORE/edgectl.db" "$1"; }
 # new_store [SITE]: a fresh store at $STORE.
 new_store() { expect_exit 0 "$EDGECTL" init --site "${1:-test-site}"; }
 
+# old_store [SQL]: a test store (a new one, in place of any there) whose database is one as edgectl
+# made them at schema version 1 (4 KiB pages), with three items, a quarantine row and an insight in
+# it, then SQL.
+old_store() {
+    rm -rf "$STORE"
+    new_store
+    rm "$STORE"/edgectl.db*
+    local digest other
+    digest=$(printf 'a%.0s' $(seq 64)) other=$(printf 'b%.0s' $(seq 64))
+    {
+        echo "PRAGMA page_size = 4096; PRAGMA journal_mode = WAL;"
+        cat "$EDGECTL_SOURCE/schemas/store-v1.sql"
+        echo "PRAGMA user_version = 1; INSERT INTO meta VALUES ('site', 'old');
+        INSERT INTO sources (digest, name, path, format, complete, ingested_at) VALUES ('$digest', 'f', 'f', 'csv', 0, 't1');
+        INSERT INTO items (source_key, source, line, ingested_at, payload) VALUES
+            ('$digest:1', 'f', 2, 't1', '{\"a\":1}'), ('$digest:2', 'f', 3, 't1', '{\"a\":2}'),
+            ('$other:7', 'g', 8, 't2', '{\"b\":3}');
+        INSERT INTO quarantine (stage, source, line, source_key, reason, created_at) VALUES ('ingest', 'f', 4, '$digest:3', 'bad', 't1');
+        INSERT INTO insights (item_id, model, model_version, score, anomaly, scored_at) VALUES (2, 'm', '1', 0.5, 0, 't');"
+        echo "${1:-}"
+    } | sqlite3 "$STORE/edgectl.db" >/dev/null
+}
+
 # sample_package OUT: packs the committed sample model.
 sample_package() {
     expect_exit 0 "$EDGECTL" pack-model --model "$SAMPLE/model/model.pt" --spec "$SAMPLE/model/model.json" \
