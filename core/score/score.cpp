@@ -388,7 +388,7 @@ class ModelScorer {
         for (std::size_t r = 0; r < ids.size(); ++r) {
             if (r % shadow_answers_per_row == 0) {
                 ShadowRow& row = b.shadow.emplace_back();
-                row.first_item = ids[r];
+                row.first_item = row.last_item = ids[r];
                 row.body = "[";
             }
             ShadowRow& row = b.shadow.back();
@@ -411,7 +411,9 @@ class ModelScorer {
                 row.body += p.probabilities.empty() ? "null" : Json(p.probabilities).dump();
             }
             row.body += ']';
-            row.last_item = ids[r];
+            // The span purge keeps for the row (a batch's items come in id order; this does not rely on it).
+            row.first_item = std::min(row.first_item, ids[r]);
+            row.last_item = std::max(row.last_item, ids[r]);
             ++row.answers;
         }
         for (ShadowRow& row : b.shadow)
