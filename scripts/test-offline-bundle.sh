@@ -2,7 +2,7 @@
 # Proves the offline bundle where it is meant to be used: a fresh minimal Debian bookworm
 # (debootstrap --variant=minbase) with no network. As root. On 2 cores: about 35 minutes the first
 # time (the .deb's Release build, 300 MB of packages, the root), about 15 with the build cached
-# (build-deb/), and less with the packages cached too (/tmp/edgectl-bundle-cache). Not part of
+# (build-deb/), and about 2.5 with the packages (/tmp/edgectl-bundle-cache) and the root cached too. Not part of
 # scripts/test.sh, which runs on every change.
 #
 #   1. a signing key, and the bundle signed with it (scripts/offline-bundle.sh)
