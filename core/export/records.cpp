@@ -7,37 +7,21 @@
 #include "util/ndjson.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <map>
 
 namespace edgectl {
 
-std::string lossy_json_text(std::string_view text) {
-    return Json(std::string(text)).dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-
 namespace {
 
 // Text that is not valid UTF-8 (a file's name as the file system had it, the raw bytes of a record
-// quarantined for them) goes out with U+FFFD for each byte that does not decode, as nlohmann writes
-// it with error_handler_t::replace: refusing it stopped every export of the store for good. Valid
-// text, the only kind an archive sealed before could hold, is unchanged.
-void append_text(std::string& out, std::string_view text) {
-    if (!append_json_string(out, text)) out += lossy_json_text(text);
-}
-
+// quarantined for them) goes out with U+FFFD for each byte that does not decode (append_json_text):
+// refusing it stopped every export of the store for good. Valid text, the only kind an archive
+// sealed before could hold, is unchanged.
 void append_optional_text(std::string& out, const std::optional<std::string_view>& text) {
     if (text)
-        append_text(out, *text);
+        append_json_text(out, *text);
     else
         out += "null";
-}
-
-void append_integer(std::string& out, std::int64_t n) {
-    char buf[24];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
-    (void)ec;
-    out.append(buf, end);
 }
 
 // A stored JSON value as nlohmann writes it back (numbers in its own shortest form, which the
@@ -74,24 +58,24 @@ void ExportRecords::insight_members(std::string& out, const InsightFields& f, co
                                     const PayloadFields* payload) {
     Members m(out);
     m("anomaly") += f.anomaly ? "true" : "false";
-    if (f.image) append_text(m("image"), *f.image);
-    if (ingested_at) append_text(m("ingested_at"), *ingested_at);
-    append_integer(m("insight_id"), f.insight_id);
-    append_integer(m("item_id"), f.item_id);
+    if (f.image) append_json_text(m("image"), *f.image);
+    if (ingested_at) append_json_text(m("ingested_at"), *ingested_at);
+    append_json_integer(m("insight_id"), f.insight_id);
+    append_json_integer(m("item_id"), f.item_id);
     append_optional_text(m("label"), f.label);
-    append_text(m("model"), f.model);
+    append_json_text(m("model"), f.model);
     append_optional_text(m("model_digest"), f.model_digest);
-    append_text(m("model_version"), f.model_version);
+    append_json_text(m("model_version"), f.model_version);
     if (payload) append_payload(m("payload"), *payload);
     if (f.probabilities)
         append_value(m("probabilities"), *f.probabilities);
     else
         m("probabilities") += "null";
     append_json_double(m("score"), f.score);
-    append_text(m("scored_at"), f.scored_at);
-    append_text(m("site"), site_);
-    append_text(m("source"), f.source);
-    append_text(m("source_key"), f.source_key);
+    append_json_text(m("scored_at"), f.scored_at);
+    append_json_text(m("site"), site_);
+    append_json_text(m("source"), f.source);
+    append_json_text(m("source_key"), f.source_key);
     m.close();
 }
 
@@ -118,7 +102,7 @@ const ExportRecords::ColumnOrder& ExportRecords::column_order(std::string_view c
         c.order = order_of(c.names, c.names.size());
         for (const auto& name : c.names) {
             std::string key;
-            append_text(key, name);
+            append_json_text(key, name);
             c.keys.push_back(std::move(key));
         }
         columns_ = std::move(c);
@@ -206,13 +190,13 @@ void ExportRecords::append_item(std::string& out, std::int64_t item_id, std::str
                                 std::string_view source_key, std::int64_t line_number, std::string_view ingested_at,
                                 const PayloadFields& payload) {
     Members m(out);
-    append_text(m("ingested_at"), ingested_at);
-    append_integer(m("item_id"), item_id);
-    append_integer(m("line"), line_number);
+    append_json_text(m("ingested_at"), ingested_at);
+    append_json_integer(m("item_id"), item_id);
+    append_json_integer(m("line"), line_number);
     append_payload(m("payload"), payload);
-    append_text(m("site"), site_);
-    append_text(m("source"), source);
-    append_text(m("source_key"), source_key);
+    append_json_text(m("site"), site_);
+    append_json_text(m("source"), source);
+    append_json_text(m("source_key"), source_key);
     m.close();
 }
 
@@ -342,15 +326,19 @@ std::string& next_line(RowLines& r, const char* file) {
     return line;
 }
 
+// The JSON value a column stores; `why` when it does not parse.
+Json stored_json(const Statement& s, int col, const char* why) {
+    auto doc = parse_json(s.column_view(col));
+    if (!doc) throw Error(why);
+    return std::move(*doc);
+}
+
 // A row of shadow answers (schemas/store-v10.sql): a line for each answer, the answer's id its
 // row's id plus its position.
 void serialise_shadow(const Statement& s, const std::string& site, RowLines& r) {
-    auto stored = [&](int col, const char* what) {
-        auto doc = parse_json(s.column_view(col));
-        if (!doc || !doc->is_array()) throw Error(std::string("its stored ") + what + " do not parse");
-        return std::move(*doc);
-    };
-    const Json answers = stored(6, "answers"), found = stored(7, "answers' sources");
+    const Json answers = stored_json(s, 6, "its stored answers do not parse"),
+               found = stored_json(s, 7, "its answers' sources do not parse");
+    if (!answers.is_array() || !found.is_array()) throw Error("its stored answers are not a JSON array");
     std::vector<const Json*> sources(answers.size(), nullptr);
     for (const Json& f : found)
         if (f.size() == 3 && f[0].is_number_unsigned() && f[0].get<std::size_t>() < sources.size())
@@ -424,11 +412,7 @@ void serialise_row(Category category, const Statement& s, ExportRecords& records
                             s.column_int(3), s.column_view(4), payload_fields(s, 5, 6));
         if (!s.column_is_null(7)) r.image = s.column_view(7);
     } else if (category == Category::drift) {
-        auto stored = [&](int col) {
-            auto doc = parse_json(s.column_view(col));
-            if (!doc) throw Error("its stored JSON does not parse");
-            return std::move(*doc);
-        };
+        auto stored = [&](int col) { return stored_json(s, col, "its stored JSON does not parse"); };
         Json record = {{"site", site},
                        {"window_id", r.id},
                        {"model", s.column_text(1)},

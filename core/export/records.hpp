@@ -25,9 +25,6 @@
 
 namespace edgectl {
 
-/// text as a JSON string; each byte that is not part of valid UTF-8 becomes U+FFFD.
-std::string lossy_json_text(std::string_view text);
-
 /// What an insight row holds, as the export query reads it. Texts are views into the row.
 struct InsightFields {
     std::int64_t insight_id = 0;

@@ -393,20 +393,20 @@ class ModelScorer {
             }
             ShadowRow& row = b.shadow.back();
             row.body += row.answers ? ",[" : "[";
-            append_number(row.body, ids[r]);
+            append_json_integer(row.body, ids[r]);
             Prediction p = interpret(shadow_->spec, output.row(r));
             if (auto storable = check_storable(p); !storable) {
                 row.body += ",null,null,null,null,";
-                append_text(row.body, storable.error());
+                append_json_text(row.body, storable.error());
                 ++row.failed;
             } else {
                 row.body += ',';
                 if (p.label)
-                    append_text(row.body, *p.label);
+                    append_json_text(row.body, *p.label);
                 else
                     row.body += "null";
                 row.body += ',';
-                append_number(row.body, p.score);
+                append_real(row.body, p.score);
                 row.body += p.anomaly ? ",1," : ",0,";
                 row.body += p.probabilities.empty() ? "null" : Json(p.probabilities).dump();
             }
@@ -420,19 +420,14 @@ class ModelScorer {
             row.body += ']';
     }
 
-    static void append_text(std::string& out, std::string_view text) {
-        if (!append_json_string(out, text)) out += Json(text).dump(-1, ' ', false, Json::error_handler_t::replace);
-    }
-
-    // A number as the shortest text that reads back the same; a double always with a fraction or an
-    // exponent, so that the store reads it back as a REAL.
-    template <typename Number> static void append_number(std::string& out, Number n) {
+    // The shortest text that reads back as the same double, always with a fraction or an exponent,
+    // so that the store reads it back as a REAL.
+    static void append_real(std::string& out, double n) {
         char text[32];
         auto [end, ec] = std::to_chars(text, text + sizeof text, n);
         (void)ec;
         out.append(text, end);
-        if constexpr (std::is_floating_point_v<Number>)
-            if (std::find_if(text, end, [](char c) { return c == '.' || c == 'e'; }) == end) out += ".0";
+        if (std::find_if(text, end, [](char c) { return c == '.' || c == 'e'; }) == end) out += ".0";
     }
 
     void add_shadows(const std::vector<ShadowRow>& rows, const std::string& now) {

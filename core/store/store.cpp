@@ -31,6 +31,14 @@ extern const std::string_view store_v9_sql;
 extern const std::string_view store_v10_sql;
 }  // namespace embedded
 
+const std::vector<std::string_view>& store_migrations() {
+    static const std::vector<std::string_view> all = {
+        embedded::store_v1_sql, embedded::store_v2_sql, embedded::store_v3_sql, embedded::store_v4_sql,
+        embedded::store_v5_sql, embedded::store_v6_sql, embedded::store_v7_sql, embedded::store_v8_sql,
+        embedded::store_v9_sql, embedded::store_v10_sql};
+    return all;
+}
+
 namespace {
 
 constexpr std::string_view default_store = "/var/lib/edgectl";
@@ -38,15 +46,6 @@ constexpr std::string_view default_store = "/var/lib/edgectl";
 constexpr std::string_view migrating_key = "upgrade.migrating";
 
 std::string read_meta(Db& db, std::string_view key);
-
-/// Forward migrations: entry i takes a store from user_version i to i + 1.
-const std::vector<std::string_view>& migrations() {
-    static const std::vector<std::string_view> all = {
-        embedded::store_v1_sql, embedded::store_v2_sql, embedded::store_v3_sql, embedded::store_v4_sql,
-        embedded::store_v5_sql, embedded::store_v6_sql, embedded::store_v7_sql, embedded::store_v8_sql,
-        embedded::store_v9_sql, embedded::store_v10_sql};
-    return all;
-}
 
 // Before the first migration of an upgrade changes anything, a copy of the store's database as
 // the older edgectl left it: backups/edgectl-vN.db, N its schema version. The migrations then mark
@@ -109,7 +108,7 @@ void migrate(Db& db, const fs::path& root) {
         Transaction tx(db, "store.migrate");
         version = db.user_version();
         if (version >= store_schema_version) break;
-        db.exec(migrations()[std::size_t(version)]);
+        db.exec(store_migrations()[std::size_t(version)]);
         if (from > 0) {
             Statement mark(db, version + 1 == store_schema_version
                                    ? "DELETE FROM meta WHERE key = ?"

@@ -9,6 +9,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace edgectl {
 
@@ -50,6 +51,10 @@ std::int64_t next_row_id(Db& db, RowTable table);
 /// Raises every table's floor to its largest id; purge calls it, in its transaction, before it
 /// deletes, so that no deleted id is ever given again.
 void raise_id_floors(Db& db);
+
+/// The forward migrations, compiled in from schemas/: entry i takes a store from schema version i
+/// to i + 1.
+const std::vector<std::string_view>& store_migrations();
 
 /// Makes a new database at `final` whole or not at all: it is built under a temporary name beside
 /// it ('.<name>.init', removed first if a killed run left one), filled by `fill` (whose commits are

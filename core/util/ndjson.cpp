@@ -2,6 +2,8 @@
 
 #include "util/error.hpp"
 
+#include <charconv>
+
 namespace edgectl {
 namespace {
 
@@ -154,6 +156,21 @@ bool append_json_string(std::string& out, std::string_view text) {
     }
     out.push_back('"');
     return true;
+}
+
+std::string lossy_json_text(std::string_view text) {
+    return Json(std::string(text)).dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+void append_json_text(std::string& out, std::string_view text) {
+    if (!append_json_string(out, text)) out += lossy_json_text(text);
+}
+
+void append_json_integer(std::string& out, std::int64_t n) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
+    (void)ec;
+    out.append(buf, end);
 }
 
 }  // namespace edgectl

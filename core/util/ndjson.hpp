@@ -55,4 +55,14 @@ bool is_valid_utf8(std::string_view text);
 /// past its old end) if text is not valid UTF-8.
 bool append_json_string(std::string& out, std::string_view text);
 
+/// text as a JSON string; each byte that is not part of valid UTF-8 becomes U+FFFD.
+std::string lossy_json_text(std::string_view text);
+
+/// Appends text as a JSON string literal: escaped as append_json_string does when it is valid
+/// UTF-8, else as lossy_json_text.
+void append_json_text(std::string& out, std::string_view text);
+
+/// Appends n in decimal.
+void append_json_integer(std::string& out, std::int64_t n);
+
 }  // namespace edgectl

@@ -76,9 +76,24 @@ TEST_CASE_METHOD(test::TempDirFixture, "store: a store newer than this build is 
     CHECK_THROWS_WITH(Store::open(dir / "s"), Catch::Contains("newer than this edgectl understands"));
 }
 
-namespace edgectl::embedded {
-extern const std::string_view store_v1_sql;
+namespace {
+
+// A store at dir/s as edgectl left it at schema `version` (its migrations from 1 on), holding `rows`,
+// opened by this edgectl: migrated.
+Store open_old_store(const fs::path& dir, int version, const std::string& rows) {
+    fs::create_directories(dir / "s");
+    {
+        Db db = Db::open(dir / "s/edgectl.db", true);
+        for (int v = 0; v < version; ++v)
+            db.exec(store_migrations()[std::size_t(v)]);
+        db.exec("PRAGMA user_version = " + std::to_string(version) + "; INSERT INTO meta VALUES ('site', 'old');" +
+                rows);
+    }
+    test::write_file(dir / "s/site.secret", std::string(64, 'a') + "\n");
+    return Store::open(dir / "s");
 }
+
+}  // namespace
 
 TEST_CASE_METHOD(test::TempDirFixture, "store: a version 1 store is migrated forward on open, its rows kept") {
     fs::create_directories(dir / "s");
@@ -87,7 +102,7 @@ TEST_CASE_METHOD(test::TempDirFixture, "store: a version 1 store is migrated for
         // As edgectl made stores then: SQLite's default 4 KiB pages, which the store keeps.
         Db db = Db::open(dir / "s/edgectl.db", true);
         db.exec("PRAGMA journal_mode = DELETE; PRAGMA page_size = 4096; VACUUM; PRAGMA journal_mode = WAL");
-        db.exec(embedded::store_v1_sql);
+        db.exec(store_migrations()[0]);
         db.exec("PRAGMA user_version = 1; INSERT INTO meta VALUES ('site', 'old');"
                 "INSERT INTO sources (digest, name, path, format, complete, ingested_at) VALUES ('" +
                 digest +
@@ -186,12 +201,6 @@ TEST_CASE_METHOD(test::TempDirFixture, "store: lookups by export and by item use
     CHECK(query_int(db, "SELECT count(*) FROM insights INDEXED BY insights_unexported WHERE export_seq IS NULL") == 1);
 }
 
-namespace edgectl::embedded {
-extern const std::string_view store_v2_sql;
-extern const std::string_view store_v3_sql;
-extern const std::string_view store_v4_sql;
-}  // namespace edgectl::embedded
-
 TEST_CASE_METHOD(test::TempDirFixture, "store: ids never come back once purge deleted the newest rows") {
     Store store = Store::init(dir / "s", "x");
     Db& db = store.db();
@@ -232,30 +241,21 @@ TEST_CASE_METHOD(test::TempDirFixture, "store: one record of one file can never 
 
 TEST_CASE_METHOD(test::TempDirFixture,
                  "store: version 4 to 5 keeps every referred row, seeds the floors, keeps hashes") {
-    fs::create_directories(dir / "s");
-    {
-        Db db = Db::open(dir / "s/edgectl.db", true);
-        for (auto sql :
-             {embedded::store_v1_sql, embedded::store_v2_sql, embedded::store_v3_sql, embedded::store_v4_sql})
-            db.exec(sql);
-        db.exec(
-            "PRAGMA user_version = 4; INSERT INTO meta VALUES ('site', 'old');"
-            "INSERT INTO sources (digest, name, path, format, ingested_at) VALUES ('d', 'f', 'f', 'csv', 't');"
-            "INSERT INTO ingests (source_id, name, ingested_at) VALUES (1, 'f', 't'), (1, 'f', 't2');"
-            // Records 1 and 2, then both again from a second run killed at the wrong moment:
-            // the copy of 1 is referred to by an insight, the copy of 2 by nothing.
-            "INSERT INTO items (id, ingest_id, ordinal, line, payload) VALUES (1, 1, 1, 2, '[1]'), (2, 1, 2, 3, '[2]'),"
-            " (3, 2, 1, 2, '[1]'), (4, 2, 2, 3, '[2]');"
-            "INSERT INTO insights (item_id, model, model_version, score, anomaly, scored_at) VALUES (3, 'm', '1', 0.5, "
-            "0, 't');"
-            // A purged store: the cursor and an export plan name ids above what is left.
-            "INSERT INTO score_progress VALUES ('m', '1', 40);"
-            "INSERT INTO exports (seq, name, nonce, target, state, max_insight_id, started_at, plan) VALUES "
-            "(1, 'old-000001', 'n', '/t', 'complete', 77, 't', '{\"ranges\": {\"quarantine\": [0, 9]}}'),"
-            "(2, 'old-000002', 'n', '/t', 'pending', 77, 't', '{\"ranges\": {}}')");
-    }
-    test::write_file(dir / "s/site.secret", std::string(64, 'a') + "\n");
-    Store store = Store::open(dir / "s");
+    Store store = open_old_store(
+        dir, 4,
+        "INSERT INTO sources (digest, name, path, format, ingested_at) VALUES ('d', 'f', 'f', 'csv', 't');"
+        "INSERT INTO ingests (source_id, name, ingested_at) VALUES (1, 'f', 't'), (1, 'f', 't2');"
+        // Records 1 and 2, then both again from a second run killed at the wrong moment:
+        // the copy of 1 is referred to by an insight, the copy of 2 by nothing.
+        "INSERT INTO items (id, ingest_id, ordinal, line, payload) VALUES (1, 1, 1, 2, '[1]'), (2, 1, 2, 3, '[2]'),"
+        " (3, 2, 1, 2, '[1]'), (4, 2, 2, 3, '[2]');"
+        "INSERT INTO insights (item_id, model, model_version, score, anomaly, scored_at) VALUES (3, 'm', '1', 0.5, "
+        "0, 't');"
+        // A purged store: the cursor and an export plan name ids above what is left.
+        "INSERT INTO score_progress VALUES ('m', '1', 40);"
+        "INSERT INTO exports (seq, name, nonce, target, state, max_insight_id, started_at, plan) VALUES "
+        "(1, 'old-000001', 'n', '/t', 'complete', 77, 't', '{\"ranges\": {\"quarantine\": [0, 9]}}'),"
+        "(2, 'old-000002', 'n', '/t', 'pending', 77, 't', '{\"ranges\": {}}')");
     Db& db = store.db();
     CHECK(db.user_version() == store_schema_version);
     Statement items(db, "SELECT id, ordinal FROM items ORDER BY id");
@@ -284,34 +284,17 @@ TEST_CASE_METHOD(test::TempDirFixture, "store: purge finds an item's quarantine 
                Catch::Contains("USING COVERING INDEX quarantine_by_item (item_id=?)"));
 }
 
-namespace edgectl::embedded {
-extern const std::string_view store_v5_sql;
-extern const std::string_view store_v6_sql;
-extern const std::string_view store_v7_sql;
-extern const std::string_view store_v8_sql;
-extern const std::string_view store_v9_sql;
-}  // namespace edgectl::embedded
-
 TEST_CASE_METHOD(test::TempDirFixture, "store: a version 9 store's shadow answers keep their ids and values") {
-    fs::create_directories(dir / "s");
-    {
-        Db db = Db::open(dir / "s/edgectl.db", true);
-        for (auto sql : {embedded::store_v1_sql, embedded::store_v2_sql, embedded::store_v3_sql, embedded::store_v4_sql,
-                         embedded::store_v5_sql, embedded::store_v6_sql, embedded::store_v7_sql, embedded::store_v8_sql,
-                         embedded::store_v9_sql})
-            db.exec(sql);
-        db.exec("PRAGMA user_version = 9; INSERT INTO meta VALUES ('site', 'old');"
-                "INSERT INTO sources (digest, name, path, format, ingested_at) VALUES ('d', 'f', 'f', 'csv', 't');"
-                "INSERT INTO ingests (source_id, name, ingested_at) VALUES (1, 'f', 't');"
-                "INSERT INTO items (id, ingest_id, source_id, ordinal, line, payload) VALUES (1, 1, 1, 1, 2, '[1]'),"
-                " (2, 1, 1, 2, 3, '[2]');"
-                "INSERT INTO shadow_insights (id, item_id, model, model_version, active_version, label, score, "
-                "probabilities, anomaly, error, scored_at, model_digest, export_seq) VALUES "
-                "(5, 1, 'm', '2', '1', 'a', 0.75, '{\"a\":0.75,\"b\":0.25}', 1, NULL, 't', 'x', 3),"
-                "(9, 2, 'm', '2', '1', NULL, NULL, NULL, NULL, 'NaN', 't', 'x', NULL)");
-    }
-    test::write_file(dir / "s/site.secret", std::string(64, 'a') + "\n");
-    Store store = Store::open(dir / "s");
+    Store store = open_old_store(
+        dir, 9,
+        "INSERT INTO sources (digest, name, path, format, ingested_at) VALUES ('d', 'f', 'f', 'csv', 't');"
+        "INSERT INTO ingests (source_id, name, ingested_at) VALUES (1, 'f', 't');"
+        "INSERT INTO items (id, ingest_id, source_id, ordinal, line, payload) VALUES (1, 1, 1, 1, 2, '[1]'),"
+        " (2, 1, 1, 2, 3, '[2]');"
+        "INSERT INTO shadow_insights (id, item_id, model, model_version, active_version, label, score, "
+        "probabilities, anomaly, error, scored_at, model_digest, export_seq) VALUES "
+        "(5, 1, 'm', '2', '1', 'a', 0.75, '{\"a\":0.75,\"b\":0.25}', 1, NULL, 't', 'x', 3),"
+        "(9, 2, 'm', '2', '1', NULL, NULL, NULL, NULL, 'NaN', 't', 'x', NULL)");
     Db& db = store.db();
     CHECK(db.user_version() == store_schema_version);
     CHECK(query_int(db, "SELECT count(*) FROM pragma_foreign_key_check") == 0);
